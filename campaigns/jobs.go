@@ -1,0 +1,290 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+)
+
+// Task types owned by this package.
+const (
+	TypeGoLive  = "campaign:golive"
+	TypeEnd     = "campaign:end"
+	TypeRecheck = "campaign:recheck"
+)
+
+// Recheck horizons before the start.
+var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
+
+// taskRetention keeps finished tasks' IDs in Redis so that the reconciler
+// enqueuing the same TaskID again is refused rather than run twice.
+const taskRetention = 48 * time.Hour
+
+type payload struct {
+	CampaignID uint64 `json:"campaign_id"`
+	Version    int    `json:"version"`
+	Horizon    string `json:"horizon,omitempty"`
+}
+
+func task(typ string, p payload) *asynq.Task {
+	b, _ := json.Marshal(p)
+	return asynq.NewTask(typ, b)
+}
+
+// Task IDs are deterministic: campaign, schedule version and purpose.
+func goLiveID(c *Campaign) string { return fmt.Sprintf("golive:%d:v%d", c.ID, c.ScheduleVersion) }
+func endID(c *Campaign) string    { return fmt.Sprintf("end:%d:v%d", c.ID, c.ScheduleVersion) }
+func recheckID(c *Campaign, h time.Duration) string {
+	return fmt.Sprintf("recheck:%d:v%d:%s", c.ID, c.ScheduleVersion, h)
+}
+func retryID(c *Campaign, at time.Time) string {
+	return fmt.Sprintf("golive:%d:v%d:retry:%d", c.ID, c.ScheduleVersion, at.Unix())
+}
+
+func (s *Service) enqueue(ctx context.Context, typ, id string, p payload, at time.Time, queueName string) {
+	_, err := s.Tasks.Enqueue(ctx, task(typ, p), asynq.TaskID(id), asynq.ProcessAt(at),
+		asynq.Queue(queueName), asynq.Retention(taskRetention), asynq.MaxRetry(20), asynq.Timeout(5*time.Minute))
+	if err != nil {
+		// The reconciler re-creates it from the database; log and go on.
+		slog.Warn("campaigns: enqueue failed; the reconciler will retry", "task_id", id, "err", err)
+	}
+}
+
+// enqueueSchedule enqueues go-live, end and the re-checks of c's current
+// schedule version. Enqueuing twice is harmless.
+func (s *Service) enqueueSchedule(ctx context.Context, c *Campaign) {
+	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
+	now := s.Clock.Now()
+	if c.Status == Scheduled {
+		s.enqueue(ctx, TypeGoLive, goLiveID(c), p, c.StartsAt, "critical")
+		for _, h := range RecheckHorizons {
+			if at := c.StartsAt.Add(-h); at.After(now) {
+				rp := p
+				rp.Horizon = h.String()
+				s.enqueue(ctx, TypeRecheck, recheckID(c, h), rp, at, "default")
+			}
+		}
+	}
+	if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil {
+		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt), p, *c.NextAttemptAt, "critical")
+	}
+	s.enqueue(ctx, TypeEnd, endID(c), p, c.EndsAt, "critical")
+}
+
+// Register installs this package's task handlers on mux.
+func (s *Service) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeGoLive, func(ctx context.Context, t *asynq.Task) error {
+		p, err := decode(t)
+		if err != nil {
+			return err
+		}
+		return s.GoLive(ctx, p.CampaignID, p.Version, "worker")
+	})
+	mux.HandleFunc(TypeEnd, func(ctx context.Context, t *asynq.Task) error {
+		p, err := decode(t)
+		if err != nil {
+			return err
+		}
+		return s.End(ctx, p.CampaignID, p.Version)
+	})
+	mux.HandleFunc(TypeRecheck, func(ctx context.Context, t *asynq.Task) error {
+		p, err := decode(t)
+		if err != nil {
+			return err
+		}
+		return s.Recheck(ctx, p.CampaignID, p.Version, p.Horizon)
+	})
+}
+
+func decode(t *asynq.Task) (payload, error) {
+	var p payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CampaignID == 0 {
+		return p, fmt.Errorf("campaigns: bad payload for %s: %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// GoLive re-evaluates every gate of a scheduled or blocked campaign and puts
+// it live when all pass, or blocks it with the reasons. It is idempotent: a
+// stale version, a campaign already live or one that moved elsewhere is a
+// no-op, and two concurrent runs produce one transition.
+func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor string) error {
+	c, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.With("campaign_id", id, "version", version)
+	if c.ScheduleVersion != version {
+		log.Debug("campaigns: go-live for a stale schedule version; nothing to do")
+		return nil
+	}
+	if c.Status == Live {
+		return s.launch(ctx, c)
+	}
+	if c.Status != Scheduled && c.Status != Blocked {
+		return nil
+	}
+	now := s.Clock.Now()
+	if !now.Before(c.EndsAt) {
+		return nil // the end task closes it
+	}
+	rep := s.Gates.Evaluate(ctx, c, now)
+	log.Info("campaigns: go-live gates evaluated", "ready", rep.Ready)
+	if s.GoLiveHold > 0 {
+		select {
+		case <-time.After(s.GoLiveHold):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		now = s.Clock.Now()
+	}
+	if rep.Ready {
+		err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return move(tx, c, Live, actor, "went live: "+rep.Summary(), rep.Results, now,
+				map[string]any{"readiness": reportJSON(rep), "next_attempt_at": nil})
+		})
+		if errors.Is(err, ErrConflict) {
+			return nil // another run won the race
+		}
+		if err != nil {
+			return err
+		}
+		log.Info("campaigns: live")
+		return s.launch(ctx, c)
+	}
+	return s.block(ctx, c, rep, actor, now)
+}
+
+func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor string, now time.Time) error {
+	var next *time.Time
+	if c.RetryWhileBlocked {
+		at := now.Add(s.RetryInterval).Truncate(time.Second)
+		if at.Before(c.EndsAt) {
+			next = &at
+		}
+	}
+	reason := "blocked at go-live: " + rep.Summary()
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		extra := map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}
+		if c.Status == Blocked {
+			// Still blocked: refresh the reasons, no new audit line.
+			res := tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion).
+				Updates(map[string]any{"readiness": extra["readiness"], "next_attempt_at": next, "status_reason": reason, "updated_at": now})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return ErrConflict
+			}
+			return nil
+		}
+		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, extra); err != nil {
+			return err
+		}
+		return raiseAlert(tx, c.ID, "blocked", fmt.Sprintf("%s did not go live: %s", c.Name, rep.Summary()), now)
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next)
+	if next != nil {
+		c.Status, c.NextAttemptAt = Blocked, next
+		s.enqueue(ctx, TypeGoLive, retryID(c, *next), payload{CampaignID: c.ID, Version: c.ScheduleVersion}, *next, "critical")
+	}
+	return nil
+}
+
+// launch runs each channel's launch hook once per schedule version.
+func (s *Service) launch(ctx context.Context, c *Campaign) error {
+	for _, ch := range c.Channels() {
+		l, ok := s.Launchers[ch]
+		if !ok {
+			continue
+		}
+		var n int64
+		if err := s.DB.WithContext(ctx).Model(&Launch{}).
+			Where("campaign_id = ? AND channel = ? AND schedule_version = ?", c.ID, ch, c.ScheduleVersion).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if err := l.Launch(ctx, c); err != nil {
+			return fmt.Errorf("campaigns: launch %s of campaign %d: %w", ch, c.ID, err)
+		}
+		if err := s.DB.WithContext(ctx).Create(&Launch{CampaignID: c.ID, Channel: ch, ScheduleVersion: c.ScheduleVersion, LaunchedAt: s.Clock.Now()}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// End closes a campaign at the end of its window.
+func (s *Service) End(ctx context.Context, id uint64, version int) error {
+	c, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.ScheduleVersion != version || !CanMove(c.Status, Ended) || c.Status == Draft {
+		return nil
+	}
+	now := s.Clock.Now()
+	if now.Before(c.EndsAt) {
+		return nil // the plan was extended; its own end task will come
+	}
+	reason := "window ended"
+	if c.Status == Scheduled || c.Status == Blocked {
+		reason = "window ended without going live"
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := move(tx, c, Ended, "worker", reason, nil, now, map[string]any{"next_attempt_at": nil}); err != nil {
+			return err
+		}
+		if reason != "window ended" {
+			return raiseAlert(tx, c.ID, "ended-unlaunched", fmt.Sprintf("%s ended without going live", c.Name), now)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// Recheck evaluates the gates ahead of the start and raises an alert when the
+// campaign would not go live if it started now.
+func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon string) error {
+	c, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.ScheduleVersion != version || c.Status != Scheduled {
+		return nil
+	}
+	now := s.Clock.Now()
+	rep := s.Gates.Evaluate(ctx, c, now)
+	s.saveReadiness(ctx, id, rep)
+	if rep.Ready {
+		return nil
+	}
+	msg := fmt.Sprintf("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute), rep.Summary())
+	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
+}

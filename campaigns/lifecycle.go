@@ -1,0 +1,177 @@
+package campaigns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/db"
+)
+
+// allowed is the state machine: from → the states it may move to.
+var allowed = map[Status][]Status{
+	Draft:     {Scheduled, Cancelled},
+	Scheduled: {Live, Blocked, Draft, Ended, Cancelled},
+	Blocked:   {Live, Draft, Ended, Cancelled},
+	Live:      {Paused, Ended, Cancelled},
+	Paused:    {Live, Ended, Cancelled},
+}
+
+// CanMove tells whether from → to is a legal transition.
+func CanMove(from, to Status) bool {
+	for _, s := range allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// TransitionError explains a refused transition.
+type TransitionError struct {
+	From, To Status
+	Why      string
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("campaigns: cannot move from %s to %s: %s", e.From, e.To, e.Why)
+}
+
+// Errors callers map to responses.
+var (
+	ErrNotFound = errors.New("campaigns: campaign not found")
+	// ErrConflict means someone else changed the campaign meanwhile.
+	ErrConflict = errors.New("campaigns: the campaign changed meanwhile; reload and try again")
+)
+
+// Transition is one line of the audit log.
+type Transition struct {
+	ID              uint64 `gorm:"primaryKey"`
+	CampaignID      uint64
+	At              time.Time
+	Actor           string
+	FromStatus      Status
+	ToStatus        Status
+	Reason          string
+	ScheduleVersion int
+	Gates           []Result `gorm:"serializer:json"`
+}
+
+// Alert is something a marketer must look at.
+type Alert struct {
+	ID         uint64 `gorm:"primaryKey"`
+	CampaignID uint64
+	Kind       string
+	Message    string
+	CreatedAt  time.Time
+	ResolvedAt *time.Time
+}
+
+// Launch records that a channel's launch hook ran for a schedule version, so
+// that a retried go-live never launches a channel twice.
+type Launch struct {
+	CampaignID      uint64  `gorm:"primaryKey"`
+	Channel         Channel `gorm:"primaryKey"`
+	ScheduleVersion int     `gorm:"primaryKey"`
+	LaunchedAt      time.Time
+}
+
+// Migrations of the campaigns tables.
+var Migrations = []db.Migration{
+	{ID: "2026112202_campaigns", SQL: `
+CREATE TABLE campaigns (id {{id}}, name VARCHAR(200) NOT NULL, description TEXT NOT NULL DEFAULT '', channels VARCHAR(100) NOT NULL,
+  time_zone VARCHAR(64) NOT NULL, starts_at {{ts}} NOT NULL, ends_at {{ts}} NOT NULL, currency CHAR(3) NOT NULL,
+  budgets TEXT, forecast TEXT, landing_page_id {{bigint}}, status VARCHAR(20) NOT NULL, status_reason TEXT NOT NULL DEFAULT '',
+  schedule_version INTEGER NOT NULL DEFAULT 0, retry_while_blocked BOOLEAN NOT NULL DEFAULT TRUE, next_attempt_at {{ts}},
+  readiness TEXT, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE INDEX campaigns_status_starts ON campaigns (status, starts_at);
+CREATE INDEX campaigns_starts ON campaigns (starts_at);
+CREATE TABLE campaign_promotions (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, promotion_id {{bigint}} NOT NULL, PRIMARY KEY (campaign_id, promotion_id));
+CREATE TABLE transitions (id {{id}}, campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, at {{ts}} NOT NULL,
+  actor VARCHAR(254) NOT NULL, from_status VARCHAR(20) NOT NULL, to_status VARCHAR(20) NOT NULL, reason TEXT NOT NULL DEFAULT '',
+  schedule_version INTEGER NOT NULL, gates TEXT);
+CREATE INDEX transitions_campaign ON transitions (campaign_id, at);
+CREATE TABLE alerts (id {{id}}, campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, kind VARCHAR(40) NOT NULL,
+  message TEXT NOT NULL, created_at {{ts}} NOT NULL, resolved_at {{ts}});
+CREATE INDEX alerts_open ON alerts (resolved_at, created_at);
+CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, channel VARCHAR(20) NOT NULL,
+  schedule_version INTEGER NOT NULL, launched_at {{ts}} NOT NULL, PRIMARY KEY (campaign_id, channel, schedule_version))`},
+}
+
+var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "rampe_campaign_transitions_total", Help: "Campaign lifecycle transitions.",
+}, []string{"from", "to"})
+
+func init() { prometheus.MustRegister(transitionsTotal) }
+
+// move changes c's status inside tx, if and only if c is still in the state
+// and schedule version the caller read, and writes the audit line. A second
+// worker racing the same move finds nothing to update and gets ErrConflict,
+// which is how a go-live can run twice and still go live once.
+func move(tx *gorm.DB, c *Campaign, to Status, actor, reason string, gates []Result, now time.Time, extra map[string]any) error {
+	if !CanMove(c.Status, to) {
+		return &TransitionError{From: c.Status, To: to, Why: "not a lifecycle step"}
+	}
+	updates := map[string]any{"status": to, "status_reason": reason, "updated_at": now}
+	for k, v := range extra {
+		updates[k] = v
+	}
+	res := tx.Model(&Campaign{}).
+		Where("id = ? AND status = ? AND schedule_version = ?", c.ID, c.Status, c.ScheduleVersion).
+		Updates(updates)
+	if res.Error != nil {
+		return fmt.Errorf("campaigns: update status of %d: %w", c.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrConflict
+	}
+	if v, ok := extra["schedule_version"].(int); ok {
+		c.ScheduleVersion = v
+	}
+	t := &Transition{CampaignID: c.ID, At: now, Actor: actor, FromStatus: c.Status, ToStatus: to,
+		Reason: reason, ScheduleVersion: c.ScheduleVersion, Gates: gates}
+	if err := tx.Create(t).Error; err != nil {
+		return fmt.Errorf("campaigns: write audit line for %d: %w", c.ID, err)
+	}
+	transitionsTotal.WithLabelValues(string(c.Status), string(to)).Inc()
+	c.Status, c.StatusReason = to, reason
+	return nil
+}
+
+// History returns the audit log of a campaign, newest first.
+func (s *Service) History(ctx context.Context, id uint64) ([]Transition, error) {
+	var out []Transition
+	err := s.DB.WithContext(ctx).Where("campaign_id = ?", id).Order("at DESC, id DESC").Find(&out).Error
+	return out, err
+}
+
+// Alerts returns a campaign's alerts, newest first (all campaigns when id is 0).
+func (s *Service) Alerts(ctx context.Context, id uint64, openOnly bool) ([]Alert, error) {
+	q := s.DB.WithContext(ctx).Order("created_at DESC, id DESC").Limit(200)
+	if id != 0 {
+		q = q.Where("campaign_id = ?", id)
+	}
+	if openOnly {
+		q = q.Where("resolved_at IS NULL")
+	}
+	var out []Alert
+	return out, q.Find(&out).Error
+}
+
+// ResolveAlert marks an alert as handled.
+func (s *Service) ResolveAlert(ctx context.Context, id uint64) error {
+	now := s.Clock.Now()
+	res := s.DB.WithContext(ctx).Model(&Alert{}).Where("id = ? AND resolved_at IS NULL", id).Update("resolved_at", now)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+func raiseAlert(tx *gorm.DB, campaignID uint64, kind, msg string, now time.Time) error {
+	return tx.Create(&Alert{CampaignID: campaignID, Kind: kind, Message: msg, CreatedAt: now}).Error
+}

@@ -1,0 +1,61 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// LateAfter is how long past its instant a go-live or end may stay undone
+// before the reconciler enqueues a recovery task for it (a task lost with
+// Redis, or held by a worker that died).
+const LateAfter = 10 * time.Second
+
+// Reconcile re-creates, from the database, every task that open campaigns
+// need: go-live, end, re-checks and blocked retries. Task IDs are
+// deterministic, so tasks still in Redis are left as they are; overdue work
+// gets a recovery task with its own ID, and the handlers' idempotence makes a
+// late duplicate a no-op. It returns how many campaigns it looked at.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	var open []Campaign
+	err := s.DB.WithContext(ctx).Where("status IN ?", []Status{Scheduled, Blocked, Live, Paused}).
+		Order("starts_at").Find(&open).Error
+	if err != nil {
+		return 0, fmt.Errorf("campaigns: reconcile: %w", err)
+	}
+	now := s.Clock.Now()
+	for i := range open {
+		c := &open[i]
+		p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
+		s.enqueueSchedule(ctx, c)
+		if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
+			s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
+		}
+		if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
+			s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt)+":late", p, now, "critical")
+		}
+		if now.Sub(c.EndsAt) > LateAfter {
+			s.enqueue(ctx, TypeEnd, endID(c)+":late", p, now, "critical")
+		}
+	}
+	return len(open), nil
+}
+
+// RunReconciler reconciles at once and then every interval until ctx ends.
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.Reconcile(ctx); err != nil {
+			slog.Error("campaigns: reconcile failed", "err", err)
+		} else {
+			slog.Debug("campaigns: reconciled", "campaigns", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,326 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/clock"
+)
+
+// Enqueuer delivers tasks. An existing task with the same TaskID is not an
+// error: created is false.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (created bool, err error)
+}
+
+// Launcher is a channel's go-live hook (send the e-mail, switch links live…).
+// It must be idempotent; it runs at most once per schedule version when it
+// returns nil.
+type Launcher interface {
+	Launch(ctx context.Context, c *Campaign) error
+}
+
+// Service is the campaigns domain: plan, schedule and move campaigns.
+type Service struct {
+	DB        *gorm.DB
+	Tasks     Enqueuer
+	Gates     *Registry
+	Clock     clock.Clock
+	Launchers map[Channel]Launcher
+
+	DefaultTimeZone string
+	RetryInterval   time.Duration
+	// GoLiveHold pauses go-live between gate evaluation and the transition;
+	// crash tests use it to kill a worker at that instant.
+	GoLiveHold time.Duration
+}
+
+// NewService returns a service with the built-in gates registered.
+func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
+	reg := &Registry{}
+	reg.Register(ScheduleGate)
+	reg.Register(ChannelsGate)
+	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Launchers: map[Channel]Launcher{},
+		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute}
+}
+
+// Get loads a campaign with its promotion links.
+func (s *Service) Get(ctx context.Context, id uint64) (*Campaign, error) {
+	var c Campaign
+	err := s.DB.WithContext(ctx).Take(&c, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("campaigns: load %d: %w", id, err)
+	}
+	var links []CampaignPromotion
+	if err := s.DB.WithContext(ctx).Where("campaign_id = ?", id).Order("promotion_id").Find(&links).Error; err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		c.PromotionIDs = append(c.PromotionIDs, l.PromotionID)
+	}
+	return &c, nil
+}
+
+// Filter narrows a campaign list.
+type Filter struct {
+	Status  Status
+	Channel Channel
+	From    time.Time // campaigns ending after From (zero: no bound)
+	To      time.Time // campaigns starting before To (zero: no bound)
+	Limit   int
+}
+
+// List returns campaigns sorted by start.
+func (s *Service) List(ctx context.Context, f Filter) ([]Campaign, error) {
+	q := s.DB.WithContext(ctx).Order("starts_at, id")
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Channel != "" {
+		q = q.Where("channels LIKE ?", "%,"+string(f.Channel)+",%")
+	}
+	if !f.From.IsZero() {
+		q = q.Where("ends_at > ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("starts_at < ?", f.To)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var out []Campaign
+	return out, q.Limit(limit).Find(&out).Error
+}
+
+// Counts returns the number of campaigns per status.
+func (s *Service) Counts(ctx context.Context) (map[Status]int64, error) {
+	var rows []struct {
+		Status Status
+		N      int64
+	}
+	err := s.DB.WithContext(ctx).Model(&Campaign{}).Select("status, count(*) AS n").Group("status").Scan(&rows).Error
+	out := map[Status]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, err
+}
+
+// Create validates in and stores a draft.
+func (s *Service) Create(ctx context.Context, in Input, actor string) (*Campaign, error) {
+	c, err := Build(in, s.DefaultTimeZone)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = Draft, actor, now, now
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(c).Error; err != nil {
+			return fmt.Errorf("campaigns: create: %w", err)
+		}
+		return savePromotions(tx, c)
+	})
+	return c, err
+}
+
+func savePromotions(tx *gorm.DB, c *Campaign) error {
+	if err := tx.Where("campaign_id = ?", c.ID).Delete(&CampaignPromotion{}).Error; err != nil {
+		return err
+	}
+	for _, pid := range c.PromotionIDs {
+		if err := tx.Create(&CampaignPromotion{CampaignID: c.ID, PromotionID: pid}).Error; err != nil {
+			return fmt.Errorf("campaigns: link promotion %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// Update replaces the plan of a draft, scheduled or blocked campaign. A
+// scheduled or blocked campaign is rescheduled: its schedule version goes up,
+// so tasks of the old plan become no-ops, and new tasks are enqueued.
+func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string) (*Campaign, error) {
+	old, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !old.Editable() {
+		return nil, &TransitionError{From: old.Status, To: old.Status, Why: "only draft, scheduled or blocked campaigns can be edited"}
+	}
+	c, err := Build(in, s.DefaultTimeZone)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = old.ID, old.Status, old.CreatedBy, old.CreatedAt, now
+	c.ScheduleVersion = old.ScheduleVersion
+	rescheduled := old.Status != Draft
+	if rescheduled {
+		if !c.EndsAt.After(now) {
+			return nil, ValidationError{{Field: "ends_at", Msg: "is in the past; a scheduled campaign must end in the future"}}
+		}
+		c.ScheduleVersion++
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", id, old.Status, old.ScheduleVersion).
+			Select("name", "description", "channels", "time_zone", "starts_at", "ends_at", "currency", "budgets", "forecast",
+				"landing_page_id", "retry_while_blocked", "schedule_version", "updated_at", "next_attempt_at").
+			Updates(c)
+		if res.Error != nil {
+			return fmt.Errorf("campaigns: update %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrConflict
+		}
+		if rescheduled {
+			if err := tx.Create(&Transition{CampaignID: id, At: now, Actor: actor, FromStatus: old.Status, ToStatus: old.Status,
+				Reason: fmt.Sprintf("plan edited: rescheduled as version %d", c.ScheduleVersion), ScheduleVersion: c.ScheduleVersion}).Error; err != nil {
+				return err
+			}
+		}
+		return savePromotions(tx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rescheduled {
+		s.enqueueSchedule(ctx, c)
+	}
+	return c, nil
+}
+
+// Delete removes a draft or cancelled campaign.
+func (s *Service) Delete(ctx context.Context, id uint64) error {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != Draft && c.Status != Cancelled {
+		return &TransitionError{From: c.Status, To: "deleted", Why: "only draft or cancelled campaigns can be deleted; cancel it first"}
+	}
+	return s.DB.WithContext(ctx).Delete(&Campaign{}, id).Error
+}
+
+// Schedule validates a draft for launch, moves it to scheduled under a new
+// schedule version and enqueues its tasks.
+func (s *Service) Schedule(ctx context.Context, id uint64, actor string) (*Campaign, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	if c.Status != Draft {
+		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: "only a draft can be scheduled"}
+	}
+	if !c.EndsAt.After(now) {
+		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: fmt.Sprintf("its window ended at %s; change the dates first", c.LocalEnd().Format("2006-01-02 15:04 MST"))}
+	}
+	reason := fmt.Sprintf("scheduled to go live at %s", c.LocalStart().Format("2006-01-02 15:04 MST"))
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return move(tx, c, Scheduled, actor, reason, nil, now, map[string]any{"schedule_version": c.ScheduleVersion + 1, "next_attempt_at": nil})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.enqueueSchedule(ctx, c)
+	return c, nil
+}
+
+// Unschedule moves a scheduled or blocked campaign back to draft.
+func (s *Service) Unschedule(ctx context.Context, id uint64, actor string) (*Campaign, error) {
+	return s.simpleMove(ctx, id, Draft, actor, "unscheduled; back to draft", true)
+}
+
+// Pause suspends a live campaign.
+func (s *Service) Pause(ctx context.Context, id uint64, actor, why string) (*Campaign, error) {
+	if why == "" {
+		why = "paused"
+	}
+	return s.simpleMove(ctx, id, Paused, actor, why, false)
+}
+
+// Cancel stops a campaign for good; its pending tasks become no-ops.
+func (s *Service) Cancel(ctx context.Context, id uint64, actor, why string) (*Campaign, error) {
+	if why == "" {
+		why = "cancelled"
+	}
+	return s.simpleMove(ctx, id, Cancelled, actor, why, true)
+}
+
+func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor, why string, bump bool) (*Campaign, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanMove(c.Status, to) {
+		return nil, &TransitionError{From: c.Status, To: to, Why: "not allowed from this state"}
+	}
+	extra := map[string]any{}
+	if bump {
+		extra["schedule_version"] = c.ScheduleVersion + 1
+		extra["next_attempt_at"] = nil
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return move(tx, c, to, actor, why, nil, s.Clock.Now(), extra)
+	})
+	return c, err
+}
+
+// GatesError is returned when a manual go-live or resume is refused.
+type GatesError struct{ Report *Report }
+
+func (e *GatesError) Error() string { return "campaigns: not ready: " + e.Report.Summary() }
+
+// Resume puts a paused campaign back live, after its gates pass again.
+func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaign, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != Paused {
+		return nil, &TransitionError{From: c.Status, To: Live, Why: "only a paused campaign can be resumed"}
+	}
+	now := s.Clock.Now()
+	rep := s.Gates.Evaluate(ctx, c, now)
+	if !rep.Ready {
+		s.saveReadiness(ctx, c.ID, rep)
+		return nil, &GatesError{Report: rep}
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return move(tx, c, Live, actor, "resumed: "+rep.Summary(), rep.Results, now, map[string]any{"readiness": reportJSON(rep)})
+	})
+	return c, err
+}
+
+// Readiness evaluates every gate of a campaign now and stores the report.
+func (s *Service) Readiness(ctx context.Context, id uint64) (*Campaign, *Report, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	s.saveReadiness(ctx, id, rep)
+	c.Readiness = rep
+	return c, rep, nil
+}
+
+func (s *Service) saveReadiness(ctx context.Context, id uint64, rep *Report) {
+	// Readiness is a cache of the last answer; losing the write loses nothing.
+	s.DB.WithContext(ctx).Model(&Campaign{}).Where("id = ?", id).UpdateColumn("readiness", reportJSON(rep))
+}
+
+// reportJSON encodes a report for a column update (map updates bypass the
+// field serializer).
+func reportJSON(rep *Report) string {
+	b, _ := json.Marshal(rep)
+	return string(b)
+}

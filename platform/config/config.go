@@ -1,0 +1,249 @@
+// Package config declares every configuration key of Rampe in one table (key,
+// default, meaning), loads them with viper from an optional YAML file and the
+// RAMPE_* environment, and validates them so that a bad value stops the start
+// with a message naming the key.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+// Option is one configuration key with its default and meaning.
+type Option struct {
+	Key     string
+	Default any
+	Help    string
+	Secret  bool
+}
+
+// Options is the table of every key Rampe reads. README's configuration section
+// is generated from the same facts; keep them in step.
+var Options = []Option{
+	{Key: "http.addr", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
+	{Key: "database.dsn", Default: "rampe.db", Help: "SQLite file path, or postgres://… for PostgreSQL"},
+	{Key: "redis.url", Default: "", Help: "redis://… for asynq; empty starts an in-process Redis (single process only)"},
+	{Key: "public.base_url", Default: "http://127.0.0.1:8080", Help: "absolute URL visitors and comparators use to reach Rampe"},
+	{Key: "security.secret_key", Default: "", Help: "HMAC key for sessions, CSRF and signed tokens; generated and stored in the database when empty", Secret: true},
+	{Key: "security.session_ttl", Default: "168h", Help: "how long a sign-in lasts"},
+	{Key: "campaigns.default_time_zone", Default: "Europe/Paris", Help: "time zone of new campaigns"},
+	{Key: "campaigns.blocked_retry_interval", Default: "5m", Help: "how often a blocked campaign re-checks its gates until it ends"},
+	{Key: "campaigns.reconcile_interval", Default: "1m", Help: "how often the reconciler re-creates missing tasks from the database"},
+	{Key: "jobs.concurrency", Default: 20, Help: "tasks a worker process runs at once"},
+	{Key: "jobs.poll_interval", Default: "50ms", Help: "how often asynq looks for due scheduled tasks and new tasks (lateness of a go-live)"},
+	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
+	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
+	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
+	{Key: "log.format", Default: "text", Help: "text or json"},
+}
+
+// Config is the validated, typed configuration.
+type Config struct {
+	HTTPAddr      string
+	DatabaseDSN   string
+	RedisURL      string
+	PublicBaseURL string
+	SecretKey     string
+	SessionTTL    time.Duration
+
+	DefaultTimeZone      string
+	BlockedRetryInterval time.Duration
+	ReconcileInterval    time.Duration
+
+	JobsConcurrency     int
+	JobsPollInterval    time.Duration
+	JobsShutdownTimeout time.Duration
+	GoLiveHold          time.Duration
+
+	LogLevel  string
+	LogFormat string
+
+	v *viper.Viper
+}
+
+// KeyError names the configuration key whose value is wrong.
+type KeyError struct {
+	Key   string
+	Value string
+	Msg   string
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("config: %s=%q: %s", e.Key, e.Value, e.Msg)
+}
+
+// Load reads defaults, then the file at path (if not empty), then RAMPE_*
+// environment variables, and validates the result.
+func Load(path string) (*Config, error) {
+	v := viper.New()
+	for _, o := range Options {
+		v.SetDefault(o.Key, o.Default)
+	}
+	v.SetEnvPrefix("RAMPE")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config: read %s: %w", path, err)
+		}
+	}
+	return fromViper(v)
+}
+
+func fromViper(v *viper.Viper) (*Config, error) {
+	c := &Config{v: v}
+	c.HTTPAddr = v.GetString("http.addr")
+	c.DatabaseDSN = v.GetString("database.dsn")
+	c.RedisURL = v.GetString("redis.url")
+	c.PublicBaseURL = strings.TrimRight(v.GetString("public.base_url"), "/")
+	c.SecretKey = v.GetString("security.secret_key")
+	c.DefaultTimeZone = v.GetString("campaigns.default_time_zone")
+	c.LogLevel = strings.ToLower(v.GetString("log.level"))
+	c.LogFormat = strings.ToLower(v.GetString("log.format"))
+
+	var err error
+	durations := []struct {
+		key string
+		dst *time.Duration
+		min time.Duration
+	}{
+		{"security.session_ttl", &c.SessionTTL, time.Minute},
+		{"campaigns.blocked_retry_interval", &c.BlockedRetryInterval, time.Second},
+		{"campaigns.reconcile_interval", &c.ReconcileInterval, 100 * time.Millisecond},
+		{"jobs.poll_interval", &c.JobsPollInterval, 10 * time.Millisecond},
+		{"jobs.shutdown_timeout", &c.JobsShutdownTimeout, time.Second},
+		{"jobs.golive_hold", &c.GoLiveHold, 0},
+	}
+	for _, d := range durations {
+		if *d.dst, err = duration(v, d.key, d.min); err != nil {
+			return nil, err
+		}
+	}
+	if c.JobsConcurrency, err = integer(v, "jobs.concurrency", 1, 1000); err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+func duration(v *viper.Viper, key string, min time.Duration) (time.Duration, error) {
+	raw := v.GetString(key)
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, &KeyError{key, raw, "not a duration (examples: 500ms, 5m, 24h)"}
+	}
+	if d < min {
+		return 0, &KeyError{key, raw, fmt.Sprintf("must be at least %s", min)}
+	}
+	return d, nil
+}
+
+func integer(v *viper.Viper, key string, min, max int) (int, error) {
+	raw := v.GetString(key)
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, &KeyError{key, raw, "not a whole number"}
+	}
+	if n < min || n > max {
+		return 0, &KeyError{key, raw, fmt.Sprintf("must be between %d and %d", min, max)}
+	}
+	return n, nil
+}
+
+// Validate checks values that a type alone does not constrain.
+func (c *Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.HTTPAddr)
+	if err != nil {
+		return &KeyError{"http.addr", c.HTTPAddr, "want host:port, e.g. 127.0.0.1:8080"}
+	}
+	_ = host
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &KeyError{"http.addr", c.HTTPAddr, "port must be a number from 0 to 65535"}
+	}
+	if c.DatabaseDSN == "" {
+		return &KeyError{"database.dsn", c.DatabaseDSN, "must not be empty"}
+	}
+	if IsPostgres(c.DatabaseDSN) {
+		u, err := url.Parse(c.DatabaseDSN)
+		if err != nil || u.Host == "" {
+			return &KeyError{"database.dsn", maskURL(c.DatabaseDSN), "unparsable PostgreSQL URL; want postgres://user@host:5432/dbname"}
+		}
+	} else if strings.Contains(c.DatabaseDSN, "://") {
+		return &KeyError{"database.dsn", maskURL(c.DatabaseDSN), "unknown scheme; use a SQLite file path or postgres://"}
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return &KeyError{"redis.url", maskURL(c.RedisURL), "want redis://host:6379/0 or rediss://…"}
+		}
+	}
+	u, err := url.Parse(c.PublicBaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &KeyError{"public.base_url", c.PublicBaseURL, "want an absolute http(s) URL"}
+	}
+	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil || c.DefaultTimeZone == "" {
+		return &KeyError{"campaigns.default_time_zone", c.DefaultTimeZone, "unknown time zone (IANA name, e.g. Europe/Paris)"}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return &KeyError{"security.secret_key", "****", "must be at least 32 characters"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &KeyError{"log.level", c.LogLevel, "want debug, info, warn or error"}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return &KeyError{"log.format", c.LogFormat, "want text or json"}
+	}
+	return nil
+}
+
+// IsPostgres tells whether a DSN points at PostgreSQL.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Secure tells whether cookies must carry the Secure flag.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.PublicBaseURL, "https://") }
+
+// Effective returns every key with its effective value, secrets masked, for
+// `rampe config print`.
+func (c *Config) Effective() []KV {
+	out := make([]KV, 0, len(Options))
+	for _, o := range Options {
+		val := fmt.Sprint(c.v.Get(o.Key))
+		if o.Secret && val != "" {
+			val = "****"
+		}
+		if strings.Contains(val, "://") {
+			val = maskURL(val)
+		}
+		out = append(out, KV{Key: o.Key, Value: val, Help: o.Help})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// KV is one line of the effective configuration.
+type KV struct{ Key, Value, Help string }
+
+// maskURL hides the password of a URL.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "****")
+	}
+	return u.String()
+}

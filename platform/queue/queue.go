@@ -1,0 +1,167 @@
+// Package queue connects Rampe to Redis and asynq: a real Redis when a URL is
+// configured, otherwise an in-process miniredis for the single-process mode.
+// Domain packages register their own task handlers on the Mux it builds; the
+// queues are critical, default and low, weighted 6/3/1.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue names.
+const (
+	Critical = "critical"
+	Default  = "default"
+	Low      = "low"
+)
+
+// Weights of the queues for a worker.
+var Weights = map[string]int{Critical: 6, Default: 3, Low: 1}
+
+// Conn is a Redis connection, embedded or remote.
+type Conn struct {
+	Redis    redis.UniversalClient
+	Embedded bool
+	mini     *miniredis.Miniredis
+}
+
+// Connect opens url, or starts an in-process Redis when url is empty.
+func Connect(ctx context.Context, url string) (*Conn, error) {
+	if url == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("queue: start in-process redis: %w", err)
+		}
+		slog.Warn("queue: no redis.url configured; using an in-process Redis. This mode is for a single process: web and worker must run in this same process, and queued tasks live only in memory (the reconciler re-creates them from the database at start)", "addr", m.Addr())
+		return &Conn{Redis: redis.NewClient(&redis.Options{Addr: m.Addr()}), Embedded: true, mini: m}, nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("queue: redis.url: %w", err)
+	}
+	c := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("queue: redis at %s unreachable: %w", opt.Addr, err)
+	}
+	return &Conn{Redis: c}, nil
+}
+
+// Addr is the address of the Redis server (the embedded one's too).
+func (c *Conn) Addr() string {
+	if c.mini != nil {
+		return c.mini.Addr()
+	}
+	if rc, ok := c.Redis.(*redis.Client); ok {
+		return rc.Options().Addr
+	}
+	return ""
+}
+
+// Ping checks that Redis answers.
+func (c *Conn) Ping(ctx context.Context) error { return c.Redis.Ping(ctx).Err() }
+
+// Close closes the client and stops the embedded server.
+func (c *Conn) Close() error {
+	err := c.Redis.Close()
+	if c.mini != nil {
+		c.mini.Close()
+	}
+	return err
+}
+
+// ServerConfig tunes a worker.
+type ServerConfig struct {
+	Concurrency     int
+	PollInterval    time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// NewServer builds an asynq server on conn with Rampe's queues.
+func NewServer(conn *Conn, sc ServerConfig) *asynq.Server {
+	return asynq.NewServerFromRedisClient(conn.Redis, asynq.Config{
+		Concurrency:              sc.Concurrency,
+		Queues:                   Weights,
+		TaskCheckInterval:        sc.PollInterval,
+		DelayedTaskCheckInterval: sc.PollInterval,
+		ShutdownTimeout:          sc.ShutdownTimeout,
+		Logger:                   slogLogger{},
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			slog.Error("queue: task failed", "job", t.Type(), "err", err)
+		}),
+	})
+}
+
+var jobsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "rampe_jobs_total", Help: "Tasks processed by type and result.",
+}, []string{"type", "result"})
+
+var jobSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	Name: "rampe_job_duration_seconds", Help: "Task processing time.",
+	Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+}, []string{"type"})
+
+func init() { prometheus.MustRegister(jobsTotal, jobSeconds) }
+
+// NewMux returns a ServeMux that counts every task in Prometheus.
+func NewMux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			start := time.Now()
+			err := next.ProcessTask(ctx, t)
+			result := "ok"
+			if err != nil {
+				result = "error"
+			}
+			jobsTotal.WithLabelValues(t.Type(), result).Inc()
+			jobSeconds.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
+			return err
+		})
+	})
+	return mux
+}
+
+// Enqueue enqueues t and treats an existing task with the same TaskID as
+// success: deterministic IDs make enqueuing twice harmless.
+func Enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task, opts ...asynq.Option) (created bool, err error) {
+	_, err = c.EnqueueContext(ctx, t, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("queue: enqueue %s: %w", t.Type(), err)
+	}
+	return true, nil
+}
+
+type slogLogger struct{}
+
+func (slogLogger) Debug(args ...any) { slog.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (slogLogger) Info(args ...any)  { slog.Info(fmt.Sprint(args...), "component", "asynq") }
+func (slogLogger) Warn(args ...any)  { slog.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (slogLogger) Error(args ...any) { slog.Error(fmt.Sprint(args...), "component", "asynq") }
+func (slogLogger) Fatal(args ...any) { slog.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// Client enqueues tasks; an existing TaskID counts as already enqueued.
+type Client struct{ C *asynq.Client }
+
+// NewClient returns a client on conn.
+func NewClient(conn *Conn) *Client { return &Client{C: asynq.NewClientFromRedisClient(conn.Redis)} }
+
+// Enqueue implements the domain packages' Enqueuer.
+func (c *Client) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (bool, error) {
+	return Enqueue(ctx, c.C, t, opts...)
+}
