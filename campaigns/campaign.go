@@ -228,6 +228,13 @@ func ParseLocal(s string, loc *time.Location) (time.Time, error) {
 		if t.Hour() != p.Hour() || t.Minute() != p.Minute() {
 			return time.Time{}, fmt.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc)
 		}
+		// Go may pick either instant of a repeated hour; take the first.
+		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
+			if e := t.Add(-back); e.Hour() == p.Hour() && e.Minute() == p.Minute() && e.Day() == p.Day() {
+				t = e
+				break
+			}
+		}
 		return t.UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)

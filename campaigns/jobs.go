@@ -22,6 +22,10 @@ const (
 // Recheck horizons before the start.
 var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
 
+// maxEarly bounds how long go-live waits for starts_at when its task arrives
+// ahead of time.
+const maxEarly = 5 * time.Second
+
 // taskRetention keeps finished tasks' IDs in Redis so that the reconciler
 // enqueuing the same TaskID again is refused rather than run twice.
 const taskRetention = 48 * time.Hour
@@ -134,6 +138,11 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 		return nil
 	}
 	now := s.Clock.Now()
+	if now, err = s.waitFor(ctx, c.StartsAt); err != nil {
+		return err
+	} else if now.Before(c.StartsAt) {
+		return nil // not this task's moment; the task at starts_at will come
+	}
 	if !now.Before(c.EndsAt) {
 		return nil // the end task closes it
 	}
@@ -243,7 +252,10 @@ func (s *Service) End(ctx context.Context, id uint64, version int) error {
 	if c.ScheduleVersion != version || !CanMove(c.Status, Ended) || c.Status == Draft {
 		return nil
 	}
-	now := s.Clock.Now()
+	now, err := s.waitFor(ctx, c.EndsAt)
+	if err != nil {
+		return err
+	}
 	if now.Before(c.EndsAt) {
 		return nil // the plan was extended; its own end task will come
 	}
@@ -287,4 +299,22 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	}
 	msg := fmt.Sprintf("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute), rep.Summary())
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
+}
+
+// waitFor sleeps until at when it is at most maxEarly away: asynq schedules
+// to the whole second, so a task may arrive up to a second early, and a
+// campaign must never go live (or end) before its instant. It returns the
+// time after waiting, which is still before at when at was too far.
+func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
+	now := s.Clock.Now()
+	early := at.Sub(now)
+	if early <= 0 || early > maxEarly {
+		return now, nil
+	}
+	select {
+	case <-time.After(early):
+	case <-ctx.Done():
+		return now, ctx.Err()
+	}
+	return s.Clock.Now(), nil
 }

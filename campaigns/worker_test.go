@@ -1,0 +1,100 @@
+package campaigns
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/queue"
+	"github.com/rampe/rampe/platform/testenv"
+)
+
+// startWorker runs a real asynq worker on conn with this package's handlers.
+func startWorker(t *testing.T, s *Service, conn *queue.Conn) {
+	t.Helper()
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 4, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	s.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+}
+
+func scheduleSoon(t *testing.T, s *Service, in time.Duration) *Campaign {
+	t.Helper()
+	inp := validInput()
+	loc, _ := time.LoadLocation(inp.TimeZone)
+	start := time.Now().Add(in).In(loc)
+	inp.StartsAt = start.Format(time.RFC3339Nano)
+	inp.EndsAt = start.Add(48 * time.Hour).Format(time.RFC3339)
+	c, err := s.Create(context.Background(), inp, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Schedule(context.Background(), c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func waitStatus(t *testing.T, s *Service, id uint64, want Status, within time.Duration) *Campaign {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		c, err := s.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == want {
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, _ := s.Get(context.Background(), id)
+	t.Fatalf("campaign %d is %s (%s), want %s within %s", id, c.Status, c.StatusReason, want, within)
+	return nil
+}
+
+func TestScheduledCampaignGoesLiveThroughWorker(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	conn := testenv.Redis(t)
+	s := NewService(g, queue.NewClient(conn), clock.System{})
+	startWorker(t, s, conn)
+
+	c := scheduleSoon(t, s, 2*time.Second)
+	waitStatus(t, s, c.ID, Live, 15*time.Second)
+	hist, _ := s.History(context.Background(), c.ID)
+	late := hist[0].At.Sub(c.StartsAt)
+	if hist[0].ToStatus != Live || late < 0 {
+		t.Fatalf("live at %v for a start at %v", hist[0].At, c.StartsAt)
+	}
+	t.Logf("went live %v after starts_at on %s", late, testenv.Engine())
+}
+
+func TestRedisFlushedBeforeGoLiveStillGoesLiveOnce(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	conn := testenv.Redis(t)
+	s := NewService(g, queue.NewClient(conn), clock.System{})
+
+	c := scheduleSoon(t, s, 2*time.Second)
+	if err := conn.Redis.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := conn.Redis.DBSize(context.Background()).Result(); n != 0 {
+		t.Fatalf("redis still holds %d keys", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go s.RunReconciler(ctx, 200*time.Millisecond)
+	startWorker(t, s, conn)
+
+	waitStatus(t, s, c.ID, Live, 15*time.Second)
+	// Let several more reconciler rounds pass: none may add a second go-live.
+	time.Sleep(time.Second)
+	if n := transitionsTo(t, s, c.ID, Live); n != 1 {
+		t.Fatalf("%d live transitions after a Redis flush, want exactly 1", n)
+	}
+}
