@@ -261,7 +261,13 @@ func randomToken(n int) string {
 }
 
 // RandomPassword returns a password for generated accounts (demo admin).
-func RandomPassword() string { return randomToken(12) }
+func RandomPassword() string {
+	b := make([]byte, 9)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
 
 func hashToken(t string) string {
 	h := sha256.Sum256([]byte(t))

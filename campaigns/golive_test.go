@@ -39,7 +39,12 @@ func (r *recorder) Enqueue(_ context.Context, t *asynq.Task, opts ...asynq.Optio
 	return true, nil
 }
 
-func (r *recorder) has(id string) bool { r.mu.Lock(); defer r.mu.Unlock(); _, ok := r.ids[id]; return ok }
+func (r *recorder) has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.ids[id]
+	return ok
+}
 
 func newService(t *testing.T, now time.Time) (*Service, *clock.Fixed, *recorder) {
 	t.Helper()

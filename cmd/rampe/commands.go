@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/spf13/cobra"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/platform/config"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/queue"
+	"github.com/rampe/rampe/web"
+)
+
+func rootCmd() *cobra.Command {
+	var cfgPath string
+	root := &cobra.Command{
+		Use:           "rampe",
+		Short:         "Rampe puts marketing campaigns live only when they are ready",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.PersistentFlags().StringVar(&cfgPath, "config", "", "path of a rampe.yaml (keys override defaults; RAMPE_* variables override the file)")
+	cfg := func() (*config.Config, error) { return loadConfig(cfgPath) }
+	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), configCmd(cfg), versionCmd())
+	return root
+}
+
+type cfgFunc func() (*config.Config, error)
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func serveCmd(cfgf cfgFunc) *cobra.Command {
+	var noWorker, demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the web server, and (unless --no-worker) the worker and scheduler, in one process",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			if noWorker && cfg.RedisURL == "" {
+				return fail("serve --no-worker needs redis.url (RAMPE_REDIS_URL): with the in-process Redis, web and worker must share one process")
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			st, err := build(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			if demo {
+				if err := seedDemo(ctx, st, cmd.OutOrStdout()); err != nil {
+					return err
+				}
+			}
+			var srv *asynq.Server
+			if !noWorker {
+				if srv, err = startWorker(ctx, st); err != nil {
+					return err
+				}
+			}
+			err = serveHTTP(ctx, st, cmd)
+			if srv != nil {
+				srv.Shutdown()
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&noWorker, "no-worker", false, "web only: leave jobs to `rampe worker` processes")
+	cmd.Flags().BoolVar(&demo, "demo", false, "add demo data and an admin user (credentials printed once)")
+	return cmd
+}
+
+func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
+	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
+		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", st.cfg.HTTPAddr)
+	if err != nil {
+		return fail("cannot listen on http.addr=%s: %v", st.cfg.HTTPAddr, err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return app.ShutdownWithContext(shutdownCtx)
+}
+
+// startWorker runs the asynq server with every domain's handlers and the
+// reconciler. On shutdown, asynq waits jobs.shutdown_timeout for in-flight
+// tasks and puts the unfinished ones back in their queue.
+func startWorker(ctx context.Context, st *stack) (*asynq.Server, error) {
+	srv := queue.NewServer(st.conn, queue.ServerConfig{Concurrency: st.cfg.JobsConcurrency,
+		PollInterval: st.cfg.JobsPollInterval, ShutdownTimeout: st.cfg.JobsShutdownTimeout})
+	mux := queue.NewMux()
+	st.campaigns.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		return nil, fmt.Errorf("worker: start: %w", err)
+	}
+	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
+	return srv, nil
+}
+
+func workerCmd(cfgf cfgFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run background jobs (go-live, end, re-checks) and the reconciler",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			if cfg.RedisURL == "" {
+				return fail("worker needs redis.url (RAMPE_REDIS_URL): the in-process Redis cannot be shared between processes; use `rampe serve` for a single process")
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			st, err := build(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			srv, err := startWorker(ctx, st)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Rampe worker running; SIGTERM to stop")
+			<-ctx.Done()
+			srv.Shutdown()
+			return nil
+		},
+	}
+}
+
+func migrateCmd(cfgf cfgFunc) *cobra.Command {
+	var status bool
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			g, err := db.Open(cfg.DatabaseDSN)
+			if err != nil {
+				return err
+			}
+			defer db.Close(g)
+			if status {
+				pending, err := db.Pending(cmd.Context(), g, migrations...)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d pending migration(s) %v\n", len(pending), pending)
+				return nil
+			}
+			n, err := db.Migrate(cmd.Context(), g, migrations...)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d migration(s) applied on %s\n", n, engine(cfg))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&status, "status", false, "list pending migrations without applying them")
+	return cmd
+}
+
+func demoCmd(cfgf cfgFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Add demo data (campaigns over every channel and state) and a demo admin",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			st, err := build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			return seedDemo(cmd.Context(), st, cmd.OutOrStdout())
+		},
+	}
+}
+
+func userCmd(cfgf cfgFunc) *cobra.Command {
+	user := &cobra.Command{Use: "user", Short: "Manage users"}
+	var email, name, role, password string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a user (a password is generated and printed when --password is empty)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			r, err := accounts.ParseRole(role)
+			if err != nil {
+				return fail("--role: %v", err)
+			}
+			g, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close(g)
+			generated := password == ""
+			if generated {
+				password = accounts.RandomPassword()
+			}
+			store := &accounts.Store{DB: g}
+			u, err := store.CreateUser(cmd.Context(), email, name, r, password)
+			if err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s (%s)\n", u.Email, u.Role)
+			if generated {
+				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", password)
+			}
+			return nil
+		},
+	}
+	create.Flags().StringVar(&email, "email", "", "e-mail address (required)")
+	create.Flags().StringVar(&name, "name", "", "display name")
+	create.Flags().StringVar(&role, "role", "marketer", "admin, marketer or viewer")
+	create.Flags().StringVar(&password, "password", "", "password (10+ characters); generated when empty")
+	create.MarkFlagRequired("email")
+
+	var tokenName string
+	token := &cobra.Command{
+		Use:   "token",
+		Short: "Create an API token for a user and print it",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			g, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close(g)
+			store := &accounts.Store{DB: g}
+			u, err := store.ByEmail(cmd.Context(), email)
+			if errors.Is(err, accounts.ErrNotFound) {
+				return fail("--email: no user %s", email)
+			}
+			if err != nil {
+				return err
+			}
+			secret, _, err := store.NewAPIToken(cmd.Context(), u.ID, tokenName)
+			if err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), secret)
+			return nil
+		},
+	}
+	token.Flags().StringVar(&email, "email", "", "the user's e-mail (required)")
+	token.Flags().StringVar(&tokenName, "name", "cli", "a name to recognise the token by")
+	token.MarkFlagRequired("email")
+	user.AddCommand(create, token)
+	return user
+}
+
+func configCmd(cfgf cfgFunc) *cobra.Command {
+	c := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	c.AddCommand(&cobra.Command{
+		Use:   "print",
+		Short: "Print the effective configuration, secrets masked",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
+			for _, kv := range cfg.Effective() {
+				fmt.Fprintf(w, "%s\t%s\t# %s\n", kv.Key, kv.Value, kv.Help)
+			}
+			return w.Flush()
+		},
+	})
+	return c
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{Use: "version", Short: "Print the version", Run: func(cmd *cobra.Command, _ []string) {
+		fmt.Fprintln(cmd.OutOrStdout(), "rampe", version)
+	}}
+}

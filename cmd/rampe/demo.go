@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+)
+
+const demoAdmin = "admin@rampe.demo"
+
+// seedDemo adds an admin and campaigns over every channel and state, with
+// dates around today so the product looks alive. Running it twice adds
+// nothing the second time.
+func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
+	_, err := st.accounts.ByEmail(ctx, demoAdmin)
+	switch {
+	case errors.Is(err, accounts.ErrNotFound):
+		pw := accounts.RandomPassword()
+		if _, err := st.accounts.CreateUser(ctx, demoAdmin, "Demo admin", accounts.Admin, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\n  Demo admin created — sign in with\n    e-mail:   %s\n    password: %s\n  (shown once; add users with `rampe user create`)\n\n", demoAdmin, pw)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(out, "Demo admin %s exists (its password was printed at first start).\n", demoAdmin)
+	}
+	var n int64
+	if err := st.db.WithContext(ctx).Model(&campaigns.Campaign{}).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	return seedCampaigns(ctx, st.campaigns)
+}
+
+func full(budget int64) (map[string]int64, map[string]map[string]float64) {
+	b := map[string]int64{}
+	for _, ch := range campaigns.AllChannels {
+		b[string(ch)] = budget
+	}
+	return b, map[string]map[string]float64{
+		"email":       {"audience": 180000, "open_rate": 0.24, "click_rate": 0.12},
+		"comparators": {"daily_clicks": 9000, "uplift": 2.5},
+		"affiliation": {"impressions": 400000, "ctr": 0.012},
+		"display":     {"impressions": 1500000, "ctr": 0.004},
+		"seo":         {"sessions_per_day": 25000},
+	}
+}
+
+func pick(all map[string]int64, fc map[string]map[string]float64, chs ...string) (map[string]int64, map[string]map[string]float64) {
+	b, f := map[string]int64{}, map[string]map[string]float64{}
+	for _, ch := range chs {
+		b[ch], f[ch] = all[ch], fc[ch]
+	}
+	return b, f
+}
+
+func seedCampaigns(ctx context.Context, cs *campaigns.Service) error {
+	loc, _ := time.LoadLocation(cs.DefaultTimeZone)
+	now := time.Now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	at := func(days, hour int) string {
+		return day.AddDate(0, 0, days).Add(time.Duration(hour) * time.Hour).Format("2006-01-02T15:04")
+	}
+	allB, allF := full(500000)
+	const actor = demoAdmin
+
+	type plan struct {
+		name, desc string
+		chs        []string
+		from, to   [2]int
+		then       func(c *campaigns.Campaign) error
+		noForecast bool
+	}
+	schedule := func(c *campaigns.Campaign) error { _, err := cs.Schedule(ctx, c.ID, actor); return err }
+	goLive := func(c *campaigns.Campaign) error {
+		c, err := cs.Schedule(ctx, c.ID, actor)
+		if err != nil {
+			return err
+		}
+		return cs.GoLive(ctx, c.ID, c.ScheduleVersion, "worker")
+	}
+	plans := []plan{
+		{name: "Black Friday — everything -30 %", desc: "The biggest day of the year, on every channel.",
+			chs: []string{"affiliation", "seo", "email", "display", "comparators"}, from: [2]int{5, 0}, to: [2]int{8, 23}, then: schedule},
+		{name: "Cyber Monday e-mail blast", chs: []string{"email"}, from: [2]int{8, 7}, to: [2]int{9, 23}, then: schedule},
+		{name: "Autumn clearance", desc: "End of season stock on comparators and SEA.", chs: []string{"comparators", "seo"}, from: [2]int{-2, 9}, to: [2]int{3, 23}, then: goLive},
+		{name: "Sneakers flash sale", desc: "Blocked on purpose: its display forecast was never filled in.", chs: []string{"display", "affiliation"}, from: [2]int{0, 0}, to: [2]int{2, 23}, then: goLive, noForecast: true},
+		{name: "Back-to-work office chairs", chs: []string{"display", "affiliation"}, from: [2]int{-5, 8}, to: [2]int{4, 20}, then: func(c *campaigns.Campaign) error {
+			if err := goLive(c); err != nil {
+				return err
+			}
+			_, err := cs.Pause(ctx, c.ID, actor, "paused: supplier delay on two best sellers")
+			return err
+		}},
+		{name: "Christmas gift guide", desc: "Draft: landing page and promotions still to come.", chs: []string{"email", "seo", "display"}, from: [2]int{12, 6}, to: [2]int{32, 23}},
+		{name: "Winter sales preview", chs: []string{"email", "comparators"}, from: [2]int{45, 8}, to: [2]int{60, 20}, then: func(c *campaigns.Campaign) error {
+			_, err := cs.Cancel(ctx, c.ID, actor, "cancelled: merged into the winter sales plan")
+			return err
+		}},
+	}
+	for _, p := range plans {
+		b, f := pick(allB, allF, p.chs...)
+		if p.noForecast {
+			delete(f, "display")
+		}
+		c, err := cs.Create(ctx, campaigns.Input{Name: p.name, Description: p.desc, Channels: p.chs, TimeZone: cs.DefaultTimeZone,
+			StartsAt: at(p.from[0], p.from[1]), EndsAt: at(p.to[0], p.to[1]), Currency: "EUR", Budgets: b, Forecast: f}, actor)
+		if err != nil {
+			return fmt.Errorf("demo: %s: %w", p.name, err)
+		}
+		if p.then != nil {
+			if err := p.then(c); err != nil {
+				return fmt.Errorf("demo: %s: %w", p.name, err)
+			}
+		}
+	}
+	return seedEnded(ctx, cs, day)
+}
+
+// seedEnded records a campaign that ran last month, with its history, as the
+// worker would have written it.
+func seedEnded(ctx context.Context, cs *campaigns.Service, day time.Time) error {
+	allB, allF := full(300000)
+	b, f := pick(allB, allF, "email", "comparators", "seo")
+	start, end := day.AddDate(0, -1, 0).Add(8*time.Hour), day.AddDate(0, -1, 10).Add(20*time.Hour)
+	c, err := cs.Create(ctx, campaigns.Input{Name: "Mid-season sales", Channels: []string{"email", "comparators", "seo"},
+		StartsAt: start.Format(time.RFC3339), EndsAt: end.Format(time.RFC3339), Currency: "EUR", Budgets: b, Forecast: f}, demoAdmin)
+	if err != nil {
+		return err
+	}
+	steps := []campaigns.Transition{
+		{At: start.AddDate(0, 0, -7), Actor: demoAdmin, FromStatus: campaigns.Draft, ToStatus: campaigns.Scheduled, Reason: "scheduled"},
+		{At: start, Actor: "worker", FromStatus: campaigns.Scheduled, ToStatus: campaigns.Live, Reason: "went live: all gates pass"},
+		{At: end, Actor: "worker", FromStatus: campaigns.Live, ToStatus: campaigns.Ended, Reason: "window ended"},
+	}
+	for _, t := range steps {
+		t.CampaignID, t.ScheduleVersion = c.ID, 1
+		if err := cs.DB.WithContext(ctx).Create(&t).Error; err != nil {
+			return err
+		}
+	}
+	return cs.DB.WithContext(ctx).Model(&campaigns.Campaign{}).Where("id = ?", c.ID).
+		Updates(map[string]any{"status": campaigns.Ended, "status_reason": "window ended", "schedule_version": 1}).Error
+}

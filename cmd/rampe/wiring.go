@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/config"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/queue"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// migrations of every package, applied in ID order.
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations}
+
+// stack is Rampe wired together, in the order it is built.
+type stack struct {
+	cfg       *config.Config
+	db        *gorm.DB
+	conn      *queue.Conn
+	tasks     *queue.Client
+	accounts  *accounts.Store
+	campaigns *campaigns.Service
+	secret    []byte
+}
+
+func setupLogging(cfg *config.Config) {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}
+
+// openDB opens the database and applies pending migrations.
+func openDB(ctx context.Context, cfg *config.Config) (*gorm.DB, error) {
+	g, err := db.Open(cfg.DatabaseDSN)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx, g); err != nil {
+		return nil, fmt.Errorf("database %s unreachable (database.dsn): %w", engine(cfg), err)
+	}
+	if _, err := db.Migrate(ctx, g, migrations...); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func engine(cfg *config.Config) string {
+	if config.IsPostgres(cfg.DatabaseDSN) {
+		return "PostgreSQL"
+	}
+	return "SQLite " + cfg.DatabaseDSN
+}
+
+// build wires storage, queue and domain services.
+func build(ctx context.Context, cfg *config.Config) (*stack, error) {
+	g, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	secret := cfg.SecretKey
+	if secret == "" {
+		if secret, err = db.EnsureSecret(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	conn, err := queue.Connect(ctx, cfg.RedisURL)
+	if err != nil {
+		db.Close(g)
+		return nil, err
+	}
+	tasks := queue.NewClient(conn)
+	cs := campaigns.NewService(g, tasks, clock.System{})
+	cs.DefaultTimeZone = cfg.DefaultTimeZone
+	cs.RetryInterval = cfg.BlockedRetryInterval
+	cs.GoLiveHold = cfg.GoLiveHold
+	slog.Info("rampe: started", "version", version, "database", engine(cfg), "redis", redisLabel(conn))
+	return &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret),
+		accounts:  &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL},
+		campaigns: cs}, nil
+}
+
+func redisLabel(c *queue.Conn) string {
+	if c.Embedded {
+		return "in-process " + c.Addr()
+	}
+	return c.Addr()
+}
+
+func (s *stack) close() {
+	s.tasks.C.Close()
+	s.conn.Close()
+	db.Close(s.db)
+}
+
+// loadConfig reads the configuration and sets up logging.
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	setupLogging(cfg)
+	return cfg, nil
+}
+
+func fail(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(os.Stderr, "rampe: "+strings.TrimPrefix(msg, "rampe: "))
+	return fmt.Errorf("%s", msg)
+}

@@ -1,0 +1,95 @@
+// Package web is Rampe's HTTP surface: the marketers' UI (server-rendered
+// html/template pages with htmx), the JSON API under /api/v1, health and
+// metrics. It depends on the domain packages and translates their errors
+// into responses; no domain package depends on it.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/db"
+)
+
+// Pinger reports whether a dependency answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is everything the web layer needs, built by the wiring in cmd/rampe.
+type Deps struct {
+	DB        *gorm.DB
+	Redis     Pinger
+	Accounts  *accounts.Store
+	Campaigns *campaigns.Service
+	Secret    []byte
+	BaseURL   string
+	Secure    bool // cookies get the Secure flag (https base URL)
+	Version   string
+}
+
+// Server holds the dependencies shared by every handler.
+type Server struct {
+	Deps
+	pages *pages
+}
+
+// New builds the fiber app with every route of Rampe.
+func New(d Deps) (*fiber.App, error) {
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, pages: p}
+	app := fiber.New(fiber.Config{
+		AppName:               "rampe",
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             8 << 20,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.routes(app)
+	return app, nil
+}
+
+// errorHandler answers errors no handler turned into a response: JSON for
+// the API, an HTML page for the UI.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	msg := "something went wrong on our side; it has been logged"
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, msg = fe.Code, fe.Message
+	} else {
+		slog.Error("web: unhandled error", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	if isAPI(c) {
+		return c.Status(code).JSON(apiError{Error: apiErrorBody{Code: codeName(code), Message: msg}})
+	}
+	return s.renderStatus(c, code, "error", pageData{Title: "Error", Data: map[string]any{"Code": code, "Message": msg}})
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"database": "ok", "redis": "ok"}
+	code := fiber.StatusOK
+	if err := db.Ping(ctx, s.DB); err != nil {
+		status["database"], code = err.Error(), fiber.StatusServiceUnavailable
+	}
+	if err := s.Redis.Ping(ctx); err != nil {
+		status["redis"], code = err.Error(), fiber.StatusServiceUnavailable
+	}
+	return c.Status(code).JSON(status)
+}

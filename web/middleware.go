@@ -1,0 +1,173 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rampe/rampe/accounts"
+)
+
+const (
+	userKey       = "user"
+	sessionCookie = "rampe_session"
+	csrfCookie    = "rampe_csrf"
+	csrfField     = "_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+var (
+	httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rampe_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"method", "route", "status"})
+	httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "rampe_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 3, 10),
+	}, []string{"route"})
+)
+
+func init() { prometheus.MustRegister(httpRequests, httpSeconds) }
+
+// observe logs and counts each request under its route pattern (not the raw
+// path, which would explode the label set).
+func observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			status = fe.Code
+		} else {
+			status = fiber.StatusInternalServerError
+		}
+	}
+	route := c.Route().Path
+	httpRequests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+	httpSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	if status >= 500 {
+		slog.Error("web: request", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	} else {
+		slog.Debug("web: request", "method", c.Method(), "path", c.Path(), "status", status, "ms", time.Since(start).Milliseconds())
+	}
+	return err
+}
+
+// csrfToken returns the token forms must echo: an HMAC of a random
+// per-browser cookie (signed double-submit), so it works on any web node
+// without server-side state.
+func csrfToken(c *fiber.Ctx, secret []byte) string {
+	seed := c.Cookies(csrfCookie)
+	if seed == "" {
+		if v, ok := c.Locals(csrfCookie).(string); ok {
+			seed = v
+		}
+	}
+	if seed == "" {
+		b := make([]byte, 18)
+		rand.Read(b)
+		seed = base64.RawURLEncoding.EncodeToString(b)
+		c.Locals(csrfCookie, seed)
+		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: seed, Path: "/", HTTPOnly: true, SameSite: "Lax", MaxAge: 365 * 24 * 3600,
+			Secure: strings.HasPrefix(c.BaseURL(), "https")})
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("csrf:" + seed))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrf refuses unsafe UI requests without the token of this browser.
+func (s *Server) csrf(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	got := c.Get(csrfHeader)
+	if got == "" {
+		got = c.FormValue(csrfField)
+	}
+	if c.Cookies(csrfCookie) == "" || !hmac.Equal([]byte(got), []byte(csrfToken(c, s.Secret))) {
+		return fiber.NewError(fiber.StatusForbidden, "this form has expired or did not come from Rampe (CSRF check failed); reload the page and try again")
+	}
+	return c.Next()
+}
+
+// loadUser puts the signed-in user, if any, in the context.
+func (s *Server) loadUser(c *fiber.Ctx) error {
+	if tok := c.Cookies(sessionCookie); tok != "" {
+		if u, _, err := s.Accounts.UserBySession(c.UserContext(), tok); err == nil {
+			c.Locals(userKey, u)
+		}
+	}
+	return c.Next()
+}
+
+// signedIn sends anonymous visitors to the sign-in page.
+func signedIn(c *fiber.Ctx) error {
+	if _, ok := c.Locals(userKey).(*accounts.User); !ok {
+		if c.Get("HX-Request") == "true" {
+			c.Set("HX-Redirect", "/login")
+			return c.SendStatus(fiber.StatusUnauthorized)
+		}
+		return c.Redirect("/login?next=" + url.QueryEscape(c.OriginalURL()))
+	}
+	return c.Next()
+}
+
+// writer refuses viewers: they read only.
+func writer(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u == nil || !u.Role.CanWrite() {
+		return fiber.NewError(fiber.StatusForbidden, "your role (viewer) can read but not change campaigns")
+	}
+	return c.Next()
+}
+
+// admin allows admins only.
+func admin(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u == nil || u.Role != accounts.Admin {
+		return fiber.NewError(fiber.StatusForbidden, "only an admin can do this")
+	}
+	return c.Next()
+}
+
+func currentUser(c *fiber.Ctx) *accounts.User {
+	u, _ := c.Locals(userKey).(*accounts.User)
+	return u
+}
+
+// apiAuth resolves a bearer token; the API never uses cookies, so it needs
+// no CSRF token.
+func (s *Server) apiAuth(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return apiFail(c, fiber.StatusUnauthorized, "unauthorized", "send an API token: Authorization: Bearer rmp_…", "")
+	}
+	u, err := s.Accounts.UserByAPIToken(c.UserContext(), strings.TrimSpace(tok))
+	if err != nil {
+		return apiFail(c, fiber.StatusUnauthorized, "unauthorized", "unknown or revoked API token", "")
+	}
+	c.Locals(userKey, u)
+	return c.Next()
+}
+
+func apiWriter(c *fiber.Ctx) error {
+	if u := currentUser(c); u == nil || !u.Role.CanWrite() {
+		return apiFail(c, fiber.StatusForbidden, "forbidden", "the token's user is a viewer and may only read", "")
+	}
+	return c.Next()
+}
+
+func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one parsed template set per page, each the layout plus the
+// page's own file; all are parsed at start-up so a broken template stops the
+// boot instead of a request.
+type pages struct {
+	byName map[string]*template.Template
+	static map[string]staticFile
+}
+
+type staticFile struct {
+	body  []byte
+	ctype string
+	hash  string
+}
+
+var funcs = template.FuncMap{
+	"money": campaigns.FormatAmount,
+	"minor": campaigns.FormatMinor,
+	"local": func(t time.Time, c *campaigns.Campaign) string {
+		return t.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")
+	},
+	"inputTS": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format("2006-01-02T15:04") },
+	"ago": func(t time.Time) string {
+		d := time.Since(t).Round(time.Second)
+		if d < 0 {
+			return "in " + (-d).String()
+		}
+		return d.String() + " ago"
+	},
+	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"channel": func(c campaigns.Channel) string { return c.Label() },
+	"join":    strings.Join,
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"measured": func(m map[string]any) string {
+		if len(m) == 0 {
+			return ""
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+		}
+		return strings.Join(parts, " · ")
+	},
+}
+
+func loadPages() (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}, static: map[string]staticFile{}}
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	entries, _ := fs.ReadDir(templateFS, "templates")
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("web: parse page %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	err = fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ctype := "application/octet-stream"
+		switch path.Ext(name) {
+		case ".css":
+			ctype = "text/css; charset=utf-8"
+		case ".js":
+			ctype = "text/javascript; charset=utf-8"
+		case ".svg":
+			ctype = "image/svg+xml"
+		}
+		p.static[strings.TrimPrefix(name, "static/")] = staticFile{body: b, ctype: ctype, hash: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	return p, err
+}
+
+// asset returns the checksum URL of a static file: cached forever, busted on
+// change.
+func (p *pages) asset(name string) (string, error) {
+	f, ok := p.static[name]
+	if !ok {
+		return "", fmt.Errorf("web: unknown asset %s", name)
+	}
+	return "/static/" + f.hash + "/" + name, nil
+}
+
+func (s *Server) serveStatic(c *fiber.Ctx) error {
+	f, ok := s.pages.static[c.Params("*")]
+	if !ok || c.Params("hash") != f.hash {
+		return fiber.ErrNotFound
+	}
+	c.Set("Content-Type", f.ctype)
+	c.Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Send(f.body)
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Title   string
+	Nav     string
+	User    *accounts.User
+	CSRF    string
+	Flash   string
+	FlashOK bool
+	Alerts  int64
+	Data    map[string]any
+	Errors  campaigns.ValidationError
+}
+
+func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
+	return s.renderStatus(c, fiber.StatusOK, name, d)
+}
+
+func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("web: no page %q", name)
+	}
+	if u, ok := c.Locals(userKey).(*accounts.User); ok {
+		d.User = u
+		s.DB.WithContext(c.UserContext()).Model(&campaigns.Alert{}).Where("resolved_at IS NULL").Count(&d.Alerts)
+	}
+	d.CSRF = csrfToken(c, s.Secret)
+	if msg, ok := takeFlash(c); ok {
+		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		slog.Error("web: render", "page", name, "err", err)
+		return err
+	}
+	c.Set("Content-Type", "text/html; charset=utf-8")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	return c.Status(code).Send(buf.Bytes())
+}
+
+const flashCookie = "rampe_flash"
+
+// flash stores a one-time message shown on the next page; ok picks its colour.
+func (s *Server) flash(c *fiber.Ctx, ok bool, msg string) {
+	prefix := "-"
+	if ok {
+		prefix = "+"
+	}
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(prefix + msg), Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax", MaxAge: 60})
+}
+
+func takeFlash(c *fiber.Ctx) (string, bool) {
+	v, _ := url.QueryUnescape(c.Cookies(flashCookie))
+	if v == "" {
+		return "", false
+	}
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(1, 0)})
+	return v, true
+}

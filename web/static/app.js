@@ -1,0 +1,9 @@
+// Confirmation for destructive forms, and auto-submitting filters; kept in a
+// file because the Content-Security-Policy forbids inline scripts.
+document.addEventListener("submit", function (e) {
+  var msg = e.target.getAttribute("data-confirm");
+  if (msg && !window.confirm(msg)) e.preventDefault();
+});
+document.addEventListener("change", function (e) {
+  if (e.target.hasAttribute("data-autosubmit")) e.target.form.submit();
+});

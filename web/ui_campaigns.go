@@ -1,0 +1,377 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/campaigns"
+)
+
+// campaignForm is the raw text of the campaign form, kept so that a form
+// with errors comes back exactly as typed.
+type campaignForm struct {
+	Name, Description, TimeZone, StartsAt, EndsAt, Currency string
+	Channels                                                map[string]bool
+	Budgets                                                 map[string]string
+	Forecast                                                map[string]map[string]string
+	LandingPageID, PromotionIDs                             string
+	Retry                                                   bool
+}
+
+func formFromRequest(c *fiber.Ctx) campaignForm {
+	f := campaignForm{Name: c.FormValue("name"), Description: c.FormValue("description"), TimeZone: c.FormValue("time_zone"),
+		StartsAt: c.FormValue("starts_at"), EndsAt: c.FormValue("ends_at"), Currency: c.FormValue("currency"),
+		LandingPageID: c.FormValue("landing_page_id"), PromotionIDs: c.FormValue("promotion_ids"),
+		Retry: c.FormValue("retry_while_blocked") == "on", Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
+	if mf, err := c.MultipartForm(); err == nil {
+		for _, ch := range mf.Value["channels"] {
+			f.Channels[ch] = true
+		}
+	} else {
+		args := c.Request().PostArgs()
+		for _, v := range args.PeekMulti("channels") {
+			f.Channels[string(v)] = true
+		}
+	}
+	for _, ch := range campaigns.AllChannels {
+		f.Budgets[string(ch)] = c.FormValue("budget_" + string(ch))
+		f.Forecast[string(ch)] = map[string]string{}
+		for _, fld := range campaigns.ForecastFields[ch] {
+			f.Forecast[string(ch)][fld.Key] = c.FormValue("forecast_" + string(ch) + "_" + fld.Key)
+		}
+	}
+	return f
+}
+
+func formFromCampaign(c *campaigns.Campaign) campaignForm {
+	f := campaignForm{Name: c.Name, Description: c.Description, TimeZone: c.TimeZone, Currency: c.Currency,
+		StartsAt: c.LocalStart().Format("2006-01-02T15:04"), EndsAt: c.LocalEnd().Format("2006-01-02T15:04"),
+		Retry: c.RetryWhileBlocked, Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
+	for _, ch := range c.Channels() {
+		f.Channels[string(ch)] = true
+	}
+	for ch, v := range c.Budgets {
+		f.Budgets[string(ch)] = campaigns.FormatMinor(v, c.Currency)
+	}
+	for ch, vals := range c.Forecast {
+		f.Forecast[string(ch)] = map[string]string{}
+		for k, v := range vals {
+			f.Forecast[string(ch)][k] = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	if c.LandingPageID != nil {
+		f.LandingPageID = strconv.FormatUint(*c.LandingPageID, 10)
+	}
+	ids := make([]string, len(c.PromotionIDs))
+	for i, id := range c.PromotionIDs {
+		ids[i] = strconv.FormatUint(id, 10)
+	}
+	f.PromotionIDs = strings.Join(ids, ", ")
+	return f
+}
+
+// input turns the form into the domain Input, collecting the errors of the
+// parts only the form has (amounts typed as decimals, numbers as text).
+func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
+	var errs campaigns.ValidationError
+	in := campaigns.Input{Name: f.Name, Description: f.Description, TimeZone: f.TimeZone, StartsAt: f.StartsAt, EndsAt: f.EndsAt,
+		Currency: f.Currency, Budgets: map[string]int64{}, Forecast: map[string]map[string]float64{}, RetryWhileBlocked: &f.Retry}
+	cur := strings.ToUpper(strings.TrimSpace(f.Currency))
+	if cur == "" {
+		cur = "EUR"
+	}
+	for _, ch := range campaigns.AllChannels {
+		if !f.Channels[string(ch)] {
+			continue
+		}
+		in.Channels = append(in.Channels, string(ch))
+		if raw := strings.TrimSpace(f.Budgets[string(ch)]); raw != "" {
+			v, err := campaigns.ParseAmount(raw, cur)
+			if err != nil {
+				errs = append(errs, campaigns.FieldError{Field: "budgets." + string(ch), Msg: err.Error()})
+			} else {
+				in.Budgets[string(ch)] = v
+			}
+		}
+		for _, fld := range campaigns.ForecastFields[ch] {
+			raw := strings.TrimSpace(strings.ReplaceAll(f.Forecast[string(ch)][fld.Key], ",", "."))
+			if raw == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: fmt.Sprintf("%q is not a number", raw)})
+				continue
+			}
+			if in.Forecast[string(ch)] == nil {
+				in.Forecast[string(ch)] = map[string]float64{}
+			}
+			in.Forecast[string(ch)][fld.Key] = v
+		}
+	}
+	if raw := strings.TrimSpace(f.LandingPageID); raw != "" {
+		id, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil || id == 0 {
+			errs = append(errs, campaigns.FieldError{Field: "landing_page_id", Msg: fmt.Sprintf("%q is not a landing page id", raw)})
+		} else {
+			in.LandingPageID = &id
+		}
+	}
+	for _, part := range strings.FieldsFunc(f.PromotionIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseUint(part, 10, 64)
+		if err != nil || id == 0 {
+			errs = append(errs, campaigns.FieldError{Field: "promotion_ids", Msg: fmt.Sprintf("%q is not a promotion id", part)})
+			continue
+		}
+		in.PromotionIDs = append(in.PromotionIDs, id)
+	}
+	return in, errs
+}
+
+var timeZones = []string{"Europe/Paris", "Europe/London", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Brussels",
+	"Europe/Amsterdam", "Europe/Zurich", "Europe/Lisbon", "America/New_York", "America/Montreal", "UTC"}
+
+func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.Campaign, f campaignForm, errs campaigns.ValidationError) error {
+	action := "/campaigns"
+	if camp != nil {
+		action = fmt.Sprintf("/campaigns/%d", camp.ID)
+	}
+	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
+		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
+		"TimeZones": timeZones}})
+}
+
+func (s *Server) showNewCampaign(c *fiber.Ctx) error {
+	loc, _ := time.LoadLocation(s.Campaigns.DefaultTimeZone)
+	now := time.Now().In(loc)
+	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, loc)
+	f := campaignForm{TimeZone: s.Campaigns.DefaultTimeZone, Currency: "EUR", Retry: true,
+		StartsAt: start.Format("2006-01-02T15:04"), EndsAt: start.Add(72 * time.Hour).Format("2006-01-02T15:04"),
+		Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
+	return s.formPage(c, fiber.StatusOK, "New campaign", nil, f, nil)
+}
+
+func (s *Server) createCampaign(c *fiber.Ctx) error {
+	f := formFromRequest(c)
+	in, errs := f.input()
+	if len(errs) > 0 {
+		// Show the domain's complaints too, all at once; store nothing.
+		var ve campaigns.ValidationError
+		_, err := campaigns.Build(in, s.Campaigns.DefaultTimeZone)
+		errors.As(err, &ve)
+		return s.formPage(c, fiber.StatusUnprocessableEntity, "New campaign", nil, f, append(errs, ve...))
+	}
+	camp, err := s.Campaigns.Create(c.UserContext(), in, currentUser(c).Email)
+	var ve campaigns.ValidationError
+	if errors.As(err, &ve) {
+		return s.formPage(c, fiber.StatusUnprocessableEntity, "New campaign", nil, f, ve)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, true, "Campaign created as a draft. Check its readiness, then schedule it.")
+	return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) loadCampaign(c *fiber.Ctx) (*campaigns.Campaign, error) {
+	id, ok := parseID(c)
+	if !ok {
+		return nil, fiber.ErrNotFound
+	}
+	camp, err := s.Campaigns.Get(c.UserContext(), id)
+	if errors.Is(err, campaigns.ErrNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "there is no campaign with this id")
+	}
+	return camp, err
+}
+
+func (s *Server) showEditCampaign(c *fiber.Ctx) error {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	if !camp.Editable() {
+		s.flash(c, false, "A "+string(camp.Status)+" campaign can no longer be edited.")
+		return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
+	}
+	return s.formPage(c, fiber.StatusOK, "Edit "+camp.Name, camp, formFromCampaign(camp), nil)
+}
+
+func (s *Server) updateCampaign(c *fiber.Ctx) error {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	f := formFromRequest(c)
+	in, errs := f.input()
+	if len(errs) == 0 {
+		_, err = s.Campaigns.Update(c.UserContext(), camp.ID, in, currentUser(c).Email)
+	}
+	var ve campaigns.ValidationError
+	var te *campaigns.TransitionError
+	switch {
+	case len(errs) > 0 || errors.As(err, &ve):
+		if len(errs) > 0 {
+			_, err = campaigns.Build(in, s.Campaigns.DefaultTimeZone)
+			errors.As(err, &ve)
+		}
+		return s.formPage(c, fiber.StatusUnprocessableEntity, "Edit "+camp.Name, camp, f, append(errs, ve...))
+	case errors.As(err, &te) || errors.Is(err, campaigns.ErrConflict):
+		s.flash(c, false, err.Error())
+	case err != nil:
+		return err
+	default:
+		msg := "Campaign saved."
+		if camp.Status != campaigns.Draft {
+			msg = "Campaign saved and rescheduled."
+		}
+		s.flash(c, true, msg)
+	}
+	return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) deleteCampaign(c *fiber.Ctx) error {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Campaigns.Delete(c.UserContext(), camp.ID); err != nil {
+		var te *campaigns.TransitionError
+		if errors.As(err, &te) {
+			s.flash(c, false, te.Why)
+			return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
+		}
+		return err
+	}
+	s.flash(c, true, "Campaign “"+camp.Name+"” deleted.")
+	return c.Redirect("/campaigns", fiber.StatusSeeOther)
+}
+
+func (s *Server) campaignAction(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	action := c.Params("action")
+	_, err := s.runAction(c, id, action, strings.TrimSpace(c.FormValue("reason")))
+	var te *campaigns.TransitionError
+	var ge *campaigns.GatesError
+	switch {
+	case errors.Is(err, campaigns.ErrNotFound):
+		return fiber.NewError(fiber.StatusNotFound, "there is no campaign with this id")
+	case errors.As(err, &te):
+		s.flash(c, false, "Cannot "+action+": "+te.Why+".")
+	case errors.As(err, &ge):
+		s.flash(c, false, "Not resumed, gates failing: "+ge.Report.Summary())
+	case errors.Is(err, campaigns.ErrConflict):
+		s.flash(c, false, err.Error())
+	case err != nil:
+		return err
+	default:
+		s.flash(c, true, map[string]string{"schedule": "Scheduled. Rampe will check every gate at go-live.", "unschedule": "Back to draft.",
+			"pause": "Paused.", "resume": "Live again.", "cancel": "Cancelled."}[action])
+	}
+	return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
+}
+
+func (s *Server) showCampaigns(c *fiber.Ctx) error {
+	f, ferr := listFilter(c)
+	if ferr != nil {
+		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+	}
+	list, err := s.Campaigns.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	counts, err := s.Campaigns.Counts(c.UserContext())
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return s.render(c, "campaigns", pageData{Title: "Campaigns", Nav: "campaigns", Data: map[string]any{
+		"Campaigns": list, "Counts": counts, "Total": total, "Statuses": campaigns.AllStatuses, "Channels": campaigns.AllChannels,
+		"Status": string(f.Status), "Channel": string(f.Channel), "Query": url.Values{"channel": {string(f.Channel)}}.Encode()}})
+}
+
+func (s *Server) showCampaign(c *fiber.Ctx) error {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	hist, err := s.Campaigns.History(c.UserContext(), camp.ID)
+	if err != nil {
+		return err
+	}
+	alerts, err := s.Campaigns.Alerts(c.UserContext(), camp.ID, false)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
+		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status)}})
+}
+
+// showReadiness evaluates the gates now; the campaign page loads it with htmx.
+func (s *Server) showReadiness(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	camp, rep, err := s.Campaigns.Readiness(c.UserContext(), id)
+	if errors.Is(err, campaigns.ErrNotFound) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	t := s.pages.byName["campaign"]
+	c.Set("Content-Type", "text/html; charset=utf-8")
+	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep})
+}
+
+// actionsFor lists the lifecycle buttons a campaign in status st offers.
+func actionsFor(st campaigns.Status) []string {
+	var out []string
+	for _, a := range []struct {
+		name string
+		to   campaigns.Status
+	}{{"schedule", campaigns.Scheduled}, {"pause", campaigns.Paused}, {"resume", campaigns.Live}, {"unschedule", campaigns.Draft}, {"cancel", campaigns.Cancelled}} {
+		if a.name == "resume" && st != campaigns.Paused {
+			continue
+		}
+		if campaigns.CanMove(st, a.to) {
+			out = append(out, a.name)
+		}
+	}
+	return out
+}
+
+func (s *Server) showAlerts(c *fiber.Ctx) error {
+	alerts, err := s.Campaigns.Alerts(c.UserContext(), 0, c.Query("all") == "")
+	if err != nil {
+		return err
+	}
+	names := map[uint64]string{}
+	for _, a := range alerts {
+		if _, ok := names[a.CampaignID]; !ok {
+			if camp, err := s.Campaigns.Get(c.UserContext(), a.CampaignID); err == nil {
+				names[a.CampaignID] = camp.Name
+			}
+		}
+	}
+	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": alerts, "Names": names, "All": c.Query("all") != ""}})
+}
+
+func (s *Server) resolveAlert(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	if err := s.Campaigns.ResolveAlert(c.UserContext(), id); err != nil {
+		if errors.Is(err, campaigns.ErrNotFound) {
+			return fiber.NewError(fiber.StatusNotFound, "no open alert with this id")
+		}
+		return err
+	}
+	s.flash(c, true, "Alert resolved.")
+	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+}
