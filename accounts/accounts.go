@@ -170,12 +170,16 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bc
 func (s *Store) NewSession(ctx context.Context, userID uint64) (token string, err error) {
 	token = randomToken(32)
 	now := time.Now().UTC()
-	ttl := s.SessionTTL
-	if ttl == 0 {
-		ttl = 7 * 24 * time.Hour
-	}
-	err = s.DB.WithContext(ctx).Create(&Session{TokenHash: hashToken(token), UserID: userID, ExpiresAt: now.Add(ttl), CreatedAt: now}).Error
+	err = s.DB.WithContext(ctx).Create(&Session{TokenHash: hashToken(token), UserID: userID, ExpiresAt: now.Add(s.TTL()), CreatedAt: now}).Error
 	return token, err
+}
+
+// TTL is how long a session lasts (a week unless configured).
+func (s *Store) TTL() time.Duration {
+	if s.SessionTTL <= 0 {
+		return 7 * 24 * time.Hour
+	}
+	return s.SessionTTL
 }
 
 // UserBySession resolves a cookie token to its user and session id.

@@ -43,7 +43,7 @@ func (s *Server) doLogin(c *fiber.Ctx) error {
 		return err
 	}
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax",
-		Expires: time.Now().Add(s.Accounts.SessionTTL)})
+		Expires: time.Now().Add(s.Accounts.TTL())})
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.DatabaseDSN != "rampe.db" || c.RedisURL != "" || c.DefaultTimeZone != "Europe/Paris" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestBadValuesNameTheKey(t *testing.T) {
+	cases := map[string][2]string{
+		"RAMPE_HTTP_ADDR":                        {"127.0.0.1:99999", "http.addr"},
+		"RAMPE_DATABASE_DSN":                     {"mysql://x", "database.dsn"},
+		"RAMPE_REDIS_URL":                        {"http://localhost", "redis.url"},
+		"RAMPE_CAMPAIGNS_DEFAULT_TIME_ZONE":      {"Europe/Atlantis", "campaigns.default_time_zone"},
+		"RAMPE_CAMPAIGNS_BLOCKED_RETRY_INTERVAL": {"soon", "campaigns.blocked_retry_interval"},
+		"RAMPE_JOBS_CONCURRENCY":                 {"0", "jobs.concurrency"},
+		"RAMPE_SECURITY_SECRET_KEY":              {"short", "security.secret_key"},
+		"RAMPE_PUBLIC_BASE_URL":                  {"example.com", "public.base_url"},
+		"RAMPE_LOG_LEVEL":                        {"loud", "log.level"},
+	}
+	for env, c := range cases {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, c[0])
+			_, err := Load("")
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key != c[1] {
+				t.Fatalf("want an error naming %s, got %v", c[1], err)
+			}
+		})
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rampe.yaml")
+	os.WriteFile(path, []byte("http:\n  addr: 0.0.0.0:9000\ndatabase:\n  dsn: postgres://rampe:hunter2@db:5432/rampe\n"), 0o600)
+	t.Setenv("RAMPE_HTTP_ADDR", "127.0.0.1:9100")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9100" || !strings.HasPrefix(c.DatabaseDSN, "postgres://") {
+		t.Fatalf("file/env precedence: %+v", c)
+	}
+	for _, kv := range c.Effective() {
+		if strings.Contains(kv.Value, "hunter2") {
+			t.Fatalf("config print leaks a password: %s=%s", kv.Key, kv.Value)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("missing file: %v", err)
+	}
+}

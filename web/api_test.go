@@ -1,0 +1,136 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampe/rampe/accounts"
+)
+
+func campaignBody(name, start, end string) string {
+	return fmt.Sprintf(`{"name":%q,"channels":["email","comparators"],"time_zone":"Europe/Paris","starts_at":%q,"ends_at":%q,
+		"currency":"EUR","budgets":{"email":150000,"comparators":50000},
+		"forecast":{"email":{"audience":100000,"open_rate":0.2,"click_rate":0.1},"comparators":{"daily_clicks":5000,"uplift":2}}}`, name, start, end)
+}
+
+func future(days int) string {
+	return time.Now().AddDate(0, 0, days).Format("2006-01-02") + "T09:00"
+}
+
+func TestAPICampaignLifecycle(t *testing.T) {
+	a := newTestApp(t)
+	res := a.api("POST", "/api/v1/campaigns", accounts.Marketer, campaignBody("Black Friday", future(3), future(6)))
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	c := res.json(t)
+	id := int(c["id"].(float64))
+	if c["status"] != "draft" || c["starts_at_local"] != future(3) {
+		t.Fatalf("created %v", c)
+	}
+	path := fmt.Sprintf("/api/v1/campaigns/%d", id)
+
+	res = a.api("GET", path+"/readiness", accounts.Viewer, "")
+	rep := res.json(t)
+	if res.Status != 200 || rep["ready"] != true || len(rep["gates"].([]any)) != 2 {
+		t.Fatalf("readiness: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", path+"/schedule", accounts.Marketer, "")
+	if res.Status != 200 || res.json(t)["status"] != "scheduled" {
+		t.Fatalf("schedule: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", path+"/pause", accounts.Marketer, "")
+	if e := res.json(t)["error"].(map[string]any); res.Status != http.StatusConflict || e["code"] != "illegal_transition" || !strings.Contains(e["message"].(string), "scheduled to paused") {
+		t.Fatalf("pause of a scheduled campaign: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", path+"/cancel", accounts.Marketer, `{"reason":"budget moved to Christmas"}`)
+	if res.Status != 200 || res.json(t)["status"] != "cancelled" {
+		t.Fatalf("cancel: %d %s", res.Status, res.Body)
+	}
+	res = a.api("GET", path+"/history", accounts.Viewer, "")
+	if !strings.Contains(res.Body, "budget moved to Christmas") || !strings.Contains(res.Body, "marketer@shop.example") {
+		t.Fatalf("history lacks who/why: %s", res.Body)
+	}
+	res = a.api("GET", "/api/v1/campaigns?status=cancelled&channel=email", accounts.Viewer, "")
+	if n := len(res.json(t)["campaigns"].([]any)); n != 1 {
+		t.Fatalf("filtered list has %d campaigns: %s", n, res.Body)
+	}
+	if res = a.api("DELETE", path, accounts.Marketer, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	if res = a.api("GET", path, accounts.Viewer, ""); res.Status != http.StatusNotFound {
+		t.Fatalf("deleted campaign still there: %d", res.Status)
+	}
+}
+
+func TestAPIRejectsBadInputNamingTheField(t *testing.T) {
+	a := newTestApp(t)
+	cases := []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"malformed JSON", `{"name": "x",`, 400, ""},
+		{"wrong type", `{"name": 42}`, 400, "name"},
+		{"unknown field", `{"nmae": "typo"}`, 400, "nmae"},
+		{"budget as string", `{"name":"x","budgets":{"email":"lots"}}`, 400, "budgets"},
+		{"missing everything", `{}`, 422, "channels"},
+		{"inverted window", campaignBody("x", future(5), future(2)), 422, "ends_at"},
+		{"huge budget", strings.Replace(campaignBody("x", future(2), future(5)), "150000", "99999999999999999", 1), 422, "budgets.email"},
+		{"hostile zone", strings.Replace(campaignBody("x", future(2), future(5)), "Europe/Paris", "../../etc/passwd", 1), 422, "time_zone"},
+		{"huge name", campaignBody(strings.Repeat("A", 5000), future(2), future(5)), 422, "name"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := a.api("POST", "/api/v1/campaigns", accounts.Marketer, tc.body)
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			e := res.json(t)["error"].(map[string]any)
+			if e["code"] == "" || e["message"] == "" {
+				t.Fatalf("error lacks code/message: %s", res.Body)
+			}
+			if tc.field != "" && e["field"] != tc.field {
+				t.Fatalf("field %v, want %s: %s", e["field"], tc.field, res.Body)
+			}
+		})
+	}
+	if res := a.api("GET", "/api/v1/campaigns", accounts.Viewer, ""); strings.Count(res.Body, `"id"`) != 0 {
+		t.Fatalf("a refused request stored something: %s", res.Body)
+	}
+}
+
+func TestAPIAuth(t *testing.T) {
+	a := newTestApp(t)
+	if res := a.api("GET", "/api/v1/campaigns", "", ""); res.Status != 401 || !strings.Contains(res.Body, "unauthorized") {
+		t.Fatalf("no token: %d %s", res.Status, res.Body)
+	}
+	req, _ := http.NewRequest("GET", a.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer rmp_forged"+strings.Repeat("x", 30))
+	if res := a.do(http.DefaultClient, req); res.Status != 401 {
+		t.Fatalf("forged token: %d %s", res.Status, res.Body)
+	}
+	if res := a.api("POST", "/api/v1/campaigns", accounts.Viewer, campaignBody("x", future(2), future(4))); res.Status != 403 {
+		t.Fatalf("viewer create: %d %s", res.Status, res.Body)
+	}
+	if res := a.api("GET", "/api/v1/me", accounts.Viewer, ""); res.json(t)["role"] != "viewer" {
+		t.Fatalf("me: %s", res.Body)
+	}
+	if res := a.api("GET", "/api/v1/nope", accounts.Viewer, ""); res.Status != 404 || res.json(t)["error"] == nil {
+		t.Fatalf("unknown endpoint: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	a := newTestApp(t)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": `"database":"ok"`, "/metrics": "rampe_http_requests_total"} {
+		req, _ := http.NewRequest("GET", a.URL+path, nil)
+		res := a.do(http.DefaultClient, req)
+		if res.Status != 200 || !strings.Contains(res.Body, want) {
+			t.Errorf("%s: %d %.200s", path, res.Status, res.Body)
+		}
+	}
+}

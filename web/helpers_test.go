@@ -1,0 +1,146 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/queue"
+	"github.com/rampe/rampe/platform/testenv"
+)
+
+// testApp is Rampe's web app on a real 127.0.0.1 listener, over a real
+// database and Redis.
+type testApp struct {
+	t         *testing.T
+	URL       string
+	Accounts  *accounts.Store
+	Campaigns *campaigns.Service
+	tokens    map[accounts.Role]string
+}
+
+const testPassword = "correct-horse-battery"
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations)
+	conn := testenv.Redis(t)
+	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
+	acc := &accounts.Store{DB: g}
+	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() { app.Shutdown() })
+	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, tokens: map[accounts.Role]string{}}
+	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
+		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := acc.NewAPIToken(context.Background(), u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta.tokens[r] = secret
+	}
+	return ta
+}
+
+type response struct {
+	Status int
+	Body   string
+	Header http.Header
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", r.Status, r.Body)
+	}
+	return m
+}
+
+// api calls the JSON API with the token of role ("" for none).
+func (a *testApp) api(method, path string, role accounts.Role, body string) response {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.URL+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+a.tokens[role])
+	}
+	return a.do(http.DefaultClient, req)
+}
+
+func (a *testApp) do(client *http.Client, req *http.Request) response {
+	a.t.Helper()
+	res, err := client.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Body: string(b), Header: res.Header}
+}
+
+// browser is a signed-in cookie jar that follows the CSRF rules of a page.
+type browser struct {
+	a      *testApp
+	client *http.Client
+	csrf   string
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (a *testApp) browser(role accounts.Role) *browser {
+	a.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{a: a, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b.get("/login")
+	if role != "" {
+		res := b.post("/login", url.Values{"email": {string(role) + "@shop.example"}, "password": {testPassword}})
+		if res.Status != http.StatusSeeOther {
+			a.t.Fatalf("sign-in as %s: %d %s", role, res.Status, res.Body)
+		}
+	}
+	return b
+}
+
+func (b *browser) get(path string) response {
+	b.a.t.Helper()
+	req, _ := http.NewRequest("GET", b.a.URL+path, nil)
+	res := b.a.do(b.client, req)
+	if m := csrfRE.FindStringSubmatch(res.Body); m != nil {
+		b.csrf = m[1]
+	}
+	return res
+}
+
+func (b *browser) post(path string, form url.Values) response {
+	b.a.t.Helper()
+	if form.Get("_csrf") == "" && b.csrf != "" {
+		form.Set("_csrf", b.csrf)
+	}
+	req, _ := http.NewRequest("POST", b.a.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.a.do(b.client, req)
+}

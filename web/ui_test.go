@@ -1,0 +1,163 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rampe/rampe/accounts"
+)
+
+func formValues(name string) url.Values {
+	return url.Values{"name": {name}, "channels": {"email", "seo"}, "time_zone": {"Europe/Paris"},
+		"starts_at": {future(3)}, "ends_at": {future(5)}, "currency": {"EUR"}, "budget_email": {"1 500,00"}, "budget_seo": {"800"},
+		"forecast_email_audience": {"50000"}, "forecast_email_open_rate": {"0.2"}, "forecast_email_click_rate": {"0.1"},
+		"forecast_seo_sessions_per_day": {"9000"}, "retry_while_blocked": {"on"}}
+}
+
+func TestUISignInAndCampaignFlow(t *testing.T) {
+	a := newTestApp(t)
+	anon := a.browser("")
+	if res := anon.get("/campaigns"); res.Status != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		t.Fatalf("anonymous: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	if res := anon.post("/login", url.Values{"email": {"marketer@shop.example"}, "password": {"wrong-password"}}); res.Status != 401 || !strings.Contains(res.Body, "Wrong e-mail or password") {
+		t.Fatalf("bad password: %d", res.Status)
+	}
+
+	b := a.browser(accounts.Marketer)
+	b.get("/campaigns/new")
+	res := b.post("/campaigns", formValues("Soldes d’été ☀️"))
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	loc := res.Header.Get("Location")
+	page := b.get(loc)
+	for _, want := range []string{"Soldes d’été ☀️", "1\u202f500.00 EUR", "Readiness", "draft"} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("campaign page lacks %q", want)
+		}
+	}
+	if res := b.post(loc+"/schedule", url.Values{}); res.Status != http.StatusSeeOther {
+		t.Fatalf("schedule: %d", res.Status)
+	}
+	page = b.get(loc)
+	if !strings.Contains(page.Body, "Scheduled. Rampe will check every gate") || !strings.Contains(page.Body, `badge s-scheduled`) {
+		t.Fatalf("scheduled page: %.500s", page.Body)
+	}
+	if rd := b.get(loc + "/readiness"); !strings.Contains(rd.Body, "schedule.valid") || !strings.Contains(rd.Body, "Ready: every gate passes") {
+		t.Fatalf("readiness fragment: %s", rd.Body)
+	}
+	cal := b.get("/calendar?month=" + future(3)[:7])
+	if !strings.Contains(cal.Body, "Soldes d’été ☀️") {
+		t.Fatalf("calendar does not show the campaign")
+	}
+	if res := b.get("/calendar?month=2026-13"); res.Status != 400 || !strings.Contains(res.Body, "month") {
+		t.Fatalf("bad month: %d", res.Status)
+	}
+}
+
+func TestUIFormErrorsBesideFieldsAndNothingSaved(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/campaigns/new")
+	f := formValues("")
+	f.Set("budget_email", "lots")
+	f.Set("ends_at", "2020-01-01T00:00")
+	f.Set("forecast_email_open_rate", "7")
+	res := b.post("/campaigns", f)
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.Status)
+	}
+	for _, want := range []string{"is required", "is not an amount in EUR", "must be after starts_at", "7 is out of range"} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("form lacks error %q", want)
+		}
+	}
+	if !strings.Contains(res.Body, `value="lots"`) {
+		t.Error("the form must come back as typed")
+	}
+	if list := b.get("/campaigns"); !strings.Contains(list.Body, "No campaign here yet") {
+		t.Fatal("an invalid form stored a campaign")
+	}
+}
+
+func TestUIRefusesForgedAndForbiddenRequests(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	res := b.post("/campaigns", func() url.Values { f := formValues("x"); f.Set("_csrf", "forged"); return f }())
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Body, "CSRF") {
+		t.Fatalf("forged CSRF: %d", res.Status)
+	}
+	v := a.browser(accounts.Viewer)
+	v.get("/campaigns")
+	if res := v.post("/campaigns", formValues("x")); res.Status != http.StatusForbidden || !strings.Contains(res.Body, "viewer") {
+		t.Fatalf("viewer create: %d", res.Status)
+	}
+	if res := v.get("/campaigns/new"); res.Status != http.StatusForbidden {
+		t.Fatalf("viewer form: %d", res.Status)
+	}
+	if res := v.get("/users"); res.Status != http.StatusForbidden {
+		t.Fatalf("viewer users page: %d", res.Status)
+	}
+	if res := b.get("/campaigns/999999"); res.Status != 404 {
+		t.Fatalf("unknown campaign: %d", res.Status)
+	}
+	// Open redirect after sign-in is refused.
+	anon := a.browser("")
+	res = anon.post("/login", url.Values{"email": {"viewer@shop.example"}, "password": {testPassword}, "next": {"//evil.example/"}})
+	if loc := res.Header.Get("Location"); loc != "/campaigns" {
+		t.Fatalf("next=//evil.example redirected to %q", loc)
+	}
+}
+
+func TestUIEscapesHostileText(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/campaigns/new")
+	payloads := []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `javascript:alert(1)`, `{{.CSRF}}`}
+	for _, p := range payloads {
+		f := formValues(p)
+		f.Set("description", p)
+		if res := b.post("/campaigns", f); res.Status != http.StatusSeeOther {
+			t.Fatalf("create %q: %d", p, res.Status)
+		}
+	}
+	for _, path := range []string{"/campaigns", "/campaigns/1", "/campaigns/2", "/calendar?month=" + future(3)[:7]} {
+		body := b.get(path).Body
+		if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+			t.Fatalf("%s renders hostile HTML unescaped", path)
+		}
+	}
+}
+
+func TestUITokensAndUsers(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Admin)
+	b.get("/settings/tokens")
+	res := b.post("/settings/tokens", url.Values{"name": {"reporting"}})
+	m := strings.Index(res.Body, "rmp_")
+	if res.Status != 200 || m < 0 {
+		t.Fatalf("token page: %d", res.Status)
+	}
+	secret := res.Body[m : m+36]
+	req, _ := http.NewRequest("GET", a.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	if r := a.do(http.DefaultClient, req); r.Status != 200 || !strings.Contains(r.Body, "admin@shop.example") {
+		t.Fatalf("token from the UI does not work: %d %s", r.Status, r.Body)
+	}
+	if res := b.post("/settings/tokens", url.Values{"name": {""}}); res.Status != 422 {
+		t.Fatalf("empty token name: %d", res.Status)
+	}
+	b.get("/users")
+	if res := b.post("/users", url.Values{"email": {"not-an-email"}, "role": {"marketer"}, "password": {"long-enough-pw"}}); res.Status != 422 || !strings.Contains(res.Body, "is not an e-mail address") {
+		t.Fatalf("bad user e-mail: %d", res.Status)
+	}
+	if res := b.post("/users", url.Values{"email": {"new@shop.example"}, "role": {"viewer"}, "password": {"long-enough-pw"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("create user: %d %s", res.Status, res.Body)
+	}
+	if page := b.get("/users"); !strings.Contains(page.Body, "new@shop.example") {
+		t.Fatal("new user not listed")
+	}
+}
