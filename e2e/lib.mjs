@@ -1,0 +1,59 @@
+// Shared helpers of the browser tests: build and start a real rampe process
+// on 127.0.0.1 with demo data, and launch Debian's Chromium.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..');
+export const shots = process.env.RAMPE_SCREENSHOTS || join(root, 'artifacts', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+export function buildBinary() {
+  if (process.env.RAMPE_BIN) return process.env.RAMPE_BIN;
+  const out = join(mkdtempSync(join(tmpdir(), 'rampe-e2e-bin-')), 'rampe');
+  execFileSync('go', ['build', '-o', out, './cmd/rampe'], { cwd: root, stdio: 'inherit' });
+  return out;
+}
+
+// startRampe runs `rampe serve --demo` and resolves with its URL and the
+// demo admin's credentials once it listens.
+export function startRampe(bin) {
+  const dir = mkdtempSync(join(tmpdir(), 'rampe-e2e-'));
+  const proc = spawn(bin, ['serve', '--demo'], {
+    cwd: dir,
+    env: { ...process.env, RAMPE_HTTP_ADDR: '127.0.0.1:0', RAMPE_DATABASE_DSN: join(dir, 'rampe.db'), RAMPE_REDIS_URL: '', RAMPE_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('rampe did not start:\n' + out)), 30000);
+    const onData = (b) => {
+      out += b.toString();
+      const url = out.match(/listening on (http:\/\/[0-9.:]+)/);
+      const pw = out.match(/password: (\S+)/);
+      if (url && pw) {
+        clearTimeout(timer);
+        ok({ url: url[1], email: out.match(/e-mail:\s+(\S+)/)[1], password: pw[1], proc, log: () => out });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => fail(new Error(`rampe exited ${code}:\n${out}`)));
+  });
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export async function signIn(page, app) {
+  await page.goto(app.url + '/login');
+  await page.fill('input[name=email]', app.email);
+  await page.fill('input[name=password]', app.password);
+  await page.click('button:has-text("Sign in")');
+  await page.waitForURL('**/campaigns');
+}
