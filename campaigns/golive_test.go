@@ -274,3 +274,55 @@ func TestLifecycleActions(t *testing.T) {
 		t.Fatalf("audit line lost who/why: %+v", hist[2])
 	}
 }
+
+func TestBatchGoLiveRacesPerCampaignTasksSafely(t *testing.T) {
+	s, clk, _ := newService(t, t0)
+	ctx := context.Background()
+	var ids []uint64
+	for i := 0; i < 30; i++ {
+		ids = append(ids, createScheduled(t, s).ID)
+	}
+	// One campaign is not ready: its display channel lacks a forecast.
+	in := validInput()
+	in.Channels = append(in.Channels, "display")
+	c, err := s.Create(ctx, in, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notReady, _ := s.Schedule(ctx, c.ID, "ana")
+	clk.Set(notReady.StartsAt)
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if _, err := s.GoLiveDue(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for _, id := range ids {
+			if err := s.GoLive(ctx, id, 1, "worker"); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	wg.Wait()
+	for _, id := range ids {
+		if n := transitionsTo(t, s, id, Live); n != 1 {
+			t.Fatalf("campaign %d: %d live transitions, want 1", id, n)
+		}
+	}
+	got, _ := s.Get(ctx, notReady.ID)
+	if got.Status != Blocked || transitionsTo(t, s, notReady.ID, Live) != 0 {
+		t.Fatalf("the unready campaign is %s", got.Status)
+	}
+	hist, _ := s.History(ctx, ids[0])
+	if len(hist[0].Gates) == 0 {
+		t.Fatal("the batch audit line lost the gate answers")
+	}
+	if n, _ := s.GoLiveDue(ctx); n != 0 {
+		t.Fatalf("a second batch moved %d campaigns", n)
+	}
+}

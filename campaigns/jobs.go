@@ -22,6 +22,11 @@ const (
 // Recheck horizons before the start.
 var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
 
+// FallbackDelay is how long after starts_at the per-campaign go-live task
+// runs: the batch task of the instant normally puts the campaign live first,
+// and this one is the guarantee if the batch was lost or failed.
+const FallbackDelay = 2 * time.Second
+
 // maxEarly bounds how long go-live waits for starts_at when its task arrives
 // ahead of time.
 const maxEarly = 5 * time.Second
@@ -66,7 +71,8 @@ func (s *Service) enqueueSchedule(ctx context.Context, c *Campaign) {
 	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
 	now := s.Clock.Now()
 	if c.Status == Scheduled {
-		s.enqueue(ctx, TypeGoLive, goLiveID(c), p, c.StartsAt, "critical")
+		s.enqueueBatch(ctx, c.StartsAt)
+		s.enqueue(ctx, TypeGoLive, goLiveID(c), p, c.StartsAt.Add(FallbackDelay), "critical")
 		for _, h := range RecheckHorizons {
 			if at := c.StartsAt.Add(-h); at.After(now) {
 				rp := p
@@ -90,6 +96,7 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		}
 		return s.GoLive(ctx, p.CampaignID, p.Version, "worker")
 	})
+	mux.HandleFunc(TypeGoLiveBatch, s.handleBatch)
 	mux.HandleFunc(TypeEnd, func(ctx context.Context, t *asynq.Task) error {
 		p, err := decode(t)
 		if err != nil {

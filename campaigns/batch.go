@@ -1,0 +1,205 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// TypeGoLiveBatch puts live, in one pass, every campaign due at one instant.
+// Big operations start many campaigns at the same minute (Black Friday,
+// 00:00); one task per campaign would write their transitions one by one.
+// The per-campaign go-live tasks stay as the guarantee: whichever runs first
+// wins, the other finds nothing to do.
+const TypeGoLiveBatch = "campaign:golive-batch"
+
+// batchLimit bounds how many campaigns one batch loads; the per-campaign
+// tasks cover any beyond it.
+const batchLimit = 5000
+
+func batchID(at time.Time) string { return fmt.Sprintf("golive-batch:%d", at.UnixNano()) }
+
+type batchPayload struct {
+	At time.Time `json:"at"`
+}
+
+func (s *Service) enqueueBatch(ctx context.Context, at time.Time) {
+	b, _ := json.Marshal(batchPayload{At: at})
+	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeGoLiveBatch, b), asynq.TaskID(batchID(at)), asynq.ProcessAt(at),
+		asynq.Queue("critical"), asynq.Retention(taskRetention), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute))
+	if err != nil {
+		slog.Warn("campaigns: enqueue go-live batch failed; per-campaign tasks remain", "at", at, "err", err)
+	}
+}
+
+func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.At.IsZero() {
+		return fmt.Errorf("campaigns: bad batch payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	if _, err := s.waitFor(ctx, p.At); err != nil {
+		return err
+	}
+	_, err := s.GoLiveDue(ctx)
+	return err
+}
+
+// GoLiveDue evaluates the gates of every scheduled campaign whose start has
+// come, puts the ready ones live in a few transactions and blocks the
+// others. It returns how many went live.
+func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
+	t0 := time.Now()
+	var due []Campaign
+	err := s.DB.WithContext(ctx).Where("status = ? AND starts_at <= ? AND ends_at > ?", Scheduled, now, now).
+		Order("starts_at, id").Limit(batchLimit).Find(&due).Error
+	if err != nil {
+		return 0, fmt.Errorf("campaigns: load due campaigns: %w", err)
+	}
+	if len(due) == 0 {
+		return 0, nil
+	}
+	if err := s.loadPromotions(ctx, due); err != nil {
+		return 0, err
+	}
+	t1 := time.Now()
+	reports := s.evaluateAll(ctx, due, now)
+	t2 := time.Now()
+	slog.Info("campaigns: go-live gates evaluated", "campaigns", len(due))
+	if s.GoLiveHold > 0 {
+		select {
+		case <-time.After(s.GoLiveHold):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	var ready, blocked []int
+	for i, rep := range reports {
+		if rep.Ready {
+			ready = append(ready, i)
+		} else {
+			blocked = append(blocked, i)
+		}
+	}
+	went, err := s.moveLive(ctx, due, reports, ready)
+	for _, i := range blocked {
+		if berr := s.block(ctx, &due[i], reports[i], "worker", now); berr != nil {
+			err = errors.Join(err, berr)
+		}
+	}
+	for _, i := range ready {
+		if due[i].Status == Live {
+			if lerr := s.launch(ctx, &due[i]); lerr != nil {
+				err = errors.Join(err, lerr)
+			}
+		}
+	}
+	slog.Info("campaigns: go-live batch", "due", len(due), "live", went, "blocked", len(blocked),
+		"load", t1.Sub(t0), "gates", t2.Sub(t1), "total", time.Since(t0))
+	return went, err
+}
+
+// evaluateAll runs the gates of many campaigns with bounded parallelism:
+// later gates do I/O (HTTP, database), and a batch must not wait for them in
+// sequence.
+func (s *Service) evaluateAll(ctx context.Context, list []Campaign, now time.Time) []*Report {
+	out := make([]*Report, len(list))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range list {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = s.Gates.Evaluate(ctx, &list[i], now)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// moveLive writes the live transitions of the ready campaigns in chunks:
+// per chunk, one UPDATE guarded by (id, schedule_version) and status, which
+// returns the rows it moved, and one multi-row INSERT of their audit lines.
+// A campaign another worker moved or rescheduled meanwhile is not returned
+// and so not written twice. The readiness cache is cleared: the audit line
+// holds the gate answers, and the campaign page re-evaluates on open.
+func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Report, ready []int) (int, error) {
+	const chunk = 250
+	went := 0
+	for lo := 0; lo < len(ready); lo += chunk {
+		part := ready[lo:min(lo+chunk, len(ready))]
+		keys := make([][]any, len(part))
+		byID := make(map[uint64]int, len(part))
+		for j, i := range part {
+			keys[j] = []any{list[i].ID, list[i].ScheduleVersion}
+			byID[list[i].ID] = i
+		}
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Clock.Now()
+			var moved []Campaign
+			res := tx.Model(&moved).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
+				Where("status = ? AND (id, schedule_version) IN ?", Scheduled, keys).
+				Updates(map[string]any{"status": Live, "status_reason": batchReason, "readiness": nil, "next_attempt_at": nil, "updated_at": now})
+			if res.Error != nil {
+				return fmt.Errorf("campaigns: batch go-live: %w", res.Error)
+			}
+			if len(moved) == 0 {
+				return nil
+			}
+			lines := make([]Transition, len(moved))
+			for j, m := range moved {
+				i := byID[m.ID]
+				c := &list[i]
+				lines[j] = Transition{CampaignID: c.ID, At: now, Actor: "worker", FromStatus: Scheduled, ToStatus: Live,
+					Reason: "went live: " + reports[i].Summary(), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
+			}
+			if err := tx.CreateInBatches(lines, 100).Error; err != nil {
+				return fmt.Errorf("campaigns: batch audit lines: %w", err)
+			}
+			for _, m := range moved {
+				c := &list[byID[m.ID]]
+				c.Status, c.StatusReason = Live, batchReason
+			}
+			transitionsTotal.WithLabelValues(string(Scheduled), string(Live)).Add(float64(len(moved)))
+			went += len(moved)
+			return nil
+		})
+		if err != nil {
+			return went, err
+		}
+	}
+	return went, nil
+}
+
+const batchReason = "went live: every gate passed"
+
+func (s *Service) loadPromotions(ctx context.Context, list []Campaign) error {
+	ids := make([]uint64, len(list))
+	idx := make(map[uint64]int, len(list))
+	for i := range list {
+		ids[i], idx[list[i].ID] = list[i].ID, i
+	}
+	var links []CampaignPromotion
+	for lo := 0; lo < len(ids); lo += 500 {
+		var part []CampaignPromotion
+		if err := s.DB.WithContext(ctx).Where("campaign_id IN ?", ids[lo:min(lo+500, len(ids))]).Order("promotion_id").Find(&part).Error; err != nil {
+			return fmt.Errorf("campaigns: load promotion links: %w", err)
+		}
+		links = append(links, part...)
+	}
+	for _, l := range links {
+		c := &list[idx[l.CampaignID]]
+		c.PromotionIDs = append(c.PromotionIDs, l.PromotionID)
+	}
+	return nil
+}
