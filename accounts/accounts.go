@@ -130,6 +130,12 @@ func (s *Store) CreateUser(ctx context.Context, email, name string, role Role, p
 	return u, nil
 }
 
+// List returns every user by e-mail.
+func (s *Store) List(ctx context.Context) ([]User, error) {
+	var out []User
+	return out, s.DB.WithContext(ctx).Order("email").Find(&out).Error
+}
+
 // Count returns the number of users.
 func (s *Store) Count(ctx context.Context) (int64, error) {
 	var n int64

@@ -162,6 +162,13 @@ func (s *Service) Alerts(ctx context.Context, id uint64, openOnly bool) ([]Alert
 	return out, q.Find(&out).Error
 }
 
+// OpenAlerts counts the alerts nobody resolved yet.
+func (s *Service) OpenAlerts(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&Alert{}).Where("resolved_at IS NULL").Count(&n).Error
+	return n, err
+}
+
 // ResolveAlert marks an alert as handled.
 func (s *Service) ResolveAlert(ctx context.Context, id uint64) error {
 	now := s.Clock.Now()

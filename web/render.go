@@ -154,6 +154,7 @@ func (s *Server) serveStatic(c *fiber.Ctx) error {
 type pageData struct {
 	Title   string
 	Nav     string
+	Version string
 	User    *accounts.User
 	CSRF    string
 	Flash   string
@@ -174,9 +175,10 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	}
 	if u, ok := c.Locals(userKey).(*accounts.User); ok {
 		d.User = u
-		s.DB.WithContext(c.UserContext()).Model(&campaigns.Alert{}).Where("resolved_at IS NULL").Count(&d.Alerts)
+		d.Alerts, _ = s.Campaigns.OpenAlerts(c.UserContext())
 	}
 	d.CSRF = csrfToken(c, s.Secret)
+	d.Version = s.Version
 	if msg, ok := takeFlash(c); ok {
 		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
 	}

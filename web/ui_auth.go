@@ -101,8 +101,8 @@ func (s *Server) showUsers(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, form map[string]string) error {
-	var users []accounts.User
-	if err := s.DB.WithContext(c.UserContext()).Order("email").Find(&users).Error; err != nil {
+	users, err := s.Accounts.List(c.UserContext())
+	if err != nil {
 		return err
 	}
 	errs := map[string]string{}
