@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -385,79 +384,4 @@ func dedupe(ids []uint64) []uint64 {
 		}
 	}
 	return out
-}
-
-// Exponent returns the number of minor-unit digits of an ISO 4217 currency.
-func Exponent(code string) int {
-	unit, err := currency.ParseISO(code)
-	if err != nil {
-		return 2
-	}
-	scale, _ := currency.Standard.Rounding(unit)
-	return scale
-}
-
-// ParseAmount turns a decimal amount typed by a person ("1 500,50", "1500.5",
-// "1500") into minor units of cur. Money never goes through a float.
-func ParseAmount(s, cur string) (int64, error) {
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "").Replace(strings.TrimSpace(s))
-	if s == "" {
-		return 0, nil
-	}
-	exp := Exponent(cur)
-	intPart, frac := s, ""
-	if i := strings.LastIndexAny(s, ".,"); i >= 0 && len(s)-i-1 <= exp && len(s)-i-1 > 0 {
-		intPart, frac = s[:i], s[i+1:]
-	}
-	intPart = strings.NewReplacer(",", "", ".", "").Replace(intPart)
-	if intPart == "" {
-		intPart = "0"
-	}
-	if strings.HasPrefix(intPart, "-") {
-		return 0, fmt.Errorf("%q: must not be negative", s)
-	}
-	for len(frac) < exp {
-		frac += "0"
-	}
-	n, err := strconv.ParseInt(intPart+frac, 10, 64)
-	if err != nil || len(intPart) > 13 {
-		return 0, fmt.Errorf("%q is not an amount in %s (example: 1500.00)", s, cur)
-	}
-	return n, nil
-}
-
-// FormatAmount renders minor units as a decimal amount with the currency code.
-func FormatAmount(minor int64, cur string) string {
-	exp := Exponent(cur)
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	div := int64(math.Pow10(exp))
-	whole := strconv.FormatInt(minor/div, 10)
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteRune('\u202f')
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if exp > 0 {
-		out += fmt.Sprintf(".%0*d", exp, minor%div)
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out + " " + cur
-}
-
-// FormatMinor renders minor units as a plain decimal for form fields.
-func FormatMinor(minor int64, cur string) string {
-	exp := Exponent(cur)
-	if exp == 0 {
-		return strconv.FormatInt(minor, 10)
-	}
-	div := int64(math.Pow10(exp))
-	return fmt.Sprintf("%d.%0*d", minor/div, exp, minor%div)
 }

@@ -98,35 +98,6 @@ func TestBuildNamesEveryBadField(t *testing.T) {
 	}
 }
 
-func TestAmounts(t *testing.T) {
-	cases := []struct {
-		in, cur string
-		want    int64
-		bad     bool
-	}{
-		{"1500", "EUR", 150000, false},
-		{"1 500,50", "EUR", 150050, false},
-		{"1,500.5", "EUR", 150050, false},
-		{"0.07", "EUR", 7, false},
-		{"1500", "JPY", 1500, false},
-		{"-3", "EUR", 0, true},
-		{"12abc", "EUR", 0, true},
-		{"99999999999999999999", "EUR", 0, true},
-	}
-	for _, tc := range cases {
-		got, err := ParseAmount(tc.in, tc.cur)
-		if (err != nil) != tc.bad || got != tc.want {
-			t.Errorf("ParseAmount(%q, %s) = %d, %v; want %d, bad=%v", tc.in, tc.cur, got, err, tc.want, tc.bad)
-		}
-	}
-	if s := FormatAmount(150050, "EUR"); s != "1\u202f500.50 EUR" {
-		t.Errorf("FormatAmount = %q", s)
-	}
-	if s := FormatMinor(7, "EUR"); s != "0.07" {
-		t.Errorf("FormatMinor = %q", s)
-	}
-}
-
 func TestStateMachine(t *testing.T) {
 	legal := [][2]Status{{Draft, Scheduled}, {Scheduled, Live}, {Scheduled, Blocked}, {Blocked, Live}, {Live, Paused}, {Paused, Live}, {Live, Ended}, {Live, Cancelled}}
 	for _, m := range legal {

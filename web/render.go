@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/money"
 )
 
 //go:embed templates/*.html
@@ -42,8 +43,8 @@ type staticFile struct {
 }
 
 var funcs = template.FuncMap{
-	"money": campaigns.FormatAmount,
-	"minor": campaigns.FormatMinor,
+	"money": money.Format,
+	"minor": money.Plain,
 	"local": func(t time.Time, c *campaigns.Campaign) string {
 		return t.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")
 	},

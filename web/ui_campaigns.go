@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/money"
 )
 
 // campaignForm is the raw text of the campaign form, kept so that a form
@@ -57,7 +58,7 @@ func formFromCampaign(c *campaigns.Campaign) campaignForm {
 		f.Channels[string(ch)] = true
 	}
 	for ch, v := range c.Budgets {
-		f.Budgets[string(ch)] = campaigns.FormatMinor(v, c.Currency)
+		f.Budgets[string(ch)] = money.Plain(v, c.Currency)
 	}
 	for ch, vals := range c.Forecast {
 		f.Forecast[string(ch)] = map[string]string{}
@@ -92,7 +93,7 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 		}
 		in.Channels = append(in.Channels, string(ch))
 		if raw := strings.TrimSpace(f.Budgets[string(ch)]); raw != "" {
-			v, err := campaigns.ParseAmount(raw, cur)
+			v, err := money.Parse(raw, cur)
 			if err != nil {
 				errs = append(errs, campaigns.FieldError{Field: "budgets." + string(ch), Msg: err.Error()})
 			} else {

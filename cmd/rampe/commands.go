@@ -27,11 +27,11 @@ func rootCmd() *cobra.Command {
 		Use:           "rampe",
 		Short:         "Rampe puts marketing campaigns live only when they are ready",
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&cfgPath, "config", "", "path of a rampe.yaml (keys override defaults; RAMPE_* variables override the file)")
 	cfg := func() (*config.Config, error) { return loadConfig(cfgPath) }
-	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), configCmd(cfg), versionCmd())
+	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), configCmd(cfg), versionCmd())
 	return root
 }
 

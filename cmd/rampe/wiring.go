@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
@@ -21,7 +22,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -117,8 +118,11 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// userError is an error meant for the person at the terminal, printed as is.
+type userError struct{ msg string }
+
+func (e userError) Error() string { return e.msg }
+
 func fail(format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	fmt.Fprintln(os.Stderr, "rampe: "+strings.TrimPrefix(msg, "rampe: "))
-	return fmt.Errorf("%s", msg)
+	return userError{strings.TrimPrefix(fmt.Sprintf(format, args...), "rampe: ")}
 }

@@ -1,0 +1,312 @@
+package catalog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/rampe/rampe/platform/money"
+)
+
+// MaxLineBytes bounds one line of an imported file: a broken file with no
+// line breaks must not be read into memory whole.
+const MaxLineBytes = 1 << 20
+
+// columns maps header names, lower-cased, to product attributes.
+var columns = map[string]string{
+	"sku": "sku", "id": "sku", "item_id": "sku", "reference": "sku", "ref": "sku",
+	"title": "title", "name": "title",
+	"description": "description",
+	"link":        "link", "url": "link",
+	"image_link": "image_link", "image": "image_link", "imageurl": "image_link", "image_url": "image_link", "imageurls": "image_link",
+	"additional_image_links": "additional_image_links", "additional_image_link": "additional_image_links",
+	"brand": "brand", "marque": "brand",
+	"gtin": "gtin", "ean": "gtin", "ean13": "gtin", "eans": "gtin", "upc": "gtin",
+	"mpn":          "mpn",
+	"condition":    "condition",
+	"product_type": "product_type", "category": "product_type", "categorypath": "product_type",
+	"google_product_category": "google_product_category",
+	"item_group_id":           "item_group_id",
+	"price":                   "price", "prix": "price",
+	"currency":       "currency",
+	"cost":           "cost",
+	"stock_quantity": "stock_quantity", "stock": "stock_quantity", "quantity": "stock_quantity", "qty": "stock_quantity",
+	"availability": "availability",
+}
+
+var required = []string{"sku", "title", "price"}
+
+// record is one row of a file with its attribute values.
+type record struct {
+	line   int64
+	values map[string]string
+}
+
+// reader yields records from a file format.
+type reader interface {
+	next() (record, error) // io.EOF at the end
+	ignored() []string
+}
+
+// lineLimit fails a read when a line grows past MaxLineBytes.
+type lineLimit struct {
+	r    io.Reader
+	run  int
+	line int64
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.run = 0
+			l.line++
+			continue
+		}
+		l.run++
+		if l.run > MaxLineBytes {
+			return 0, RowError{Line: l.line + 1, Msg: fmt.Sprintf("line is longer than %d bytes; is this a CSV or JSON catalog?", MaxLineBytes)}
+		}
+	}
+	return n, err
+}
+
+type csvReader struct {
+	r      *csv.Reader
+	header []string // attribute per column, "" when ignored
+	skip   []string
+}
+
+func newCSVReader(in io.Reader) (*csvReader, error) {
+	br := bufio.NewReaderSize(&lineLimit{r: in}, 64<<10)
+	// Strip a UTF-8 byte-order mark, then guess the separator from the header.
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	peek, _ := br.Peek(4096)
+	first := string(peek)
+	if i := strings.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	sep := ','
+	if strings.Count(first, ";") > strings.Count(first, ",") {
+		sep = ';'
+	}
+	if strings.Count(first, "\t") > strings.Count(first, string(sep)) {
+		sep = '\t'
+	}
+	r := csv.NewReader(br)
+	r.Comma = sep
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err == io.EOF {
+		return nil, RowError{Line: 1, Msg: "the file is empty"}
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	c := &csvReader{r: r, header: make([]string, len(head))}
+	seen := map[string]bool{}
+	for i, h := range head {
+		name := strings.ToLower(strings.TrimSpace(h))
+		attr, ok := columns[name]
+		switch {
+		case !ok:
+			c.skip = append(c.skip, h)
+		case seen[attr]:
+			return nil, RowError{Line: 1, Column: h, Value: h, Msg: "a second column for " + attr}
+		default:
+			seen[attr] = true
+			c.header[i] = attr
+		}
+	}
+	for _, req := range required {
+		if !seen[req] {
+			return nil, RowError{Line: 1, Column: req, Msg: fmt.Sprintf("missing column %q (header: %s)", req, strings.Join(head, string(sep)))}
+		}
+	}
+	return c, nil
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return RowError{Line: int64(pe.Line), Column: fmt.Sprintf("#%d", pe.Column), Msg: "malformed CSV: " + pe.Err.Error()}
+	}
+	return err
+}
+
+func (c *csvReader) next() (record, error) {
+	fields, err := c.r.Read()
+	if err != nil {
+		if err == io.EOF {
+			return record{}, err
+		}
+		return record{}, csvError(err)
+	}
+	line, _ := c.r.FieldPos(0)
+	rec := record{line: int64(line), values: make(map[string]string, len(c.header))}
+	if len(fields) != len(c.header) {
+		return rec, RowError{Line: rec.line, Msg: fmt.Sprintf("%d fields, the header has %d", len(fields), len(c.header))}
+	}
+	for i, f := range fields {
+		if attr := c.header[i]; attr != "" {
+			rec.values[attr] = strings.TrimSpace(f)
+		}
+	}
+	return rec, nil
+}
+
+func (c *csvReader) ignored() []string { return c.skip }
+
+// jsonReader reads an array of objects or one object per line (NDJSON).
+// Its "line" is the item's position, starting at 1.
+type jsonReader struct {
+	dec   *json.Decoder
+	array bool
+	n     int64
+	skip  map[string]bool
+}
+
+func newJSONReader(in io.Reader) (*jsonReader, error) {
+	br := bufio.NewReaderSize(&lineLimit{r: in}, 64<<10)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	dec := json.NewDecoder(br)
+	dec.UseNumber()
+	j := &jsonReader{dec: dec, skip: map[string]bool{}}
+	b, _ := br.Peek(64)
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		if _, err := dec.Token(); err != nil {
+			return nil, RowError{Line: 1, Msg: "malformed JSON: " + err.Error()}
+		}
+		j.array = true
+	}
+	return j, nil
+}
+
+func (j *jsonReader) next() (record, error) {
+	if j.array && !j.dec.More() {
+		return record{}, io.EOF
+	}
+	j.n++
+	var obj map[string]any
+	if err := j.dec.Decode(&obj); err != nil {
+		if err == io.EOF && !j.array {
+			return record{}, io.EOF
+		}
+		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v", j.dec.InputOffset(), err)}
+	}
+	rec := record{line: j.n, values: map[string]string{}}
+	for k, v := range obj {
+		attr, ok := columns[strings.ToLower(k)]
+		if !ok {
+			j.skip[k] = true
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			rec.values[attr] = strings.TrimSpace(x)
+		case json.Number:
+			rec.values[attr] = x.String()
+		case nil:
+		case bool:
+			rec.values[attr] = strconv.FormatBool(x)
+		case []any:
+			parts := make([]string, 0, len(x))
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			sep := "|"
+			if attr == "gtin" {
+				sep = ";"
+			}
+			rec.values[attr] = strings.Join(parts, sep)
+		default:
+			return rec, RowError{Line: j.n, Column: k, Value: fmt.Sprint(v), Msg: "want a string or a number"}
+		}
+	}
+	return rec, nil
+}
+
+func (j *jsonReader) ignored() []string {
+	out := make([]string, 0, len(j.skip))
+	for k := range j.skip {
+		out = append(out, k)
+	}
+	return out
+}
+
+// toProduct converts a record into a product, collecting conversion errors
+// and then validation errors.
+func toProduct(rec record, defaultCurrency string) (*Product, []RowError) {
+	v := rec.values
+	var errs []RowError
+	p := &Product{SKU: v["sku"], Title: v["title"], Description: v["description"], Link: v["link"], ImageLink: v["image_link"],
+		AdditionalImageLinks: v["additional_image_links"], Brand: v["brand"], MPN: v["mpn"],
+		Condition: strings.ToLower(v["condition"]), ProductType: v["product_type"], GoogleProductCategory: v["google_product_category"],
+		ItemGroupID: v["item_group_id"], Currency: strings.ToUpper(v["currency"])}
+	if p.Condition == "" {
+		p.Condition = "new"
+	}
+	// An idealo-style "eans" column may hold several GTINs; keep the first.
+	p.GTIN = strings.TrimSpace(strings.SplitN(v["gtin"], ";", 2)[0])
+	if strings.Contains(p.ImageLink, "|") || strings.Contains(p.ImageLink, ";") {
+		imgs := strings.FieldsFunc(p.ImageLink, func(r rune) bool { return r == '|' || r == ';' })
+		if len(imgs) > 0 {
+			p.ImageLink = strings.TrimSpace(imgs[0])
+			if p.AdditionalImageLinks == "" && len(imgs) > 1 {
+				p.AdditionalImageLinks = strings.Join(imgs[1:], "|")
+			}
+		}
+	}
+	price := v["price"]
+	// "19.90 EUR" carries its currency.
+	if f := strings.Fields(price); len(f) == 2 && len(f[1]) == 3 {
+		price = f[0]
+		if p.Currency != "" && p.Currency != strings.ToUpper(f[1]) {
+			errs = append(errs, RowError{Line: rec.line, Column: "price", Value: v["price"], Msg: "currency differs from the currency column " + p.Currency})
+		}
+		p.Currency = strings.ToUpper(f[1])
+	}
+	if p.Currency == "" {
+		p.Currency = defaultCurrency
+	}
+	if price == "" {
+		errs = append(errs, RowError{Line: rec.line, Column: "price", Value: price, Msg: "is required"})
+	} else if n, err := money.Parse(price, p.Currency); err != nil {
+		errs = append(errs, RowError{Line: rec.line, Column: "price", Value: v["price"], Msg: "not a price (example: 19.90)"})
+	} else {
+		p.Price = n
+	}
+	if c := v["cost"]; c != "" {
+		if n, err := money.Parse(c, p.Currency); err != nil {
+			errs = append(errs, RowError{Line: rec.line, Column: "cost", Value: c, Msg: "not an amount (example: 8.50)"})
+		} else {
+			p.Cost = &n
+		}
+	}
+	if s := v["stock_quantity"]; s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > 1e12 {
+			errs = append(errs, RowError{Line: rec.line, Column: "stock_quantity", Value: s, Msg: "not a whole number"})
+		}
+		p.StockQuantity = n
+	}
+	p.Availability = strings.ReplaceAll(strings.ToLower(v["availability"]), " ", "_")
+	if p.Availability == "" {
+		p.Availability = "out_of_stock"
+		if p.StockQuantity > 0 {
+			p.Availability = "in_stock"
+		}
+	}
+	return p, append(errs, p.Validate(rec.line)...)
+}

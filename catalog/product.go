@@ -1,0 +1,201 @@
+// Package catalog owns the merchant's products: their attributes (those of
+// the comparator feed specification), streaming imports from CSV and JSON
+// that are all-or-nothing unless told to skip invalid rows, and the queries
+// the products page needs at a million rows.
+package catalog
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
+
+	"github.com/rampe/rampe/platform/db"
+)
+
+// Availability values of the feed specification.
+var Availabilities = []string{"in_stock", "out_of_stock", "preorder", "backorder"}
+
+// Conditions of the feed specification.
+var Conditions = []string{"new", "refurbished", "used"}
+
+// Product is one sellable item. Money is in minor units of Currency.
+type Product struct {
+	ID                    uint64    `gorm:"primaryKey" json:"id"`
+	SKU                   string    `gorm:"column:sku" json:"sku"`
+	Title                 string    `json:"title"`
+	Description           string    `json:"description"`
+	Link                  string    `json:"link"`
+	ImageLink             string    `json:"image_link"`
+	AdditionalImageLinks  string    `json:"additional_image_links,omitempty"` // "|" separated
+	Brand                 string    `json:"brand"`
+	GTIN                  string    `gorm:"column:gtin" json:"gtin,omitempty"`
+	MPN                   string    `gorm:"column:mpn" json:"mpn,omitempty"`
+	Condition             string    `json:"condition"`
+	ProductType           string    `json:"product_type,omitempty"`
+	GoogleProductCategory string    `json:"google_product_category,omitempty"`
+	ItemGroupID           string    `json:"item_group_id,omitempty"`
+	Price                 int64     `json:"price"`
+	Currency              string    `json:"currency"`
+	Cost                  *int64    `json:"cost,omitempty"`
+	StockQuantity         int64     `json:"stock_quantity"`
+	Availability          string    `json:"availability"`
+	UpdatedAt             time.Time `json:"updated_at"`
+}
+
+// Migrations of the catalog tables.
+var Migrations = []db.Migration{
+	{ID: "2026112203_catalog", SQL: `
+CREATE TABLE products (id {{id}}, sku VARCHAR(50) NOT NULL UNIQUE, title VARCHAR(150) NOT NULL, description TEXT NOT NULL DEFAULT '',
+  link VARCHAR(2000) NOT NULL DEFAULT '', image_link VARCHAR(2000) NOT NULL DEFAULT '', additional_image_links TEXT NOT NULL DEFAULT '',
+  brand VARCHAR(70) NOT NULL DEFAULT '', gtin VARCHAR(14) NOT NULL DEFAULT '', mpn VARCHAR(70) NOT NULL DEFAULT '',
+  condition VARCHAR(12) NOT NULL DEFAULT 'new', product_type VARCHAR(750) NOT NULL DEFAULT '', google_product_category VARCHAR(750) NOT NULL DEFAULT '',
+  item_group_id VARCHAR(50) NOT NULL DEFAULT '', price {{bigint}} NOT NULL, currency CHAR(3) NOT NULL, cost {{bigint}},
+  stock_quantity {{bigint}} NOT NULL DEFAULT 0, availability VARCHAR(20) NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE INDEX products_brand ON products (brand, id);
+CREATE INDEX products_type ON products (product_type, id);
+CREATE INDEX products_availability ON products (availability, id);
+CREATE INDEX products_gtin ON products (gtin);
+CREATE TABLE imports (id {{id}}, filename VARCHAR(255) NOT NULL, format VARCHAR(10) NOT NULL, status VARCHAR(20) NOT NULL,
+  skip_invalid BOOLEAN NOT NULL DEFAULT FALSE, bytes_total {{bigint}} NOT NULL DEFAULT 0, bytes_read {{bigint}} NOT NULL DEFAULT 0,
+  rows_read {{bigint}} NOT NULL DEFAULT 0, rows_imported {{bigint}} NOT NULL DEFAULT 0, rows_invalid {{bigint}} NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT '', created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, finished_at {{ts}});
+CREATE TABLE import_errors (id {{id}}, import_id {{bigint}} NOT NULL REFERENCES imports(id) ON DELETE CASCADE, line {{bigint}} NOT NULL,
+  col VARCHAR(100) NOT NULL, value TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX import_errors_import ON import_errors (import_id, line);
+CREATE TABLE staged_products (id {{id}}, import_id {{bigint}} NOT NULL, line {{bigint}} NOT NULL, sku VARCHAR(50) NOT NULL, title VARCHAR(150) NOT NULL,
+  description TEXT NOT NULL DEFAULT '', link VARCHAR(2000) NOT NULL DEFAULT '', image_link VARCHAR(2000) NOT NULL DEFAULT '',
+  additional_image_links TEXT NOT NULL DEFAULT '', brand VARCHAR(70) NOT NULL DEFAULT '', gtin VARCHAR(14) NOT NULL DEFAULT '',
+  mpn VARCHAR(70) NOT NULL DEFAULT '', condition VARCHAR(12) NOT NULL DEFAULT 'new', product_type VARCHAR(750) NOT NULL DEFAULT '',
+  google_product_category VARCHAR(750) NOT NULL DEFAULT '', item_group_id VARCHAR(50) NOT NULL DEFAULT '', price {{bigint}} NOT NULL,
+  currency CHAR(3) NOT NULL, cost {{bigint}}, stock_quantity {{bigint}} NOT NULL DEFAULT 0, availability VARCHAR(20) NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE INDEX staged_products_import ON staged_products (import_id, sku, line)`},
+}
+
+// RowError is one problem of an imported row, named by line and column.
+type RowError struct {
+	Line   int64  `json:"line"`
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Msg    string `json:"message"`
+}
+
+func (e RowError) Error() string {
+	v := e.Value
+	if utf8.RuneCountInString(v) > 60 {
+		v = string([]rune(v)[:60]) + "…"
+	}
+	if e.Column == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("line %d, column %s, value %q: %s", e.Line, e.Column, v, e.Msg)
+}
+
+// ValidGTIN tells whether s is a GTIN-8, -12, -13 or -14 with a correct
+// mod-10 check digit.
+func ValidGTIN(s string) bool {
+	switch len(s) {
+	case 8, 12, 13, 14:
+	default:
+		return false
+	}
+	sum := 0
+	for i := len(s) - 2; i >= 0; i-- {
+		d := int(s[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		if (len(s)-2-i)%2 == 0 {
+			d *= 3
+		}
+		sum += d
+	}
+	check := int(s[len(s)-1] - '0')
+	return check >= 0 && check <= 9 && (10-sum%10)%10 == check
+}
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2000
+}
+
+// Validate checks a product against the catalog rules and returns every
+// problem with its column.
+func (p *Product) Validate(line int64) []RowError {
+	var errs []RowError
+	add := func(col, val, format string, args ...any) {
+		errs = append(errs, RowError{Line: line, Column: col, Value: val, Msg: fmt.Sprintf(format, args...)})
+	}
+	maxLen := func(col, v string, n int) {
+		if c := utf8.RuneCountInString(v); c > n {
+			add(col, v, "%d characters; the limit is %d", c, n)
+		}
+	}
+	switch {
+	case p.SKU == "":
+		add("sku", p.SKU, "is required")
+	case strings.ContainsAny(p.SKU, "\t\r\n"):
+		add("sku", p.SKU, "must not contain tabs or line breaks")
+	}
+	maxLen("sku", p.SKU, 50)
+	if p.Title == "" {
+		add("title", p.Title, "is required")
+	}
+	maxLen("title", p.Title, 150)
+	maxLen("description", p.Description, 5000)
+	maxLen("brand", p.Brand, 70)
+	maxLen("mpn", p.MPN, 70)
+	maxLen("product_type", p.ProductType, 750)
+	maxLen("item_group_id", p.ItemGroupID, 50)
+	if p.Link != "" && !absoluteURL(p.Link) {
+		add("link", p.Link, "must be an absolute http(s) URL")
+	}
+	if p.ImageLink != "" && !absoluteURL(p.ImageLink) {
+		add("image_link", p.ImageLink, "must be an absolute http(s) URL")
+	}
+	if p.AdditionalImageLinks != "" {
+		links := strings.Split(p.AdditionalImageLinks, "|")
+		if len(links) > 10 {
+			add("additional_image_links", p.AdditionalImageLinks, "%d links; at most 10", len(links))
+		}
+		for _, l := range links {
+			if !absoluteURL(strings.TrimSpace(l)) {
+				add("additional_image_links", l, "must be an absolute http(s) URL")
+			}
+		}
+	}
+	if p.GTIN != "" && !ValidGTIN(p.GTIN) {
+		add("gtin", p.GTIN, "not a GTIN-8/12/13/14 with a valid check digit")
+	}
+	if !oneOf(p.Condition, Conditions) {
+		add("condition", p.Condition, "want new, refurbished or used")
+	}
+	if !oneOf(p.Availability, Availabilities) {
+		add("availability", p.Availability, "want in_stock, out_of_stock, preorder or backorder")
+	}
+	if p.Price < 0 {
+		add("price", fmt.Sprint(p.Price), "must not be negative")
+	}
+	if p.Cost != nil && *p.Cost < 0 {
+		add("cost", fmt.Sprint(*p.Cost), "must not be negative")
+	}
+	if p.StockQuantity < 0 {
+		add("stock_quantity", fmt.Sprint(p.StockQuantity), "must not be negative")
+	}
+	if _, err := currency.ParseISO(p.Currency); err != nil || len(p.Currency) != 3 {
+		add("currency", p.Currency, "not an ISO 4217 currency code")
+	}
+	return errs
+}

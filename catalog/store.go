@@ -1,0 +1,235 @@
+package catalog
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Store is the catalog repository.
+type Store struct{ DB *gorm.DB }
+
+// ErrNotFound is returned for an unknown product or import.
+var ErrNotFound = errors.New("catalog: not found")
+
+// Query narrows the product list. Paging is by keyset (After = last id of
+// the previous page), which stays fast at any depth of a million rows.
+type Query struct {
+	Search       string // SKU, GTIN, or words of the title
+	Brand        string
+	ProductType  string
+	Availability string
+	After        uint64
+	Limit        int
+}
+
+// List returns a page of products ordered by id, and whether more follow.
+func (s *Store) List(ctx context.Context, q Query) ([]Product, bool, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	db := s.DB.WithContext(ctx).Where("id > ?", q.After).Order("id").Limit(limit + 1)
+	if q.Brand != "" {
+		db = db.Where("brand = ?", q.Brand)
+	}
+	if q.ProductType != "" {
+		db = db.Where("product_type = ?", q.ProductType)
+	}
+	if q.Availability != "" {
+		db = db.Where("availability = ?", q.Availability)
+	}
+	if t := strings.TrimSpace(q.Search); t != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(t)) + "%"
+		db = db.Where(`(sku = ? OR gtin = ? OR LOWER(title) LIKE ? ESCAPE '\')`, t, t, like)
+	}
+	var out []Product
+	if err := db.Find(&out).Error; err != nil {
+		return nil, false, fmt.Errorf("catalog: list: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// Count returns the number of products.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	return n, s.DB.WithContext(ctx).Model(&Product{}).Count(&n).Error
+}
+
+// BySKUs loads products by SKU, at most 1000.
+func (s *Store) BySKUs(ctx context.Context, skus []string) ([]Product, error) {
+	if len(skus) > 1000 {
+		skus = skus[:1000]
+	}
+	var out []Product
+	return out, s.DB.WithContext(ctx).Where("sku IN ?", skus).Order("sku").Find(&out).Error
+}
+
+// BySKU loads one product.
+func (s *Store) BySKU(ctx context.Context, sku string) (*Product, error) {
+	var p Product
+	err := s.DB.WithContext(ctx).Where("sku = ?", sku).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &p, err
+}
+
+// Facets lists the most common brands and product types, for filters.
+func (s *Store) Facets(ctx context.Context, column string, limit int) ([]string, error) {
+	if column != "brand" && column != "product_type" {
+		return nil, fmt.Errorf("catalog: no facet %q", column)
+	}
+	var out []string
+	err := s.DB.WithContext(ctx).Model(&Product{}).Where(column+" <> ''").Distinct(column).Order(column).Limit(limit).Pluck(column, &out).Error
+	return out, err
+}
+
+// Import is the record of one import, for progress and history.
+type Import struct {
+	ID           uint64 `gorm:"primaryKey"`
+	Filename     string
+	Format       string
+	Status       string // running, done, failed
+	SkipInvalid  bool
+	BytesTotal   int64
+	BytesRead    int64
+	RowsRead     int64
+	RowsImported int64
+	RowsInvalid  int64
+	Message      string
+	CreatedBy    string
+	CreatedAt    time.Time
+	FinishedAt   *time.Time
+}
+
+// Percent is the share of the file read.
+func (i *Import) Percent() int {
+	if i.Status != "running" {
+		return 100
+	}
+	if i.BytesTotal <= 0 {
+		return 0
+	}
+	return int(i.BytesRead * 100 / i.BytesTotal)
+}
+
+// ImportError is a stored problem of an import.
+type ImportError struct {
+	ID       uint64 `gorm:"primaryKey"`
+	ImportID uint64
+	Line     int64
+	Col      string
+	Value    string
+	Message  string
+}
+
+// StartImport records a new import.
+func (s *Store) StartImport(ctx context.Context, filename, format string, size int64, skip bool, by string) (*Import, error) {
+	imp := &Import{Filename: filename, Format: format, Status: "running", SkipInvalid: skip, BytesTotal: size, CreatedBy: by, CreatedAt: time.Now().UTC()}
+	return imp, s.DB.WithContext(ctx).Create(imp).Error
+}
+
+// RunImport runs an import recorded by StartImport, keeping its progress and
+// outcome in the database so any web node can show it.
+func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Options) (*Result, error) {
+	last := time.Now()
+	opt.Progress = func(p Progress) {
+		if time.Since(last) < 300*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		s.DB.WithContext(ctx).Model(&Import{}).Where("id = ?", imp.ID).Updates(map[string]any{"bytes_read": p.BytesRead, "rows_read": p.Rows, "rows_invalid": p.Invalid})
+	}
+	res, err := s.Import(ctx, r, opt)
+	now := time.Now().UTC()
+	up := map[string]any{"finished_at": now, "rows_read": res.Rows, "rows_imported": res.Imported, "rows_invalid": res.Invalid, "bytes_read": imp.BytesTotal}
+	switch {
+	case err == nil:
+		up["status"] = "done"
+		msg := fmt.Sprintf("%d products imported or updated", res.Imported)
+		if res.Invalid > 0 {
+			msg += fmt.Sprintf("; %d invalid rows skipped (see the report)", res.Invalid)
+		}
+		if len(res.Ignored) > 0 {
+			msg += "; ignored columns: " + strings.Join(res.Ignored, ", ")
+		}
+		up["message"] = msg
+	case errors.Is(err, ErrInvalidRows):
+		up["status"], up["message"] = "failed", fmt.Sprintf("nothing imported: %d invalid rows out of %d (see the report); fix them or import with “skip invalid rows”", res.Invalid, res.Rows)
+	default:
+		up["status"], up["message"] = "failed", "nothing imported: "+err.Error()
+	}
+	s.DB.WithContext(context.WithoutCancel(ctx)).Model(&Import{}).Where("id = ?", imp.ID).Updates(up)
+	if len(res.Errors) > 0 {
+		rows := make([]ImportError, len(res.Errors))
+		for i, e := range res.Errors {
+			rows[i] = ImportError{ImportID: imp.ID, Line: e.Line, Col: e.Column, Value: truncate(e.Value, 500), Message: e.Msg}
+		}
+		if err := s.DB.WithContext(context.WithoutCancel(ctx)).CreateInBatches(rows, 500).Error; err != nil {
+			slog.Error("catalog: store import report", "import", imp.ID, "err", err)
+		}
+	}
+	return res, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// GetImport loads an import record.
+func (s *Store) GetImport(ctx context.Context, id uint64) (*Import, error) {
+	var imp Import
+	err := s.DB.WithContext(ctx).Take(&imp, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &imp, err
+}
+
+// Imports lists recent imports.
+func (s *Store) Imports(ctx context.Context, limit int) ([]Import, error) {
+	var out []Import
+	return out, s.DB.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error
+}
+
+// ImportErrors lists the stored problems of an import, by line.
+func (s *Store) ImportErrors(ctx context.Context, id uint64, limit int) ([]ImportError, error) {
+	var out []ImportError
+	return out, s.DB.WithContext(ctx).Where("import_id = ?", id).Order("line, id").Limit(limit).Find(&out).Error
+}
+
+// WriteReport writes the problems of an import as CSV (line, column, value, message).
+func WriteReport(w io.Writer, errs []RowError) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"line", "column", "value", "message"})
+	for _, e := range errs {
+		cw.Write([]string{strconv.FormatInt(e.Line, 10), e.Column, e.Value, e.Msg})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReportRows converts stored problems back to row errors.
+func ReportRows(stored []ImportError) []RowError {
+	out := make([]RowError, len(stored))
+	for i, e := range stored {
+		out[i] = RowError{Line: e.Line, Column: e.Col, Value: e.Value, Msg: e.Message}
+	}
+	return out
+}

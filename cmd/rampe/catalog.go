@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/db"
+)
+
+func catalogCmd(cfgf cfgFunc) *cobra.Command {
+	c := &cobra.Command{Use: "catalog", Short: "Manage the product catalog"}
+	var skip bool
+	var report, cur, format string
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Import products from CSV (; or , separated) or JSON, upserting by SKU; all-or-nothing unless --skip-invalid",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer f.Close()
+			st, _ := f.Stat()
+			g, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close(g)
+			if format == "" {
+				format = catalog.FormatFor(args[0])
+			}
+			bar := progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetDescription("importing "+filepath.Base(args[0])), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetWidth(30), progressbar.OptionShowElapsedTimeOnFinish())
+			store := &catalog.Store{DB: g}
+			res, err := store.Import(cmd.Context(), f, catalog.Options{Format: format, DefaultCurrency: cur, SkipInvalid: skip,
+				Progress: func(p catalog.Progress) { bar.Set64(p.BytesRead) }})
+			bar.Finish()
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if len(res.Errors) > 0 {
+				if werr := writeReport(report, res.Errors); werr != nil {
+					return werr
+				}
+				shown := min(len(res.Errors), 10)
+				for _, e := range res.Errors[:shown] {
+					fmt.Fprintln(cmd.ErrOrStderr(), "  "+e.Error())
+				}
+				if len(res.Errors) > shown {
+					fmt.Fprintf(cmd.ErrOrStderr(), "  … %d more in %s\n", res.Invalid-int64(shown), report)
+				}
+			}
+			if errors.Is(err, catalog.ErrInvalidRows) {
+				return fail("nothing imported: %d invalid row(s) of %d; report written to %s (use --skip-invalid to import the rest)", res.Invalid, res.Rows, report)
+			}
+			if err != nil {
+				return fail("import failed, nothing imported: %v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d products imported or updated from %d rows", res.Imported, res.Rows)
+			if res.Invalid > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "; %d invalid rows skipped, listed in %s", res.Invalid, report)
+			}
+			if len(res.Ignored) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "; ignored columns: %v", res.Ignored)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	imp.Flags().BoolVar(&skip, "skip-invalid", false, "import the valid rows and report the invalid ones")
+	imp.Flags().StringVar(&report, "report", "import-report.csv", "where to write the CSV report of invalid rows")
+	imp.Flags().StringVar(&cur, "currency", "EUR", "currency of rows without one")
+	imp.Flags().StringVar(&format, "format", "", "csv or json (default: from the file name)")
+	c.AddCommand(imp)
+	return c
+}
+
+func writeReport(path string, errs []catalog.RowError) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fail("cannot write the report: %v", err)
+	}
+	defer f.Close()
+	return catalog.WriteReport(f, errs)
+}
