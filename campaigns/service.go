@@ -324,3 +324,48 @@ func reportJSON(rep *Report) string {
 	b, _ := json.Marshal(rep)
 	return string(b)
 }
+
+// Linked returns the open campaigns (scheduled, blocked, live, paused) that
+// link to a landing page (pageID) or a promotion (promotionID); 0 ignores one.
+func (s *Service) Linked(ctx context.Context, pageID, promotionID uint64) ([]Campaign, error) {
+	q := s.DB.WithContext(ctx).Where("status IN ?", []Status{Scheduled, Blocked, Live, Paused}).Order("starts_at")
+	switch {
+	case pageID != 0:
+		q = q.Where("landing_page_id = ?", pageID)
+	case promotionID != 0:
+		q = q.Where("id IN (SELECT campaign_id FROM campaign_promotions WHERE promotion_id = ?)", promotionID)
+	default:
+		return nil, nil
+	}
+	var out []Campaign
+	return out, q.Find(&out).Error
+}
+
+// RecheckLinked re-evaluates the gates of the campaigns linked to a page or
+// promotion after it changed: the readiness is stored, a blocked campaign
+// tries its go-live at once, and a live one whose gates now fail raises an
+// alert naming why.
+func (s *Service) RecheckLinked(ctx context.Context, pageID, promotionID uint64, why string) error {
+	list, err := s.Linked(ctx, pageID, promotionID)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		c, rep, err := s.Readiness(ctx, list[i].ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Status == Blocked && rep.Ready:
+			if err := s.GoLive(ctx, c.ID, c.ScheduleVersion, "worker"); err != nil {
+				return err
+			}
+		case (c.Status == Live || c.Status == Paused) && !rep.Ready:
+			now := s.Clock.Now()
+			if err := raiseAlert(s.DB.WithContext(ctx), c.ID, "dependency", fmt.Sprintf("%s is %s but %s: %s", c.Name, c.Status, why, rep.Summary()), now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

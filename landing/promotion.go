@@ -1,0 +1,477 @@
+// Package landing owns what campaigns send visitors to: promotions (and the
+// effective price rule), landing pages with their immutable published
+// versions, the public serving of /l/{slug} from memory, and the readiness
+// gates landing.published and promotions.published.
+package landing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/money"
+)
+
+// Promotion kinds.
+const (
+	PercentOff = "percent"
+	AmountOff  = "amount"
+	FixedPrice = "fixed"
+)
+
+// Promotion scopes.
+const (
+	ScopeAll   = "all"
+	ScopeSKUs  = "skus"
+	ScopeBrand = "brand"
+	ScopeType  = "product_type"
+)
+
+// Promotion states.
+const (
+	StatusDraft     = "draft"
+	StatusPublished = "published"
+	StatusArchived  = "archived"
+)
+
+// Promotion is a price reduction on some products over a window.
+// Value is basis points for percent (1250 = 12.5 %), minor units otherwise.
+type Promotion struct {
+	ID          uint64 `gorm:"primaryKey"`
+	Name        string
+	Kind        string
+	Value       int64
+	Currency    string
+	Scope       string
+	ScopeValue  string // SKUs (one per line or comma-separated), a brand, or a product type
+	Code        string
+	TimeZone    string
+	StartsAt    time.Time
+	EndsAt      time.Time
+	Status      string
+	PublishedAt *time.Time
+	ChangedAt   time.Time // last publish or unpublish: feeds and gates compare with it
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// SKUs lists the SKUs of a SKU-scoped promotion.
+func (p *Promotion) SKUs() []string {
+	return strings.FieldsFunc(p.ScopeValue, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == ';' })
+}
+
+// ActiveAt tells whether the promotion is published and its window holds t.
+func (p *Promotion) ActiveAt(t time.Time) bool {
+	return p.Status == StatusPublished && !t.Before(p.StartsAt) && t.Before(p.EndsAt)
+}
+
+// Covers tells whether the promotion is active over the whole of [from, to).
+func (p *Promotion) Covers(from, to time.Time) bool {
+	return p.Status == StatusPublished && !from.Before(p.StartsAt) && !to.After(p.EndsAt)
+}
+
+// Matches tells whether the promotion's scope includes product pr.
+func (p *Promotion) Matches(pr *catalog.Product) bool {
+	switch p.Scope {
+	case ScopeAll:
+		return true
+	case ScopeSKUs:
+		for _, s := range p.SKUs() {
+			if s == pr.SKU {
+				return true
+			}
+		}
+	case ScopeBrand:
+		return strings.EqualFold(pr.Brand, p.ScopeValue)
+	case ScopeType:
+		return pr.ProductType == p.ScopeValue || strings.HasPrefix(pr.ProductType, p.ScopeValue+" >")
+	}
+	return false
+}
+
+// Apply returns the price of pr under this promotion, ok false when the
+// promotion cannot apply (other currency). Never below zero; percentages
+// round half-up to the minor unit.
+func (p *Promotion) Apply(price int64, cur string) (int64, bool) {
+	switch p.Kind {
+	case PercentOff:
+		return (price*(10000-p.Value) + 5000) / 10000, true
+	case AmountOff:
+		if cur != p.Currency {
+			return price, false
+		}
+		return max(price-p.Value, 0), true
+	case FixedPrice:
+		if cur != p.Currency {
+			return price, false
+		}
+		return max(p.Value, 0), true
+	}
+	return price, false
+}
+
+// Label is a short human description ("-20 %", "-5.00 EUR", "9.99 EUR").
+func (p *Promotion) Label() string {
+	switch p.Kind {
+	case PercentOff:
+		return "-" + strings.TrimSuffix(strings.TrimSuffix(strconv.FormatFloat(float64(p.Value)/100, 'f', 2, 64), "0"), ".0") + " %"
+	case AmountOff:
+		return "-" + money.Format(p.Value, p.Currency)
+	}
+	return money.Format(p.Value, p.Currency)
+}
+
+// Migrations of the landing tables.
+var Migrations = []db.Migration{
+	{ID: "2026112205_landing", SQL: `
+CREATE TABLE promotions (id {{id}}, name VARCHAR(200) NOT NULL, kind VARCHAR(10) NOT NULL, value {{bigint}} NOT NULL, currency CHAR(3) NOT NULL,
+  scope VARCHAR(20) NOT NULL, scope_value TEXT NOT NULL DEFAULT '', code VARCHAR(50) NOT NULL DEFAULT '', time_zone VARCHAR(64) NOT NULL,
+  starts_at {{ts}} NOT NULL, ends_at {{ts}} NOT NULL, status VARCHAR(12) NOT NULL, published_at {{ts}}, changed_at {{ts}} NOT NULL,
+  created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE INDEX promotions_status ON promotions (status, starts_at);
+CREATE TABLE pages (id {{id}}, slug VARCHAR(100) NOT NULL UNIQUE, title VARCHAR(150) NOT NULL, meta_description VARCHAR(300) NOT NULL DEFAULT '',
+  canonical_url VARCHAR(2000) NOT NULL DEFAULT '', hero TEXT NOT NULL DEFAULT '', body TEXT NOT NULL DEFAULT '', product_skus TEXT NOT NULL DEFAULT '',
+  promotion_id {{bigint}}, product_limit INTEGER NOT NULL DEFAULT 12, ctas TEXT, utm_source VARCHAR(100) NOT NULL DEFAULT '',
+  utm_medium VARCHAR(100) NOT NULL DEFAULT '', utm_campaign VARCHAR(100) NOT NULL DEFAULT '', published_version_id {{bigint}},
+  created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE TABLE page_versions (id {{id}}, page_id {{bigint}} NOT NULL REFERENCES pages(id) ON DELETE CASCADE, number INTEGER NOT NULL,
+  snapshot TEXT NOT NULL, body_html TEXT NOT NULL, published_at {{ts}} NOT NULL, published_by VARCHAR(254) NOT NULL, UNIQUE (page_id, number))`},
+}
+
+// PromotionInput is what a marketer submits, from the form or the API.
+type PromotionInput struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Value      string `json:"value"` // "20" (%), "5.00" (amount) or "9.99" (fixed price)
+	Currency   string `json:"currency"`
+	Scope      string `json:"scope"`
+	ScopeValue string `json:"scope_value"`
+	Code       string `json:"code"`
+	TimeZone   string `json:"time_zone"`
+	StartsAt   string `json:"starts_at"`
+	EndsAt     string `json:"ends_at"`
+}
+
+// FieldError names the field that is wrong.
+type FieldError struct {
+	Field string `json:"field"`
+	Msg   string `json:"message"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// ValidationError lists every wrong field.
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, len(v))
+	for i, f := range v {
+		parts[i] = f.Error()
+	}
+	return "landing: invalid input: " + strings.Join(parts, "; ")
+}
+
+// For returns the message of a field, for forms.
+func (v ValidationError) For(field string) string {
+	for _, f := range v {
+		if f.Field == field {
+			return f.Msg
+		}
+	}
+	return ""
+}
+
+// parseLocal parses a local time in loc, refusing times skipped by DST.
+func parseLocal(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	p, err := time.Parse("2006-01-02T15:04", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)
+	}
+	t := time.Date(p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), 0, 0, loc)
+	if t.Hour() != p.Hour() || t.Minute() != p.Minute() {
+		return time.Time{}, fmt.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc)
+	}
+	return t.UTC(), nil
+}
+
+// BuildPromotion validates in.
+func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
+	var errs ValidationError
+	add := func(f, format string, args ...any) { errs = append(errs, FieldError{f, fmt.Sprintf(format, args...)}) }
+	p := &Promotion{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Currency: strings.ToUpper(strings.TrimSpace(in.Currency)),
+		Scope: in.Scope, ScopeValue: strings.TrimSpace(in.ScopeValue), Code: strings.TrimSpace(in.Code), TimeZone: strings.TrimSpace(in.TimeZone)}
+	if p.Name == "" {
+		add("name", "is required")
+	} else if n := utf8.RuneCountInString(p.Name); n > 200 {
+		add("name", "is %d characters long; the limit is 200", n)
+	}
+	if p.Currency == "" {
+		p.Currency = "EUR"
+	}
+	if !money.Valid(p.Currency) {
+		add("currency", "%q is not an ISO 4217 currency code", p.Currency)
+	}
+	val := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(in.Value), "%"))
+	switch p.Kind {
+	case PercentOff:
+		// Basis points: "12.5" → 1250, parsed as a 2-decimal amount.
+		bp, err := money.Parse(val, "EUR")
+		switch {
+		case err != nil || val == "":
+			add("value", "%q is not a percentage (example: 20 or 12.5)", in.Value)
+		case bp <= 0 || bp > 10000:
+			add("value", "a percentage off must be above 0 and at most 100")
+		default:
+			p.Value = bp
+		}
+	case AmountOff, FixedPrice:
+		v, err := money.Parse(val, p.Currency)
+		switch {
+		case err != nil || val == "":
+			add("value", "%q is not an amount in %s (example: 9.99)", in.Value, p.Currency)
+		case v <= 0 && p.Kind == AmountOff:
+			add("value", "an amount off must be above 0")
+		default:
+			p.Value = v
+		}
+	default:
+		add("kind", "want percent, amount or fixed, got %q", in.Kind)
+	}
+	switch p.Scope {
+	case ScopeAll:
+		p.ScopeValue = ""
+	case ScopeSKUs:
+		if len(p.SKUs()) == 0 {
+			add("scope_value", "list at least one SKU")
+		} else if len(p.SKUs()) > 10000 {
+			add("scope_value", "at most 10,000 SKUs")
+		}
+	case ScopeBrand, ScopeType:
+		if p.ScopeValue == "" {
+			add("scope_value", "name the %s", strings.ReplaceAll(p.Scope, "_", " "))
+		}
+	default:
+		add("scope", "want all, skus, brand or product_type, got %q", in.Scope)
+	}
+	if len(p.Code) > 50 || strings.ContainsAny(p.Code, " \t<>\"'") {
+		add("code", "at most 50 characters, no spaces, quotes or angle brackets")
+	}
+	if p.TimeZone == "" {
+		p.TimeZone = defaultTZ
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		add("time_zone", "unknown time zone %q", p.TimeZone)
+		loc = time.UTC
+	}
+	var okS, okE bool
+	if p.StartsAt, err = parseLocal(in.StartsAt, loc); err != nil {
+		add("starts_at", "%v", err)
+	} else {
+		okS = true
+	}
+	if p.EndsAt, err = parseLocal(in.EndsAt, loc); err != nil {
+		add("ends_at", "%v", err)
+	} else {
+		okE = true
+	}
+	if okS && okE && !p.EndsAt.After(p.StartsAt) {
+		add("ends_at", "the window is empty or inverted: it must end after it starts")
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+// Errors of the landing domain.
+var (
+	ErrNotFound = errors.New("landing: not found")
+)
+
+// RefusedError explains why a publish or unpublish was refused.
+type RefusedError struct{ Why string }
+
+func (e *RefusedError) Error() string { return "landing: refused: " + e.Why }
+
+// Promotions is the promotions repository.
+type Promotions struct {
+	DB      *gorm.DB
+	Catalog *catalog.Store
+	Now     func() time.Time
+	// Changed is called after a publish or unpublish (gates, feeds, caches).
+	Changed   func(ctx context.Context, promotionID uint64)
+	DefaultTZ string
+}
+
+// Get loads a promotion.
+func (s *Promotions) Get(ctx context.Context, id uint64) (*Promotion, error) {
+	var p Promotion
+	err := s.DB.WithContext(ctx).Take(&p, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &p, err
+}
+
+// List returns promotions, newest window first.
+func (s *Promotions) List(ctx context.Context) ([]Promotion, error) {
+	var out []Promotion
+	return out, s.DB.WithContext(ctx).Order("starts_at DESC, id DESC").Limit(500).Find(&out).Error
+}
+
+// Published returns every published promotion whose window has not ended by t.
+func (s *Promotions) Published(ctx context.Context, t time.Time) ([]Promotion, error) {
+	var out []Promotion
+	return out, s.DB.WithContext(ctx).Where("status = ? AND ends_at > ?", StatusPublished, t).Find(&out).Error
+}
+
+// Create stores a draft.
+func (s *Promotions) Create(ctx context.Context, in PromotionInput) (*Promotion, error) {
+	p, err := BuildPromotion(in, s.DefaultTZ)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	p.Status, p.CreatedAt, p.UpdatedAt, p.ChangedAt = StatusDraft, now, now, now
+	return p, s.DB.WithContext(ctx).Create(p).Error
+}
+
+// Update edits a draft; a published promotion must be unpublished first.
+func (s *Promotions) Update(ctx context.Context, id uint64, in PromotionInput) (*Promotion, error) {
+	old, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.Status != StatusDraft {
+		return nil, &RefusedError{Why: "only a draft can be edited; unpublish it first"}
+	}
+	p, err := BuildPromotion(in, s.DefaultTZ)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.Status, p.CreatedAt, p.UpdatedAt, p.ChangedAt = id, StatusDraft, old.CreatedAt, s.Now(), old.ChangedAt
+	return p, s.DB.WithContext(ctx).Save(p).Error
+}
+
+// PreviewLine is a product's price before and after a promotion.
+type PreviewLine struct {
+	Product      catalog.Product
+	Before, After int64
+}
+
+// Preview lists up to limit affected products with their prices, and how
+// many products the scope matches in all.
+func (s *Promotions) Preview(ctx context.Context, p *Promotion, limit int) ([]PreviewLine, int64, error) {
+	q := s.scopeQuery(ctx, p)
+	var total int64
+	if err := q.Session(&gorm.Session{}).Model(&catalog.Product{}).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var prods []catalog.Product
+	if err := q.Session(&gorm.Session{}).Order("id").Limit(limit).Find(&prods).Error; err != nil {
+		return nil, 0, err
+	}
+	out := make([]PreviewLine, len(prods))
+	for i, pr := range prods {
+		after, _ := p.Apply(pr.Price, pr.Currency)
+		out[i] = PreviewLine{Product: pr, Before: pr.Price, After: min(after, pr.Price)}
+	}
+	return out, total, nil
+}
+
+func (s *Promotions) scopeQuery(ctx context.Context, p *Promotion) *gorm.DB {
+	q := s.DB.WithContext(ctx).Model(&catalog.Product{})
+	switch p.Scope {
+	case ScopeSKUs:
+		skus := p.SKUs()
+		if len(skus) > 1000 {
+			skus = skus[:1000]
+		}
+		q = q.Where("sku IN ?", skus)
+	case ScopeBrand:
+		q = q.Where("LOWER(brand) = LOWER(?)", p.ScopeValue)
+	case ScopeType:
+		q = q.Where("product_type = ? OR product_type LIKE ?", p.ScopeValue, p.ScopeValue+" >%")
+	}
+	return q
+}
+
+// Publish makes a draft live for its window, refusing an empty or inverted
+// window, one already over, or a scope that matches no product.
+func (s *Promotions) Publish(ctx context.Context, id uint64) (*Promotion, error) {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	switch {
+	case p.Status == StatusPublished:
+		return p, nil
+	case p.Status == StatusArchived:
+		return nil, &RefusedError{Why: "an archived promotion cannot be published"}
+	case !p.EndsAt.After(p.StartsAt):
+		return nil, &RefusedError{Why: "the window is empty or inverted"}
+	case !p.EndsAt.After(now):
+		return nil, &RefusedError{Why: "the window is already over"}
+	}
+	var n int64
+	if err := s.scopeQuery(ctx, p).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, &RefusedError{Why: "no product matches its scope (" + p.Scope + " " + p.ScopeValue + ")"}
+	}
+	res := s.DB.WithContext(ctx).Model(&Promotion{}).Where("id = ? AND status = ?", id, StatusDraft).
+		Updates(map[string]any{"status": StatusPublished, "published_at": now, "changed_at": now, "updated_at": now})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	p.Status, p.PublishedAt, p.ChangedAt = StatusPublished, &now, now
+	if s.Changed != nil {
+		s.Changed(ctx, id)
+	}
+	return p, nil
+}
+
+// Unpublish returns a published promotion to draft.
+func (s *Promotions) Unpublish(ctx context.Context, id uint64) (*Promotion, error) {
+	return s.setStatus(ctx, id, StatusPublished, StatusDraft)
+}
+
+// Archive retires a draft for good.
+func (s *Promotions) Archive(ctx context.Context, id uint64) (*Promotion, error) {
+	return s.setStatus(ctx, id, StatusDraft, StatusArchived)
+}
+
+func (s *Promotions) setStatus(ctx context.Context, id uint64, from, to string) (*Promotion, error) {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != from {
+		return nil, &RefusedError{Why: fmt.Sprintf("the promotion is %s, not %s", p.Status, from)}
+	}
+	now := s.Now()
+	if err := s.DB.WithContext(ctx).Model(&Promotion{}).Where("id = ? AND status = ?", id, from).
+		Updates(map[string]any{"status": to, "changed_at": now, "updated_at": now}).Error; err != nil {
+		return nil, err
+	}
+	p.Status, p.ChangedAt = to, now
+	if s.Changed != nil && from == StatusPublished {
+		s.Changed(ctx, id)
+	}
+	return p, nil
+}

@@ -1,0 +1,27 @@
+package landing
+
+import (
+	"net/url"
+	"strings"
+)
+
+// UTM are the campaign-tracking parameters appended to links to the shop.
+type UTM struct{ Source, Medium, Campaign, Content, Term string }
+
+// Apply appends the non-empty parameters to link, keeping its existing query
+// and never duplicating a utm_* the link already carries. A link that does
+// not parse is returned unchanged.
+func (u UTM) Apply(link string) string {
+	parsed, err := url.Parse(link)
+	if err != nil || parsed.Host == "" {
+		return link
+	}
+	q := parsed.Query()
+	for _, kv := range [][2]string{{"utm_source", u.Source}, {"utm_medium", u.Medium}, {"utm_campaign", u.Campaign}, {"utm_content", u.Content}, {"utm_term", u.Term}} {
+		if kv[1] != "" && q.Get(kv[0]) == "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	parsed.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return parsed.String()
+}
