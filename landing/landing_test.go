@@ -78,10 +78,10 @@ func TestEffectivePriceRule(t *testing.T) {
 		want      int64
 		promoName string
 	}{
-		{"P1", t0, 10000, ""},                     // before the window
-		{"P1", during, 8000, "-20 % salon"},       // -20 % (80.00) beats -15 EUR (85.00); no stacking
-		{"P2", during, 499, "-15 EUR Nordik"},     // 19.99 - 15 = 4.99 beats 12.5 % (17.49)
-		{"P3", during, 0, "Lampe à 0"},            // never below zero
+		{"P1", t0, 10000, ""},                                              // before the window
+		{"P1", during, 8000, "-20 % salon"},                                // -20 % (80.00) beats -15 EUR (85.00); no stacking
+		{"P2", during, 499, "-15 EUR Nordik"},                              // 19.99 - 15 = 4.99 beats 12.5 % (17.49)
+		{"P3", during, 0, "Lampe à 0"},                                     // never below zero
 		{"P1", time.Date(2026, 11, 30, 22, 59, 0, 0, time.UTC), 10000, ""}, // the window ended at 23:59 Paris = 22:59 UTC
 	}
 	for _, tc := range cases {

@@ -37,7 +37,7 @@ type Page struct {
 	ProductSKUs        string `gorm:"column:product_skus"`
 	PromotionID        *uint64
 	ProductLimit       int
-	CTAs               []CTA `gorm:"column:ctas;serializer:json"`
+	CTAs               []CTA  `gorm:"column:ctas;serializer:json"`
 	UTMSource          string `gorm:"column:utm_source"`
 	UTMMedium          string `gorm:"column:utm_medium"`
 	UTMCampaign        string `gorm:"column:utm_campaign"`
@@ -70,19 +70,19 @@ func (Version) TableName() string { return "page_versions" }
 
 // PageInput is what a marketer submits.
 type PageInput struct {
-	Slug            string `json:"slug"`
-	Title           string `json:"title"`
-	MetaDescription string `json:"meta_description"`
-	CanonicalURL    string `json:"canonical_url"`
-	Hero            string `json:"hero"`
-	Body            string `json:"body"`
-	ProductSKUs     string `json:"product_skus"`
+	Slug            string  `json:"slug"`
+	Title           string  `json:"title"`
+	MetaDescription string  `json:"meta_description"`
+	CanonicalURL    string  `json:"canonical_url"`
+	Hero            string  `json:"hero"`
+	Body            string  `json:"body"`
+	ProductSKUs     string  `json:"product_skus"`
 	PromotionID     *uint64 `json:"promotion_id"`
-	ProductLimit    int    `json:"product_limit"`
-	CTAs            []CTA  `json:"ctas"`
-	UTMSource       string `json:"utm_source"`
-	UTMMedium       string `json:"utm_medium"`
-	UTMCampaign     string `json:"utm_campaign"`
+	ProductLimit    int     `json:"product_limit"`
+	CTAs            []CTA   `json:"ctas"`
+	UTMSource       string  `json:"utm_source"`
+	UTMMedium       string  `json:"utm_medium"`
+	UTMCampaign     string  `json:"utm_campaign"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
@@ -318,4 +318,3 @@ func (s *Pages) PublishedVersion(ctx context.Context, slug string) (*Version, er
 	}
 	return &v, err
 }
-

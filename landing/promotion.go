@@ -368,7 +368,7 @@ func (s *Promotions) Update(ctx context.Context, id uint64, in PromotionInput) (
 
 // PreviewLine is a product's price before and after a promotion.
 type PreviewLine struct {
-	Product      catalog.Product
+	Product       catalog.Product
 	Before, After int64
 }
 
