@@ -35,8 +35,8 @@ func TestAPICampaignLifecycle(t *testing.T) {
 
 	res = a.api("GET", path+"/readiness", accounts.Viewer, "")
 	rep := res.json(t)
-	if res.Status != 200 || rep["ready"] != true || len(rep["gates"].([]any)) != 2 {
-		t.Fatalf("readiness: %d %s", res.Status, res.Body)
+	if res.Status != 200 || rep["ready"] != false || len(rep["gates"].([]any)) != 4 || !strings.Contains(res.Body, "no landing page is linked") {
+		t.Fatalf("readiness without a landing page: %d %s", res.Status, res.Body)
 	}
 	res = a.api("POST", path+"/schedule", accounts.Marketer, "")
 	if res.Status != 200 || res.json(t)["status"] != "scheduled" {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -25,14 +27,18 @@ type Pinger interface {
 
 // Deps is everything the web layer needs, built by the wiring in cmd/rampe.
 type Deps struct {
-	DB        *gorm.DB
-	Redis     Pinger
-	Accounts  *accounts.Store
-	Campaigns *campaigns.Service
-	Secret    []byte
-	BaseURL   string
-	Secure    bool // cookies get the Secure flag (https base URL)
-	Version   string
+	DB         *gorm.DB
+	Redis      Pinger
+	Accounts   *accounts.Store
+	Campaigns  *campaigns.Service
+	Catalog    *catalog.Store
+	Promotions *landing.Promotions
+	Pages      *landing.Pages
+	Landing    *landing.Server
+	Secret     []byte
+	BaseURL    string
+	Secure     bool // cookies get the Secure flag (https base URL)
+	Version    string
 }
 
 // Server holds the dependencies shared by every handler.
@@ -54,7 +60,8 @@ func New(d Deps) (*fiber.App, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		BodyLimit:             8 << 20,
+		BodyLimit:             1 << 30, // catalog uploads; other bodies are small by nature
+		StreamRequestBody:     true,
 		ErrorHandler:          s.errorHandler,
 	})
 	s.routes(app)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -27,6 +29,8 @@ type testApp struct {
 	URL       string
 	Accounts  *accounts.Store
 	Campaigns *campaigns.Service
+	Landing   *landing.Module
+	Catalog   *catalog.Store
 	tokens    map[accounts.Role]string
 }
 
@@ -34,11 +38,14 @@ const testPassword = "correct-horse-battery"
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
-	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
+	cat := &catalog.Store{DB: g}
+	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris")
+	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
+		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +55,7 @@ func newTestApp(t *testing.T) *testApp {
 	}
 	go app.Listener(ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

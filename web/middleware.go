@@ -171,3 +171,20 @@ func apiWriter(c *fiber.Ctx) error {
 }
 
 func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
+
+// maxBody bounds request bodies everywhere but the catalog upload, which
+// streams to disk: the app accepts up to 1 GiB for that one route.
+const maxBody = 2 << 20
+
+func limitBody(c *fiber.Ctx) error {
+	if c.Path() == "/products/import" {
+		return c.Next()
+	}
+	switch c.Method() {
+	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
+		if n := c.Request().Header.ContentLength(); n > maxBody || n == -1 {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, "request body too large (the limit is 2 MiB)")
+		}
+	}
+	return c.Next()
+}

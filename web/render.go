@@ -56,6 +56,7 @@ var funcs = template.FuncMap{
 		}
 		return d.String() + " ago"
 	},
+	"deref":   func(p *uint64) uint64 { return *p },
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel": func(c campaigns.Channel) string { return c.Label() },
 	"join":    strings.Join,
@@ -148,6 +149,18 @@ func (s *Server) serveStatic(c *fiber.Ctx) error {
 	}
 	c.Set("Content-Type", f.ctype)
 	c.Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Send(f.body)
+}
+
+// serveDemoImage serves the demo catalog's product pictures under stable
+// URLs (product image links cannot carry a checksum).
+func (s *Server) serveDemoImage(c *fiber.Ctx) error {
+	f, ok := s.pages.static["demo/"+c.Params("name")]
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	c.Set("Content-Type", f.ctype)
+	c.Set("Cache-Control", "public, max-age=86400")
 	return c.Send(f.body)
 }
 

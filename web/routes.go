@@ -9,13 +9,15 @@ import (
 
 // routes is the one table of every URL Rampe answers.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(recover.New(), observe)
+	app.Use(recover.New(), observe, limitBody)
 
 	// Public endpoints.
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.Handler()))
+	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
+	app.Get("/l/:slug", s.servePage)
 
 	// JSON API: bearer tokens, no cookies.
 	api := app.Group("/api/v1", s.apiAuth)
@@ -52,6 +54,26 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/calendar", s.showCalendar)
 	in.Get("/alerts", s.showAlerts)
 	in.Post("/alerts/:id<int>/resolve", writer, s.resolveAlert)
+	in.Get("/products", s.showProducts)
+	in.Get("/products/import", writer, s.showImport)
+	in.Post("/products/import", writer, s.startImport)
+	in.Get("/imports/:id<int>", s.showImportRun)
+	in.Get("/imports/:id<int>/report.csv", s.importReport)
+	in.Get("/promotions", s.showPromotions)
+	in.Get("/promotions/new", writer, s.showNewPromotion)
+	in.Post("/promotions", writer, s.createPromotion)
+	in.Get("/promotions/:id<int>", s.showPromotion)
+	in.Get("/promotions/:id<int>/edit", writer, s.showEditPromotion)
+	in.Post("/promotions/:id<int>", writer, s.updatePromotion)
+	in.Post("/promotions/:id<int>/:action<regex(^(publish|unpublish|archive)$)>", writer, s.promotionAction)
+	in.Get("/pages", s.showPages)
+	in.Get("/pages/new", writer, s.showNewPage)
+	in.Post("/pages", writer, s.createPage)
+	in.Get("/pages/:id<int>", s.showPage)
+	in.Post("/pages/:id<int>", writer, s.updatePage)
+	in.Get("/pages/:id<int>/preview", s.previewPage)
+	in.Post("/pages/:id<int>/publish", writer, s.publishPage)
+	in.Post("/pages/:id<int>/unpublish", writer, s.unpublishPage)
 	in.Get("/settings/tokens", s.showTokens)
 	in.Post("/settings/tokens", s.createToken)
 	in.Post("/settings/tokens/:id<int>/revoke", s.revokeToken)

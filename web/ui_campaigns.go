@@ -28,18 +28,24 @@ type campaignForm struct {
 func formFromRequest(c *fiber.Ctx) campaignForm {
 	f := campaignForm{Name: c.FormValue("name"), Description: c.FormValue("description"), TimeZone: c.FormValue("time_zone"),
 		StartsAt: c.FormValue("starts_at"), EndsAt: c.FormValue("ends_at"), Currency: c.FormValue("currency"),
-		LandingPageID: c.FormValue("landing_page_id"), PromotionIDs: c.FormValue("promotion_ids"),
-		Retry: c.FormValue("retry_while_blocked") == "on", Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
+		LandingPageID: c.FormValue("landing_page_id"),
+		Retry:         c.FormValue("retry_while_blocked") == "on", Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
+	var promos []string
 	if mf, err := c.MultipartForm(); err == nil {
 		for _, ch := range mf.Value["channels"] {
 			f.Channels[ch] = true
 		}
+		promos = mf.Value["promotion_ids"]
 	} else {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("channels") {
 			f.Channels[string(v)] = true
 		}
+		for _, v := range args.PeekMulti("promotion_ids") {
+			promos = append(promos, string(v))
+		}
 	}
+	f.PromotionIDs = strings.Join(promos, ", ")
 	for _, ch := range campaigns.AllChannels {
 		f.Budgets[string(ch)] = c.FormValue("budget_" + string(ch))
 		f.Forecast[string(ch)] = map[string]string{}
@@ -143,9 +149,23 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 	if camp != nil {
 		action = fmt.Sprintf("/campaigns/%d", camp.ID)
 	}
+	pages, err := s.Pages.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	promos, err := s.Promotions.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	chosen := map[uint64]bool{}
+	for _, part := range strings.FieldsFunc(f.PromotionIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if id, err := strconv.ParseUint(part, 10, 64); err == nil {
+			chosen[id] = true
+		}
+	}
 	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
 		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
-		"TimeZones": timeZones}})
+		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": chosen}})
 }
 
 func (s *Server) showNewCampaign(c *fiber.Ctx) error {

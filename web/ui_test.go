@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/landing"
 )
 
 func formValues(name string) url.Values {
@@ -27,8 +30,17 @@ func TestUISignInAndCampaignFlow(t *testing.T) {
 	}
 
 	b := a.browser(accounts.Marketer)
+	lp, err := a.Landing.Pages.Create(context.Background(), landing.PageInput{Slug: "soldes", Title: "Soldes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Landing.Pages.Publish(context.Background(), lp.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
 	b.get("/campaigns/new")
-	res := b.post("/campaigns", formValues("Soldes d’été ☀️"))
+	f := formValues("Soldes d’été ☀️")
+	f.Set("landing_page_id", strconv.FormatUint(lp.ID, 10))
+	res := b.post("/campaigns", f)
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", res.Status, res.Body)
 	}

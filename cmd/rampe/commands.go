@@ -85,7 +85,9 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 }
 
 func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
+	go st.landing.Listen(ctx)
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
+		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version})
 	if err != nil {
 		return err

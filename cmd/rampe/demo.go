@@ -37,7 +37,16 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if n > 0 {
 		return nil
 	}
-	return seedCampaigns(ctx, st.campaigns)
+	loc, _ := time.LoadLocation(st.cfg.DefaultTimeZone)
+	now := time.Now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	window := func(days, hour int) time.Time { return day.AddDate(0, 0, days).Add(time.Duration(hour) * time.Hour) }
+	refs, err := seedCatalog(ctx, st, window)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Demo catalog, promotions and landing pages added: %s/l/demo\n", st.cfg.PublicBaseURL)
+	return seedCampaigns(ctx, st.campaigns, refs, window)
 }
 
 func full(budget int64) (map[string]int64, map[string]map[string]float64) {
@@ -62,13 +71,9 @@ func pick(all map[string]int64, fc map[string]map[string]float64, chs ...string)
 	return b, f
 }
 
-func seedCampaigns(ctx context.Context, cs *campaigns.Service) error {
-	loc, _ := time.LoadLocation(cs.DefaultTimeZone)
-	now := time.Now().In(loc)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	at := func(days, hour int) string {
-		return day.AddDate(0, 0, days).Add(time.Duration(hour) * time.Hour).Format("2006-01-02T15:04")
-	}
+func seedCampaigns(ctx context.Context, cs *campaigns.Service, refs *demoRefs, window func(days, hour int) time.Time) error {
+	at := func(days, hour int) string { return window(days, hour).Format("2006-01-02T15:04") }
+	day := window(0, 0)
 	allB, allF := full(500000)
 	const actor = demoAdmin
 
@@ -78,6 +83,8 @@ func seedCampaigns(ctx context.Context, cs *campaigns.Service) error {
 		from, to   [2]int
 		then       func(c *campaigns.Campaign) error
 		noForecast bool
+		page       string
+		promos     []string
 	}
 	schedule := func(c *campaigns.Campaign) error { _, err := cs.Schedule(ctx, c.ID, actor); return err }
 	goLive := func(c *campaigns.Campaign) error {
@@ -89,18 +96,20 @@ func seedCampaigns(ctx context.Context, cs *campaigns.Service) error {
 	}
 	plans := []plan{
 		{name: "Black Friday — everything -30 %", desc: "The biggest day of the year, on every channel.",
-			chs: []string{"affiliation", "seo", "email", "display", "comparators"}, from: [2]int{5, 0}, to: [2]int{8, 23}, then: schedule},
-		{name: "Cyber Monday e-mail blast", chs: []string{"email"}, from: [2]int{8, 7}, to: [2]int{9, 23}, then: schedule},
-		{name: "Autumn clearance", desc: "End of season stock on comparators and SEA.", chs: []string{"comparators", "seo"}, from: [2]int{-2, 9}, to: [2]int{3, 23}, then: goLive},
+			chs: []string{"affiliation", "seo", "email", "display", "comparators"}, from: [2]int{5, 0}, to: [2]int{8, 23}, then: schedule,
+			page: "black-friday", promos: []string{"bf"}},
+		{name: "Cyber Monday e-mail blast", chs: []string{"email"}, from: [2]int{8, 7}, to: [2]int{9, 23}, then: schedule, page: "black-friday", promos: []string{"bf"}},
+		{name: "Autumn clearance", desc: "End of season stock on comparators and SEA.", chs: []string{"comparators", "seo"}, from: [2]int{-2, 9}, to: [2]int{3, 23}, then: goLive,
+			page: "demo", promos: []string{"autumn"}},
 		{name: "Sneakers flash sale", desc: "Blocked on purpose: its display forecast was never filled in.", chs: []string{"display", "affiliation"}, from: [2]int{0, 0}, to: [2]int{2, 23}, then: goLive, noForecast: true},
-		{name: "Back-to-work office chairs", chs: []string{"display", "affiliation"}, from: [2]int{-5, 8}, to: [2]int{4, 20}, then: func(c *campaigns.Campaign) error {
+		{name: "Back-to-work office chairs", chs: []string{"display", "affiliation"}, from: [2]int{-5, 8}, to: [2]int{4, 20}, page: "demo", then: func(c *campaigns.Campaign) error {
 			if err := goLive(c); err != nil {
 				return err
 			}
 			_, err := cs.Pause(ctx, c.ID, actor, "paused: supplier delay on two best sellers")
 			return err
 		}},
-		{name: "Christmas gift guide", desc: "Draft: landing page and promotions still to come.", chs: []string{"email", "seo", "display"}, from: [2]int{12, 6}, to: [2]int{32, 23}},
+		{name: "Christmas gift guide", desc: "Draft: its landing page is still being written.", chs: []string{"email", "seo", "display"}, from: [2]int{12, 6}, to: [2]int{32, 23}, page: "christmas"},
 		{name: "Winter sales preview", chs: []string{"email", "comparators"}, from: [2]int{45, 8}, to: [2]int{60, 20}, then: func(c *campaigns.Campaign) error {
 			_, err := cs.Cancel(ctx, c.ID, actor, "cancelled: merged into the winter sales plan")
 			return err
@@ -111,8 +120,15 @@ func seedCampaigns(ctx context.Context, cs *campaigns.Service) error {
 		if p.noForecast {
 			delete(f, "display")
 		}
-		c, err := cs.Create(ctx, campaigns.Input{Name: p.name, Description: p.desc, Channels: p.chs, TimeZone: cs.DefaultTimeZone,
-			StartsAt: at(p.from[0], p.from[1]), EndsAt: at(p.to[0], p.to[1]), Currency: "EUR", Budgets: b, Forecast: f}, actor)
+		in := campaigns.Input{Name: p.name, Description: p.desc, Channels: p.chs, TimeZone: cs.DefaultTimeZone,
+			StartsAt: at(p.from[0], p.from[1]), EndsAt: at(p.to[0], p.to[1]), Currency: "EUR", Budgets: b, Forecast: f}
+		if id, ok := refs.pages[p.page]; ok {
+			in.LandingPageID = &id
+		}
+		for _, k := range p.promos {
+			in.PromotionIDs = append(in.PromotionIDs, refs.promos[k])
+		}
+		c, err := cs.Create(ctx, in, actor)
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", p.name, err)
 		}

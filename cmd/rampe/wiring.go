@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
@@ -22,17 +23,21 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg       *config.Config
-	db        *gorm.DB
-	conn      *queue.Conn
-	tasks     *queue.Client
-	accounts  *accounts.Store
-	campaigns *campaigns.Service
-	secret    []byte
+	cfg        *config.Config
+	db         *gorm.DB
+	conn       *queue.Conn
+	tasks      *queue.Client
+	accounts   *accounts.Store
+	campaigns  *campaigns.Service
+	catalog    *catalog.Store
+	promotions *landing.Promotions
+	pages      *landing.Pages
+	landing    *landing.Server
+	secret     []byte
 }
 
 func setupLogging(cfg *config.Config) {
@@ -89,10 +94,12 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
+	st := &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret),
+		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
+	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
+	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
 	slog.Info("rampe: started", "version", version, "database", engine(cfg), "redis", redisLabel(conn))
-	return &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret),
-		accounts:  &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL},
-		campaigns: cs}, nil
+	return st, nil
 }
 
 func redisLabel(c *queue.Conn) string {

@@ -7,3 +7,11 @@ document.addEventListener("submit", function (e) {
 document.addEventListener("change", function (e) {
   if (e.target.hasAttribute("data-autosubmit")) e.target.form.submit();
 });
+// Upload progress of the catalog import form (htmx posts it with XHR).
+document.addEventListener("htmx:xhr:progress", function (e) {
+  var bar = document.getElementById("upload-progress");
+  if (bar && e.detail.lengthComputable) {
+    bar.hidden = false;
+    bar.value = (e.detail.loaded / e.detail.total) * 100;
+  }
+});

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
+)
+
+// productRow is a product with its price in force now.
+type productRow struct {
+	catalog.Product
+	Price landing.Price
+}
+
+func (s *Server) showProducts(c *fiber.Ctx) error {
+	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
+	if a := c.Query("after"); a != "" {
+		after, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "after: not a product id: "+a)
+		}
+		q.After = after
+	}
+	if q.Availability != "" && !contains(catalog.Availabilities, q.Availability) {
+		return fiber.NewError(fiber.StatusBadRequest, "availability: unknown value "+strconv.Quote(q.Availability))
+	}
+	ctx := c.UserContext()
+	list, more, err := s.Catalog.List(ctx, q)
+	if err != nil {
+		return err
+	}
+	total, err := s.Catalog.Count(ctx)
+	if err != nil {
+		return err
+	}
+	brands, _ := s.Catalog.Facets(ctx, "brand", 300)
+	types, _ := s.Catalog.Facets(ctx, "product_type", 300)
+	now := time.Now()
+	promos, err := s.Promotions.Published(ctx, now)
+	if err != nil {
+		return err
+	}
+	rows := make([]productRow, len(list))
+	for i := range list {
+		rows[i] = productRow{Product: list[i], Price: landing.EffectivePrice(&list[i], promos, now)}
+	}
+	next := ""
+	if more {
+		args := fmt.Sprintf("q=%s&brand=%s&type=%s&availability=%s&after=%d", url.QueryEscape(q.Search), url.QueryEscape(q.Brand), url.QueryEscape(q.ProductType), url.QueryEscape(q.Availability), list[len(list)-1].ID)
+		next = "/products?" + args
+	}
+	return s.render(c, "products", pageData{Title: "Products", Nav: "products", Data: map[string]any{
+		"Rows": rows, "Q": q, "Total": total, "Brands": brands, "Types": types, "Availabilities": catalog.Availabilities,
+		"Next": next, "Paged": q.After > 0}})
+}
+
+func contains(set []string, v string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) showImport(c *fiber.Ctx) error {
+	imports, err := s.Catalog.Imports(c.UserContext(), 20)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "import", pageData{Title: "Import products", Nav: "products", Data: map[string]any{"Imports": imports}})
+}
+
+// startImport keeps the upload in a temporary file and imports it in the
+// background; the import's progress lives in the database, so any web node
+// can show it.
+func (s *Server) startImport(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		s.flash(c, false, "Choose a CSV or JSON file to import.")
+		return c.Redirect("/products/import", fiber.StatusSeeOther)
+	}
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp("", "rampe-import-*"+filepath.Ext(fh.Filename))
+	if err != nil {
+		return err
+	}
+	size, err := io.Copy(tmp, src)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	tmp.Seek(0, io.SeekStart)
+	format := catalog.FormatFor(fh.Filename)
+	skip := c.FormValue("skip_invalid") == "on"
+	cur := c.FormValue("currency")
+	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(fh.Filename), format, size, skip, currentUser(c).Email)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	go func() {
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		ctx := context.Background()
+		_, err := s.Catalog.RunImport(ctx, imp, tmp, catalog.Options{Format: format, SkipInvalid: skip, DefaultCurrency: cur})
+		if err == nil {
+			s.Landing.Invalidate(ctx, "") // prices may have changed on every page
+		} else {
+			slog.Info("web: import finished with errors", "import", imp.ID, "err", err)
+		}
+	}()
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", fmt.Sprintf("/imports/%d", imp.ID))
+		return c.SendStatus(fiber.StatusAccepted)
+	}
+	return c.Redirect(fmt.Sprintf("/imports/%d", imp.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) loadImport(c *fiber.Ctx) (*catalog.Import, error) {
+	id, _ := parseID(c)
+	imp, err := s.Catalog.GetImport(c.UserContext(), id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "no import with this id")
+	}
+	return imp, err
+}
+
+func (s *Server) showImportRun(c *fiber.Ctx) error {
+	imp, err := s.loadImport(c)
+	if err != nil {
+		return err
+	}
+	errs, err := s.Catalog.ImportErrors(c.UserContext(), imp.ID, 200)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Import": imp, "Errors": errs}
+	if c.Query("fragment") != "" {
+		c.Set("Content-Type", "text/html; charset=utf-8")
+		return s.pages.byName["import_run"].ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
+	}
+	return s.render(c, "import_run", pageData{Title: "Import " + imp.Filename, Nav: "products", Data: data})
+}
+
+func (s *Server) importReport(c *fiber.Ctx) error {
+	imp, err := s.loadImport(c)
+	if err != nil {
+		return err
+	}
+	errs, err := s.Catalog.ImportErrors(c.UserContext(), imp.ID, catalog.MaxReportedErrors)
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Type", "text/csv; charset=utf-8")
+	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="import-%d-report.csv"`, imp.ID))
+	return catalog.WriteReport(c.Response().BodyWriter(), catalog.ReportRows(errs))
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/money"
+)
+
+func promotionForm(c *fiber.Ctx) landing.PromotionInput {
+	return landing.PromotionInput{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Value: c.FormValue("value"), Currency: c.FormValue("currency"),
+		Scope: c.FormValue("scope"), ScopeValue: c.FormValue("scope_value"), Code: c.FormValue("code"), TimeZone: c.FormValue("time_zone"),
+		StartsAt: c.FormValue("starts_at"), EndsAt: c.FormValue("ends_at")}
+}
+
+func promotionInputOf(p *landing.Promotion) landing.PromotionInput {
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	val := money.Plain(p.Value, p.Currency)
+	if p.Kind == landing.PercentOff {
+		val = strings.TrimSuffix(strings.TrimSuffix(money.Plain(p.Value, "EUR"), "00"), ".")
+	}
+	return landing.PromotionInput{Name: p.Name, Kind: p.Kind, Value: val, Currency: p.Currency, Scope: p.Scope, ScopeValue: p.ScopeValue,
+		Code: p.Code, TimeZone: p.TimeZone, StartsAt: p.StartsAt.In(loc).Format("2006-01-02T15:04"), EndsAt: p.EndsAt.In(loc).Format("2006-01-02T15:04")}
+}
+
+func (s *Server) showPromotions(c *fiber.Ctx) error {
+	list, err := s.Promotions.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "promotions", pageData{Title: "Promotions", Nav: "promotions", Data: map[string]any{"List": list, "Now": time.Now()}})
+}
+
+func (s *Server) promotionFormPage(c *fiber.Ctx, code int, p *landing.Promotion, in landing.PromotionInput, errs landing.ValidationError) error {
+	title, action := "New promotion", "/promotions"
+	if p != nil {
+		title, action = "Edit "+p.Name, fmt.Sprintf("/promotions/%d", p.ID)
+	}
+	return s.renderStatus(c, code, "promotion_form", pageData{Title: title, Nav: "promotions", Data: map[string]any{
+		"In": in, "P": p, "Action": action, "Errs": errs, "TimeZones": timeZones}})
+}
+
+func (s *Server) showNewPromotion(c *fiber.Ctx) error {
+	return s.promotionFormPage(c, fiber.StatusOK, nil, landing.PromotionInput{Kind: landing.PercentOff, Scope: landing.ScopeAll, Currency: "EUR",
+		TimeZone: s.Campaigns.DefaultTimeZone}, nil)
+}
+
+func (s *Server) createPromotion(c *fiber.Ctx) error {
+	in := promotionForm(c)
+	p, err := s.Promotions.Create(c.UserContext(), in)
+	var ve landing.ValidationError
+	if errors.As(err, &ve) {
+		return s.promotionFormPage(c, fiber.StatusUnprocessableEntity, nil, in, ve)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, true, "Promotion saved as a draft. Check the preview, then publish it.")
+	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) loadPromotion(c *fiber.Ctx) (*landing.Promotion, error) {
+	id, _ := parseID(c)
+	p, err := s.Promotions.Get(c.UserContext(), id)
+	if errors.Is(err, landing.ErrNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "there is no promotion with this id")
+	}
+	return p, err
+}
+
+func (s *Server) showPromotion(c *fiber.Ctx) error {
+	p, err := s.loadPromotion(c)
+	if err != nil {
+		return err
+	}
+	lines, total, err := s.Promotions.Preview(c.UserContext(), p, 50)
+	if err != nil {
+		return err
+	}
+	linked, err := s.Campaigns.Linked(c.UserContext(), 0, p.ID)
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(p.TimeZone)
+	if loc == nil {
+		loc = time.UTC
+	}
+	return s.render(c, "promotion", pageData{Title: p.Name, Nav: "promotions", Data: map[string]any{
+		"P": p, "Lines": lines, "Total": total, "Linked": linked, "Start": p.StartsAt.In(loc), "End": p.EndsAt.In(loc)}})
+}
+
+func (s *Server) showEditPromotion(c *fiber.Ctx) error {
+	p, err := s.loadPromotion(c)
+	if err != nil {
+		return err
+	}
+	if p.Status != landing.StatusDraft {
+		s.flash(c, false, "Unpublish the promotion before editing it.")
+		return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
+	}
+	return s.promotionFormPage(c, fiber.StatusOK, p, promotionInputOf(p), nil)
+}
+
+func (s *Server) updatePromotion(c *fiber.Ctx) error {
+	p, err := s.loadPromotion(c)
+	if err != nil {
+		return err
+	}
+	in := promotionForm(c)
+	_, err = s.Promotions.Update(c.UserContext(), p.ID, in)
+	var ve landing.ValidationError
+	var re *landing.RefusedError
+	switch {
+	case errors.As(err, &ve):
+		return s.promotionFormPage(c, fiber.StatusUnprocessableEntity, p, in, ve)
+	case errors.As(err, &re):
+		s.flash(c, false, re.Why)
+	case err != nil:
+		return err
+	default:
+		s.flash(c, true, "Promotion saved.")
+	}
+	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) promotionAction(c *fiber.Ctx) error {
+	p, err := s.loadPromotion(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	action := c.Params("action")
+	switch action {
+	case "publish":
+		_, err = s.Promotions.Publish(ctx, p.ID)
+	case "unpublish":
+		_, err = s.Promotions.Unpublish(ctx, p.ID)
+	case "archive":
+		_, err = s.Promotions.Archive(ctx, p.ID)
+	}
+	var re *landing.RefusedError
+	switch {
+	case errors.As(err, &re):
+		s.flash(c, false, "Not "+action+"ed: "+re.Why+".")
+	case err != nil:
+		return err
+	default:
+		s.flash(c, true, map[string]string{"publish": "Published: prices change at the window's start, on landing pages and everywhere else.",
+			"unpublish": "Back to draft; prices are back to normal.", "archive": "Archived."}[action])
+	}
+	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
+}
