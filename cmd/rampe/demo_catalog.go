@@ -83,7 +83,7 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 	}{
 		{landing.PageInput{Slug: "demo", Title: "Autumn clearance: the sport range, 15 € off", Hero: "Bikes, hiking and running gear at end-of-season prices — this week only.",
 			MetaDescription: "End-of-season prices on the whole sport range.", PromotionID: &autumn, ProductLimit: 12,
-			Body: "## Why now?\n\nThe new season lands next week, so **every sport product is 15 € off** until Sunday.\n\n- Free delivery from 49 €\n- 30-day returns\n",
+			Body:      "## Why now?\n\nThe new season lands next week, so **every sport product is 15 € off** until Sunday.\n\n- Free delivery from 49 €\n- 30-day returns\n",
 			CTAs:      []landing.CTA{{Label: "Shop the sport range", URL: "https://shop.rampe.demo/c/sport"}, {Label: "Delivery & returns", URL: "https://shop.rampe.demo/help"}},
 			UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "autumn-clearance"}, true},
 		{landing.PageInput{Slug: "black-friday", Title: "Black Friday: 30 % off the home range", Hero: "Four days, the whole home range, the best prices of the year.",

@@ -17,6 +17,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
@@ -130,7 +132,16 @@ func TestWorkerKilledDuringGoLiveGoesLiveExactlyOnce(t *testing.T) {
 	}
 	defer conn.Close()
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
-	in := campaigns.Input{Name: "Crash test", Channels: []string{"seo"}, StartsAt: time.Now().Add(2 * time.Second).Format(time.RFC3339Nano),
+	// The worker checks the landing gates too: give the campaign a published page.
+	lm := landing.New(g, &catalog.Store{DB: g}, cs, cs.Gates, nil, "http://127.0.0.1", "Europe/Paris")
+	page, err := lm.Pages.Create(context.Background(), landing.PageInput{Slug: "crash", Title: "Crash test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lm.Pages.Publish(context.Background(), page.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	in := campaigns.Input{LandingPageID: &page.ID, Name: "Crash test", Channels: []string{"seo"}, StartsAt: time.Now().Add(2 * time.Second).Format(time.RFC3339Nano),
 		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"seo": 100},
 		Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 100}}}
 	c, err := cs.Create(context.Background(), in, "test")
