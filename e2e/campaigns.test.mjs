@@ -48,6 +48,8 @@ test('sign in, create and schedule a campaign, see it in the calendar', async ()
   await page.fill('input[name=starts_at]', local(3, 9));
   await page.fill('input[name=ends_at]', local(5, 21));
   await page.check('input[name=channels][value=email]');
+  const demoPage = await page.$eval('select[name=landing_page_id] option:has-text("/l/demo")', (o) => o.value);
+  await page.selectOption('select[name=landing_page_id]', demoPage);
   await page.fill('input[name=budget_email]', '2 500,00');
   await page.fill('input[name=forecast_email_audience]', '120000');
   await page.fill('input[name=forecast_email_open_rate]', '0.22');

@@ -57,3 +57,20 @@ export async function signIn(page, app) {
   await page.click('button:has-text("Sign in")');
   await page.waitForURL('**/campaigns');
 }
+
+// parisLocal formats an instant as the datetime-local value a marketer in
+// Europe/Paris would type.
+export function parisLocal(ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour === '24' ? '00' : parts.hour}:${parts.minute}`;
+}
+
+// collectErrors records page errors and failed requests except expected ones.
+export function collectErrors(page, allowed = ['422']) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !allowed.some((a) => m.text().includes(a))) errors.push(m.text()); });
+  return errors;
+}

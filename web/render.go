@@ -164,6 +164,14 @@ func (s *Server) serveDemoImage(c *fiber.Ctx) error {
 	return c.Send(f.body)
 }
 
+// serveFavicon answers browsers that ask for /favicon.ico on public pages.
+func (s *Server) serveFavicon(c *fiber.Ctx) error {
+	f := s.pages.static["favicon.svg"]
+	c.Set("Content-Type", f.ctype)
+	c.Set("Cache-Control", "public, max-age=86400")
+	return c.Send(f.body)
+}
+
 // pageData is what every page template receives.
 type pageData struct {
 	Title   string

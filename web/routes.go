@@ -15,6 +15,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.Handler()))
+	app.Get("/favicon.ico", s.serveFavicon)
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/l/:slug", s.servePage)

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -333,8 +334,18 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	var page *landing.Page
+	if camp.LandingPageID != nil {
+		page, _ = s.Pages.Get(c.UserContext(), *camp.LandingPageID) // a missing page shows as its id; the gate says why
+	}
+	var promos []*landing.Promotion
+	for _, id := range camp.PromotionIDs {
+		if p, err := s.Promotions.Get(c.UserContext(), id); err == nil {
+			promos = append(promos, p)
+		}
+	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
-		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status)}})
+		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.
