@@ -62,6 +62,7 @@ type Server struct {
 
 	mu    sync.RWMutex
 	cache map[string]*Rendered
+	gen   uint64 // bumped by every invalidation, under mu
 	sf    singleflight.Group
 }
 
@@ -71,22 +72,32 @@ const InvalidationChannel = "rampe:landing:invalidate"
 // Get returns the page at slug as it must be served now, or ErrNotFound.
 func (s *Server) Get(ctx context.Context, slug string) (*Rendered, error) {
 	now := s.Now()
+	// The slug becomes a map key that outlives the request: never keep a
+	// string that may alias a reused request buffer (fiber's zero-copy).
+	slug = strings.Clone(slug)
 	s.mu.RLock()
 	r, ok := s.cache[slug]
 	s.mu.RUnlock()
 	if ok && now.Before(r.Expires) {
 		return r, nil
 	}
-	v, err, _ := s.sf.Do(slug, func() (any, error) {
+	// A render that started before an invalidation must not be cached after
+	// it, nor be shared with requests that arrive after it.
+	s.mu.RLock()
+	gen := s.gen
+	s.mu.RUnlock()
+	v, err, _ := s.sf.Do(fmt.Sprintf("%s@%d", slug, gen), func() (any, error) {
 		r, err := s.render(ctx, slug, now)
 		if err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
-		if s.cache == nil {
-			s.cache = map[string]*Rendered{}
+		if s.gen == gen {
+			if s.cache == nil {
+				s.cache = map[string]*Rendered{}
+			}
+			s.cache[slug] = r
 		}
-		s.cache[slug] = r
 		s.mu.Unlock()
 		return r, nil
 	})
@@ -110,6 +121,7 @@ func (s *Server) Invalidate(ctx context.Context, slug string) {
 func (s *Server) drop(slug string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	if slug == "" {
 		s.cache = nil
 		return

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -110,7 +111,7 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 	tmp.Seek(0, io.SeekStart)
 	format := catalog.FormatFor(fh.Filename)
 	skip := c.FormValue("skip_invalid") == "on"
-	cur := c.FormValue("currency")
+	cur := strings.Clone(c.FormValue("currency")) // used after the handler returns
 	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(fh.Filename), format, size, skip, currentUser(c).Email)
 	if err != nil {
 		tmp.Close()

@@ -39,6 +39,13 @@ func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 	for i := 0; i < ctaRows; i++ {
 		in.CTAs = append(in.CTAs, landing.CTA{Label: c.FormValue(fmt.Sprintf("cta_label_%d", i)), URL: c.FormValue(fmt.Sprintf("cta_url_%d", i))})
 	}
+	if len(errs) > 0 {
+		// Show the domain's complaints too, all at once.
+		var ve landing.ValidationError
+		_, err := landing.BuildPage(in)
+		errors.As(err, &ve)
+		errs = append(errs, ve...)
+	}
 	return in, errs
 }
 

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
+)
+
+func (a *testApp) seedPage(t *testing.T) *landing.Page {
+	t.Helper()
+	ctx := context.Background()
+	csv := "sku,title,price,brand,link\nW-1,Chaise,120.00,Nordik,https://shop.example/w1\nW-2,Table,80.00,Nordik,https://shop.example/w2\n"
+	if _, err := a.Catalog.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Landing.Pages.Create(ctx, landing.PageInput{Slug: "soldes", Title: "Soldes", ProductSKUs: "W-1, W-2", Body: "**Vite**"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Landing.Pages.Publish(ctx, p.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (a *testApp) get(path string, headers ...string) response {
+	a.t.Helper()
+	return a.request("GET", path, headers...)
+}
+
+func (a *testApp) request(method, path string, headers ...string) response {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.URL+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	tr := &http.Transport{DisableCompression: true}
+	return a.do(&http.Client{Transport: tr}, req)
+}
+
+func TestPublicPageServing(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t)
+	plain := a.get("/l/soldes")
+	if plain.Status != 200 || !strings.Contains(plain.Body, "120.00 EUR") || !strings.Contains(plain.Body, "<strong>Vite</strong>") {
+		t.Fatalf("page: %d %.300s", plain.Status, plain.Body)
+	}
+	h := plain.Header
+	if h.Get("Content-Type") != "text/html; charset=utf-8" || h.Get("ETag") == "" || h.Get("Vary") != "Accept-Encoding" ||
+		!strings.HasPrefix(h.Get("Cache-Control"), "public, max-age=") || h.Get("Last-Modified") == "" {
+		t.Fatalf("headers: %v", h)
+	}
+	gz := a.get("/l/soldes", "Accept-Encoding", "gzip")
+	zr, err := gzip.NewReader(strings.NewReader(gz.Body))
+	if err != nil || gz.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip: %v %v", err, gz.Header)
+	}
+	unz, _ := io.ReadAll(zr)
+	br := a.get("/l/soldes", "Accept-Encoding", "gzip, br")
+	unbr, _ := io.ReadAll(brotli.NewReader(strings.NewReader(br.Body)))
+	if string(unz) != plain.Body || string(unbr) != plain.Body || br.Header.Get("Content-Encoding") != "br" {
+		t.Fatal("compressed bodies differ from the page")
+	}
+	if r := a.get("/l/soldes", "If-None-Match", h.Get("ETag")); r.Status != 304 || r.Body != "" {
+		t.Fatalf("If-None-Match: %d", r.Status)
+	}
+	if r := a.get("/l/soldes", "If-None-Match", `"other", `+h.Get("ETag")); r.Status != 304 {
+		t.Fatalf("If-None-Match list: %d", r.Status)
+	}
+	if r := a.request("HEAD", "/l/soldes"); r.Status != 200 || r.Body != "" || r.Header.Get("ETag") != h.Get("ETag") {
+		t.Fatalf("HEAD: %d %q", r.Status, r.Body)
+	}
+	for _, slug := range []string{"nope", "..%2F..%2Fetc%2Fpasswd", "SOLDES", "%00"} {
+		if r := a.get("/l/" + slug); r.Status != 404 || !strings.Contains(r.Body, "does not exist") {
+			t.Errorf("/l/%s: %d", slug, r.Status)
+		}
+	}
+}
+
+func TestPublishReachesOtherNodesThroughRedis(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	// A second web node: same database and Redis, its own memory cache.
+	other := landing.New(a.Landing.Pages.DB, a.Catalog, a.Campaigns, &campaigns.Registry{}, a.Landing.Server.Bus, "http://127.0.0.1", "Europe/Paris")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go other.Server.Listen(ctx)
+	time.Sleep(100 * time.Millisecond) // let the subscription start
+	first, err := other.Server.Get(ctx, "soldes")
+	if err != nil || !strings.Contains(string(first.HTML), "Soldes") {
+		t.Fatal(err)
+	}
+	in := landing.PageInput{Slug: "soldes", Title: "Soldes d’hiver", ProductSKUs: "W-1"}
+	if _, err := a.Landing.Pages.Update(ctx, p.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	published := time.Now()
+	if _, err := a.Landing.Pages.Publish(ctx, p.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for time.Since(published) < time.Second {
+		r, err := other.Server.Get(ctx, "soldes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(r.HTML), "Soldes d’hiver") {
+			t.Logf("the other node served the new version %v after publishing", time.Since(published).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the other node still serves the old version a second after publishing")
+}
+
+func upload(t *testing.T, b *browser, name, body string, skip bool) response {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("_csrf", b.csrf)
+	if skip {
+		w.WriteField("skip_invalid", "on")
+	}
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write([]byte(body))
+	w.Close()
+	req, _ := http.NewRequest("POST", b.a.URL+"/products/import", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.a.do(b.client, req)
+}
+
+func waitImport(t *testing.T, b *browser, loc string) string {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		page := b.get(loc + "?fragment=1")
+		if !strings.Contains(page.Body, "imp-running") {
+			return page.Body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("import still running")
+	return ""
+}
+
+func TestUIImportAllOrNothingThenSkip(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/products/import")
+	bad := "sku;title;price\nU-1;Chaise;10,00\nU-2;Table;dix\nU-3;<script>alert(1)</script>;5\n"
+	res := upload(t, b, "cat.csv", bad, false)
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", res.Status, res.Body)
+	}
+	body := waitImport(t, b, res.Header.Get("Location"))
+	if !strings.Contains(body, "nothing imported") || !strings.Contains(body, "dix") || !strings.Contains(body, "not a price") {
+		t.Fatalf("failed import page: %s", body)
+	}
+	if n, _ := a.Catalog.Count(context.Background()); n != 0 {
+		t.Fatalf("%d products after a refused import", n)
+	}
+	report := b.get(res.Header.Get("Location") + "/report.csv")
+	if !strings.Contains(report.Body, "3,price,dix,") {
+		t.Fatalf("report: %s", report.Body)
+	}
+	res = upload(t, b, "cat.csv", bad, true)
+	body = waitImport(t, b, res.Header.Get("Location"))
+	if !strings.Contains(body, "2 products imported") {
+		t.Fatalf("skip-invalid import: %s", body)
+	}
+	list := b.get("/products?q=" + url.QueryEscape("<script>"))
+	if !strings.Contains(list.Body, "&lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(list.Body, "<script>alert(1)") {
+		t.Fatal("a hostile product title must be shown escaped")
+	}
+	if r := b.get("/products?availability=lots"); r.Status != 400 {
+		t.Fatalf("bad filter: %d", r.Status)
+	}
+	v := a.browser(accounts.Viewer)
+	v.get("/products")
+	if r := upload(t, v, "x.csv", "sku,title,price\n", false); r.Status != http.StatusForbidden {
+		t.Fatalf("viewer upload: %d", r.Status)
+	}
+}
+
+func TestUIUnpublishPageOfLiveCampaignAsksThenAlerts(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	ctx := context.Background()
+	in := campaigns.Input{Name: "Live one", Channels: []string{"seo"}, StartsAt: time.Now().Add(-time.Hour).Format(time.RFC3339),
+		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"seo": 1},
+		Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 1}}, LandingPageID: &p.ID}
+	c, _ := a.Campaigns.Create(ctx, in, "test")
+	c, _ = a.Campaigns.Schedule(ctx, c.ID, "test")
+	a.Campaigns.GoLive(ctx, c.ID, c.ScheduleVersion, "test")
+	if got, _ := a.Campaigns.Get(ctx, c.ID); got.Status != campaigns.Live {
+		t.Fatalf("setup: campaign %s (%s)", got.Status, got.StatusReason)
+	}
+	b := a.browser(accounts.Marketer)
+	b.get(fmt.Sprintf("/pages/%d", p.ID))
+	res := b.post(fmt.Sprintf("/pages/%d/unpublish", p.ID), url.Values{})
+	if res.Status != 200 || !strings.Contains(res.Body, "Unpublish anyway") || !strings.Contains(res.Body, "Live one") {
+		t.Fatalf("no confirmation: %d", res.Status)
+	}
+	if r := a.get("/l/soldes"); r.Status != 200 {
+		t.Fatal("asking for confirmation must not unpublish")
+	}
+	res = b.post(fmt.Sprintf("/pages/%d/unpublish", p.ID), url.Values{"confirm": {"yes"}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("confirmed unpublish: %d", res.Status)
+	}
+	if r := a.get("/l/soldes"); r.Status != 404 {
+		t.Fatalf("unpublished page still served: %d", r.Status)
+	}
+	alerts, _ := a.Campaigns.Alerts(ctx, c.ID, true)
+	if len(alerts) != 1 || !strings.Contains(alerts[0].Message, "landing page /l/soldes changed") || !strings.Contains(alerts[0].Message, "not published") {
+		t.Fatalf("alerts: %+v", alerts)
+	}
+}
+
+func TestUIPromotionAndPageForms(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/promotions/new")
+	res := b.post("/promotions", url.Values{"name": {""}, "kind": {"percent"}, "value": {"150"}, "scope": {"brand"}, "scope_value": {""},
+		"starts_at": {"2026-12-01T00:00"}, "ends_at": {"2026-11-01T00:00"}, "time_zone": {"Europe/Paris"}})
+	if res.Status != 422 {
+		t.Fatalf("bad promotion: %d", res.Status)
+	}
+	for _, want := range []string{"is required", "at most 100", "name the brand", "empty or inverted"} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("promotion form lacks %q", want)
+		}
+	}
+	res = b.post("/promotions", url.Values{"name": {"Nordik -10"}, "kind": {"percent"}, "value": {"10"}, "scope": {"brand"}, "scope_value": {"Nordik"},
+		"starts_at": {"2026-12-01T00:00"}, "ends_at": {"2026-12-05T00:00"}, "time_zone": {"Europe/Paris"}})
+	loc := res.Header.Get("Location")
+	if page := b.get(loc); !strings.Contains(page.Body, "2 product(s) affected") || !strings.Contains(page.Body, "108.00 EUR") {
+		t.Fatalf("preview: %.500s", page.Body)
+	}
+	if r := b.post(loc+"/publish", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("publish: %d", r.Status)
+	}
+	b.get("/pages/new")
+	res = b.post("/pages", url.Values{"slug": {"../../etc"}, "title": {"x"}, "cta_label_0": {"Go"}, "cta_url_0": {"javascript:alert(1)"}, "product_limit": {"abc"}})
+	if res.Status != 422 || !strings.Contains(res.Body, "lower-case letters") || !strings.Contains(res.Body, "is not a whole number") {
+		t.Fatalf("bad page form: %d", res.Status)
+	}
+	res = b.post("/pages", url.Values{"slug": {"soldes"}, "title": {"Taken"}})
+	if res.Status != 422 || !strings.Contains(res.Body, "is taken") {
+		t.Fatalf("duplicate slug: %d", res.Status)
+	}
+}
