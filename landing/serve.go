@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type Rendered struct {
 	HTML, Gzip, Brotli []byte
 	ETag               string
 	Modified           time.Time
+	LastModified       string // Modified in HTTP date format, formatted once
 	// Expires is when a promotion boundary (or the safety TTL) makes the
 	// bytes stale; they are rendered again on the first request after it.
 	Expires time.Time
@@ -295,7 +297,8 @@ func productLD(pr *catalog.Product, price Price, link string) template.JS {
 
 func precompress(html []byte, modified, expires time.Time) (*Rendered, error) {
 	sum := sha256.Sum256(html)
-	r := &Rendered{HTML: html, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Modified: modified, Expires: expires}
+	r := &Rendered{HTML: html, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Modified: modified, Expires: expires,
+		LastModified: modified.UTC().Format(http.TimeFormat)}
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(html)

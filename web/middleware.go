@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +39,31 @@ var (
 
 func init() { prometheus.MustRegister(httpRequests, httpSeconds) }
 
+// routeMetrics caches the metric children of one method, route and status:
+// resolving label values on every request costs more than serving a cached
+// landing page.
+type routeKey struct {
+	method, route string
+	status        int
+}
+
+type routeMetric struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+var routeMetrics sync.Map // routeKey → routeMetric
+
+func metricFor(method, route string, status int) routeMetric {
+	k := routeKey{method, route, status}
+	if m, ok := routeMetrics.Load(k); ok {
+		return m.(routeMetric)
+	}
+	m := routeMetric{count: httpRequests.WithLabelValues(method, route, strconv.Itoa(status)), latency: httpSeconds.WithLabelValues(route)}
+	routeMetrics.Store(routeKey{strings.Clone(method), strings.Clone(route), status}, m)
+	return m
+}
+
 // observe logs and counts each request under its route pattern (not the raw
 // path, which would explode the label set).
 func observe(c *fiber.Ctx) error {
@@ -52,13 +78,12 @@ func observe(c *fiber.Ctx) error {
 			status = fiber.StatusInternalServerError
 		}
 	}
-	route := c.Route().Path
-	httpRequests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-	httpSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	elapsed := time.Since(start)
+	m := metricFor(c.Method(), c.Route().Path, status)
+	m.count.Inc()
+	m.latency.Observe(elapsed.Seconds())
 	if status >= 500 {
 		slog.Error("web: request", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
-	} else {
-		slog.Debug("web: request", "method", c.Method(), "path", c.Path(), "status", status, "ms", time.Since(start).Milliseconds())
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ func (s *Server) servePage(c *fiber.Ctx) error {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(r.MaxAge(now)))
 	h.Set("ETag", r.ETag)
-	h.Set("Last-Modified", r.Modified.UTC().Format(http.TimeFormat))
+	h.Set("Last-Modified", r.LastModified)
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, r.ETag) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -65,6 +68,9 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 				if err := seedDemo(ctx, st, cmd.OutOrStdout()); err != nil {
 					return err
 				}
+			}
+			if cfg.PprofAddr != "" {
+				go servePprof(cfg.PprofAddr)
 			}
 			var srv *asynq.Server
 			if !noWorker {
@@ -312,4 +318,16 @@ func versionCmd() *cobra.Command {
 	return &cobra.Command{Use: "version", Short: "Print the version", Run: func(cmd *cobra.Command, _ []string) {
 		fmt.Fprintln(cmd.OutOrStdout(), "rampe", version)
 	}}
+}
+
+// servePprof exposes Go's profiler on its own address (debug.pprof_addr).
+func servePprof(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/heap", pprof.Index)
+	slog.Info("rampe: pprof listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		slog.Error("rampe: pprof", "err", err)
+	}
 }

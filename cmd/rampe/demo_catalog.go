@@ -82,7 +82,7 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 		publish bool
 	}{
 		{landing.PageInput{Slug: "demo", Title: "Autumn clearance: the sport range, 15 € off", Hero: "Bikes, hiking and running gear at end-of-season prices — this week only.",
-			MetaDescription: "End-of-season prices on the whole sport range.", PromotionID: &autumn, ProductLimit: 12,
+			MetaDescription: "End-of-season prices on the whole sport range.", PromotionID: &autumn, ProductLimit: 8,
 			Body:      "## Why now?\n\nThe new season lands next week, so **every sport product is 15 € off** until Sunday.\n\n- Free delivery from 49 €\n- 30-day returns\n",
 			CTAs:      []landing.CTA{{Label: "Shop the sport range", URL: "https://shop.rampe.demo/c/sport"}, {Label: "Delivery & returns", URL: "https://shop.rampe.demo/help"}},
 			UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: "autumn-clearance"}, true},
