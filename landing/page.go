@@ -27,23 +27,23 @@ type CTA struct {
 
 // Page is a landing page being edited; visitors see its published version.
 type Page struct {
-	ID                 uint64 `gorm:"primaryKey"`
-	Slug               string
-	Title              string
-	MetaDescription    string
-	CanonicalURL       string `gorm:"column:canonical_url"`
-	Hero               string
-	Body               string // Markdown
-	ProductSKUs        string `gorm:"column:product_skus"`
-	PromotionID        *uint64
-	ProductLimit       int
-	CTAs               []CTA  `gorm:"column:ctas;serializer:json"`
-	UTMSource          string `gorm:"column:utm_source"`
-	UTMMedium          string `gorm:"column:utm_medium"`
-	UTMCampaign        string `gorm:"column:utm_campaign"`
-	PublishedVersionID *uint64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	ID                 uint64    `json:"id" gorm:"primaryKey"`
+	Slug               string    `json:"slug"`
+	Title              string    `json:"title"`
+	MetaDescription    string    `json:"meta_description"`
+	CanonicalURL       string    `json:"canonical_url" gorm:"column:canonical_url"`
+	Hero               string    `json:"hero"`
+	Body               string    `json:"body"` // Markdown
+	ProductSKUs        string    `json:"product_skus" gorm:"column:product_skus"`
+	PromotionID        *uint64   `json:"promotion_id"`
+	ProductLimit       int       `json:"product_limit"`
+	CTAs               []CTA     `json:"ctas" gorm:"column:ctas;serializer:json"`
+	UTMSource          string    `json:"utm_source" gorm:"column:utm_source"`
+	UTMMedium          string    `json:"utm_medium" gorm:"column:utm_medium"`
+	UTMCampaign        string    `json:"utm_campaign" gorm:"column:utm_campaign"`
+	PublishedVersionID *uint64   `json:"published_version_id"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // SKUs lists the explicit SKUs of the product block.
@@ -56,13 +56,13 @@ func (p *Page) Published() bool { return p.PublishedVersionID != nil }
 
 // Version is an immutable published state of a page.
 type Version struct {
-	ID          uint64 `gorm:"primaryKey"`
-	PageID      uint64
-	Number      int
-	Snapshot    Page `gorm:"serializer:json"`
-	BodyHTML    string
-	PublishedAt time.Time
-	PublishedBy string
+	ID          uint64    `json:"id" gorm:"primaryKey"`
+	PageID      uint64    `json:"page_id"`
+	Number      int       `json:"number"`
+	Snapshot    Page      `json:"snapshot" gorm:"serializer:json"`
+	BodyHTML    string    `json:"body_html"`
+	PublishedAt time.Time `json:"published_at"`
+	PublishedBy string    `json:"published_by"`
 }
 
 // TableName keeps the table name explicit.

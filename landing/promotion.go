@@ -45,22 +45,22 @@ const (
 // Promotion is a price reduction on some products over a window.
 // Value is basis points for percent (1250 = 12.5 %), minor units otherwise.
 type Promotion struct {
-	ID          uint64 `gorm:"primaryKey"`
-	Name        string
-	Kind        string
-	Value       int64
-	Currency    string
-	Scope       string
-	ScopeValue  string // SKUs (one per line or comma-separated), a brand, or a product type
-	Code        string
-	TimeZone    string
-	StartsAt    time.Time
-	EndsAt      time.Time
-	Status      string
-	PublishedAt *time.Time
-	ChangedAt   time.Time // last publish or unpublish: feeds and gates compare with it
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID          uint64     `json:"id" gorm:"primaryKey"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind"`
+	Value       int64      `json:"value"`
+	Currency    string     `json:"currency"`
+	Scope       string     `json:"scope"`
+	ScopeValue  string     `json:"scope_value"` // SKUs (one per line or comma-separated), a brand, or a product type
+	Code        string     `json:"code"`
+	TimeZone    string     `json:"time_zone"`
+	StartsAt    time.Time  `json:"starts_at"`
+	EndsAt      time.Time  `json:"ends_at"`
+	Status      string     `json:"status"`
+	PublishedAt *time.Time `json:"published_at"`
+	ChangedAt   time.Time  `json:"changed_at"` // last publish or unpublish: feeds and gates compare with it
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // SKUs lists the SKUs of a SKU-scoped promotion.

@@ -264,3 +264,48 @@ func TestUIPromotionAndPageForms(t *testing.T) {
 		t.Fatalf("duplicate slug: %d", res.Status)
 	}
 }
+
+func TestAPIPromotionsAndPages(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t)
+	res := a.api("POST", "/api/v1/promotions", accounts.Marketer, `{"name":"API -10","kind":"percent","value":"10","scope":"brand","scope_value":"Nordik",
+		"starts_at":"2026-12-01T00:00","ends_at":"2026-12-05T00:00","time_zone":"Europe/Paris"}`)
+	if res.Status != 201 {
+		t.Fatalf("create promotion: %d %s", res.Status, res.Body)
+	}
+	id := int(res.json(t)["id"].(float64))
+	res = a.api("GET", fmt.Sprintf("/api/v1/promotions/%d", id), accounts.Viewer, "")
+	if m := res.json(t); m["affected_products"].(float64) != 2 || !strings.Contains(res.Body, `"after":10800`) {
+		t.Fatalf("preview: %s", res.Body)
+	}
+	if res = a.api("POST", fmt.Sprintf("/api/v1/promotions/%d/publish", id), accounts.Viewer, ""); res.Status != 403 {
+		t.Fatalf("viewer publish: %d", res.Status)
+	}
+	if res = a.api("POST", fmt.Sprintf("/api/v1/promotions/%d/publish", id), accounts.Marketer, ""); res.Status != 200 || res.json(t)["status"] != "published" {
+		t.Fatalf("publish: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", "/api/v1/promotions", accounts.Marketer, `{"name":"","kind":"bogus","value":"x","scope":"all","starts_at":"soon","ends_at":"later"}`)
+	if res.Status != 422 || !strings.Contains(res.Body, `"field":"ends_at"`) || !strings.Contains(res.Body, `"field":"kind"`) {
+		t.Fatalf("bad promotion: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", "/api/v1/pages", accounts.Marketer, `{"slug":"api-page","title":"API","body":"<script>x</script>\n\n**hi**","product_skus":"W-1"}`)
+	if res.Status != 201 {
+		t.Fatalf("create page: %d %s", res.Status, res.Body)
+	}
+	pid := int(res.json(t)["id"].(float64))
+	if res = a.api("POST", fmt.Sprintf("/api/v1/pages/%d/publish", pid), accounts.Marketer, ""); res.Status != 200 || res.json(t)["version"].(float64) != 1 {
+		t.Fatalf("publish page: %d %s", res.Status, res.Body)
+	}
+	if r := a.get("/l/api-page"); r.Status != 200 || strings.Contains(r.Body, "<script>x") || !strings.Contains(r.Body, "<strong>hi</strong>") {
+		t.Fatalf("public page after API publish: %d", r.Status)
+	}
+	if res = a.api("GET", "/api/v1/products?brand=Nordik&limit=1", accounts.Viewer, ""); res.json(t)["more"] != true || !strings.Contains(res.Body, `"sku":"W-1"`) {
+		t.Fatalf("products: %s", res.Body)
+	}
+	if res = a.api("POST", fmt.Sprintf("/api/v1/pages/%d/unpublish", pid), accounts.Marketer, ""); res.Status != 204 {
+		t.Fatalf("unpublish: %d %s", res.Status, res.Body)
+	}
+	if res = a.api("GET", "/api/v1/pages/999", accounts.Viewer, ""); res.Status != 404 {
+		t.Fatalf("unknown page: %d", res.Status)
+	}
+}
