@@ -172,7 +172,8 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 	default:
 		up["status"], up["message"] = "failed", "nothing imported: "+err.Error()
 	}
-	s.DB.WithContext(context.WithoutCancel(ctx)).Model(&Import{}).Where("id = ?", imp.ID).Updates(up)
+	// The report is written before the status leaves "running", so a page
+	// that sees the outcome also sees every problem.
 	if len(res.Errors) > 0 {
 		rows := make([]ImportError, len(res.Errors))
 		for i, e := range res.Errors {
@@ -182,6 +183,7 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 			slog.Error("catalog: store import report", "import", imp.ID, "err", err)
 		}
 	}
+	s.DB.WithContext(context.WithoutCancel(ctx)).Model(&Import{}).Where("id = ?", imp.ID).Updates(up)
 	return res, err
 }
 
