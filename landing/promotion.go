@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/money"
@@ -189,23 +190,6 @@ func (v ValidationError) For(field string) string {
 	return ""
 }
 
-// parseLocal parses a local time in loc, refusing times skipped by DST.
-func parseLocal(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	p, err := time.Parse("2006-01-02T15:04", s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)
-	}
-	t := time.Date(p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), 0, 0, loc)
-	if t.Hour() != p.Hour() || t.Minute() != p.Minute() {
-		return time.Time{}, fmt.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc)
-	}
-	return t.UTC(), nil
-}
-
 // BuildPromotion validates in.
 func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 	var errs ValidationError
@@ -277,12 +261,12 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 		loc = time.UTC
 	}
 	var okS, okE bool
-	if p.StartsAt, err = parseLocal(in.StartsAt, loc); err != nil {
+	if p.StartsAt, err = campaigns.ParseLocal(in.StartsAt, loc); err != nil {
 		add("starts_at", "%v", err)
 	} else {
 		okS = true
 	}
-	if p.EndsAt, err = parseLocal(in.EndsAt, loc); err != nil {
+	if p.EndsAt, err = campaigns.ParseLocal(in.EndsAt, loc); err != nil {
 		add("ends_at", "%v", err)
 	} else {
 		okE = true
