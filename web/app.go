@@ -16,6 +16,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/db"
 )
@@ -35,6 +36,8 @@ type Deps struct {
 	Promotions *landing.Promotions
 	Pages      *landing.Pages
 	Landing    *landing.Server
+	Feeds      *feeds.Service
+	FeedJobs   *feeds.Jobs
 	Secret     []byte
 	BaseURL    string
 	Secure     bool // cookies get the Secure flag (https base URL)

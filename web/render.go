@@ -56,6 +56,7 @@ var funcs = template.FuncMap{
 		}
 		return d.String() + " ago"
 	},
+	"pathesc": url.PathEscape,
 	"deref":   func(p *uint64) uint64 { return *p },
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel": func(c campaigns.Channel) string { return c.Label() },

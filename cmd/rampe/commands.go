@@ -34,7 +34,7 @@ func rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&cfgPath, "config", "", "path of a rampe.yaml (keys override defaults; RAMPE_* variables override the file)")
 	cfg := func() (*config.Config, error) { return loadConfig(cfgPath) }
-	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), configCmd(cfg), versionCmd())
+	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), feedCmd(cfg), configCmd(cfg), versionCmd())
 	return root
 }
 
@@ -93,7 +93,7 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.landing.Listen(ctx)
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
-		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing,
+		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version})
 	if err != nil {
 		return err
@@ -123,10 +123,12 @@ func startWorker(ctx context.Context, st *stack) (*asynq.Server, error) {
 		PollInterval: st.cfg.JobsPollInterval, ShutdownTimeout: st.cfg.JobsShutdownTimeout})
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
+	st.feedJobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)
 	}
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
+	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
 	return srv, nil
 }
 

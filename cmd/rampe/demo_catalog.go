@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 )
 
@@ -51,6 +52,10 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 			i, t.noun, demoAdjectives[i%len(demoAdjectives)], i, demoBrands[(i/7)%len(demoBrands)], gtin13(int64(340000000000+i)),
 			price/100, price%100, (i*13)%40, t.path, i, st.cfg.PublicBaseURL, i%len(demoTypes)+1, t.noun)
 	}
+	// A few products that fail feed rules on purpose, so the feed report shows.
+	fmt.Fprintf(&b, "RMP-ODD-1;Lampe sans photo;Lumen;;39.00;5;Maison > Luminaires;https://shop.rampe.demo/p/RMP-ODD-1;;Une lampe.\n")
+	fmt.Fprintf(&b, "RMP-ODD-2;Fauteuil offert;Nordik;;0.00;3;Maison > Salon;https://shop.rampe.demo/p/RMP-ODD-2;%s/static/demo/p1.svg;Prix à zéro.\n", st.cfg.PublicBaseURL)
+	fmt.Fprintf(&b, "RMP-ODD-3;SUPER PROMO CHAISE OSLO;Nordik;;59.00;8;Maison > Salon;https://shop.rampe.demo/p/RMP-ODD-3;%s/static/demo/p1.svg;<b>Chaise</b> en chêne.\n", st.cfg.PublicBaseURL)
 	if _, err := st.catalog.Import(ctx, strings.NewReader(b.String()), catalog.Options{}); err != nil {
 		return nil, fmt.Errorf("demo: catalog: %w", err)
 	}
@@ -103,6 +108,18 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 			}
 		}
 		refs.pages[p.in.Slug] = page.ID
+	}
+	for _, f := range []*feeds.Feed{
+		{Name: "google-fr", Format: feeds.GoogleXML, TitleTemplate: "{brand} {title}", Availability: "in_stock,backorder,preorder",
+			Shipping: "FR:::4.90 EUR", UTMSource: "google", UTMMedium: "comparison", Cron: "0 */6 * * *"},
+		{Name: "idealo-fr", Format: feeds.IdealoCSV, DeliveryTime: "1-3 jours", Shipping: "4.90", UTMSource: "idealo", UTMMedium: "comparison"},
+	} {
+		if err := st.feeds.Create(ctx, f); err != nil {
+			return nil, fmt.Errorf("demo: feed %s: %w", f.Name, err)
+		}
+		if _, err := st.feeds.Generate(ctx, f.ID, "demo", nil); err != nil {
+			return nil, fmt.Errorf("demo: generate %s: %w", f.Name, err)
+		}
 	}
 	return refs, nil
 }

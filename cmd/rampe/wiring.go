@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
@@ -23,7 +25,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -37,6 +39,8 @@ type stack struct {
 	promotions *landing.Promotions
 	pages      *landing.Pages
 	landing    *landing.Server
+	feeds      *feeds.Service
+	feedJobs   *feeds.Jobs
 	secret     []byte
 }
 
@@ -98,6 +102,10 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
+	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL,
+		Now: func() time.Time { return time.Now().UTC() }}
+	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
+	feeds.RegisterGate(cs.Gates, st.feeds)
 	slog.Info("rampe: started", "version", version, "database", engine(cfg), "redis", redisLabel(conn))
 	return st, nil
 }

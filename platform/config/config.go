@@ -40,6 +40,7 @@ var Options = []Option{
 	{Key: "jobs.poll_interval", Default: "50ms", Help: "how often asynq looks for due scheduled tasks and new tasks (lateness of a go-live)"},
 	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
 	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
+	{Key: "feeds.dir", Default: "feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
 	{Key: "log.format", Default: "text", Help: "text or json"},
@@ -66,6 +67,7 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 	PprofAddr string
+	FeedsDir  string
 
 	v *viper.Viper
 }
@@ -111,6 +113,7 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	c.LogLevel = strings.ToLower(v.GetString("log.level"))
 	c.LogFormat = strings.ToLower(v.GetString("log.format"))
 	c.PprofAddr = v.GetString("debug.pprof_addr")
+	c.FeedsDir = v.GetString("feeds.dir")
 
 	var err error
 	durations := []struct {

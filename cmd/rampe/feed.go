@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/rampe/rampe/feeds"
+)
+
+func feedCmd(cfgf cfgFunc) *cobra.Command {
+	c := &cobra.Command{Use: "feed", Short: "Comparator feeds"}
+	c.AddCommand(&cobra.Command{
+		Use:   "generate NAME",
+		Short: "Generate a feed now, with a progress bar",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			st, err := build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			f, err := st.feeds.ByName(cmd.Context(), args[0])
+			if errors.Is(err, feeds.ErrNotFound) {
+				return fail("no feed named %q (see `rampe feed list`)", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			total, _ := st.catalog.Count(cmd.Context())
+			bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("generating "+f.FileName()),
+				progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30))
+			run, err := st.feeds.Generate(cmd.Context(), f.ID, "command line", func(p feeds.Progress) { bar.Set64(p.Read) })
+			bar.Finish()
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d items written, %d left out, %d warnings, %d bytes in %s\n", f.FileName(), run.Written, run.Skipped, run.Warnings, run.Bytes, run.Duration())
+			for _, rc := range run.SortedRules() {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-28s %d\n", rc.Rule, rc.Count)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "URL: %s/feeds/%s/%s\n", cfg.PublicBaseURL, f.Token, f.FileName())
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List feeds with their URL and last generation",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			st, err := build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			list, err := st.feeds.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tFORMAT\tGENERATED\tURL")
+			for _, f := range list {
+				gen := "never"
+				if f.GeneratedAt != nil {
+					gen = f.GeneratedAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s/feeds/%s/%s\n", f.Name, f.Format, gen, cfg.PublicBaseURL, f.Token, f.FileName())
+			}
+			return w.Flush()
+		},
+	})
+	return c
+}

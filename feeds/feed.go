@@ -1,0 +1,366 @@
+// Package feeds generates, validates and serves the product feeds price
+// comparators fetch: Google Merchant Center XML and TSV, idealo CSV and a
+// generic mapped CSV/TSV. Generation streams products from the database into
+// a temporary file with a gzip sibling and swaps them in atomically; every run
+// is recorded with what it wrote, skipped and why.
+package feeds
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/money"
+)
+
+// Formats.
+const (
+	GoogleXML = "google_xml"
+	GoogleTSV = "google_tsv"
+	IdealoCSV = "idealo_csv"
+	Generic   = "generic"
+)
+
+// Column is one column of a generic feed: its header and a template such as
+// "{brand} {title}".
+type Column struct {
+	Header   string `json:"header"`
+	Template string `json:"template"`
+}
+
+// Feed is a feed definition.
+type Feed struct {
+	ID            uint64   `json:"id" gorm:"primaryKey"`
+	Name          string   `json:"name"`
+	Format        string   `json:"format"`
+	Token         string   `json:"-"`
+	Availability  string   `json:"availability"`            // comma-separated values kept; empty: all
+	Brands        string   `json:"brands"`                  // one per line; empty: all
+	ProductTypes  string   `json:"product_types"`           // one per line, prefix match; empty: all
+	SKUs          string   `json:"skus" gorm:"column:skus"` // one per line or comma; empty: all
+	PriceMin      *int64   `json:"price_min"`
+	PriceMax      *int64   `json:"price_max"`
+	TitleTemplate string   `json:"title_template"`
+	Country       string   `json:"country"`
+	Language      string   `json:"language"`
+	Currency      string   `json:"currency"`
+	Shipping      string   `json:"shipping"`      // Google: "FR:::4.90 EUR"; idealo: delivery costs
+	DeliveryTime  string   `json:"delivery_time"` // idealo
+	UTMSource     string   `json:"utm_source" gorm:"column:utm_source"`
+	UTMMedium     string   `json:"utm_medium" gorm:"column:utm_medium"`
+	UTMCampaign   string   `json:"utm_campaign" gorm:"column:utm_campaign"`
+	Columns       []Column `json:"columns" gorm:"serializer:json"`
+	Separator     string   `json:"separator"`
+	DecimalComma  bool     `json:"decimal_comma"`
+	Cron          string   `json:"cron"`
+	// GeneratingSince guards against two generations of one feed at once.
+	GeneratingSince *time.Time `json:"-"`
+	LastRunID       *uint64    `json:"last_run_id"`
+	GeneratedAt     *time.Time `json:"generated_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// FileName is the name comparators fetch.
+func (f *Feed) FileName() string {
+	switch f.Format {
+	case GoogleXML:
+		return f.Name + ".xml"
+	case GoogleTSV:
+		return f.Name + ".tsv"
+	case Generic:
+		if f.Separator == "\t" {
+			return f.Name + ".tsv"
+		}
+	}
+	return f.Name + ".csv"
+}
+
+// ContentType of the feed file.
+func (f *Feed) ContentType() string {
+	switch {
+	case strings.HasSuffix(f.FileName(), ".xml"):
+		return "application/xml; charset=utf-8"
+	case strings.HasSuffix(f.FileName(), ".tsv"):
+		return "text/tab-separated-values; charset=utf-8"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Matches tells whether a product passes the feed's filters.
+func (f *Feed) Matches(p *catalog.Product) bool {
+	if a := list(f.Availability); len(a) > 0 && !contains(a, p.Availability) {
+		return false
+	}
+	if b := list(f.Brands); len(b) > 0 && !containsFold(b, p.Brand) {
+		return false
+	}
+	if t := list(f.ProductTypes); len(t) > 0 {
+		ok := false
+		for _, pt := range t {
+			if p.ProductType == pt || strings.HasPrefix(p.ProductType, pt+" >") {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if s := list(f.SKUs); len(s) > 0 && !contains(s, p.SKU) {
+		return false
+	}
+	if f.PriceMin != nil && p.Price < *f.PriceMin {
+		return false
+	}
+	if f.PriceMax != nil && p.Price > *f.PriceMax {
+		return false
+	}
+	return true
+}
+
+func contains(set []string, v string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(set []string, v string) bool {
+	for _, s := range set {
+		if strings.EqualFold(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// FieldError names a wrong field of a feed definition.
+type FieldError struct {
+	Field string `json:"field"`
+	Msg   string `json:"message"`
+}
+
+// ValidationError lists every wrong field.
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, len(v))
+	for i, f := range v {
+		parts[i] = f.Field + ": " + f.Msg
+	}
+	return "feeds: invalid definition: " + strings.Join(parts, "; ")
+}
+
+// For returns the message of a field, for forms.
+func (v ValidationError) For(field string) string {
+	for _, f := range v {
+		if f.Field == field {
+			return f.Msg
+		}
+	}
+	return ""
+}
+
+var (
+	nameRE     = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
+	templateRE = regexp.MustCompile(`\{(\w+)\}`)
+)
+
+// Validate checks a definition and fills its defaults.
+func (f *Feed) Validate() error {
+	var errs ValidationError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
+	}
+	f.Name = strings.TrimSpace(f.Name)
+	if !nameRE.MatchString(f.Name) || len(f.Name) > 60 {
+		add("name", "%q: use lower-case letters, digits, dashes or underscores (e.g. google-fr)", f.Name)
+	}
+	switch f.Format {
+	case GoogleXML, GoogleTSV, IdealoCSV:
+	case Generic:
+		if len(f.Columns) == 0 {
+			add("columns", "a generic feed needs at least one column")
+		}
+		for i, c := range f.Columns {
+			if strings.TrimSpace(c.Header) == "" {
+				add(fmt.Sprintf("columns.%d.header", i), "is required")
+			}
+			if err := checkTemplate(c.Template); err != nil {
+				add(fmt.Sprintf("columns.%d.template", i), "%v", err)
+			}
+		}
+		switch f.Separator {
+		case ",", ";", "\t", "|":
+		case "":
+			f.Separator = ","
+		default:
+			add("separator", "want , ; | or a tab")
+		}
+	default:
+		add("format", "want google_xml, google_tsv, idealo_csv or generic, got %q", f.Format)
+	}
+	for _, a := range list(f.Availability) {
+		if !contains(catalog.Availabilities, a) {
+			add("availability", "unknown availability %q", a)
+		}
+	}
+	if f.PriceMin != nil && f.PriceMax != nil && *f.PriceMin > *f.PriceMax {
+		add("price_max", "is below price_min")
+	}
+	if f.TitleTemplate == "" {
+		f.TitleTemplate = "{title}"
+	}
+	if err := checkTemplate(f.TitleTemplate); err != nil {
+		add("title_template", "%v", err)
+	}
+	f.Country, f.Language, f.Currency = strings.ToUpper(strings.TrimSpace(f.Country)), strings.ToLower(strings.TrimSpace(f.Language)), strings.ToUpper(strings.TrimSpace(f.Currency))
+	if f.Country == "" {
+		f.Country = "FR"
+	}
+	if len(f.Country) != 2 {
+		add("country", "want a two-letter ISO 3166 code such as FR")
+	}
+	if f.Language == "" {
+		f.Language = "fr"
+	}
+	if f.Currency == "" {
+		f.Currency = "EUR"
+	}
+	if !money.Valid(f.Currency) {
+		add("currency", "%q is not an ISO 4217 code", f.Currency)
+	}
+	if f.Cron = strings.TrimSpace(f.Cron); f.Cron != "" {
+		if _, err := cron.ParseStandard(f.Cron); err != nil {
+			add("cron", "not a cron expression (e.g. \"0 */2 * * *\"): %v", err)
+		}
+	}
+	for _, u := range []struct{ f, v string }{{"utm_source", f.UTMSource}, {"utm_medium", f.UTMMedium}, {"utm_campaign", f.UTMCampaign}, {"shipping", f.Shipping}, {"delivery_time", f.DeliveryTime}} {
+		if utf8.RuneCountInString(u.v) > 200 {
+			errs = append(errs, FieldError{u.f, "at most 200 characters"})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func checkTemplate(t string) error {
+	if strings.TrimSpace(t) == "" {
+		return fmt.Errorf("is empty")
+	}
+	for _, m := range templateRE.FindAllStringSubmatch(t, -1) {
+		if !contains(Attributes, m[1]) {
+			return fmt.Errorf("unknown field {%s} (fields: %s)", m[1], strings.Join(Attributes, ", "))
+		}
+	}
+	return nil
+}
+
+// NewToken returns an unguessable token for a feed URL.
+func NewToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Run is one generation of a feed.
+type Run struct {
+	ID         uint64         `json:"id" gorm:"primaryKey"`
+	FeedID     uint64         `json:"feed_id"`
+	Reason     string         `json:"reason"` // what triggered it
+	Status     string         `json:"status"` // running, done, failed
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt *time.Time     `json:"finished_at"`
+	ItemsRead  int64          `json:"items_read"`
+	Written    int64          `json:"written"`
+	Skipped    int64          `json:"skipped"`
+	Warnings   int64          `json:"warnings"`
+	ByRule     map[string]int `json:"by_rule" gorm:"serializer:json"`
+	Bytes      int64          `json:"bytes"`
+	Message    string         `json:"message"`
+}
+
+// Duration of a finished run.
+func (r *Run) Duration() time.Duration {
+	if r.FinishedAt == nil {
+		return time.Since(r.StartedAt).Round(time.Millisecond)
+	}
+	return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+}
+
+// Issue is a validation problem of one item in one run.
+type Issue struct {
+	ID       uint64 `json:"-" gorm:"primaryKey"`
+	RunID    uint64 `json:"run_id"`
+	SKU      string `json:"sku" gorm:"column:sku"`
+	Rule     string `json:"rule"`
+	Field    string `json:"field"`
+	Value    string `json:"value"`
+	Severity string `json:"severity"` // error (item left out) or warning (item kept)
+	Message  string `json:"message"`
+}
+
+// TableName keeps the table name explicit.
+func (Issue) TableName() string { return "feed_issues" }
+
+// TableName keeps the table name explicit.
+func (Run) TableName() string { return "feed_runs" }
+
+// PriceLine records the prices a run wrote for a promoted product, so the
+// freshness gate can compare them with the landing pages.
+type PriceLine struct {
+	RunID     uint64 `gorm:"primaryKey"`
+	SKU       string `gorm:"primaryKey;column:sku"`
+	Price     int64
+	SalePrice *int64
+}
+
+// TableName keeps the table name explicit.
+func (PriceLine) TableName() string { return "feed_prices" }
+
+// Migrations of the feeds tables.
+var Migrations = []db.Migration{
+	{ID: "2026112206_feeds", SQL: `
+CREATE TABLE feeds (id {{id}}, name VARCHAR(60) NOT NULL UNIQUE, format VARCHAR(20) NOT NULL, token VARCHAR(40) NOT NULL UNIQUE,
+  availability TEXT NOT NULL DEFAULT '', brands TEXT NOT NULL DEFAULT '', product_types TEXT NOT NULL DEFAULT '', skus TEXT NOT NULL DEFAULT '',
+  price_min {{bigint}}, price_max {{bigint}}, title_template VARCHAR(300) NOT NULL DEFAULT '{title}', country CHAR(2) NOT NULL,
+  language VARCHAR(10) NOT NULL, currency CHAR(3) NOT NULL, shipping VARCHAR(200) NOT NULL DEFAULT '', delivery_time VARCHAR(200) NOT NULL DEFAULT '',
+  utm_source VARCHAR(200) NOT NULL DEFAULT '', utm_medium VARCHAR(200) NOT NULL DEFAULT '', utm_campaign VARCHAR(200) NOT NULL DEFAULT '',
+  columns TEXT, separator VARCHAR(2) NOT NULL DEFAULT '', decimal_comma BOOLEAN NOT NULL DEFAULT FALSE, cron VARCHAR(100) NOT NULL DEFAULT '',
+  generating_since {{ts}}, last_run_id {{bigint}}, generated_at {{ts}}, created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL);
+CREATE TABLE feed_runs (id {{id}}, feed_id {{bigint}} NOT NULL REFERENCES feeds(id) ON DELETE CASCADE, reason VARCHAR(200) NOT NULL,
+  status VARCHAR(12) NOT NULL, started_at {{ts}} NOT NULL, finished_at {{ts}}, items_read {{bigint}} NOT NULL DEFAULT 0, written {{bigint}} NOT NULL DEFAULT 0,
+  skipped {{bigint}} NOT NULL DEFAULT 0, warnings {{bigint}} NOT NULL DEFAULT 0, by_rule TEXT, bytes {{bigint}} NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '');
+CREATE INDEX feed_runs_feed ON feed_runs (feed_id, id);
+CREATE TABLE feed_issues (id {{id}}, run_id {{bigint}} NOT NULL REFERENCES feed_runs(id) ON DELETE CASCADE, sku VARCHAR(50) NOT NULL,
+  rule VARCHAR(60) NOT NULL, field VARCHAR(60) NOT NULL, value TEXT NOT NULL, severity VARCHAR(10) NOT NULL, message TEXT NOT NULL);
+CREATE INDEX feed_issues_run ON feed_issues (run_id, sku);
+CREATE INDEX feed_issues_sku ON feed_issues (sku, run_id);
+CREATE TABLE feed_prices (run_id {{bigint}} NOT NULL REFERENCES feed_runs(id) ON DELETE CASCADE, sku VARCHAR(50) NOT NULL,
+  price {{bigint}} NOT NULL, sale_price {{bigint}}, PRIMARY KEY (run_id, sku));
+CREATE INDEX products_updated ON products (updated_at)`},
+}

@@ -1,0 +1,158 @@
+package feeds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/robfig/cron/v3"
+)
+
+// TypeGenerate regenerates one feed.
+const TypeGenerate = "feed:generate"
+
+// Enqueuer delivers tasks; an existing TaskID is not an error.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (created bool, err error)
+}
+
+type genPayload struct {
+	FeedID uint64 `json:"feed_id"`
+	Reason string `json:"reason"`
+}
+
+// Jobs enqueues and runs generations.
+type Jobs struct {
+	Service *Service
+	Tasks   Enqueuer
+}
+
+// Enqueue asks for a generation of one feed. Requests within the same
+// minute for the same reason collapse into one task.
+func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at time.Time) {
+	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason})
+	id := fmt.Sprintf("feed:%d:%s:%d", feedID, reason, at.Truncate(time.Minute).Unix())
+	if _, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypeGenerate, b), asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("default"),
+		asynq.MaxRetry(5), asynq.Timeout(2*time.Hour), asynq.Retention(time.Hour)); err != nil {
+		slog.Warn("feeds: enqueue generation", "feed_id", feedID, "reason", reason, "err", err)
+	}
+}
+
+// EnqueueAll asks for a generation of every feed (catalog import, promotion
+// published or unpublished).
+func (j *Jobs) EnqueueAll(ctx context.Context, reason string) {
+	list, err := j.Service.List(ctx)
+	if err != nil {
+		slog.Error("feeds: list feeds", "err", err)
+		return
+	}
+	now := j.Service.Now()
+	for _, f := range list {
+		j.Enqueue(ctx, f.ID, reason, now)
+	}
+}
+
+// Register installs the generation handler.
+func (j *Jobs) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeGenerate, func(ctx context.Context, t *asynq.Task) error {
+		var p genPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.FeedID == 0 {
+			return fmt.Errorf("feeds: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
+		}
+		_, err := j.Service.Generate(ctx, p.FeedID, p.Reason, nil)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case errors.Is(err, ErrBusy):
+			return err // retried after the running one ends
+		}
+		return err
+	})
+}
+
+// Tick enqueues what is due at now: feeds whose cron expression fired since
+// their last generation, and every feed when a promotion window opened or
+// closed since it was generated (so sale prices appear and disappear on
+// time).
+func (j *Jobs) Tick(ctx context.Context, now time.Time) error {
+	list, err := j.Service.List(ctx)
+	if err != nil {
+		return err
+	}
+	promos, err := j.Service.Promotions.Published(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	// Catalog imports (from any process, the CLI included) and promotion
+	// publishes are noticed from the database, whatever happened to the
+	// task their trigger enqueued.
+	catalogChanged, err := j.latest(ctx, "products", "updated_at")
+	if err != nil {
+		return err
+	}
+	promosChanged, err := j.latest(ctx, "promotions", "changed_at")
+	if err != nil {
+		return err
+	}
+	for _, f := range list {
+		since := f.CreatedAt
+		if f.GeneratedAt != nil {
+			since = *f.GeneratedAt
+		}
+		if f.Cron != "" {
+			if sched, err := cron.ParseStandard(f.Cron); err == nil {
+				if next := sched.Next(since); !next.After(now) {
+					j.Enqueue(ctx, f.ID, "schedule", now)
+					continue
+				}
+			}
+		}
+		if catalogChanged.After(since) {
+			j.Enqueue(ctx, f.ID, "catalog changed", now)
+			continue
+		}
+		if promosChanged.After(since) {
+			j.Enqueue(ctx, f.ID, "promotion published or unpublished", now)
+			continue
+		}
+		for _, p := range promos {
+			for _, b := range []time.Time{p.StartsAt, p.EndsAt} {
+				if b.After(since) && !b.After(now) {
+					j.Enqueue(ctx, f.ID, "promotion window boundary", now)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// RunScheduler ticks every interval until ctx ends.
+func (j *Jobs) RunScheduler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := j.Tick(ctx, j.Service.Now()); err != nil {
+			slog.Error("feeds: scheduler", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// latest is the newest value of a time column (zero for an empty table). It
+// reads the column itself rather than MAX(), which SQLite returns as text.
+func (j *Jobs) latest(ctx context.Context, table, column string) (time.Time, error) {
+	var ts []time.Time
+	err := j.Service.DB.WithContext(ctx).Table(table).Order(column+" DESC").Limit(1).Pluck(column, &ts).Error
+	if err != nil || len(ts) == 0 {
+		return time.Time{}, err
+	}
+	return ts[0], nil
+}

@@ -1,0 +1,325 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/feeds"
+	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/money"
+)
+
+// genericRows is how many column rows the generic-feed form offers.
+const genericRows = 8
+
+func feedForm(c *fiber.Ctx) (*feeds.Feed, feeds.ValidationError) {
+	f := &feeds.Feed{Name: c.FormValue("name"), Format: c.FormValue("format"), Availability: strings.Join(formList(c, "availability"), ","),
+		Brands: c.FormValue("brands"), ProductTypes: c.FormValue("product_types"), SKUs: c.FormValue("skus"), TitleTemplate: c.FormValue("title_template"),
+		Country: c.FormValue("country"), Language: c.FormValue("language"), Currency: c.FormValue("currency"), Shipping: c.FormValue("shipping"),
+		DeliveryTime: c.FormValue("delivery_time"), UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"),
+		UTMCampaign: c.FormValue("utm_campaign"), Separator: c.FormValue("separator"), DecimalComma: c.FormValue("decimal_comma") == "on", Cron: c.FormValue("cron")}
+	if f.Separator == "tab" {
+		f.Separator = "\t"
+	}
+	var errs feeds.ValidationError
+	for _, b := range []struct {
+		field string
+		dst   **int64
+	}{{"price_min", &f.PriceMin}, {"price_max", &f.PriceMax}} {
+		if v := strings.TrimSpace(c.FormValue(b.field)); v != "" {
+			n, err := money.Parse(v, "EUR")
+			if err != nil {
+				errs = append(errs, feeds.FieldError{Field: b.field, Msg: err.Error()})
+			} else {
+				*b.dst = &n
+			}
+		}
+	}
+	for i := 0; i < genericRows; i++ {
+		h, t := strings.TrimSpace(c.FormValue(fmt.Sprintf("col_header_%d", i))), strings.TrimSpace(c.FormValue(fmt.Sprintf("col_template_%d", i)))
+		if h != "" || t != "" {
+			f.Columns = append(f.Columns, feeds.Column{Header: h, Template: t})
+		}
+	}
+	return f, errs
+}
+
+func formList(c *fiber.Ctx, key string) []string {
+	var out []string
+	for _, v := range c.Request().PostArgs().PeekMulti(key) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+func (s *Server) showFeeds(c *fiber.Ctx) error {
+	list, err := s.Feeds.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, "feeds", pageData{Title: "Feeds", Nav: "feeds", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
+}
+
+func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.ValidationError) error {
+	data := map[string]any{"F": f, "Errs": errs, "BaseURL": s.BaseURL, "Availabilities": catalog.Availabilities, "Attributes": feeds.Attributes}
+	cols := append([]feeds.Column(nil), f.Columns...)
+	for len(cols) < genericRows {
+		cols = append(cols, feeds.Column{})
+	}
+	data["Columns"] = cols
+	avail := map[string]bool{}
+	for _, a := range strings.Split(f.Availability, ",") {
+		avail[a] = true
+	}
+	data["Avail"] = avail
+	title := "New feed"
+	if f.ID != 0 {
+		title = "Feed " + f.Name
+		runs, err := s.Feeds.Runs(c.UserContext(), f.ID, 15)
+		if err != nil {
+			return err
+		}
+		data["Runs"] = runs
+		if len(runs) > 0 {
+			issues, err := s.Feeds.Issues(c.UserContext(), runs[0].ID, 200)
+			if err != nil {
+				return err
+			}
+			data["Last"], data["Issues"] = &runs[0], issues
+		}
+	}
+	return s.renderStatus(c, code, "feed", pageData{Title: title, Nav: "feeds", Data: data})
+}
+
+func (s *Server) showNewFeed(c *fiber.Ctx) error {
+	return s.feedPage(c, fiber.StatusOK, &feeds.Feed{Format: feeds.GoogleXML, TitleTemplate: "{brand} {title}", Country: "FR", Language: "fr",
+		Currency: "EUR", Availability: "in_stock", Shipping: "FR:::4.90 EUR", UTMMedium: "comparison"}, nil)
+}
+
+func (s *Server) createFeed(c *fiber.Ctx) error {
+	f, errs := feedForm(c)
+	if len(errs) == 0 {
+		err := s.Feeds.Create(c.UserContext(), f)
+		if !errors.As(err, &errs) && err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
+	}
+	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.Feeds.Now())
+	s.flash(c, true, "Feed created; its first generation is queued.")
+	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) loadFeed(c *fiber.Ctx) (*feeds.Feed, error) {
+	id, _ := parseID(c)
+	f, err := s.Feeds.Get(c.UserContext(), id)
+	if errors.Is(err, feeds.ErrNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "there is no feed with this id")
+	}
+	return f, err
+}
+
+func (s *Server) showFeed(c *fiber.Ctx) error {
+	f, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	if c.Query("fragment") != "" {
+		runs, err := s.Feeds.Runs(c.UserContext(), f.ID, 1)
+		if err != nil || len(runs) == 0 {
+			return err
+		}
+		c.Set("Content-Type", "text/html; charset=utf-8")
+		return s.pages.byName["feed"].ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
+	}
+	return s.feedPage(c, fiber.StatusOK, f, nil)
+}
+
+func (s *Server) updateFeed(c *fiber.Ctx) error {
+	old, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	f, errs := feedForm(c)
+	if len(errs) == 0 {
+		err := s.Feeds.Update(c.UserContext(), old.ID, f)
+		if !errors.As(err, &errs) && err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		f.ID, f.Token, f.LastRunID = old.ID, old.Token, old.LastRunID
+		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
+	}
+	s.FeedJobs.Enqueue(c.UserContext(), old.ID, "definition changed", s.Feeds.Now())
+	s.flash(c, true, "Feed saved; a new generation is queued.")
+	return c.Redirect(fmt.Sprintf("/feeds/%d", old.ID), fiber.StatusSeeOther)
+}
+
+// generateFeed runs a generation in the background of this process; its
+// progress is in the database, so the page polls it.
+func (s *Server) generateFeed(c *fiber.Ctx) error {
+	f, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	by := currentUser(c).Email
+	go func() {
+		if _, err := s.Feeds.Generate(context.Background(), f.ID, "by "+by, nil); err != nil && !errors.Is(err, feeds.ErrBusy) {
+			slog.Error("web: feed generation", "feed", f.Name, "err", err)
+		}
+	}()
+	s.flash(c, true, "Generation started.")
+	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) rotateFeedToken(c *fiber.Ctx) error {
+	f, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Feeds.RotateToken(c.UserContext(), f.ID); err != nil {
+		return err
+	}
+	s.flash(c, true, "New URL issued; the old one now answers 404. Give the new URL to the comparator.")
+	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) feedReport(c *fiber.Ctx) error {
+	f, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	if f.LastRunID == nil {
+		return fiber.NewError(fiber.StatusNotFound, "the feed was never generated")
+	}
+	issues, err := s.Feeds.Issues(c.UserContext(), *f.LastRunID, feeds.MaxIssues)
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Type", "text/csv; charset=utf-8")
+	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-report.csv"`, f.Name))
+	w := c.Response().BodyWriter()
+	fmt.Fprintln(w, "sku,severity,rule,field,value,message")
+	for _, i := range issues {
+		fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s\n", csvField(i.SKU), i.Severity, i.Rule, i.Field, csvField(i.Value), csvField(i.Message))
+	}
+	return nil
+}
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+// downloadFeed lets a signed-in user download the current file.
+func (s *Server) downloadFeed(c *fiber.Ctx) error {
+	f, err := s.loadFeed(c)
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, f.FileName()))
+	return s.sendFeed(c, f, f.FileName())
+}
+
+// servePublicFeed answers comparators at /feeds/{token}/{file}. An unknown
+// token or file gets the same bare 404, with no hint that a feed exists.
+func (s *Server) servePublicFeed(c *fiber.Ctx) error {
+	f, err := s.Feeds.ByToken(c.UserContext(), c.Params("token"))
+	name := c.Params("file")
+	if err != nil || (name != f.FileName() && name != f.FileName()+".gz") {
+		if err != nil && !errors.Is(err, feeds.ErrNotFound) {
+			return err
+		}
+		return c.Status(fiber.StatusNotFound).SendString("not found")
+	}
+	return s.sendFeed(c, f, name)
+}
+
+func (s *Server) sendFeed(c *fiber.Ctx, f *feeds.Feed, name string) error {
+	file := name
+	ctype := f.ContentType()
+	encoded := false
+	if strings.HasSuffix(name, ".gz") {
+		ctype = "application/gzip"
+	} else if landing.PreferredEncoding(c.Get(fiber.HeaderAcceptEncoding)) != "" && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+		file, encoded = name+".gz", true
+	}
+	st, err := s.Feeds.Storage.Open(c.UserContext(), f.ID, file)
+	if errors.Is(err, feeds.ErrNoFile) {
+		return c.Status(fiber.StatusNotFound).SendString("the feed has not been generated yet")
+	}
+	if err != nil {
+		return err
+	}
+	etag := fmt.Sprintf(`"%d-%d-%x"`, f.ID, st.Size, st.ModTime.UnixNano())
+	mod := st.ModTime.UTC().Format(http.TimeFormat)
+	h := &c.Response().Header
+	h.Set("ETag", etag)
+	h.Set("Last-Modified", mod)
+	h.Set("Content-Type", ctype)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age=300")
+	if encoded {
+		h.Set("Content-Encoding", "gzip")
+	}
+	if notModified(c, etag, st.ModTime) {
+		st.Close()
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	if c.Method() == fiber.MethodHead {
+		st.Close()
+		h.SetContentLength(int(st.Size))
+		return nil
+	}
+	return c.SendStream(st, int(st.Size))
+}
+
+func notModified(c *fiber.Ctx, etag string, mod interface{ Unix() int64 }) bool {
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" {
+		return etagMatch(inm, etag)
+	}
+	if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
+		t, err := http.ParseTime(ims)
+		return err == nil && mod.Unix() <= t.Unix()
+	}
+	return false
+}
+
+// showProduct shows a product, its price now and its problems per feed.
+func (s *Server) showProduct(c *fiber.Ctx) error {
+	sku, err := url.PathUnescape(c.Params("sku"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "malformed SKU in the URL")
+	}
+	p, err := s.Catalog.BySKU(c.UserContext(), sku)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return fiber.NewError(fiber.StatusNotFound, "there is no product with SKU "+strconv.Quote(sku))
+	}
+	if err != nil {
+		return err
+	}
+	now := s.Feeds.Now()
+	promos, err := s.Promotions.Published(c.UserContext(), now)
+	if err != nil {
+		return err
+	}
+	issues, err := s.Feeds.ProductIssues(c.UserContext(), p.SKU)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "product", pageData{Title: p.Title, Nav: "products", Data: map[string]any{"P": p, "Price": landing.EffectivePrice(p, promos, now), "Issues": issues}})
+}
