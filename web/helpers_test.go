@@ -11,10 +11,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
@@ -31,6 +33,7 @@ type testApp struct {
 	Campaigns *campaigns.Service
 	Landing   *landing.Module
 	Catalog   *catalog.Store
+	Feeds     *feeds.Service
 	tokens    map[accounts.Role]string
 }
 
@@ -38,13 +41,15 @@ const testPassword = "correct-horse-battery"
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
 	cat := &catalog.Store{DB: g}
 	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris")
+	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
 	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
+		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)},
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +60,7 @@ func newTestApp(t *testing.T) *testApp {
 	}
 	go app.Listener(ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

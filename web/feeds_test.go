@@ -1,0 +1,96 @@
+package web
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/feeds"
+)
+
+func TestFeedUIGenerateReportAndServe(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t) // two products, no image: both fail the Google image rule
+	ctx := context.Background()
+	b := a.browser(accounts.Marketer)
+	b.get("/feeds/new")
+	res := b.post("/feeds", url.Values{"name": {"Bad Name"}, "format": {"generic"}, "title_template": {"{nope}"}, "cron": {"soon"}})
+	if res.Status != 422 {
+		t.Fatalf("bad feed: %d", res.Status)
+	}
+	for _, want := range []string{"lower-case letters", "at least one column", "unknown field {nope}", "not a cron expression"} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("feed form lacks %q", want)
+		}
+	}
+	res = b.post("/feeds", url.Values{"name": {"idealo-fr"}, "format": {"idealo_csv"}, "availability": {"in_stock", "out_of_stock"}, "title_template": {"{title}"}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	loc := res.Header.Get("Location")
+	b.get(loc)
+	if r := b.post(loc+"/generate", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("generate: %d", r.Status)
+	}
+	var f *feeds.Feed
+	for i := 0; i < 100; i++ {
+		list, _ := a.Feeds.List(ctx)
+		if f = &list[0]; f.LastRunID != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if f.LastRunID == nil {
+		t.Fatal("the feed was not generated")
+	}
+	page := b.get(loc)
+	if !strings.Contains(page.Body, "identifiers.missing") || !strings.Contains(page.Body, "2 written") {
+		t.Fatalf("feed page: %.1500s", page.Body)
+	}
+	if rep := b.get(loc + "/report.csv"); !strings.Contains(rep.Body, "W-1,warning,identifiers.missing") {
+		t.Fatalf("report: %s", rep.Body)
+	}
+	if p := b.get("/products/W-1"); !strings.Contains(p.Body, "idealo-fr") || !strings.Contains(p.Body, "identifiers.missing") {
+		t.Fatalf("product page lacks the feed problem")
+	}
+
+	public := fmt.Sprintf("/feeds/%s/%s", f.Token, f.FileName())
+	plain := a.get(public)
+	if plain.Status != 200 || plain.Header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.HasPrefix(plain.Body, "sku;title;") ||
+		plain.Header.Get("ETag") == "" || plain.Header.Get("Last-Modified") == "" {
+		t.Fatalf("public feed: %d %v %.100s", plain.Status, plain.Header, plain.Body)
+	}
+	gz := a.get(public, "Accept-Encoding", "gzip")
+	zr, err := gzip.NewReader(strings.NewReader(gz.Body))
+	if err != nil || gz.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip: %v", err)
+	}
+	if unz, _ := io.ReadAll(zr); string(unz) != plain.Body {
+		t.Fatal("gzip body differs")
+	}
+	if r := a.get(public, "If-None-Match", plain.Header.Get("ETag")); r.Status != 304 {
+		t.Fatalf("If-None-Match: %d", r.Status)
+	}
+	if r := a.get(public, "If-Modified-Since", plain.Header.Get("Last-Modified")); r.Status != 304 {
+		t.Fatalf("If-Modified-Since: %d", r.Status)
+	}
+	if r := a.request("HEAD", public); r.Status != 200 || r.Body != "" || r.Header.Get("Content-Length") != fmt.Sprint(len(plain.Body)) {
+		t.Fatalf("HEAD: %d %q %v", r.Status, r.Body, r.Header)
+	}
+	for _, bad := range []string{"/feeds/" + strings.Repeat("A", 24) + "/" + f.FileName(), "/feeds/" + f.Token + "/other.csv", "/feeds/" + f.Token + "/..%2F..%2Fetc%2Fpasswd"} {
+		if r := a.get(bad); r.Status != 404 || strings.Contains(r.Body, "idealo") {
+			t.Errorf("%s: %d %q", bad, r.Status, r.Body)
+		}
+	}
+	b.post(loc+"/rotate", url.Values{})
+	if r := a.get(public); r.Status != 404 {
+		t.Fatalf("old token after rotation: %d", r.Status)
+	}
+}
