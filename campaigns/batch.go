@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -163,7 +164,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 				lines[j] = Transition{CampaignID: c.ID, At: now, Actor: "worker", FromStatus: Scheduled, ToStatus: Live,
 					Reason: "went live: " + reports[i].Summary(), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
 			}
-			if err := tx.CreateInBatches(lines, 100).Error; err != nil {
+			if err := tx.CreateInBatches(lines, db.InsertBatch).Error; err != nil {
 				return fmt.Errorf("campaigns: batch audit lines: %w", err)
 			}
 			for _, m := range moved {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
 )
 
@@ -107,7 +108,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.DB.WithContext(ctx).CreateInBatches(batch, 100).Error
+		err := s.DB.WithContext(ctx).CreateInBatches(batch, db.InsertBatch).Error
 		batch = batch[:0]
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
 )
 
@@ -179,7 +180,7 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 		for i, e := range res.Errors {
 			rows[i] = ImportError{ImportID: imp.ID, Line: e.Line, Col: e.Column, Value: truncate(e.Value, 500), Message: e.Msg}
 		}
-		if err := s.DB.WithContext(context.WithoutCancel(ctx)).CreateInBatches(rows, 500).Error; err != nil {
+		if err := s.DB.WithContext(context.WithoutCancel(ctx)).CreateInBatches(rows, db.InsertBatch).Error; err != nil {
 			slog.Error("catalog: store import report", "import", imp.ID, "err", err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/db"
 )
 
 // Service is the feeds domain.
@@ -32,8 +33,11 @@ var ErrBusy = errors.New("feeds: a generation of this feed is already running")
 // ErrNotFound is returned for an unknown feed.
 var ErrNotFound = errors.New("feeds: feed not found")
 
-// MaxIssues bounds the problems stored per run.
-const MaxIssues = 20000
+// MaxIssues bounds the problems stored per run, MaxIssuesPerRule per rule.
+const (
+	MaxIssues        = 20000
+	MaxIssuesPerRule = 2000
+)
 
 // Progress of a running generation.
 type Progress struct{ Read, Written, Skipped int64 }
@@ -155,7 +159,10 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 				} else {
 					run.Warnings++
 				}
-				if len(issues) < MaxIssues {
+				// Every problem is counted; a few thousand per rule are kept
+				// with their item, enough to act on without storing a
+				// million identical warnings.
+				if len(issues) < MaxIssues && run.ByRule[pr.Rule] <= MaxIssuesPerRule {
 					issues = append(issues, Issue{SKU: p.SKU, Rule: pr.Rule, Field: pr.Field, Value: truncate(pr.Value, 300), Severity: sev, Message: pr.Message})
 				}
 			}
@@ -206,10 +213,10 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		prices[i].RunID = run.ID
 	}
 	ctx2 := context.WithoutCancel(ctx)
-	if err := s.DB.WithContext(ctx2).CreateInBatches(issues, 500).Error; err != nil {
+	if err := s.DB.WithContext(ctx2).CreateInBatches(issues, db.InsertBatch).Error; err != nil {
 		return err
 	}
-	return s.DB.WithContext(ctx2).CreateInBatches(prices, 500).Error
+	return s.DB.WithContext(ctx2).CreateInBatches(prices, db.InsertBatch).Error
 }
 
 // filtered applies the filters the database can use; Matches applies all.

@@ -124,6 +124,9 @@ func (s *Server) apiPromotionAction(c *fiber.Ctx) error {
 	if err != nil {
 		return apiLandingError(c, err)
 	}
+	if c.Params("action") != "archive" {
+		s.FeedJobs.EnqueueAll(c.UserContext(), "promotion "+c.Params("action")+"ed")
+	}
 	return c.JSON(p)
 }
 

@@ -125,6 +125,7 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 		_, err := s.Catalog.RunImport(ctx, imp, tmp, catalog.Options{Format: format, SkipInvalid: skip, DefaultCurrency: cur})
 		if err == nil {
 			s.Landing.Invalidate(ctx, "") // prices may have changed on every page
+			s.FeedJobs.EnqueueAll(ctx, "catalog import")
 		} else {
 			slog.Info("web: import finished with errors", "import", imp.ID, "err", err)
 		}

@@ -153,7 +153,10 @@ func (s *Server) promotionAction(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
-		s.flash(c, true, map[string]string{"publish": "Published: prices change at the window's start, on landing pages and everywhere else.",
+		if action != "archive" {
+			s.FeedJobs.EnqueueAll(ctx, "promotion "+action+"ed")
+		}
+		s.flash(c, true, map[string]string{"publish": "Published: prices change at the window's start, on landing pages and comparator feeds.",
 			"unpublish": "Back to draft; prices are back to normal.", "archive": "Archived."}[action])
 	}
 	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)

@@ -52,6 +52,32 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 			return nil
 		},
 	})
+	var format, titleTpl string
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Define a feed (the UI offers every option; this covers the common ones)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			st, err := build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			f := &feeds.Feed{Name: args[0], Format: format, TitleTemplate: titleTpl}
+			if err := st.feeds.Create(cmd.Context(), f); err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "feed %s created: %s/feeds/%s/%s\n", f.Name, cfg.PublicBaseURL, f.Token, f.FileName())
+			return nil
+		},
+	}
+	create.Flags().StringVar(&format, "format", feeds.GoogleXML, "google_xml, google_tsv or idealo_csv")
+	create.Flags().StringVar(&titleTpl, "title", "{title}", "title template, e.g. \"{brand} {title}\"")
+	c.AddCommand(create)
 	c.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List feeds with their URL and last generation",

@@ -247,3 +247,9 @@ func EnsureSecret(ctx context.Context, g *gorm.DB) (string, error) {
 	slog.Info("db: generated and stored a new secret key (security.secret_key)")
 	return s.Value, nil
 }
+
+// InsertBatch is the number of rows per multi-row INSERT. The pure-Go SQLite
+// driver binds parameters in time quadratic in their count, so statements of
+// a few hundred parameters insert faster than one huge statement; PostgreSQL
+// does not care much either way.
+const InsertBatch = 25
