@@ -94,3 +94,31 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 		t.Fatalf("old token after rotation: %d", r.Status)
 	}
 }
+
+func TestAPIFeeds(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t)
+	res := a.api("POST", "/api/v1/feeds", accounts.Marketer, `{"name":"api-feed","format":"google_tsv","title_template":"{brand} {title}","cron":"bad"}`)
+	if res.Status != 422 || !strings.Contains(res.Body, `"field":"cron"`) {
+		t.Fatalf("bad feed: %d %s", res.Status, res.Body)
+	}
+	res = a.api("POST", "/api/v1/feeds", accounts.Marketer, `{"name":"api-feed","format":"google_tsv","title_template":"{brand} {title}"}`)
+	if res.Status != 201 || !strings.Contains(res.Body, "/feeds/") {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	id := int(res.json(t)["feed"].(map[string]any)["id"].(float64))
+	res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Marketer, "")
+	if res.Status != 200 || res.json(t)["status"] != "done" {
+		t.Fatalf("generate: %d %s", res.Status, res.Body)
+	}
+	res = a.api("GET", fmt.Sprintf("/api/v1/feeds/%d", id), accounts.Viewer, "")
+	if !strings.Contains(res.Body, `"rule":"required.image_link"`) {
+		t.Fatalf("get: %s", res.Body)
+	}
+	if res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Viewer, ""); res.Status != 403 {
+		t.Fatalf("viewer generate: %d", res.Status)
+	}
+	if res = a.api("GET", "/api/v1/feeds/9999", accounts.Viewer, ""); res.Status != 404 {
+		t.Fatalf("unknown: %d", res.Status)
+	}
+}

@@ -43,6 +43,12 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/pages/:id<int>", s.apiGetPage)
 	api.Put("/pages/:id<int>", apiWriter, s.apiUpdatePage)
 	api.Post("/pages/:id<int>/:action<regex(^(publish|unpublish)$)>", apiWriter, s.apiPageAction)
+	api.Get("/feeds", s.apiListFeeds)
+	api.Post("/feeds", apiWriter, s.apiCreateFeed)
+	api.Get("/feeds/:id<int>", s.apiGetFeed)
+	api.Put("/feeds/:id<int>", apiWriter, s.apiUpdateFeed)
+	api.Post("/feeds/:id<int>/generate", apiWriter, s.apiGenerateFeed)
+	api.Post("/feeds/:id<int>/rotate", apiWriter, s.apiRotateFeed)
 	api.Use(func(c *fiber.Ctx) error {
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no such API endpoint: "+c.Method()+" "+c.Path(), "")
 	})

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/feeds"
+)
+
+func apiFeedError(c *fiber.Ctx, err error) error {
+	var ve feeds.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(map[string]any{"error": map[string]any{
+			"code": "invalid", "message": ve.Error(), "field": ve[0].Field, "fields": ve}})
+	case errors.Is(err, feeds.ErrNotFound):
+		return apiFail(c, fiber.StatusNotFound, "not_found", "no feed with this id", "id")
+	case errors.Is(err, feeds.ErrBusy):
+		return apiFail(c, fiber.StatusConflict, "busy", err.Error(), "")
+	}
+	return err
+}
+
+// feedJSON adds the public URL, which the definition alone does not carry.
+func (s *Server) feedJSON(f *feeds.Feed) map[string]any {
+	return map[string]any{"feed": f, "url": s.BaseURL + "/feeds/" + f.Token + "/" + f.FileName()}
+}
+
+func (s *Server) apiListFeeds(c *fiber.Ctx) error {
+	list, err := s.Feeds.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(list))
+	for i := range list {
+		out[i] = s.feedJSON(&list[i])
+	}
+	return c.JSON(map[string]any{"feeds": out})
+}
+
+func (s *Server) apiCreateFeed(c *fiber.Ctx) error {
+	var f feeds.Feed
+	if decodeStrict(c, &f) != nil {
+		return nil
+	}
+	if err := s.Feeds.Create(c.UserContext(), &f); err != nil {
+		return apiFeedError(c, err)
+	}
+	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.Feeds.Now())
+	return c.Status(fiber.StatusCreated).JSON(s.feedJSON(&f))
+}
+
+func (s *Server) apiGetFeed(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	f, err := s.Feeds.Get(c.UserContext(), id)
+	if err != nil {
+		return apiFeedError(c, err)
+	}
+	runs, err := s.Feeds.Runs(c.UserContext(), id, 20)
+	if err != nil {
+		return err
+	}
+	out := s.feedJSON(f)
+	out["runs"] = runs
+	if len(runs) > 0 {
+		issues, err := s.Feeds.Issues(c.UserContext(), runs[0].ID, 1000)
+		if err != nil {
+			return err
+		}
+		out["last_run_issues"] = issues
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) apiUpdateFeed(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	var f feeds.Feed
+	if decodeStrict(c, &f) != nil {
+		return nil
+	}
+	if err := s.Feeds.Update(c.UserContext(), id, &f); err != nil {
+		return apiFeedError(c, err)
+	}
+	s.FeedJobs.Enqueue(c.UserContext(), id, "definition changed", s.Feeds.Now())
+	return c.JSON(s.feedJSON(&f))
+}
+
+// apiGenerateFeed runs a generation and answers with its run.
+func (s *Server) apiGenerateFeed(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	run, err := s.Feeds.Generate(c.UserContext(), id, "by "+currentUser(c).Email+" (API)", nil)
+	if err != nil && run == nil {
+		return apiFeedError(c, err)
+	}
+	status := fiber.StatusOK
+	if err != nil {
+		status = fiber.StatusInternalServerError
+	}
+	return c.Status(status).JSON(run)
+}
+
+func (s *Server) apiRotateFeed(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	if _, err := s.Feeds.RotateToken(c.UserContext(), id); err != nil {
+		return apiFeedError(c, err)
+	}
+	f, err := s.Feeds.Get(c.UserContext(), id)
+	if err != nil {
+		return apiFeedError(c, err)
+	}
+	return c.JSON(s.feedJSON(f))
+}
