@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
@@ -195,3 +196,19 @@ func TestListKeysetAndFilters(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestSweepInterruptedImports(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	old, _ := s.StartImport(ctx, "old.csv", "csv", 10, false, "ana")
+	s.DB.Model(&Import{}).Where("id = ?", old.ID).Update("created_at", time.Now().UTC().Add(-7*time.Hour))
+	fresh, _ := s.StartImport(ctx, "fresh.csv", "csv", 10, false, "ana")
+	if n, err := s.SweepInterrupted(ctx, 6*time.Hour); err != nil || n != 1 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+	got, _ := s.GetImport(ctx, old.ID)
+	still, _ := s.GetImport(ctx, fresh.ID)
+	if got.Status != "failed" || !strings.Contains(got.Message, "interrupted") || still.Status != "running" {
+		t.Fatalf("old %s, fresh %s", got.Status, still.Status)
+	}
+}

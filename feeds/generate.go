@@ -379,3 +379,11 @@ func (r *Run) SortedRules() []RuleCount {
 	})
 	return out
 }
+
+// SweepInterrupted marks as failed the runs still "running" after olderThan:
+// their process stopped, and the previous file is still served.
+func (s *Service) SweepInterrupted(ctx context.Context, olderThan time.Duration) (int64, error) {
+	res := s.DB.WithContext(ctx).Model(&Run{}).Where("status = ? AND started_at < ?", "running", s.Now().Add(-olderThan)).
+		Updates(map[string]any{"status": "failed", "message": "interrupted: the process generating the feed stopped; the previous file is still served"})
+	return res.RowsAffected, res.Error
+}

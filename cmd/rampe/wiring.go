@@ -106,6 +106,14 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	feeds.RegisterGate(cs.Gates, st.feeds)
+	// Imports and generations are minutes long at most; hours-old "running"
+	// ones belong to a process that stopped.
+	if n, err := st.catalog.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
+		slog.Warn("rampe: marked interrupted imports as failed", "imports", n)
+	}
+	if n, err := st.feeds.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
+		slog.Warn("rampe: marked interrupted feed generations as failed", "runs", n)
+	}
 	slog.Info("rampe: started", "version", version, "database", engine(cfg), "redis", redisLabel(conn))
 	return st, nil
 }
