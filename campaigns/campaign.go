@@ -73,17 +73,22 @@ var AllStatuses = []Status{Draft, Scheduled, Blocked, Live, Paused, Ended, Cance
 
 // ForecastFields lists, per channel, the forecast inputs and their bounds.
 var ForecastFields = map[Channel][]ForecastField{
-	Email:       {{"audience", "Audience (recipients)", 0, 1e9}, {"open_rate", "Open rate (0–1)", 0, 1}, {"click_rate", "Click rate of openers (0–1)", 0, 1}},
-	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9}, {"uplift", "Uplift during the campaign (×)", 0, 100}},
-	Affiliation: {{"impressions", "Impressions per day", 0, 1e11}, {"ctr", "Click-through rate (0–1)", 0, 1}},
-	Display:     {{"impressions", "Impressions per day", 0, 1e11}, {"ctr", "Click-through rate (0–1)", 0, 1}},
-	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9}},
+	Email: {{"audience", "Audience (recipients)", 0, 1e9, false}, {"open_rate", "Open rate (0–1)", 0, 1, false}, {"click_rate", "Click rate of openers (0–1)", 0, 1, false},
+		{"half_life_hours", "Clicks half-life after the send (hours, default 2)", 0.1, 72, true}, pagesPerVisit},
+	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9, false}, {"uplift", "Uplift during the campaign (×)", 0, 100, false}, pagesPerVisit},
+	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit},
+	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit},
+	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9, false}, pagesPerVisit},
 }
+
+var pagesPerVisit = ForecastField{"pages_per_visit", "Pages per visit (default 4)", 1, 100, true}
 
 // ForecastField is one forecast input of a channel.
 type ForecastField struct {
 	Key, Label string
 	Min, Max   float64
+	// Optional inputs have a documented default (README, forecast).
+	Optional bool
 }
 
 // Campaign is a planned marketing operation on one or more channels.

@@ -216,7 +216,7 @@ var ChannelsGate = GateFunc{GateName: "channels.configured", Fn: func(_ context.
 			missing = append(missing, ch.Label()+": no budget")
 		}
 		for _, f := range ForecastFields[ch] {
-			if _, ok := c.Forecast[ch][f.Key]; !ok {
+			if _, ok := c.Forecast[ch][f.Key]; !ok && !f.Optional {
 				missing = append(missing, ch.Label()+": forecast "+f.Key+" missing")
 			}
 		}

@@ -71,6 +71,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/delete", writer, s.deleteCampaign)
 	in.Post("/campaigns/:id<int>/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", writer, s.campaignAction)
 	in.Get("/calendar", s.showCalendar)
+	in.Get("/capacity", s.showCapacity)
 	in.Get("/alerts", s.showAlerts)
 	in.Post("/alerts/:id<int>/resolve", writer, s.resolveAlert)
 	in.Get("/products", s.showProducts)

@@ -345,7 +345,8 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
-		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos}})
+		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
+		"Peak": camp.PeakOf()}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.

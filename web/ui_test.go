@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
 )
 
@@ -171,5 +173,23 @@ func TestUITokensAndUsers(t *testing.T) {
 	}
 	if page := b.get("/users"); !strings.Contains(page.Body, "new@shop.example") {
 		t.Fatal("new user not listed")
+	}
+}
+
+func TestUICapacityCalendar(t *testing.T) {
+	a := newTestApp(t)
+	ctx := context.Background()
+	in := campaigns.Input{Name: "Newsletter géante", Channels: []string{"email"}, TimeZone: "Europe/Paris",
+		StartsAt: time.Now().Add(48 * time.Hour).Truncate(time.Hour).Format(time.RFC3339), EndsAt: time.Now().Add(96 * time.Hour).Format(time.RFC3339),
+		Budgets: map[string]int64{"email": 1}, Forecast: map[string]map[string]float64{"email": {"audience": 1e6, "open_rate": 0.3, "click_rate": 0.2}}}
+	if _, err := a.Campaigns.Create(ctx, in, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Viewer)
+	page := b.get("/capacity")
+	// 60,000 clicks, half of them in the first 2 h: the first hour is ~17,600 visits × 4 pages / 3600 × 2 ≈ 39 req/s.
+	if page.Status != 200 || !strings.Contains(page.Body, "<svg") || !strings.Contains(page.Body, "Forecast peak: 39 requests/s") ||
+		!strings.Contains(page.Body, "Newsletter géante") {
+		t.Fatalf("capacity page: %d %.3000s", page.Status, page.Body)
 	}
 }

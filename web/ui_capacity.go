@@ -1,0 +1,104 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/campaigns"
+)
+
+// chart geometry of the capacity calendar, in SVG user units.
+const (
+	chartW, chartH         = 1100.0, 280.0
+	padL, padR, padT, padB = 56.0, 12.0, 16.0, 34.0
+)
+
+type dayBar struct {
+	X, Y, W, H float64
+	Label      string
+	Title      string
+}
+
+type axisTick struct {
+	Y     float64
+	Label string
+}
+
+// niceMax rounds a maximum up to 1, 2 or 5 × a power of ten.
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// showCapacity draws the next 30 days: the combined forecast of every
+// planned or running campaign, hour by hour, with each day's peak and the
+// campaigns that make it up.
+func (s *Server) showCapacity(c *fiber.Ctx) error {
+	loc, err := time.LoadLocation(s.Campaigns.DefaultTimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := time.Now().In(loc)
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	end := start.AddDate(0, 0, 30)
+	all, err := s.Campaigns.List(c.UserContext(), campaigns.Filter{From: start.UTC(), To: end.UTC()})
+	if err != nil {
+		return err
+	}
+	var list []campaigns.Campaign
+	for _, camp := range all {
+		if camp.Status != campaigns.Cancelled && camp.Status != campaigns.Ended {
+			list = append(list, camp)
+		}
+	}
+	hours := int(end.Sub(start).Hours())
+	curve := campaigns.Curve(list, start, hours)
+	peak := campaigns.Peak(curve)
+	top := niceMax(peak.RPS * 1.1)
+	plotW, plotH := chartW-padL-padR, chartH-padT-padB
+	x := func(i int) float64 { return padL + plotW*float64(i)/float64(hours) }
+	y := func(v float64) float64 { return padT + plotH*(1-v/top) }
+	var pts strings.Builder
+	for i, p := range curve {
+		fmt.Fprintf(&pts, "%.1f,%.1f ", x(i), y(p.RPS))
+	}
+	var bars []dayBar
+	for d := 0; d < 30; d++ {
+		day := curve[d*hours/30 : (d+1)*hours/30]
+		dp := campaigns.Peak(day)
+		title := fmt.Sprintf("%s: peak %.0f req/s", start.AddDate(0, 0, d).Format("Mon 2 Jan"), dp.RPS)
+		if dp.RPS > 0 {
+			title += " at " + dp.Start.In(loc).Format("15:04")
+			for _, part := range dp.Parts {
+				title += fmt.Sprintf("\n• %s: %.0f req/s", part.Campaign.Name, part.RPS)
+			}
+		}
+		bx := x(d * hours / 30)
+		bars = append(bars, dayBar{X: bx, Y: y(dp.RPS), W: plotW / 30, H: padT + plotH - y(dp.RPS), Label: start.AddDate(0, 0, d).Format("2"), Title: title})
+	}
+	var ticks []axisTick
+	for i := 0; i <= 4; i++ {
+		v := top * float64(i) / 4
+		ticks = append(ticks, axisTick{Y: y(v), Label: fmt.Sprintf("%.0f", v)})
+	}
+	var peakNames []string
+	for _, part := range peak.Parts {
+		peakNames = append(peakNames, part.Campaign.Name)
+	}
+	return s.render(c, "capacity", pageData{Title: "Capacity", Nav: "capacity", Data: map[string]any{
+		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
+		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
+		"Campaigns": len(list), "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
+}
