@@ -40,6 +40,12 @@ var Options = []Option{
 	{Key: "jobs.poll_interval", Default: "50ms", Help: "how often asynq looks for due scheduled tasks and new tasks (lateness of a go-live)"},
 	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
 	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
+	{Key: "loadcheck.allowed_hosts", Default: "", Help: "comma-separated hosts load checks may target, besides public.base_url's host"},
+	{Key: "loadcheck.max_rate", Default: 20000, Help: "highest request rate a load check may send (req/s)"},
+	{Key: "loadcheck.max_duration", Default: "10m", Help: "longest a load check may run, all steps together"},
+	{Key: "loadcheck.step_duration", Default: "10s", Help: "how long each step of a load check lasts"},
+	{Key: "loadcheck.validity", Default: "24h", Help: "how long a passing load check counts for the landing.load_checked gate"},
+	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
 	{Key: "feeds.dir", Default: "feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -68,6 +74,13 @@ type Config struct {
 	LogFormat string
 	PprofAddr string
 	FeedsDir  string
+
+	LoadCheckAllowedHosts []string
+	LoadCheckMaxRate      int
+	LoadCheckMaxDuration  time.Duration
+	LoadCheckStep         time.Duration
+	LoadCheckValidity     time.Duration
+	LoadCheckSafety       float64
 
 	v *viper.Viper
 }
@@ -135,6 +148,27 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	}
 	if c.JobsConcurrency, err = integer(v, "jobs.concurrency", 1, 1000); err != nil {
 		return nil, err
+	}
+	for _, h := range strings.Split(v.GetString("loadcheck.allowed_hosts"), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.LoadCheckAllowedHosts = append(c.LoadCheckAllowedHosts, h)
+		}
+	}
+	if c.LoadCheckMaxRate, err = integer(v, "loadcheck.max_rate", 1, 1000000); err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+		min time.Duration
+	}{{"loadcheck.max_duration", &c.LoadCheckMaxDuration, time.Second}, {"loadcheck.step_duration", &c.LoadCheckStep, time.Second}, {"loadcheck.validity", &c.LoadCheckValidity, time.Minute}} {
+		if *d.dst, err = duration(v, d.key, d.min); err != nil {
+			return nil, err
+		}
+	}
+	raw := v.GetString("loadcheck.safety_factor")
+	if c.LoadCheckSafety, err = strconv.ParseFloat(raw, 64); err != nil || c.LoadCheckSafety < 1 || c.LoadCheckSafety > 10 {
+		return nil, &KeyError{"loadcheck.safety_factor", raw, "want a number from 1 to 10"}
 	}
 	return c, c.Validate()
 }

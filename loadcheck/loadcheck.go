@@ -1,0 +1,267 @@
+// Package loadcheck attacks a campaign's landing page at a constant rate, in
+// steps up to the capacity the campaign needs, with vegeta as a library; it
+// records what each step achieved and which threshold broke, refuses targets
+// outside the merchant's allow-list, and answers the landing.load_checked
+// gate.
+package loadcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/db"
+)
+
+// Statuses of a check.
+const (
+	Queued  = "queued"
+	Running = "running"
+	Passed  = "passed"
+	Failed  = "failed"
+	Aborted = "aborted"
+)
+
+// Thresholds a step must hold.
+type Thresholds struct {
+	MaxErrorRatio float64 `json:"max_error_ratio"` // 0.01 = 1 %
+	MaxP95Ms      float64 `json:"max_p95_ms"`
+	MaxP99Ms      float64 `json:"max_p99_ms"`
+}
+
+// DefaultThresholds are documented in the README.
+var DefaultThresholds = Thresholds{MaxErrorRatio: 0.01, MaxP95Ms: 500, MaxP99Ms: 1000}
+
+// DefaultSteps are the shares of the target rate, in order.
+var DefaultSteps = []float64{0.25, 0.5, 1, 1.5}
+
+// Extra is an additional URL attacked with a weight (a product page, the cart).
+type Extra struct {
+	URL    string  `json:"url"`
+	Weight float64 `json:"weight"`
+}
+
+// StepResult is what one step measured.
+type StepResult struct {
+	Share        float64        `json:"share"`
+	TargetRate   float64        `json:"target_rate"`
+	AchievedRate float64        `json:"achieved_rate"`
+	Requests     uint64         `json:"requests"`
+	ErrorRatio   float64        `json:"error_ratio"`
+	P50Ms        float64        `json:"p50_ms"`
+	P95Ms        float64        `json:"p95_ms"`
+	P99Ms        float64        `json:"p99_ms"`
+	MaxMs        float64        `json:"max_ms"`
+	Histogram    []Bucket       `json:"histogram"`
+	StatusCodes  map[string]int `json:"status_codes"`
+	Held         bool           `json:"held"`
+	Broken       string         `json:"broken,omitempty"` // the threshold that failed
+	StoppedEarly bool           `json:"stopped_early"`
+}
+
+// Bucket is one latency histogram bar.
+type Bucket struct {
+	UpToMs float64 `json:"up_to_ms"` // 0 for the last, open bucket
+	Count  uint64  `json:"count"`
+}
+
+// Live is the progress of a running step, refreshed every second.
+type Live struct {
+	Step       int     `json:"step"`
+	Steps      int     `json:"steps"`
+	TargetRate float64 `json:"target_rate"`
+	Rate       float64 `json:"rate"`
+	P95Ms      float64 `json:"p95_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	ErrorsPerS float64 `json:"errors_per_s"`
+	Elapsed    float64 `json:"elapsed_s"`
+}
+
+// Check is one load check.
+type Check struct {
+	ID             uint64       `json:"id" gorm:"primaryKey"`
+	CampaignID     *uint64      `json:"campaign_id"`
+	PageID         uint64       `json:"page_id"`
+	PageVersionID  uint64       `json:"page_version_id"`
+	URL            string       `json:"url" gorm:"column:url"`
+	Extras         []Extra      `json:"extras" gorm:"serializer:json"`
+	TargetRate     float64      `json:"target_rate"`
+	Steps          []float64    `json:"steps" gorm:"serializer:json"`
+	StepSeconds    int          `json:"step_seconds"`
+	Thresholds     Thresholds   `json:"thresholds" gorm:"serializer:json"`
+	Status         string       `json:"status"`
+	Reason         string       `json:"reason"`
+	SustainedRate  float64      `json:"sustained_rate"`
+	Results        []StepResult `json:"results" gorm:"serializer:json"`
+	Live           *Live        `json:"live,omitempty" gorm:"serializer:json"`
+	AbortRequested bool         `json:"abort_requested"`
+	CreatedBy      string       `json:"created_by"`
+	CreatedAt      time.Time    `json:"created_at"`
+	StartedAt      *time.Time   `json:"started_at"`
+	FinishedAt     *time.Time   `json:"finished_at"`
+}
+
+// TableName keeps the table name explicit.
+func (Check) TableName() string { return "load_checks" }
+
+// Migrations of the load-check table.
+var Migrations = []db.Migration{
+	{ID: "2026112207_loadcheck", SQL: `
+CREATE TABLE load_checks (id {{id}}, campaign_id {{bigint}}, page_id {{bigint}} NOT NULL, page_version_id {{bigint}} NOT NULL, url TEXT NOT NULL,
+  extras TEXT, target_rate DOUBLE PRECISION NOT NULL, steps TEXT, step_seconds INTEGER NOT NULL, thresholds TEXT, status VARCHAR(12) NOT NULL,
+  reason TEXT NOT NULL DEFAULT '', sustained_rate DOUBLE PRECISION NOT NULL DEFAULT 0, results TEXT, live TEXT,
+  abort_requested BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, started_at {{ts}}, finished_at {{ts}});
+CREATE INDEX load_checks_page ON load_checks (page_id, status, finished_at);
+CREATE INDEX load_checks_campaign ON load_checks (campaign_id, id)`},
+}
+
+// Policy is what the configuration allows.
+type Policy struct {
+	AllowedHosts []string // exact host names (or IPs), lower case
+	MaxRate      float64
+	MaxDuration  time.Duration
+	// Resolve looks a host up; net.DefaultResolver when nil.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// RefusedError says why a check may not run.
+type RefusedError struct{ Why string }
+
+func (e *RefusedError) Error() string { return "loadcheck: refused: " + e.Why }
+
+// exact tells whether host is allow-listed by name.
+func (p *Policy) exact(host string) bool {
+	for _, h := range p.AllowedHosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// underDomain tells whether host falls under an allow-listed ".domain" or
+// "*.domain" entry.
+func (p *Policy) underDomain(host string) bool {
+	for _, h := range p.AllowedHosts {
+		d := strings.TrimPrefix(strings.ToLower(h), "*")
+		if strings.HasPrefix(d, ".") && strings.HasSuffix(host, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckTarget refuses a URL whose host is not allow-listed. An exactly
+// allow-listed host is always accepted (that is how Rampe's own public base
+// URL, often a loopback address in development, is allowed). Otherwise IP
+// literals are refused, and a host under an allow-listed domain must not
+// resolve to a private or loopback address: a DNS answer must not turn a
+// check into an attack on an internal network.
+func (p *Policy) CheckTarget(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return &RefusedError{Why: fmt.Sprintf("%q is not an absolute http(s) URL", raw)}
+	}
+	host := strings.ToLower(u.Hostname())
+	if p.exact(host) {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return &RefusedError{Why: fmt.Sprintf("%s is an IP address that is not allow-listed (loadcheck.allowed_hosts)", host)}
+	}
+	if !p.underDomain(host) {
+		return &RefusedError{Why: fmt.Sprintf("host %s is not in loadcheck.allowed_hosts (allowed: %s)", host, strings.Join(p.AllowedHosts, ", "))}
+	}
+	resolve := p.Resolve
+	if resolve == nil {
+		resolve = func(ctx context.Context, h string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+		}
+	}
+	addrs, err := resolve(ctx, host)
+	if err != nil {
+		return &RefusedError{Why: fmt.Sprintf("cannot resolve %s: %v", host, err)}
+	}
+	for _, a := range addrs {
+		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
+			return &RefusedError{Why: fmt.Sprintf("%s resolves to %s, a private or loopback address; allow-list the exact host to permit it", host, a)}
+		}
+	}
+	return nil
+}
+
+// CheckPlan refuses rates or durations over the caps.
+func (p *Policy) CheckPlan(c *Check) error {
+	top := 0.0
+	for _, s := range c.Steps {
+		top = max(top, c.TargetRate*s)
+	}
+	if c.TargetRate <= 0 {
+		return &RefusedError{Why: "the target rate must be above 0"}
+	}
+	if top > p.MaxRate {
+		return &RefusedError{Why: fmt.Sprintf("the highest step would send %.0f req/s; loadcheck.max_rate is %.0f", top, p.MaxRate)}
+	}
+	if total := time.Duration(len(c.Steps)*c.StepSeconds) * time.Second; total > p.MaxDuration {
+		return &RefusedError{Why: fmt.Sprintf("%d steps of %d s last %s; loadcheck.max_duration is %s", len(c.Steps), c.StepSeconds, total, p.MaxDuration)}
+	}
+	return nil
+}
+
+// Store is the load-check repository.
+type Store struct{ DB *gorm.DB }
+
+// ErrNotFound is returned for an unknown check.
+var ErrNotFound = errors.New("loadcheck: not found")
+
+// Get loads a check.
+func (s *Store) Get(ctx context.Context, id uint64) (*Check, error) {
+	var c Check
+	err := s.DB.WithContext(ctx).Take(&c, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &c, err
+}
+
+// ForCampaign lists a campaign's checks, newest first.
+func (s *Store) ForCampaign(ctx context.Context, campaignID uint64, limit int) ([]Check, error) {
+	var out []Check
+	return out, s.DB.WithContext(ctx).Where("campaign_id = ?", campaignID).Order("id DESC").Limit(limit).Find(&out).Error
+}
+
+// LastPassed is the newest passing check of a page.
+func (s *Store) LastPassed(ctx context.Context, pageID uint64) (*Check, error) {
+	var c Check
+	err := s.DB.WithContext(ctx).Where("page_id = ? AND status = ?", pageID, Passed).Order("finished_at DESC, id DESC").Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &c, err
+}
+
+// LastPassedAny is the newest passing check of any page, for the capacity page.
+func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
+	var c Check
+	err := s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC").Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &c, err
+}
+
+// RequestAbort asks a running check to stop at its next second.
+func (s *Store) RequestAbort(ctx context.Context, id uint64) error {
+	res := s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status IN ?", id, []string{Queued, Running}).Update("abort_requested", true)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return &RefusedError{Why: "the check is not running"}
+	}
+	return res.Error
+}

@@ -1,0 +1,176 @@
+package loadcheck
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// histogramBuckets are the latency bars of a step.
+var histogramBuckets = vegeta.Buckets{0, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// targeter sends the landing page, or an extra URL by weight.
+func targeter(main string, extras []Extra) vegeta.Targeter {
+	total := 1.0
+	for _, e := range extras {
+		total += e.Weight
+	}
+	return func(t *vegeta.Target) error {
+		t.Method, t.URL = http.MethodGet, main
+		pick := rand.Float64() * total
+		for _, e := range extras {
+			if pick -= e.Weight; pick < 0 {
+				t.URL = e.URL
+				break
+			}
+		}
+		return nil
+	}
+}
+
+// judge compares a step's metrics with the thresholds and names the first
+// one broken.
+func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
+	errRatio := 1 - m.Success
+	switch {
+	case m.Requests == 0:
+		return "no request completed"
+	case errRatio > th.MaxErrorRatio:
+		return fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
+	case ms(m.Latencies.P99) > th.MaxP99Ms:
+		return fmt.Sprintf("p99 %.0f ms > %.0f ms", ms(m.Latencies.P99), th.MaxP99Ms)
+	case ms(m.Latencies.P95) > th.MaxP95Ms:
+		return fmt.Sprintf("p95 %.0f ms > %.0f ms", ms(m.Latencies.P95), th.MaxP95Ms)
+	case m.Rate < 0.9*target:
+		return fmt.Sprintf("only %.0f req/s could be sent of %.0f (the load generator is the limit; nothing is proven)", m.Rate, target)
+	}
+	return ""
+}
+
+// clearlyBroken tells whether a running step has failed beyond doubt, so the
+// attack stops early instead of hammering a site that is down.
+func clearlyBroken(m *vegeta.Metrics, th Thresholds) bool {
+	if m.Requests < 50 {
+		return false
+	}
+	return 1-m.Success > 5*th.MaxErrorRatio+0.05 || ms(m.Latencies.P99) > 3*th.MaxP99Ms
+}
+
+// Run executes a queued check, step by step, storing progress every second.
+// A check that is not queued (already run, aborted) is left alone.
+func (s *Service) Run(ctx context.Context, id uint64) error {
+	c, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Queued).Updates(map[string]any{"status": Running, "started_at": now})
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
+	}
+	c.Status, c.StartedAt = Running, &now
+	status, reason := Passed, ""
+	for i, share := range c.Steps {
+		rate := c.TargetRate * share
+		// An attacker stops itself at the end of its attack: one per step.
+		attacker := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Connections(10000),
+			vegeta.MaxWorkers(20000), vegeta.Workers(64), vegeta.Redirects(0))
+		step, aborted := s.step(ctx, c, attacker, i, rate)
+		step.Share = share
+		c.Results = append(c.Results, step)
+		if step.Held && step.Throughput() > c.SustainedRate {
+			c.SustainedRate = step.Throughput()
+		}
+		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", id).Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate})
+		if aborted {
+			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%.0f req/s)", i+1, rate)
+			break
+		}
+		if !step.Held {
+			if share <= 1 {
+				status, reason = Failed, fmt.Sprintf("step %d of %d (%.0f req/s, %.0f %% of the target): %s", i+1, len(c.Steps), rate, share*100, step.Broken)
+			} else {
+				reason = fmt.Sprintf("the target held; beyond it, step %d (%.0f req/s) broke: %s", i+1, rate, step.Broken)
+			}
+			break
+		}
+	}
+	if status == Passed && reason == "" {
+		reason = fmt.Sprintf("every step held up to %.0f req/s", c.TargetRate*c.Steps[len(c.Steps)-1])
+	}
+	fin := s.Now()
+	slog.Info("loadcheck: finished", "check", id, "status", status, "sustained", c.SustainedRate, "reason", reason)
+	return s.Store.DB.WithContext(context.WithoutCancel(ctx)).Model(&Check{}).Where("id = ?", id).
+		Updates(map[string]any{"status": status, "reason": reason, "finished_at": fin, "live": nil}).Error
+}
+
+// Throughput is the successful requests per second of a step.
+func (r StepResult) Throughput() float64 { return r.AchievedRate * (1 - r.ErrorRatio) }
+
+// step attacks at rate for the check's step duration.
+func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, bool) {
+	pacer := vegeta.ConstantPacer{Freq: int(rate + 0.5), Per: time.Second}
+	duration := time.Duration(c.StepSeconds) * time.Second
+	var all, window vegeta.Metrics
+	all.Histogram = &vegeta.Histogram{Buckets: histogramBuckets}
+	results := attacker.Attack(targeter(c.URL, c.Extras), pacer, duration, fmt.Sprintf("check-%d-step-%d", c.ID, i))
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	aborted, early := false, false
+	for done := false; !done; {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				done = true
+				break
+			}
+			all.Add(r)
+			window.Add(r)
+		case <-tick.C:
+			window.Close()
+			all.Close()
+			live := &Live{Step: i + 1, Steps: len(c.Steps), TargetRate: rate, Rate: window.Rate, P95Ms: ms(all.Latencies.P95),
+				P99Ms: ms(all.Latencies.P99), ErrorsPerS: window.Rate * (1 - window.Success), Elapsed: time.Since(start).Seconds()}
+			window = vegeta.Metrics{}
+			var abort bool
+			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Select("abort_requested").Scan(&abort)
+			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Update("live", liveJSON(live))
+			if abort || ctx.Err() != nil {
+				aborted = true
+				attacker.Stop()
+			} else if !early && time.Since(start) > 2*time.Second && clearlyBroken(&all, c.Thresholds) {
+				early = true
+				attacker.Stop()
+			}
+		}
+	}
+	all.Close()
+	out := StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
+		P50Ms: ms(all.Latencies.P50), P95Ms: ms(all.Latencies.P95), P99Ms: ms(all.Latencies.P99), MaxMs: ms(all.Latencies.Max),
+		StatusCodes: all.StatusCodes, StoppedEarly: early}
+	if all.Requests == 0 {
+		out.ErrorRatio = 0
+	}
+	for j, n := range all.Histogram.Counts {
+		b := Bucket{Count: n}
+		if j+1 < len(histogramBuckets) {
+			b.UpToMs = ms(histogramBuckets[j+1])
+		}
+		out.Histogram = append(out.Histogram, b)
+	}
+	out.Broken = judge(&all, rate, c.Thresholds)
+	if early && out.Broken == "" {
+		out.Broken = "stopped early: thresholds clearly broken"
+	}
+	out.Held = out.Broken == "" && !aborted
+	return out, aborted
+}

@@ -1,0 +1,225 @@
+package loadcheck
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/landing"
+)
+
+// TypeRun runs one load check; its queue has a worker of its own with
+// concurrency 1, so two checks never overlap.
+const (
+	TypeRun = "loadcheck:run"
+	Queue   = "loadcheck"
+)
+
+// Enqueuer delivers tasks.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (created bool, err error)
+}
+
+// Service plans, runs and judges load checks.
+type Service struct {
+	Store        *Store
+	Campaigns    *campaigns.Service
+	Pages        *landing.Pages
+	Policy       Policy
+	Tasks        Enqueuer
+	BaseURL      string
+	StepSeconds  int
+	Validity     time.Duration
+	SafetyFactor float64
+	Now          func() time.Time
+}
+
+func resultsJSON(r []StepResult) string { b, _ := json.Marshal(r); return string(b) }
+func liveJSON(l *Live) string           { b, _ := json.Marshal(l); return string(b) }
+
+// Need is the capacity a campaign needs: the combined forecast peak of every
+// planned or running campaign over its window, times the safety factor.
+type Need struct {
+	Peak   campaigns.HourPoint
+	Needed float64
+}
+
+// Needed computes what a campaign needs.
+func (s *Service) Needed(ctx context.Context, c *campaigns.Campaign) (*Need, error) {
+	list, err := s.Campaigns.List(ctx, campaigns.Filter{From: c.StartsAt, To: c.EndsAt})
+	if err != nil {
+		return nil, err
+	}
+	var open []campaigns.Campaign
+	for _, o := range list {
+		if o.Status != campaigns.Cancelled && o.Status != campaigns.Ended {
+			open = append(open, o)
+		}
+	}
+	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()) + 1
+	peak := campaigns.Peak(campaigns.Curve(open, c.StartsAt, hours))
+	return &Need{Peak: peak, Needed: peak.RPS * s.SafetyFactor}, nil
+}
+
+// Plan is what a marketer asks for; zero values take the defaults.
+type Plan struct {
+	CampaignID uint64
+	Rate       float64 // target req/s; 0: what the campaign needs
+	Extras     []Extra
+	Thresholds *Thresholds
+	By         string
+}
+
+// Start plans a check of a campaign's published landing page, refuses it
+// when policy says no, and queues it.
+func (s *Service) Start(ctx context.Context, p Plan) (*Check, error) {
+	camp, err := s.Campaigns.Get(ctx, p.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	if camp.LandingPageID == nil {
+		return nil, &RefusedError{Why: "the campaign has no landing page to check"}
+	}
+	page, err := s.Pages.Get(ctx, *camp.LandingPageID)
+	if err != nil {
+		return nil, err
+	}
+	if !page.Published() {
+		return nil, &RefusedError{Why: fmt.Sprintf("/l/%s is not published; publish it before checking it", page.Slug)}
+	}
+	rate := p.Rate
+	if rate == 0 {
+		need, err := s.Needed(ctx, camp)
+		if err != nil {
+			return nil, err
+		}
+		rate = need.Needed
+		if rate < 1 {
+			return nil, &RefusedError{Why: "the campaign has no traffic forecast; fill its forecast inputs or give a rate"}
+		}
+	}
+	th := DefaultThresholds
+	if p.Thresholds != nil {
+		th = *p.Thresholds
+	}
+	c := &Check{CampaignID: &camp.ID, PageID: page.ID, PageVersionID: *page.PublishedVersionID, URL: s.BaseURL + "/l/" + page.Slug,
+		Extras: p.Extras, TargetRate: rate, Steps: DefaultSteps, StepSeconds: s.StepSeconds, Thresholds: th, Status: Queued,
+		CreatedBy: p.By, CreatedAt: s.Now()}
+	for _, u := range append([]string{c.URL}, extraURLs(p.Extras)...) {
+		if err := s.Policy.CheckTarget(ctx, u); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Policy.CheckPlan(c); err != nil {
+		return nil, err
+	}
+	if err := s.Store.DB.WithContext(ctx).Create(c).Error; err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(map[string]uint64{"check_id": c.ID})
+	timeout := time.Duration(len(c.Steps)*c.StepSeconds)*time.Second + time.Minute
+	if _, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRun, b), asynq.TaskID(fmt.Sprintf("loadcheck:%d", c.ID)), asynq.Queue(Queue),
+		asynq.MaxRetry(0), asynq.Timeout(timeout), asynq.Retention(time.Hour)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func extraURLs(ex []Extra) []string {
+	out := make([]string, len(ex))
+	for i, e := range ex {
+		out[i] = e.URL
+	}
+	return out
+}
+
+// Register installs the run handler (on the load-check worker).
+func (s *Service) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeRun, func(ctx context.Context, t *asynq.Task) error {
+		var p struct {
+			CheckID uint64 `json:"check_id"`
+		}
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CheckID == 0 {
+			return fmt.Errorf("loadcheck: bad payload: %w", asynq.SkipRetry)
+		}
+		return s.Run(ctx, p.CheckID)
+	})
+}
+
+// RegisterGate adds landing.load_checked.
+func RegisterGate(reg *campaigns.Registry, s *Service) {
+	reg.Register(campaigns.GateFunc{GateName: "landing.load_checked", Fn: func(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
+		return s.gate(ctx, c, now)
+	}})
+}
+
+func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
+	pending := func(err error) campaigns.Result {
+		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+	}
+	if c.LandingPageID == nil {
+		return campaigns.Result{Outcome: campaigns.Fail, Message: "no landing page to check"}
+	}
+	page, err := s.Pages.Get(ctx, *c.LandingPageID)
+	if errors.Is(err, landing.ErrNotFound) {
+		return campaigns.Result{Outcome: campaigns.Fail, Message: "the landing page does not exist"}
+	}
+	if err != nil {
+		return pending(err)
+	}
+	if !page.Published() {
+		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("/l/%s is not published, so it cannot be load-checked", page.Slug)}
+	}
+	need, err := s.Needed(ctx, c)
+	if err != nil {
+		return pending(err)
+	}
+	m := map[string]any{"needed_rps": round(need.Needed), "forecast_peak_rps": round(need.Peak.RPS), "safety_factor": s.SafetyFactor, "peak_at": need.Peak.Start}
+	last, err := s.Store.LastPassed(ctx, page.ID)
+	if errors.Is(err, ErrNotFound) {
+		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("no passing load check of /l/%s yet; needed %s req/s", page.Slug, num(need.Needed)), Measured: m}
+	}
+	if err != nil {
+		return pending(err)
+	}
+	m["check_id"], m["sustained_rps"], m["checked_at"] = last.ID, round(last.SustainedRate), last.FinishedAt
+	switch {
+	case last.PageVersionID != *page.PublishedVersionID:
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
+			Message: fmt.Sprintf("/l/%s was republished after its last passing load check (#%d): check the new version", page.Slug, last.ID)}
+	case now.Sub(*last.FinishedAt) > s.Validity:
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
+			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}
+	case last.SustainedRate < need.Needed:
+		var names []string
+		for _, p := range need.Peak.Parts {
+			names = append(names, fmt.Sprintf("%s %s", p.Campaign.Name, num(p.RPS)))
+		}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
+			Message: fmt.Sprintf("sustained %s req/s < needed %s (combined peak %s × %.1f at %s: %s)", num(last.SustainedRate), num(need.Needed),
+				num(need.Peak.RPS), s.SafetyFactor, need.Peak.Start.In(c.Location()).Format("Jan 2 15:04"), strings.Join(names, ", "))}
+	}
+	return campaigns.Result{Outcome: campaigns.Pass, Measured: m,
+		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of version in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
+}
+
+func round(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
+
+// num formats a rate with thousands separators: 4,200.
+func num(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
