@@ -60,7 +60,9 @@ test('sign in, create and schedule a campaign, see it in the calendar', async ()
   assert.ok(await page.isVisible('text=Campaign created as a draft'));
   assert.ok(await page.isVisible('text=2 500.00 EUR') || await page.isVisible('text=2\u202f500.00 EUR'));
   await page.waitForSelector('.verdict');
-  assert.match(await page.textContent('.verdict'), /Ready: every gate passes/);
+  for (const gate of ['schedule.valid', 'channels.configured', 'landing.published', 'promotions.published']) {
+    assert.ok(await page.isVisible(`#readiness li.o-pass:has-text("${gate}")`), gate + ' passes');
+  }
 
   await page.click('button:has-text("Schedule")');
   await page.waitForSelector('text=Scheduled. Rampe will check every gate');
@@ -69,7 +71,7 @@ test('sign in, create and schedule a campaign, see it in the calendar', async ()
   await page.screenshot({ path: join(shots, '05-campaign-scheduled.png'), fullPage: true });
 
   await page.click('button:has-text("Check now")');
-  await page.waitForSelector('#readiness .verdict.ok');
+  await page.waitForSelector('#readiness li:has-text("landing.load_checked")');
 
   await page.click('nav >> text=Calendar');
   const month = local(3, 9).slice(0, 7);

@@ -1,6 +1,7 @@
 // Shared helpers of the browser tests: build and start a real rampe process
 // on 127.0.0.1 with demo data, and launch Debian's Chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,11 +20,21 @@ export function buildBinary() {
 
 // startRampe runs `rampe serve --demo` and resolves with its URL and the
 // demo admin's credentials once it listens.
-export function startRampe(bin) {
+function freePort() {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)); });
+  });
+}
+
+export async function startRampe(bin) {
   const dir = mkdtempSync(join(tmpdir(), 'rampe-e2e-'));
+  const port = await freePort();
+  // public.base_url must match the address: load checks target it.
   const proc = spawn(bin, ['serve', '--demo'], {
     cwd: dir,
-    env: { ...process.env, RAMPE_HTTP_ADDR: '127.0.0.1:0', RAMPE_DATABASE_DSN: join(dir, 'rampe.db'), RAMPE_REDIS_URL: '', RAMPE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, RAMPE_HTTP_ADDR: `127.0.0.1:${port}`, RAMPE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      RAMPE_DATABASE_DSN: join(dir, 'rampe.db'), RAMPE_REDIS_URL: '', RAMPE_LOG_LEVEL: 'warn', RAMPE_LOADCHECK_STEP_DURATION: '1s' },
   });
   let out = '';
   return new Promise((ok, fail) => {

@@ -195,7 +195,10 @@ func TestGateFollowsRepublishAndNewCampaigns(t *testing.T) {
 	c, _ := e.camps.Create(ctx, in("Newsletter", 100000), "test") // 25,000 clicks → first hour ≈ 7,322 visits → ≈ 16.3 req/s
 	reg := &campaigns.Registry{}
 	RegisterGate(reg, e.svc)
-	gate := func() campaigns.Result { c2, _ := e.camps.Get(ctx, c.ID); return reg.Evaluate(ctx, c2, time.Now()).Results[0] }
+	gate := func() campaigns.Result {
+		c2, _ := e.camps.Get(ctx, c.ID)
+		return reg.Evaluate(ctx, c2, time.Now()).Results[0]
+	}
 	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "no passing load check") {
 		t.Fatalf("no check: %+v", r)
 	}

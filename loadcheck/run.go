@@ -108,8 +108,14 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 	}
 	fin := s.Now()
 	slog.Info("loadcheck: finished", "check", id, "status", status, "sustained", c.SustainedRate, "reason", reason)
-	return s.Store.DB.WithContext(context.WithoutCancel(ctx)).Model(&Check{}).Where("id = ?", id).
-		Updates(map[string]any{"status": status, "reason": reason, "finished_at": fin, "live": nil}).Error
+	if err := s.Store.DB.WithContext(context.WithoutCancel(ctx)).Model(&Check{}).Where("id = ?", id).
+		Updates(map[string]any{"status": status, "reason": reason, "finished_at": fin, "live": nil}).Error; err != nil {
+		return err
+	}
+	if status == Passed && s.Recheck != nil {
+		return s.Recheck(context.WithoutCancel(ctx), c.PageID)
+	}
+	return nil
 }
 
 // Throughput is the successful requests per second of a step.

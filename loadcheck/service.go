@@ -38,6 +38,9 @@ type Service struct {
 	Validity     time.Duration
 	SafetyFactor float64
 	Now          func() time.Time
+	// Recheck, when set, re-evaluates the campaigns linked to a page after a
+	// check of it passed: a campaign blocked on capacity goes live at once.
+	Recheck func(ctx context.Context, pageID uint64) error
 }
 
 func resultsJSON(r []StepResult) string { b, _ := json.Marshal(r); return string(b) }

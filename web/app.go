@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -38,6 +39,7 @@ type Deps struct {
 	Landing    *landing.Server
 	Feeds      *feeds.Service
 	FeedJobs   *feeds.Jobs
+	LoadChecks *loadcheck.Service
 	Secret     []byte
 	BaseURL    string
 	Secure     bool // cookies get the Secure flag (https base URL)

@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -41,15 +42,18 @@ const testPassword = "correct-horse-battery"
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
 	cat := &catalog.Store{DB: g}
 	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris")
+	lc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: queue.NewClient(conn), BaseURL: "http://127.0.0.1",
+		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
+		Policy: loadcheck.Policy{AllowedHosts: []string{"127.0.0.1"}, MaxRate: 1000, MaxDuration: time.Minute}}
 	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
 	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
-		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)},
+		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)

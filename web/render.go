@@ -57,7 +57,10 @@ var funcs = template.FuncMap{
 		return d.String() + " ago"
 	},
 	"pathesc": url.PathEscape,
+	"bars":    barHeights,
+	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	"deref":   func(p *uint64) uint64 { return *p },
+	"deref64": func(p *time.Time) time.Time { return *p },
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel": func(c campaigns.Channel) string { return c.Label() },
 	"join":    strings.Join,

@@ -334,6 +334,14 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	need, err := s.LoadChecks.Needed(c.UserContext(), camp)
+	if err != nil {
+		return err
+	}
+	checks, err := s.LoadChecks.Store.ForCampaign(c.UserContext(), camp.ID, 10)
+	if err != nil {
+		return err
+	}
 	var page *landing.Page
 	if camp.LandingPageID != nil {
 		page, _ = s.Pages.Get(c.UserContext(), *camp.LandingPageID) // a missing page shows as its id; the gate says why
@@ -346,7 +354,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
-		"Peak": camp.PeakOf()}})
+		"Peak": camp.PeakOf(), "Need": need, "Checks": checks}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.

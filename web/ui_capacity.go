@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/loadcheck"
 )
 
 // chart geometry of the capacity calendar, in SVG user units.
@@ -66,7 +68,14 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	hours := int(end.Sub(start).Hours())
 	curve := campaigns.Curve(list, start, hours)
 	peak := campaigns.Peak(curve)
-	top := niceMax(peak.RPS * 1.1)
+	capacity := 0.0
+	last, err := s.LoadChecks.Store.LastPassedAny(c.UserContext())
+	if err == nil {
+		capacity = last.SustainedRate
+	} else if !errors.Is(err, loadcheck.ErrNotFound) {
+		return err
+	}
+	top := niceMax(max(peak.RPS, capacity) * 1.1)
 	plotW, plotH := chartW-padL-padR, chartH-padT-padB
 	x := func(i int) float64 { return padL + plotW*float64(i)/float64(hours) }
 	y := func(v float64) float64 { return padT + plotH*(1-v/top) }
@@ -100,5 +109,5 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	return s.render(c, "capacity", pageData{Title: "Capacity", Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
 		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
-		"Campaigns": len(list), "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
+		"Campaigns": len(list), "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
 }

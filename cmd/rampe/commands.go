@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -34,7 +35,7 @@ func rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&cfgPath, "config", "", "path of a rampe.yaml (keys override defaults; RAMPE_* variables override the file)")
 	cfg := func() (*config.Config, error) { return loadConfig(cfgPath) }
-	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), feedCmd(cfg), configCmd(cfg), versionCmd())
+	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), feedCmd(cfg), loadcheckCmd(cfg), configCmd(cfg), versionCmd())
 	return root
 }
 
@@ -93,7 +94,7 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.landing.Listen(ctx)
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
-		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs,
+		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version})
 	if err != nil {
 		return err
@@ -105,6 +106,9 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
+	if st.demoChecks {
+		go runDemoChecks(ctx, st, cmd.OutOrStdout())
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -129,6 +133,16 @@ func startWorker(ctx context.Context, st *stack) (*asynq.Server, error) {
 	}
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
+	// Load checks get a worker of their own with concurrency 1: two never
+	// overlap, and a long one never holds a go-live back.
+	lc := asynq.NewServerFromRedisClient(st.conn.Redis, asynq.Config{Concurrency: 1, Queues: map[string]int{loadcheck.Queue: 1},
+		TaskCheckInterval: st.cfg.JobsPollInterval, ShutdownTimeout: 5 * time.Second, LogLevel: asynq.WarnLevel})
+	lmux := asynq.NewServeMux()
+	st.loadcheck.Register(lmux)
+	if err := lc.Start(lmux); err != nil {
+		return nil, fmt.Errorf("worker: start load-check worker: %w", err)
+	}
+	go func() { <-ctx.Done(); lc.Shutdown() }()
 	return srv, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
@@ -141,6 +142,13 @@ func TestWorkerKilledDuringGoLiveGoesLiveExactlyOnce(t *testing.T) {
 	if _, err := lm.Pages.Publish(context.Background(), page.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
+	// …and a passing load check of it, so the capacity gate holds.
+	v, _ := lm.Pages.Versions(context.Background(), page.ID)
+	fin := time.Now().UTC()
+	if err := g.Create(&loadcheck.Check{PageID: page.ID, PageVersionID: v[0].ID, URL: "http://127.0.0.1/l/crash", TargetRate: 1000, Steps: loadcheck.DefaultSteps,
+		StepSeconds: 1, Thresholds: loadcheck.DefaultThresholds, Status: loadcheck.Passed, SustainedRate: 1000, CreatedAt: fin, FinishedAt: &fin}).Error; err != nil {
+		t.Fatal(err)
+	}
 	in := campaigns.Input{LandingPageID: &page.ID, Name: "Crash test", Channels: []string{"seo"}, StartsAt: time.Now().Add(2 * time.Second).Format(time.RFC3339Nano),
 		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"seo": 100},
 		Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 100}}}
@@ -174,7 +182,7 @@ func TestWorkerKilledDuringGoLiveGoesLiveExactlyOnce(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if got.Status != campaigns.Live {
-		t.Fatalf("not live after the restart: %s", got.Status)
+		t.Fatalf("not live after the restart: %s (%s)", got.Status, got.StatusReason)
 	}
 	// More reconciler rounds must not add a second transition.
 	time.Sleep(1500 * time.Millisecond)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
@@ -25,7 +27,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -41,7 +43,9 @@ type stack struct {
 	landing    *landing.Server
 	feeds      *feeds.Service
 	feedJobs   *feeds.Jobs
+	loadcheck  *loadcheck.Service
 	secret     []byte
+	demoChecks bool // demo data was just seeded: run its load checks once serving
 }
 
 func setupLogging(cfg *config.Config) {
@@ -106,6 +110,15 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	feeds.RegisterGate(cs.Gates, st.feeds)
+	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
+		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
+		Now: func() time.Time { return time.Now().UTC() },
+		Policy: loadcheck.Policy{AllowedHosts: append([]string{publicHost(cfg.PublicBaseURL)}, cfg.LoadCheckAllowedHosts...),
+			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
+	st.loadcheck.Recheck = func(ctx context.Context, pageID uint64) error {
+		return cs.RecheckLinked(ctx, pageID, 0, "a load check of its landing page passed")
+	}
+	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
 	if n, err := st.catalog.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
@@ -148,4 +161,14 @@ func (e userError) Error() string { return e.msg }
 
 func fail(format string, args ...any) error {
 	return userError{strings.TrimPrefix(fmt.Sprintf(format, args...), "rampe: ")}
+}
+
+// publicHost is the host of public.base_url, always a permitted load-check
+// target: it is Rampe's own public face.
+func publicHost(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
 }

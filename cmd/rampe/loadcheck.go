@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampe/rampe/loadcheck"
+)
+
+func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
+	c := &cobra.Command{Use: "loadcheck", Short: "Load checks of landing pages"}
+	var campaignID uint64
+	var rate float64
+	run := &cobra.Command{
+		Use:   "run --campaign ID [--rate R]",
+		Short: "Check the campaign's landing page at the rate it needs (or --rate), printing progress every second",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cfgf()
+			if err != nil {
+				return err
+			}
+			st, err := build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			chk, err := st.loadcheck.Start(cmd.Context(), loadcheck.Plan{CampaignID: campaignID, Rate: rate, By: "command line"})
+			if err != nil {
+				return fail("%v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "load check #%d of %s at %.0f req/s, steps %v × %d s\n", chk.ID, chk.URL, chk.TargetRate, chk.Steps, chk.StepSeconds)
+			done := make(chan error, 1)
+			go func() { done <- st.loadcheck.Run(cmd.Context(), chk.ID) }()
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case err := <-done:
+					if err != nil {
+						return err
+					}
+					got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID)
+					if err != nil {
+						return err
+					}
+					for i, r := range got.Results {
+						fmt.Fprintf(cmd.OutOrStdout(), "step %d: %.0f req/s asked, %.0f sent, p95 %.0f ms, p99 %.0f ms, errors %.2f %% — %s\n",
+							i+1, r.TargetRate, r.AchievedRate, r.P95Ms, r.P99Ms, r.ErrorRatio*100, map[bool]string{true: "held", false: "broke: " + r.Broken}[r.Held])
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; sustained %.0f req/s\n", got.Status, got.Reason, got.SustainedRate)
+					if got.Status != loadcheck.Passed {
+						return fail("the load check did not pass")
+					}
+					return nil
+				case <-tick.C:
+					if got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID); err == nil && got.Live != nil {
+						l := got.Live
+						fmt.Fprintf(cmd.ErrOrStderr(), "  step %d/%d  %.0f/%.0f req/s  p95 %.0f ms  p99 %.0f ms  %.1f errors/s\n", l.Step, l.Steps, l.Rate, l.TargetRate, l.P95Ms, l.P99Ms, l.ErrorsPerS)
+					}
+				}
+			}
+		},
+	}
+	run.Flags().Uint64Var(&campaignID, "campaign", 0, "campaign id (required)")
+	run.Flags().Float64Var(&rate, "rate", 0, "target req/s (default: the campaign's combined forecast peak × safety factor)")
+	run.MarkFlagRequired("campaign")
+	c.AddCommand(run)
+	return c
+}

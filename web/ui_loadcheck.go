@@ -1,0 +1,105 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
+)
+
+func (s *Server) startLoadCheck(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	plan := loadcheck.Plan{CampaignID: id, By: currentUser(c).Email}
+	if v := strings.TrimSpace(c.FormValue("rate")); v != "" {
+		r, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+		if err != nil || r <= 0 {
+			s.flash(c, false, fmt.Sprintf("Load check not started: rate %q is not a positive number of requests per second.", v))
+			return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
+		}
+		plan.Rate = r
+	}
+	chk, err := s.LoadChecks.Start(c.UserContext(), plan)
+	var re *loadcheck.RefusedError
+	switch {
+	case errors.As(err, &re):
+		s.flash(c, false, "Load check refused: "+re.Why+".")
+		return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
+	case errors.Is(err, campaigns.ErrNotFound), errors.Is(err, landing.ErrNotFound):
+		return fiber.NewError(fiber.StatusNotFound, "no such campaign or landing page")
+	case err != nil:
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/loadchecks/%d", chk.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) loadCheck(c *fiber.Ctx) (*loadcheck.Check, error) {
+	id, _ := parseID(c)
+	chk, err := s.LoadChecks.Store.Get(c.UserContext(), id)
+	if errors.Is(err, loadcheck.ErrNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "there is no load check with this id")
+	}
+	return chk, err
+}
+
+func (s *Server) showLoadCheck(c *fiber.Ctx) error {
+	chk, err := s.loadCheck(c)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"C": chk}
+	if chk.CampaignID != nil {
+		if camp, err := s.Campaigns.Get(c.UserContext(), *chk.CampaignID); err == nil {
+			data["Campaign"] = camp
+		}
+	}
+	if c.Query("fragment") != "" {
+		u := currentUser(c)
+		data["CanWrite"], data["CSRF"] = u.Role.CanWrite(), csrfToken(c, s.Secret)
+		c.Set("Content-Type", "text/html; charset=utf-8")
+		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
+	}
+	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "campaigns", Data: data})
+}
+
+func (s *Server) abortLoadCheck(c *fiber.Ctx) error {
+	chk, err := s.loadCheck(c)
+	if err != nil {
+		return err
+	}
+	var re *loadcheck.RefusedError
+	if err := s.LoadChecks.Store.RequestAbort(c.UserContext(), chk.ID); errors.As(err, &re) {
+		s.flash(c, false, "Not aborted: "+re.Why+".")
+	} else if err != nil {
+		return err
+	} else {
+		s.flash(c, true, "Abort requested: the attack stops within a second.")
+	}
+	return c.Redirect(fmt.Sprintf("/loadchecks/%d", chk.ID), fiber.StatusSeeOther)
+}
+
+// barHeights scales a step's histogram to 60 px bars for the template.
+func barHeights(h []loadcheck.Bucket) []map[string]any {
+	var top uint64
+	for _, b := range h {
+		top = max(top, b.Count)
+	}
+	out := make([]map[string]any, len(h))
+	for i, b := range h {
+		height := 0.0
+		if top > 0 {
+			height = 60 * float64(b.Count) / float64(top)
+		}
+		label := fmt.Sprintf("≤ %.0f ms", b.UpToMs)
+		if b.UpToMs == 0 {
+			label = "> last"
+		}
+		out[i] = map[string]any{"X": float64(i) * 22, "Y": 60 - height, "H": height, "Title": fmt.Sprintf("%s: %d requests", label, b.Count)}
+	}
+	return out
+}
