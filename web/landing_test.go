@@ -309,3 +309,46 @@ func TestAPIPromotionsAndPages(t *testing.T) {
 		t.Fatalf("unknown page: %d", res.Status)
 	}
 }
+
+func TestUILoadCheckStartRefuseAbort(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	ctx := context.Background()
+	in := campaigns.Input{Name: "Newsletter", Channels: []string{"email"}, StartsAt: time.Now().Add(24 * time.Hour).Format(time.RFC3339),
+		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"email": 1},
+		Forecast: map[string]map[string]float64{"email": {"audience": 100000, "open_rate": 0.3, "click_rate": 0.1}}}
+	bare, _ := a.Campaigns.Create(ctx, in, "test")
+	in.LandingPageID = &p.ID
+	linked, _ := a.Campaigns.Create(ctx, in, "test")
+	b := a.browser(accounts.Marketer)
+	b.get(fmt.Sprintf("/campaigns/%d", bare.ID))
+	res := b.post(fmt.Sprintf("/campaigns/%d/loadcheck", bare.ID), url.Values{})
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "Load check refused: the campaign has no landing page") {
+		t.Fatalf("no landing page: %.300s", page.Body)
+	}
+	res = b.post(fmt.Sprintf("/campaigns/%d/loadcheck", linked.ID), url.Values{"rate": {"999999"}})
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "loadcheck.max_rate") {
+		t.Fatal("a rate over the cap must be refused")
+	}
+	res = b.post(fmt.Sprintf("/campaigns/%d/loadcheck", linked.ID), url.Values{"rate": {"lots"}})
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "is not a positive number") {
+		t.Fatal("a bad rate must be named")
+	}
+	res = b.post(fmt.Sprintf("/campaigns/%d/loadcheck", linked.ID), url.Values{})
+	loc := res.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/loadchecks/") {
+		t.Fatalf("start: %d %s", res.Status, loc)
+	}
+	page := b.get(loc)
+	if !strings.Contains(page.Body, "queued") || !strings.Contains(page.Body, "http://127.0.0.1/l/soldes") {
+		t.Fatalf("check page: %.500s", page.Body)
+	}
+	if r := b.post(loc+"/abort", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("abort: %d", r.Status)
+	}
+	v := a.browser(accounts.Viewer)
+	v.get(loc)
+	if r := v.post(loc+"/abort", url.Values{}); r.Status != http.StatusForbidden {
+		t.Fatalf("viewer abort: %d", r.Status)
+	}
+}
