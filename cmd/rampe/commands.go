@@ -73,16 +73,14 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 			if cfg.PprofAddr != "" {
 				go servePprof(cfg.PprofAddr)
 			}
-			var srv *asynq.Server
+			stopWorker := func() {}
 			if !noWorker {
-				if srv, err = startWorker(ctx, st); err != nil {
+				if stopWorker, err = startWorker(ctx, st); err != nil {
 					return err
 				}
 			}
 			err = serveHTTP(ctx, st, cmd)
-			if srv != nil {
-				srv.Shutdown()
-			}
+			stopWorker()
 			return err
 		},
 	}
@@ -122,7 +120,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 // startWorker runs the asynq server with every domain's handlers and the
 // reconciler. On shutdown, asynq waits jobs.shutdown_timeout for in-flight
 // tasks and puts the unfinished ones back in their queue.
-func startWorker(ctx context.Context, st *stack) (*asynq.Server, error) {
+func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	srv := queue.NewServer(st.conn, queue.ServerConfig{Concurrency: st.cfg.JobsConcurrency,
 		PollInterval: st.cfg.JobsPollInterval, ShutdownTimeout: st.cfg.JobsShutdownTimeout})
 	mux := queue.NewMux()
@@ -140,10 +138,11 @@ func startWorker(ctx context.Context, st *stack) (*asynq.Server, error) {
 	lmux := asynq.NewServeMux()
 	st.loadcheck.Register(lmux)
 	if err := lc.Start(lmux); err != nil {
+		srv.Shutdown()
 		return nil, fmt.Errorf("worker: start load-check worker: %w", err)
 	}
-	go func() { <-ctx.Done(); lc.Shutdown() }()
-	return srv, nil
+	// Both servers stop before the Redis connection closes.
+	return func() { srv.Shutdown(); lc.Shutdown() }, nil
 }
 
 func workerCmd(cfgf cfgFunc) *cobra.Command {
@@ -165,13 +164,13 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
-			srv, err := startWorker(ctx, st)
+			stopWorker, err := startWorker(ctx, st)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "Rampe worker running; SIGTERM to stop")
 			<-ctx.Done()
-			srv.Shutdown()
+			stopWorker()
 			return nil
 		},
 	}
