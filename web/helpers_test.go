@@ -35,6 +35,7 @@ type testApp struct {
 	Landing   *landing.Module
 	Catalog   *catalog.Store
 	Feeds     *feeds.Service
+	checks    *loadcheck.Service
 	tokens    map[accounts.Role]string
 }
 
@@ -64,7 +65,7 @@ func newTestApp(t *testing.T) *testApp {
 	}
 	go app.Listener(ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {
@@ -160,3 +161,6 @@ func (b *browser) post(path string, form url.Values) response {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.a.do(b.client, req)
 }
+
+// LoadChecksStore is the load-check repository of the app.
+func (a *testApp) LoadChecksStore() *loadcheck.Store { return a.checks.Store }

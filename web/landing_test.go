@@ -352,3 +352,49 @@ func TestUILoadCheckStartRefuseAbort(t *testing.T) {
 		t.Fatalf("viewer abort: %d", r.Status)
 	}
 }
+
+func TestLoadCheckFormAndAPI(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	ctx := context.Background()
+	in := campaigns.Input{Name: "Soldes", Channels: []string{"seo"}, StartsAt: time.Now().Add(24 * time.Hour).Format(time.RFC3339),
+		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"seo": 1},
+		Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 50000}}, LandingPageID: &p.ID}
+	camp, _ := a.Campaigns.Create(ctx, in, "test")
+	b := a.browser(accounts.Marketer)
+	b.get(fmt.Sprintf("/campaigns/%d", camp.ID))
+	res := b.post(fmt.Sprintf("/campaigns/%d/loadcheck", camp.ID), url.Values{"extras": {"http://127.0.0.1/cart lots"}})
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "extra URLs line 1") {
+		t.Fatal("a bad extra-URL line must be named")
+	}
+	res = b.post(fmt.Sprintf("/campaigns/%d/loadcheck", camp.ID), url.Values{"extras": {"https://evil.example/ 1"}})
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "evil.example is not in loadcheck.allowed_hosts") {
+		t.Fatal("a disallowed extra URL must be refused")
+	}
+	res = b.post(fmt.Sprintf("/campaigns/%d/loadcheck", camp.ID), url.Values{"max_p99_ms": {"250"}, "max_error_pct": {"0.5"}, "extras": {"http://127.0.0.1/cart 0.2"}})
+	chk, err := a.LoadChecksStore().Get(ctx, idFrom(res.Header.Get("Location")))
+	if err != nil || chk.Thresholds.MaxP99Ms != 250 || chk.Thresholds.MaxErrorRatio != 0.005 || len(chk.Extras) != 1 || chk.Extras[0].Weight != 0.2 {
+		t.Fatalf("check: %+v %v", chk, err)
+	}
+
+	r := a.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/loadchecks", camp.ID), accounts.Marketer, `{"rate": 50, "thresholds": {"max_error_ratio": 0.01, "max_p95_ms": 100, "max_p99_ms": 200}}`)
+	if r.Status != 202 || r.json(t)["status"] != "queued" {
+		t.Fatalf("API start: %d %s", r.Status, r.Body)
+	}
+	id := int(r.json(t)["id"].(float64))
+	if r = a.api("GET", fmt.Sprintf("/api/v1/loadchecks/%d", id), accounts.Viewer, ""); r.json(t)["target_rate"].(float64) != 50 {
+		t.Fatalf("API get: %s", r.Body)
+	}
+	if r = a.api("POST", fmt.Sprintf("/api/v1/loadchecks/%d/abort", id), accounts.Marketer, ""); r.Status != 202 {
+		t.Fatalf("API abort: %d", r.Status)
+	}
+	if r = a.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/loadchecks", camp.ID), accounts.Marketer, `{"rate": 1e9}`); r.Status != 422 || !strings.Contains(r.Body, "max_rate") {
+		t.Fatalf("API over the cap: %d %s", r.Status, r.Body)
+	}
+}
+
+func idFrom(loc string) uint64 {
+	var id uint64
+	fmt.Sscanf(loc[strings.LastIndex(loc, "/")+1:], "%d", &id)
+	return id
+}

@@ -24,6 +24,38 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 		}
 		plan.Rate = r
 	}
+	th := loadcheck.DefaultThresholds
+	for _, f := range []struct {
+		name string
+		dst  *float64
+		div  float64
+	}{{"max_error_pct", &th.MaxErrorRatio, 100}, {"max_p95_ms", &th.MaxP95Ms, 1}, {"max_p99_ms", &th.MaxP99Ms, 1}} {
+		if v := strings.TrimSpace(c.FormValue(f.name)); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 {
+				s.flash(c, false, fmt.Sprintf("Load check not started: %s %q is not a positive number.", f.name, v))
+				return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
+			}
+			*f.dst = n / f.div
+		}
+	}
+	plan.Thresholds = &th
+	for i, line := range strings.Split(strings.TrimSpace(c.FormValue("extras")), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		ex := loadcheck.Extra{URL: fields[0], Weight: 1}
+		if len(fields) > 1 {
+			w, err := strconv.ParseFloat(fields[1], 64)
+			if err != nil || w <= 0 || len(fields) > 2 {
+				s.flash(c, false, fmt.Sprintf("Load check not started: extra URLs line %d: want \"URL weight\", got %q.", i+1, line))
+				return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
+			}
+			ex.Weight = w
+		}
+		plan.Extras = append(plan.Extras, ex)
+	}
 	chk, err := s.LoadChecks.Start(c.UserContext(), plan)
 	var re *loadcheck.RefusedError
 	switch {
