@@ -216,11 +216,7 @@ func demoCmd(cfgf cfgFunc) *cobra.Command {
 		Use:   "demo",
 		Short: "Add demo data (campaigns over every channel and state) and a demo admin",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := cfgf()
-			if err != nil {
-				return err
-			}
-			st, err := build(cmd.Context(), cfg)
+			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}

@@ -19,15 +19,12 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 		Short: "Generate a feed now, with a progress bar",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := cfgf()
-			if err != nil {
-				return err
-			}
-			st, err := build(cmd.Context(), cfg)
+			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}
 			defer st.close()
+			cfg := st.cfg
 			f, err := st.feeds.ByName(cmd.Context(), args[0])
 			if errors.Is(err, feeds.ErrNotFound) {
 				return fail("no feed named %q (see `rampe feed list`)", args[0])
@@ -58,15 +55,12 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 		Short: "Define a feed (the UI offers every option; this covers the common ones)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := cfgf()
-			if err != nil {
-				return err
-			}
-			st, err := build(cmd.Context(), cfg)
+			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}
 			defer st.close()
+			cfg := st.cfg
 			f := &feeds.Feed{Name: args[0], Format: format, TitleTemplate: titleTpl}
 			if err := st.feeds.Create(cmd.Context(), f); err != nil {
 				return fail("%v", err)
@@ -82,15 +76,12 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 		Use:   "list",
 		Short: "List feeds with their URL and last generation",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := cfgf()
-			if err != nil {
-				return err
-			}
-			st, err := build(cmd.Context(), cfg)
+			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}
 			defer st.close()
+			cfg := st.cfg
 			list, err := st.feeds.List(cmd.Context())
 			if err != nil {
 				return err

@@ -17,11 +17,7 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 		Use:   "run --campaign ID [--rate R]",
 		Short: "Check the campaign's landing page at the rate it needs (or --rate), printing progress every second",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := cfgf()
-			if err != nil {
-				return err
-			}
-			st, err := build(cmd.Context(), cfg)
+			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
@@ -171,4 +173,13 @@ func publicHost(base string) string {
 		return ""
 	}
 	return strings.ToLower(u.Hostname())
+}
+
+// openStack loads the configuration and wires Rampe for a command.
+func openStack(cmd *cobra.Command, cfgf cfgFunc) (*stack, error) {
+	cfg, err := cfgf()
+	if err != nil {
+		return nil, err
+	}
+	return build(cmd.Context(), cfg)
 }
