@@ -12,6 +12,14 @@ type UTM struct{ Source, Medium, Campaign, Content, Term string }
 // and never duplicating a utm_* the link already carries. A link that does
 // not parse is returned unchanged.
 func (u UTM) Apply(link string) string {
+	if u == (UTM{}) {
+		return link
+	}
+	// A plain link without query or fragment takes the parameters as they
+	// are: no parsing on the hot path of a million-product feed.
+	if !strings.ContainsAny(link, "?#") && (strings.HasPrefix(link, "https://") || strings.HasPrefix(link, "http://")) {
+		return link + "?" + u.query()
+	}
 	parsed, err := url.Parse(link)
 	if err != nil || parsed.Host == "" {
 		return link
@@ -24,4 +32,15 @@ func (u UTM) Apply(link string) string {
 	}
 	parsed.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return parsed.String()
+}
+
+// query is the encoded parameters, in the order url.Values.Encode gives.
+func (u UTM) query() string {
+	q := url.Values{}
+	for _, kv := range [][2]string{{"utm_source", u.Source}, {"utm_medium", u.Medium}, {"utm_campaign", u.Campaign}, {"utm_content", u.Content}, {"utm_term", u.Term}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	return strings.ReplaceAll(q.Encode(), "+", "%20")
 }
