@@ -75,11 +75,14 @@ var AllStatuses = []Status{Draft, Scheduled, Blocked, Live, Paused, Ended, Cance
 var ForecastFields = map[Channel][]ForecastField{
 	Email: {{"audience", "Audience (recipients)", 0, 1e9, false}, {"open_rate", "Open rate (0–1)", 0, 1, false}, {"click_rate", "Click rate of openers (0–1)", 0, 1, false},
 		{"half_life_hours", "Clicks half-life after the send (hours, default 2)", 0.1, 72, true}, pagesPerVisit},
-	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9, false}, {"uplift", "Uplift during the campaign (×)", 0, 100, false}, pagesPerVisit},
-	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit},
-	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit},
-	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9, false}, pagesPerVisit},
+	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9, false}, {"uplift", "Uplift during the campaign (×)", 0, 100, false}, pagesPerVisit, peakHourShare},
+	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit, peakHourShare},
+	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit, peakHourShare},
+	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9, false}, pagesPerVisit, peakHourShare},
 }
+
+// peakHourShare shapes the arrival curve of all-day channels per campaign.
+var peakHourShare = ForecastField{"peak_hour_share", "Busiest hour's share of the day (0.042 flat – 1; default 0.086)", 1.0 / 24, 1, true}
 
 var pagesPerVisit = ForecastField{"pages_per_visit", "Pages per visit (default 4)", 1, 100, true}
 

@@ -76,7 +76,42 @@ func (c *Campaign) VisitsInHour(ch Channel, h time.Time) float64 {
 		return total * (math.Exp(-lambda*a) - math.Exp(-lambda*b))
 	}
 	share := to.Sub(from).Hours()
-	return c.dailyVisits(ch) * diurnal[h.In(c.Location()).Hour()] * share
+	curve := diurnal
+	if p, ok := c.Forecast[ch]["peak_hour_share"]; ok {
+		curve = shaped(p)
+	}
+	return c.dailyVisits(ch) * curve[h.In(c.Location()).Hour()] * share
+}
+
+// shaped returns the diurnal curve made flatter or peakier so that its
+// busiest hour carries `peak` of the day: a blend of the typical day and a
+// flat one (1/24 per hour), extrapolated past the typical day and clipped at
+// zero, normalised; the blend factor is found by bisection since clipping
+// bends the relation.
+func shaped(peak float64) [24]float64 {
+	blend := func(alpha float64) (out [24]float64, top float64) {
+		var sum float64
+		for i, v := range diurnal {
+			out[i] = max(0, alpha*v+(1-alpha)/24)
+			sum += out[i]
+		}
+		for i := range out {
+			out[i] /= sum
+			top = max(top, out[i])
+		}
+		return out, top
+	}
+	lo, hi := 0.0, 1000.0
+	for range 60 {
+		mid := (lo + hi) / 2
+		if _, top := blend(mid); top < peak {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	out, _ := blend((lo + hi) / 2)
+	return out
 }
 
 // RequestsPerSecond is the campaign's peak-minute request rate during the

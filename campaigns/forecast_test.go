@@ -97,3 +97,41 @@ func TestOverlappingCampaignsAddUp(t *testing.T) {
 		t.Fatalf("A's own peak %.1f must be below the combined %.1f", own.RPS, peak.RPS)
 	}
 }
+
+func TestPeakHourShareShapesTheCurve(t *testing.T) {
+	flat := shaped(1.0 / 24)
+	for _, v := range flat {
+		if !near(v, 1.0/24, 1e-9) {
+			t.Fatalf("flat curve: %v", flat)
+		}
+	}
+	def := shaped(diurnal[21])
+	for i := range def {
+		if !near(def[i], diurnal[i], 1e-9) {
+			t.Fatal("the default share must give the typical day")
+		}
+	}
+	peaky := shaped(0.15)
+	var sum, top float64
+	for _, v := range peaky {
+		sum += v
+		top = max(top, v)
+		if v < 0 {
+			t.Fatal("negative share")
+		}
+	}
+	if !near(sum, 1, 1e-9) || top < 0.14 {
+		t.Fatalf("peaky curve: sum %.3f top %.3f", sum, top)
+	}
+	in := validInput()
+	in.Forecast["seo"]["peak_hour_share"] = 0.15
+	c, err := Build(in, "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := Build(validInput(), "Europe/Paris")
+	h := time.Date(2026, 11, 27, 20, 0, 0, 0, time.UTC) // 21:00 in Paris, the busiest hour
+	if c.VisitsInHour(SEO, h) <= base.VisitsInHour(SEO, h) {
+		t.Fatal("a peakier curve must bring more visits at the busiest hour")
+	}
+}
