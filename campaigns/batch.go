@@ -202,5 +202,15 @@ func (s *Service) loadPromotions(ctx context.Context, list []Campaign) error {
 		c := &list[idx[l.CampaignID]]
 		c.PromotionIDs = append(c.PromotionIDs, l.PromotionID)
 	}
+	for lo := 0; lo < len(ids); lo += 500 {
+		var part []CampaignFeed
+		if err := s.DB.WithContext(ctx).Where("campaign_id IN ?", ids[lo:min(lo+500, len(ids))]).Order("feed_id").Find(&part).Error; err != nil {
+			return fmt.Errorf("campaigns: load feed links: %w", err)
+		}
+		for _, l := range part {
+			c := &list[idx[l.CampaignID]]
+			c.FeedIDs = append(c.FeedIDs, l.FeedID)
+		}
+	}
 	return nil
 }

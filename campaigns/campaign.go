@@ -118,6 +118,14 @@ type Campaign struct {
 	UpdatedAt         time.Time
 
 	PromotionIDs []uint64 `gorm:"-"`
+	// FeedIDs are the comparator feeds that must carry the campaign.
+	FeedIDs []uint64 `gorm:"-"`
+}
+
+// CampaignFeed links a campaign on the comparators channel to a feed.
+type CampaignFeed struct {
+	CampaignID uint64 `gorm:"primaryKey"`
+	FeedID     uint64 `gorm:"primaryKey"`
 }
 
 // Channels returns the campaign's channels in display order.
@@ -184,6 +192,7 @@ type Input struct {
 	Forecast          map[string]map[string]float64 `json:"forecast"`
 	LandingPageID     *uint64                       `json:"landing_page_id"`
 	PromotionIDs      []uint64                      `json:"promotion_ids"`
+	FeedIDs           []uint64                      `json:"feed_ids"`
 	RetryWhileBlocked *bool                         `json:"retry_while_blocked"`
 }
 
@@ -375,6 +384,10 @@ func Build(in Input, defaultTZ string) (*Campaign, error) {
 		}
 	}
 	c.PromotionIDs = dedupe(in.PromotionIDs)
+	c.FeedIDs = dedupe(in.FeedIDs)
+	if len(c.FeedIDs) > 0 && !seen[Comparators] {
+		add("feed_ids", "feeds are for campaigns on the price comparators channel")
+	}
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 		return nil, errs

@@ -81,6 +81,7 @@ func TestBuildNamesEveryBadField(t *testing.T) {
 		{"budget off-channel", func(in *Input) { in.Budgets["display"] = 5 }, "budgets.display", "does not run"},
 		{"rate > 1", func(in *Input) { in.Forecast["email"]["open_rate"] = 1.5 }, "forecast.email.open_rate", "out of range"},
 		{"unknown input", func(in *Input) { in.Forecast["seo"]["weird"] = 1 }, "forecast.seo.weird", "unknown"},
+		{"feeds off-channel", func(in *Input) { in.FeedIDs = []uint64{1} }, "feed_ids", "price comparators"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -82,6 +82,8 @@ type Launch struct {
 
 // Migrations of the campaigns tables.
 var Migrations = []db.Migration{
+	{ID: "2026112208_campaign_feeds", SQL: `CREATE TABLE campaign_feeds (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+  feed_id {{bigint}} NOT NULL, PRIMARY KEY (campaign_id, feed_id))`},
 	{ID: "2026112202_campaigns", SQL: `
 CREATE TABLE campaigns (id {{id}}, name VARCHAR(200) NOT NULL, description TEXT NOT NULL DEFAULT '', channels VARCHAR(100) NOT NULL,
   time_zone VARCHAR(64) NOT NULL, starts_at {{ts}} NOT NULL, ends_at {{ts}} NOT NULL, currency CHAR(3) NOT NULL,

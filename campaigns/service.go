@@ -67,6 +67,13 @@ func (s *Service) Get(ctx context.Context, id uint64) (*Campaign, error) {
 	for _, l := range links {
 		c.PromotionIDs = append(c.PromotionIDs, l.PromotionID)
 	}
+	var feeds []CampaignFeed
+	if err := s.DB.WithContext(ctx).Where("campaign_id = ?", id).Order("feed_id").Find(&feeds).Error; err != nil {
+		return nil, err
+	}
+	for _, l := range feeds {
+		c.FeedIDs = append(c.FeedIDs, l.FeedID)
+	}
 	return &c, nil
 }
 
@@ -140,6 +147,14 @@ func savePromotions(tx *gorm.DB, c *Campaign) error {
 	for _, pid := range c.PromotionIDs {
 		if err := tx.Create(&CampaignPromotion{CampaignID: c.ID, PromotionID: pid}).Error; err != nil {
 			return fmt.Errorf("campaigns: link promotion %d: %w", pid, err)
+		}
+	}
+	if err := tx.Where("campaign_id = ?", c.ID).Delete(&CampaignFeed{}).Error; err != nil {
+		return err
+	}
+	for _, fid := range c.FeedIDs {
+		if err := tx.Create(&CampaignFeed{CampaignID: c.ID, FeedID: fid}).Error; err != nil {
+			return fmt.Errorf("campaigns: link feed %d: %w", fid, err)
 		}
 	}
 	return nil

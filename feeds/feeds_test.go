@@ -230,10 +230,11 @@ func TestFreshnessGate(t *testing.T) {
 		StartsAt: "2026-11-27T00:00", EndsAt: "2026-11-29T00:00", TimeZone: "Europe/Paris"})
 	c := &campaigns.Campaign{ChannelList: ",comparators,", PromotionIDs: []uint64{p.ID}, TimeZone: "Europe/Paris"}
 	gate := func() campaigns.Result { return reg.Evaluate(ctx, c, e.clk.Now()).Results[0] }
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "no comparator feed") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "no comparator feed is linked") {
 		t.Fatalf("no feed: %+v", r)
 	}
 	f := e.feed(t, &Feed{Name: "google-fr", Format: GoogleXML})
+	c.FeedIDs = []uint64{f.ID}
 	e.svc.Generate(ctx, f.ID, "before publish", nil)
 	e.clk.Add(time.Minute)
 	e.promos.Publish(ctx, p.ID)

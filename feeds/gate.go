@@ -17,7 +17,7 @@ import (
 const maxGateProducts = 2000
 
 // RegisterGate adds comparators.feeds_fresh: for a campaign on the
-// comparators channel, every feed was generated after the last change of the
+// comparators channel, every linked feed was generated after the last change of the
 // campaign's promotions, carries each promoted product (that its filters
 // keep) without a blocking error, at the price and sale price a landing page
 // shows at this instant.
@@ -32,12 +32,19 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	pending := func(err error) campaigns.Result {
 		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
 	}
-	feeds, err := s.List(ctx)
-	if err != nil {
-		return pending(err)
+	if len(c.FeedIDs) == 0 {
+		return campaigns.Result{Outcome: campaigns.Fail, Message: "no comparator feed is linked to the campaign"}
 	}
-	if len(feeds) == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "no comparator feed is defined"}
+	var feeds []Feed
+	for _, id := range c.FeedIDs {
+		f, err := s.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("linked feed #%d does not exist", id)}
+		}
+		if err != nil {
+			return pending(err)
+		}
+		feeds = append(feeds, *f)
 	}
 	var promos []*landing.Promotion
 	var changed time.Time

@@ -88,6 +88,7 @@ type campaignJSON struct {
 	Forecast          map[campaigns.Channel]map[string]float64 `json:"forecast"`
 	LandingPageID     *uint64                                  `json:"landing_page_id"`
 	PromotionIDs      []uint64                                 `json:"promotion_ids"`
+	FeedIDs           []uint64                                 `json:"feed_ids"`
 	Status            campaigns.Status                         `json:"status"`
 	StatusReason      string                                   `json:"status_reason"`
 	ScheduleVersion   int                                      `json:"schedule_version"`
@@ -99,13 +100,16 @@ type campaignJSON struct {
 }
 
 func toJSON(c *campaigns.Campaign) campaignJSON {
-	pids := c.PromotionIDs
+	pids, fids := c.PromotionIDs, c.FeedIDs
 	if pids == nil {
 		pids = []uint64{}
 	}
+	if fids == nil {
+		fids = []uint64{}
+	}
 	return campaignJSON{ID: c.ID, Name: c.Name, Description: c.Description, Channels: c.Channels(), TimeZone: c.TimeZone,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, StartsAtLocal: c.LocalStart().Format("2006-01-02T15:04"), EndsAtLocal: c.LocalEnd().Format("2006-01-02T15:04"),
-		Currency: c.Currency, Budgets: c.Budgets, Forecast: c.Forecast, LandingPageID: c.LandingPageID, PromotionIDs: pids,
+		Currency: c.Currency, Budgets: c.Budgets, Forecast: c.Forecast, LandingPageID: c.LandingPageID, PromotionIDs: pids, FeedIDs: fids,
 		Status: c.Status, StatusReason: c.StatusReason, ScheduleVersion: c.ScheduleVersion, RetryWhileBlocked: c.RetryWhileBlocked,
 		Readiness: c.Readiness, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/money"
 )
@@ -22,7 +23,7 @@ type campaignForm struct {
 	Channels                                                map[string]bool
 	Budgets                                                 map[string]string
 	Forecast                                                map[string]map[string]string
-	LandingPageID, PromotionIDs                             string
+	LandingPageID, PromotionIDs, FeedIDs                    string
 	Retry                                                   bool
 }
 
@@ -37,6 +38,7 @@ func formFromRequest(c *fiber.Ctx) campaignForm {
 			f.Channels[ch] = true
 		}
 		promos = mf.Value["promotion_ids"]
+		f.FeedIDs = strings.Join(mf.Value["feed_ids"], ", ")
 	} else {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("channels") {
@@ -45,6 +47,11 @@ func formFromRequest(c *fiber.Ctx) campaignForm {
 		for _, v := range args.PeekMulti("promotion_ids") {
 			promos = append(promos, string(v))
 		}
+		var fids []string
+		for _, v := range args.PeekMulti("feed_ids") {
+			fids = append(fids, string(v))
+		}
+		f.FeedIDs = strings.Join(fids, ", ")
 	}
 	f.PromotionIDs = strings.Join(promos, ", ")
 	for _, ch := range campaigns.AllChannels {
@@ -81,6 +88,11 @@ func formFromCampaign(c *campaigns.Campaign) campaignForm {
 		ids[i] = strconv.FormatUint(id, 10)
 	}
 	f.PromotionIDs = strings.Join(ids, ", ")
+	fids := make([]string, len(c.FeedIDs))
+	for i, id := range c.FeedIDs {
+		fids[i] = strconv.FormatUint(id, 10)
+	}
+	f.FeedIDs = strings.Join(fids, ", ")
 	return f
 }
 
@@ -139,6 +151,14 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 		}
 		in.PromotionIDs = append(in.PromotionIDs, id)
 	}
+	for _, part := range strings.FieldsFunc(f.FeedIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseUint(part, 10, 64)
+		if err != nil || id == 0 {
+			errs = append(errs, campaigns.FieldError{Field: "feed_ids", Msg: fmt.Sprintf("%q is not a feed id", part)})
+			continue
+		}
+		in.FeedIDs = append(in.FeedIDs, id)
+	}
 	return in, errs
 }
 
@@ -164,9 +184,19 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 			chosen[id] = true
 		}
 	}
+	chosenFeeds := map[uint64]bool{}
+	for _, part := range strings.FieldsFunc(f.FeedIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if id, err := strconv.ParseUint(part, 10, 64); err == nil {
+			chosenFeeds[id] = true
+		}
+	}
+	feedList, err := s.Feeds.List(c.UserContext())
+	if err != nil {
+		return err
+	}
 	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
 		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
-		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": chosen}})
+		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": chosen, "Feeds": feedList, "ChosenFeeds": chosenFeeds}})
 }
 
 func (s *Server) showNewCampaign(c *fiber.Ctx) error {
@@ -346,6 +376,12 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if camp.LandingPageID != nil {
 		page, _ = s.Pages.Get(c.UserContext(), *camp.LandingPageID) // a missing page shows as its id; the gate says why
 	}
+	var linkedFeeds []*feeds.Feed
+	for _, id := range camp.FeedIDs {
+		if f, err := s.Feeds.Get(c.UserContext(), id); err == nil {
+			linkedFeeds = append(linkedFeeds, f)
+		}
+	}
 	var promos []*landing.Promotion
 	for _, id := range camp.PromotionIDs {
 		if p, err := s.Promotions.Get(c.UserContext(), id); err == nil {
@@ -354,7 +390,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
-		"Peak": camp.PeakOf(), "Need": need, "Checks": checks}})
+		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.

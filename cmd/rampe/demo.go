@@ -175,6 +175,11 @@ func seedCampaigns(ctx context.Context, cs *campaigns.Service, refs *demoRefs, w
 		for _, k := range p.promos {
 			in.PromotionIDs = append(in.PromotionIDs, refs.promos[k])
 		}
+		for _, ch := range p.chs {
+			if ch == "comparators" {
+				in.FeedIDs = refs.feeds
+			}
+		}
 		c, err := cs.Create(ctx, in, actor)
 		if err != nil {
 			return fmt.Errorf("demo: %s: %w", p.name, err)

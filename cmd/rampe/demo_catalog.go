@@ -15,6 +15,7 @@ import (
 type demoRefs struct {
 	pages  map[string]uint64 // by slug
 	promos map[string]uint64 // by key
+	feeds  []uint64
 }
 
 var demoTypes = []struct{ path, noun string }{
@@ -120,6 +121,7 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 		if _, err := st.feeds.Generate(ctx, f.ID, "demo", nil); err != nil {
 			return nil, fmt.Errorf("demo: generate %s: %w", f.Name, err)
 		}
+		refs.feeds = append(refs.feeds, f.ID)
 	}
 	return refs, nil
 }
