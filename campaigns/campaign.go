@@ -6,6 +6,8 @@
 package campaigns
 
 import (
+	"github.com/rampe/rampe/platform/validation"
+
 	"fmt"
 	"math"
 	"sort"
@@ -197,33 +199,10 @@ type Input struct {
 }
 
 // FieldError names the field that is wrong.
-type FieldError struct {
-	Field string `json:"field"`
-	Msg   string `json:"message"`
-}
+type FieldError = validation.FieldError
 
-func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-// ValidationError lists every field that is wrong.
-type ValidationError []FieldError
-
-func (v ValidationError) Error() string {
-	parts := make([]string, len(v))
-	for i, f := range v {
-		parts[i] = f.Error()
-	}
-	return "campaigns: invalid input: " + strings.Join(parts, "; ")
-}
-
-// For returns the message for a field, for forms.
-func (v ValidationError) For(field string) string {
-	for _, f := range v {
-		if f.Field == field {
-			return f.Msg
-		}
-	}
-	return ""
-}
+// ValidationError lists every wrong field.
+type ValidationError = validation.Errors
 
 const localLayout = "2006-01-02T15:04"
 

@@ -6,6 +6,8 @@
 package feeds
 
 import (
+	"github.com/rampe/rampe/platform/validation"
+
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -155,31 +157,10 @@ func containsFold(set []string, v string) bool {
 }
 
 // FieldError names a wrong field of a feed definition.
-type FieldError struct {
-	Field string `json:"field"`
-	Msg   string `json:"message"`
-}
+type FieldError = validation.FieldError
 
 // ValidationError lists every wrong field.
-type ValidationError []FieldError
-
-func (v ValidationError) Error() string {
-	parts := make([]string, len(v))
-	for i, f := range v {
-		parts[i] = f.Field + ": " + f.Msg
-	}
-	return "feeds: invalid definition: " + strings.Join(parts, "; ")
-}
-
-// For returns the message of a field, for forms.
-func (v ValidationError) For(field string) string {
-	for _, f := range v {
-		if f.Field == field {
-			return f.Msg
-		}
-	}
-	return ""
-}
+type ValidationError = validation.Errors
 
 var (
 	nameRE     = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
@@ -190,7 +171,7 @@ var (
 func (f *Feed) Validate() error {
 	var errs ValidationError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{field, fmt.Sprintf(format, args...)})
+		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	f.Name = strings.TrimSpace(f.Name)
 	if !nameRE.MatchString(f.Name) || len(f.Name) > 60 {
@@ -257,7 +238,7 @@ func (f *Feed) Validate() error {
 	}
 	for _, u := range []struct{ f, v string }{{"utm_source", f.UTMSource}, {"utm_medium", f.UTMMedium}, {"utm_campaign", f.UTMCampaign}, {"shipping", f.Shipping}, {"delivery_time", f.DeliveryTime}} {
 		if utf8.RuneCountInString(u.v) > 200 {
-			errs = append(errs, FieldError{u.f, "at most 200 characters"})
+			errs = append(errs, FieldError{Field: u.f, Msg: "at most 200 characters"})
 		}
 	}
 	if len(errs) > 0 {

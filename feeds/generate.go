@@ -293,7 +293,7 @@ func (s *Service) Create(ctx context.Context, f *Feed) error {
 	f.ID, f.Token, f.CreatedAt, f.UpdatedAt, f.LastRunID, f.GeneratedAt = 0, NewToken(), now, now, nil, nil
 	if err := s.DB.WithContext(ctx).Create(f).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return ValidationError{{"name", fmt.Sprintf("a feed named %q exists", f.Name)}}
+			return ValidationError{{Field: "name", Msg: fmt.Sprintf("a feed named %q exists", f.Name)}}
 		}
 		return err
 	}
@@ -312,7 +312,7 @@ func (s *Service) Update(ctx context.Context, id uint64, f *Feed) error {
 	f.ID, f.Token, f.CreatedAt, f.UpdatedAt, f.LastRunID, f.GeneratedAt = id, old.Token, old.CreatedAt, s.Now(), old.LastRunID, old.GeneratedAt
 	if err := s.DB.WithContext(ctx).Omit("generating_since").Save(f).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return ValidationError{{"name", fmt.Sprintf("a feed named %q exists", f.Name)}}
+			return ValidationError{{Field: "name", Msg: fmt.Sprintf("a feed named %q exists", f.Name)}}
 		}
 		return err
 	}

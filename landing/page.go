@@ -90,7 +90,9 @@ var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 // BuildPage validates in.
 func BuildPage(in PageInput) (*Page, error) {
 	var errs ValidationError
-	add := func(f, format string, args ...any) { errs = append(errs, FieldError{f, fmt.Sprintf(format, args...)}) }
+	add := func(f, format string, args ...any) {
+		errs = append(errs, FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+	}
 	p := &Page{Slug: strings.TrimSpace(in.Slug), Title: strings.TrimSpace(in.Title), MetaDescription: strings.TrimSpace(in.MetaDescription),
 		CanonicalURL: strings.TrimSpace(in.CanonicalURL), Hero: strings.TrimSpace(in.Hero), Body: in.Body, ProductSKUs: strings.TrimSpace(in.ProductSKUs),
 		PromotionID: in.PromotionID, ProductLimit: in.ProductLimit, UTMSource: strings.TrimSpace(in.UTMSource),
@@ -222,7 +224,7 @@ func (s *Pages) Create(ctx context.Context, in PageInput) (*Page, error) {
 	p.CreatedAt, p.UpdatedAt = now, now
 	if err := s.DB.WithContext(ctx).Create(p).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, ValidationError{{"slug", fmt.Sprintf("%q is taken by another page", p.Slug)}}
+			return nil, ValidationError{{Field: "slug", Msg: fmt.Sprintf("%q is taken by another page", p.Slug)}}
 		}
 		return nil, err
 	}
@@ -241,12 +243,12 @@ func (s *Pages) Update(ctx context.Context, id uint64, in PageInput) (*Page, err
 		return nil, err
 	}
 	if old.Published() && p.Slug != old.Slug {
-		return nil, ValidationError{{"slug", "a published page keeps its slug (its URL is in campaigns); unpublish it to change the slug"}}
+		return nil, ValidationError{{Field: "slug", Msg: "a published page keeps its slug (its URL is in campaigns); unpublish it to change the slug"}}
 	}
 	p.ID, p.CreatedAt, p.UpdatedAt, p.PublishedVersionID = id, old.CreatedAt, s.Now(), old.PublishedVersionID
 	if err := s.DB.WithContext(ctx).Save(p).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, ValidationError{{"slug", fmt.Sprintf("%q is taken by another page", p.Slug)}}
+			return nil, ValidationError{{Field: "slug", Msg: fmt.Sprintf("%q is taken by another page", p.Slug)}}
 		}
 		return nil, err
 	}

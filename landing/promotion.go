@@ -5,6 +5,8 @@
 package landing
 
 import (
+	"github.com/rampe/rampe/platform/validation"
+
 	"context"
 	"errors"
 	"fmt"
@@ -162,38 +164,17 @@ type PromotionInput struct {
 }
 
 // FieldError names the field that is wrong.
-type FieldError struct {
-	Field string `json:"field"`
-	Msg   string `json:"message"`
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
+type FieldError = validation.FieldError
 
 // ValidationError lists every wrong field.
-type ValidationError []FieldError
-
-func (v ValidationError) Error() string {
-	parts := make([]string, len(v))
-	for i, f := range v {
-		parts[i] = f.Error()
-	}
-	return "landing: invalid input: " + strings.Join(parts, "; ")
-}
-
-// For returns the message of a field, for forms.
-func (v ValidationError) For(field string) string {
-	for _, f := range v {
-		if f.Field == field {
-			return f.Msg
-		}
-	}
-	return ""
-}
+type ValidationError = validation.Errors
 
 // BuildPromotion validates in.
 func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 	var errs ValidationError
-	add := func(f, format string, args ...any) { errs = append(errs, FieldError{f, fmt.Sprintf(format, args...)}) }
+	add := func(f, format string, args ...any) {
+		errs = append(errs, FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+	}
 	p := &Promotion{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Currency: strings.ToUpper(strings.TrimSpace(in.Currency)),
 		Scope: in.Scope, ScopeValue: strings.TrimSpace(in.ScopeValue), Code: strings.TrimSpace(in.Code), TimeZone: strings.TrimSpace(in.TimeZone)}
 	if p.Name == "" {

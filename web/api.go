@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 type apiError struct {
@@ -18,14 +19,20 @@ type apiError struct {
 }
 
 type apiErrorBody struct {
-	Code    string                 `json:"code"`
-	Message string                 `json:"message"`
-	Field   string                 `json:"field,omitempty"`
-	Fields  []campaigns.FieldError `json:"fields,omitempty"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
+	Fields  validation.Errors `json:"fields,omitempty"`
 }
 
 func apiFail(c *fiber.Ctx, status int, code, msg, field string) error {
 	return c.Status(status).JSON(apiError{Error: apiErrorBody{Code: code, Message: msg, Field: field}})
+}
+
+// apiInvalid answers 422 with every wrong field, the first one as "field".
+func apiInvalid(c *fiber.Ctx, ve validation.Errors) error {
+	return c.Status(fiber.StatusUnprocessableEntity).JSON(apiError{Error: apiErrorBody{
+		Code: "invalid", Message: ve.Error(), Field: ve[0].Field, Fields: ve}})
 }
 
 func codeName(status int) string {
@@ -55,8 +62,7 @@ func apiDomainError(c *fiber.Ctx, err error) error {
 	var fe *accounts.FieldError
 	switch {
 	case errors.As(err, &ve):
-		return c.Status(fiber.StatusUnprocessableEntity).JSON(apiError{Error: apiErrorBody{
-			Code: "invalid", Message: ve.Error(), Field: ve[0].Field, Fields: ve}})
+		return apiInvalid(c, ve)
 	case errors.As(err, &fe):
 		return apiFail(c, fiber.StatusUnprocessableEntity, "invalid", fe.Error(), fe.Field)
 	case errors.As(err, &te):

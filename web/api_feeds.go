@@ -12,8 +12,7 @@ func apiFeedError(c *fiber.Ctx, err error) error {
 	var ve feeds.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return c.Status(fiber.StatusUnprocessableEntity).JSON(map[string]any{"error": map[string]any{
-			"code": "invalid", "message": ve.Error(), "field": ve[0].Field, "fields": ve}})
+		return apiInvalid(c, ve)
 	case errors.Is(err, feeds.ErrNotFound):
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no feed with this id", "id")
 	case errors.Is(err, feeds.ErrBusy):

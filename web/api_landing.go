@@ -16,23 +16,13 @@ func apiLandingError(c *fiber.Ctx, err error) error {
 	var re *landing.RefusedError
 	switch {
 	case errors.As(err, &ve):
-		fields := make([]fieldErr, len(ve))
-		for i, f := range ve {
-			fields[i] = fieldErr{Field: f.Field, Msg: f.Msg}
-		}
-		return c.Status(fiber.StatusUnprocessableEntity).JSON(map[string]any{"error": map[string]any{
-			"code": "invalid", "message": ve.Error(), "field": ve[0].Field, "fields": fields}})
+		return apiInvalid(c, ve)
 	case errors.As(err, &re):
 		return apiFail(c, fiber.StatusConflict, "refused", re.Why, "status")
 	case errors.Is(err, landing.ErrNotFound):
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no such object", "id")
 	}
 	return err
-}
-
-type fieldErr struct {
-	Field string `json:"field"`
-	Msg   string `json:"message"`
 }
 
 func (s *Server) apiListProducts(c *fiber.Ctx) error {
