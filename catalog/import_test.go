@@ -212,3 +212,19 @@ func TestSweepInterruptedImports(t *testing.T) {
 		t.Fatalf("old %s, fresh %s", got.Status, still.Status)
 	}
 }
+
+func TestSearchExactSKUKeepsFilters(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	csv := "sku,title,brand,price\nK-1,Chaise K-2 compatible,Nordik,10\nK-2,Table,Lumen,20\n"
+	if _, err := s.Import(ctx, strings.NewReader(csv), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := s.List(ctx, Query{Search: "K-2"})
+	if len(got) != 1 || got[0].SKU != "K-2" {
+		t.Fatalf("exact SKU: %+v", got)
+	}
+	if got, _, _ = s.List(ctx, Query{Search: "K-2", Brand: "Nordik"}); len(got) != 1 || got[0].SKU != "K-1" {
+		t.Fatalf("exact SKU outside the brand filter must fall back to titles: %+v", got)
+	}
+}

@@ -49,8 +49,17 @@ func (s *Store) List(ctx context.Context, q Query) ([]Product, bool, error) {
 		db = db.Where("availability = ?", q.Availability)
 	}
 	if t := strings.TrimSpace(q.Search); t != "" {
+		// An exact SKU or GTIN answers from the indexes; only a miss scans
+		// titles.
+		var exact []Product
+		if err := db.Session(&gorm.Session{}).Where("(sku = ? OR gtin = ?)", t, t).Find(&exact).Error; err != nil {
+			return nil, false, fmt.Errorf("catalog: list: %w", err)
+		}
+		if len(exact) > 0 {
+			return exact[:min(len(exact), limit)], false, nil
+		}
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(t)) + "%"
-		db = db.Where(`(sku = ? OR gtin = ? OR LOWER(title) LIKE ? ESCAPE '\')`, t, t, like)
+		db = db.Where(`LOWER(title) LIKE ? ESCAPE '\'`, like)
 	}
 	var out []Product
 	if err := db.Find(&out).Error; err != nil {
