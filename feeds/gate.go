@@ -79,7 +79,7 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 			continue
 		}
 		for _, p := range promos {
-			prods, err := s.promoted(ctx, p)
+			prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
 			if err != nil {
 				return pending(err)
 			}
@@ -108,20 +108,6 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 		return campaigns.Result{Outcome: campaigns.Fail, Message: strings.Join(problems, "; ") + more, Measured: m}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d feed(s) fresh; %d promoted product line(s) match the landing-page price", len(feeds), checked), Measured: m}
-}
-
-func (s *Service) promoted(ctx context.Context, p *landing.Promotion) ([]catalog.Product, error) {
-	var out []catalog.Product
-	q := s.DB.WithContext(ctx).Model(&catalog.Product{})
-	switch p.Scope {
-	case landing.ScopeSKUs:
-		q = q.Where("sku IN ?", p.SKUs())
-	case landing.ScopeBrand:
-		q = q.Where("LOWER(brand) = LOWER(?)", p.ScopeValue)
-	case landing.ScopeType:
-		q = q.Where("product_type = ? OR product_type LIKE ?", p.ScopeValue, p.ScopeValue+" >%")
-	}
-	return out, q.Order("id").Limit(maxGateProducts).Find(&out).Error
 }
 
 // compare checks one promoted product of one feed against the price in

@@ -369,9 +369,15 @@ func (s *Promotions) scopeQuery(ctx context.Context, p *Promotion) *gorm.DB {
 	case ScopeBrand:
 		q = q.Where("LOWER(brand) = LOWER(?)", p.ScopeValue)
 	case ScopeType:
-		q = q.Where("product_type = ? OR product_type LIKE ?", p.ScopeValue, p.ScopeValue+" >%")
+		q = q.Where("(product_type = ? OR product_type LIKE ?)", p.ScopeValue, p.ScopeValue+" >%")
 	}
 	return q
+}
+
+// Products returns up to limit products of a promotion's scope, by id.
+func (s *Promotions) Products(ctx context.Context, p *Promotion, limit int) ([]catalog.Product, error) {
+	var out []catalog.Product
+	return out, s.scopeQuery(ctx, p).Order("id").Limit(limit).Find(&out).Error
 }
 
 // Publish makes a draft live for its window, refusing an empty or inverted

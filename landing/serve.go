@@ -193,8 +193,7 @@ func (s *Server) Products(ctx context.Context, p *Page) ([]catalog.Product, erro
 		if err != nil {
 			return nil, err
 		}
-		var out []catalog.Product
-		return out, s.Promotions.scopeQuery(ctx, promo).Order("id").Limit(limit).Find(&out).Error
+		return s.Promotions.Products(ctx, promo, limit)
 	}
 	return nil, nil
 }
