@@ -143,23 +143,40 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 			in.LandingPageID = &id
 		}
 	}
-	for _, part := range strings.FieldsFunc(f.PromotionIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.ParseUint(part, 10, 64)
-		if err != nil || id == 0 {
-			errs = append(errs, campaigns.FieldError{Field: "promotion_ids", Msg: fmt.Sprintf("%q is not a promotion id", part)})
-			continue
-		}
-		in.PromotionIDs = append(in.PromotionIDs, id)
+	var bad []string
+	in.PromotionIDs, bad = parseIDs(f.PromotionIDs)
+	for _, b := range bad {
+		errs = append(errs, campaigns.FieldError{Field: "promotion_ids", Msg: fmt.Sprintf("%q is not a promotion id", b)})
 	}
-	for _, part := range strings.FieldsFunc(f.FeedIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.ParseUint(part, 10, 64)
-		if err != nil || id == 0 {
-			errs = append(errs, campaigns.FieldError{Field: "feed_ids", Msg: fmt.Sprintf("%q is not a feed id", part)})
-			continue
-		}
-		in.FeedIDs = append(in.FeedIDs, id)
+	in.FeedIDs, bad = parseIDs(f.FeedIDs)
+	for _, b := range bad {
+		errs = append(errs, campaigns.FieldError{Field: "feed_ids", Msg: fmt.Sprintf("%q is not a feed id", b)})
 	}
 	return in, errs
+}
+
+// parseIDs reads a comma- or space-separated list of ids, returning the
+// parts that are not ids apart.
+func parseIDs(list string) (ids []uint64, bad []string) {
+	for _, part := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseUint(part, 10, 64)
+		if err != nil || id == 0 {
+			bad = append(bad, part)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids, bad
+}
+
+// idSet turns a list of ids into a set, for checkboxes.
+func idSet(list string) map[uint64]bool {
+	ids, _ := parseIDs(list)
+	set := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
 }
 
 var timeZones = []string{"Europe/Paris", "Europe/London", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Brussels",
@@ -178,25 +195,13 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 	if err != nil {
 		return err
 	}
-	chosen := map[uint64]bool{}
-	for _, part := range strings.FieldsFunc(f.PromotionIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if id, err := strconv.ParseUint(part, 10, 64); err == nil {
-			chosen[id] = true
-		}
-	}
-	chosenFeeds := map[uint64]bool{}
-	for _, part := range strings.FieldsFunc(f.FeedIDs, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if id, err := strconv.ParseUint(part, 10, 64); err == nil {
-			chosenFeeds[id] = true
-		}
-	}
 	feedList, err := s.Feeds.List(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
 		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
-		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": chosen, "Feeds": feedList, "ChosenFeeds": chosenFeeds}})
+		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": idSet(f.PromotionIDs), "Feeds": feedList, "ChosenFeeds": idSet(f.FeedIDs)}})
 }
 
 func (s *Server) showNewCampaign(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -210,19 +212,13 @@ func (s *Server) feedReport(c *fiber.Ctx) error {
 	}
 	c.Set("Content-Type", "text/csv; charset=utf-8")
 	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-report.csv"`, f.Name))
-	w := c.Response().BodyWriter()
-	fmt.Fprintln(w, "sku,severity,rule,field,value,message")
+	cw := csv.NewWriter(c.Response().BodyWriter())
+	cw.Write([]string{"sku", "severity", "rule", "field", "value", "message"})
 	for _, i := range issues {
-		fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s\n", csvField(i.SKU), i.Severity, i.Rule, i.Field, csvField(i.Value), csvField(i.Message))
+		cw.Write([]string{i.SKU, i.Severity, i.Rule, i.Field, i.Value, i.Message})
 	}
-	return nil
-}
-
-func csvField(s string) string {
-	if strings.ContainsAny(s, ",\"\n\r") {
-		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-	}
-	return s
+	cw.Flush()
+	return cw.Error()
 }
 
 // downloadFeed lets a signed-in user download the current file.
@@ -288,7 +284,7 @@ func (s *Server) sendFeed(c *fiber.Ctx, f *feeds.Feed, name string) error {
 	return c.SendStream(st, int(st.Size))
 }
 
-func notModified(c *fiber.Ctx, etag string, mod interface{ Unix() int64 }) bool {
+func notModified(c *fiber.Ctx, etag string, mod time.Time) bool {
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" {
 		return etagMatch(inm, etag)
 	}
