@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -16,6 +17,15 @@ var histogramBuckets = vegeta.Buckets{0, 10 * time.Millisecond, 25 * time.Millis
 	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second}
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fmtMs shows milliseconds as a person reads them: 1,000 ms → "1000",
+// 0.05 ms → "0.05", 12.345 → "12.3".
+func fmtMs(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
 
 // targeter sends the landing page, or an extra URL by weight.
 func targeter(main string, extras []Extra) vegeta.Targeter {
@@ -46,9 +56,9 @@ func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
 	case errRatio > th.MaxErrorRatio:
 		return fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
 	case ms(m.Latencies.P99) > th.MaxP99Ms:
-		return fmt.Sprintf("p99 %.0f ms > %.0f ms", ms(m.Latencies.P99), th.MaxP99Ms)
+		return fmt.Sprintf("p99 %s ms > %s ms", fmtMs(ms(m.Latencies.P99)), fmtMs(th.MaxP99Ms))
 	case ms(m.Latencies.P95) > th.MaxP95Ms:
-		return fmt.Sprintf("p95 %.0f ms > %.0f ms", ms(m.Latencies.P95), th.MaxP95Ms)
+		return fmt.Sprintf("p95 %s ms > %s ms", fmtMs(ms(m.Latencies.P95)), fmtMs(th.MaxP95Ms))
 	case m.Rate < 0.9*target:
 		return fmt.Sprintf("only %.0f req/s could be sent of %.0f (the load generator is the limit; nothing is proven)", m.Rate, target)
 	}
