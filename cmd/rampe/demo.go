@@ -91,9 +91,24 @@ func runDemoChecks(ctx context.Context, st *stack, out io.Writer) {
 			break
 		}
 	}
+	// The passing check re-checks the linked campaigns right after it is
+	// recorded: wait for the one to pause to be live before pausing it.
 	for _, c := range linked {
-		if c.Name == "Back-to-work office chairs" {
-			st.campaigns.Pause(ctx, c.ID, demoAdmin, "paused: supplier delay on two best sellers")
+		if c.Name != "Back-to-work office chairs" {
+			continue
+		}
+		for range 30 {
+			got, err := st.campaigns.Get(ctx, c.ID)
+			if err != nil {
+				return
+			}
+			if got.Status == campaigns.Live {
+				if _, err := st.campaigns.Pause(ctx, c.ID, demoAdmin, "paused: supplier delay on two best sellers"); err != nil {
+					fmt.Fprintf(out, "demo: pause %s: %v\n", c.Name, err)
+				}
+				break
+			}
+			time.Sleep(time.Second)
 		}
 	}
 	strict := loadcheck.DefaultThresholds
