@@ -159,6 +159,9 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
+			if cfg.PprofAddr != "" {
+				go servePprof(cfg.PprofAddr)
+			}
 			st, err := build(ctx, cfg)
 			if err != nil {
 				return err

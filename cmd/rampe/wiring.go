@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -33,21 +34,22 @@ var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg        *config.Config
-	db         *gorm.DB
-	conn       *queue.Conn
-	tasks      *queue.Client
-	accounts   *accounts.Store
-	campaigns  *campaigns.Service
-	catalog    *catalog.Store
-	promotions *landing.Promotions
-	pages      *landing.Pages
-	landing    *landing.Server
-	feeds      *feeds.Service
-	feedJobs   *feeds.Jobs
-	loadcheck  *loadcheck.Service
-	secret     []byte
-	demoChecks bool // demo data was just seeded: run its load checks once serving
+	cfg         *config.Config
+	db          *gorm.DB
+	conn        *queue.Conn
+	tasks       *queue.Client
+	accounts    *accounts.Store
+	campaigns   *campaigns.Service
+	catalog     *catalog.Store
+	promotions  *landing.Promotions
+	pages       *landing.Pages
+	landing     *landing.Server
+	feeds       *feeds.Service
+	feedJobs    *feeds.Jobs
+	loadcheck   *loadcheck.Service
+	secret      []byte
+	demoChecks  bool // demo data was just seeded: run its load checks once serving
+	stopProfile func()
 }
 
 func setupLogging(cfg *config.Config) {
@@ -84,6 +86,10 @@ func engine(cfg *config.Config) string {
 
 // build wires storage, queue and domain services.
 func build(ctx context.Context, cfg *config.Config) (*stack, error) {
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
 	g, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -104,7 +110,7 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
-	st := &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret),
+	st := &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
@@ -144,6 +150,27 @@ func (s *stack) close() {
 	s.tasks.C.Close()
 	s.conn.Close()
 	db.Close(s.db)
+	s.stopProfile()
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// runs (debug.cpu_profile); with no path it does nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("debug.cpu_profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("debug.cpu_profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // loadConfig reads the configuration and sets up logging.
@@ -180,6 +207,9 @@ func openStack(cmd *cobra.Command, cfgf cfgFunc) (*stack, error) {
 	cfg, err := cfgf()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr)
 	}
 	return build(cmd.Context(), cfg)
 }

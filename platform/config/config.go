@@ -48,6 +48,7 @@ var Options = []Option{
 	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
 	{Key: "feeds.dir", Default: "feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
+	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
 	{Key: "log.format", Default: "text", Help: "text or json"},
 }
@@ -70,10 +71,11 @@ type Config struct {
 	JobsShutdownTimeout time.Duration
 	GoLiveHold          time.Duration
 
-	LogLevel  string
-	LogFormat string
-	PprofAddr string
-	FeedsDir  string
+	LogLevel   string
+	LogFormat  string
+	PprofAddr  string
+	CPUProfile string
+	FeedsDir   string
 
 	LoadCheckAllowedHosts []string
 	LoadCheckMaxRate      int
@@ -126,6 +128,7 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	c.LogLevel = strings.ToLower(v.GetString("log.level"))
 	c.LogFormat = strings.ToLower(v.GetString("log.format"))
 	c.PprofAddr = v.GetString("debug.pprof_addr")
+	c.CPUProfile = v.GetString("debug.cpu_profile")
 	c.FeedsDir = v.GetString("feeds.dir")
 
 	var err error
