@@ -258,6 +258,15 @@ func TestUTMAndEncoding(t *testing.T) {
 	if got := u.Apply("https://shop.example/p?a=1&utm_source=idealo"); got != "https://shop.example/p?a=1&utm_campaign=bf&utm_medium=email&utm_source=idealo" {
 		t.Errorf("utm: %s", got)
 	}
+	apply := u.Applier()
+	for _, link := range []string{"https://shop.example/p", "https://shop.example/p?a=1&utm_source=idealo", "http://shop.example/p#top", "/relative", "not a url%"} {
+		if got, want := apply(link), u.Apply(link); got != want {
+			t.Errorf("Applier()(%q) = %q, Apply gives %q", link, got, want)
+		}
+	}
+	if got := (UTM{}).Applier()("https://shop.example/p"); got != "https://shop.example/p" {
+		t.Errorf("empty UTM changed the link: %s", got)
+	}
 	for accept, want := range map[string]string{"gzip, deflate, br": "br", "gzip": "gzip", "br;q=0, gzip": "gzip", "": "", "identity": ""} {
 		if got := PreferredEncoding(accept); got != want {
 			t.Errorf("PreferredEncoding(%q) = %q, want %q", accept, got, want)

@@ -34,6 +34,21 @@ func (u UTM) Apply(link string) string {
 	return parsed.String()
 }
 
+// Applier is Apply with the parameters encoded once, for the million links
+// of a feed.
+func (u UTM) Applier() func(string) string {
+	if u == (UTM{}) {
+		return func(link string) string { return link }
+	}
+	q := "?" + u.query()
+	return func(link string) string {
+		if !strings.ContainsAny(link, "?#") && (strings.HasPrefix(link, "https://") || strings.HasPrefix(link, "http://")) {
+			return link + q
+		}
+		return u.Apply(link)
+	}
+}
+
 // query is the encoded parameters, in the order url.Values.Encode gives.
 func (u UTM) query() string {
 	q := url.Values{}

@@ -26,7 +26,14 @@ func TestAmounts(t *testing.T) {
 	if s := Format(150050, "EUR"); s != "1\u202f500.50 EUR" {
 		t.Errorf("FormatAmount = %q", s)
 	}
-	if s := Plain(7, "EUR"); s != "0.07" {
-		t.Errorf("FormatMinor = %q", s)
+	for _, tc := range []struct {
+		minor int64
+		cur   string
+		want  string
+	}{{7, "EUR", "0.07"}, {0, "EUR", "0.00"}, {123450, "EUR", "1234.50"}, {-150, "EUR", "-1.50"}, {1500, "JPY", "1500"},
+		{1234567, "BHD", "1234.567"}, {-9223372036854775808, "JPY", "-9223372036854775808"}} {
+		if s := Plain(tc.minor, tc.cur); s != tc.want {
+			t.Errorf("Plain(%d, %s) = %q, want %q", tc.minor, tc.cur, s, tc.want)
+		}
 	}
 }
