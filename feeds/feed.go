@@ -108,16 +108,36 @@ func list(s string) []string {
 }
 
 // Matches tells whether a product passes the feed's filters.
-func (f *Feed) Matches(p *catalog.Product) bool {
-	if a := list(f.Availability); len(a) > 0 && !contains(a, p.Availability) {
+func (f *Feed) Matches(p *catalog.Product) bool { return f.matcher().matches(p) }
+
+// matcher is a feed's filters parsed once, for a million products.
+type matcher struct {
+	avail, brands, types []string
+	skus                 map[string]bool
+	min, max             *int64
+}
+
+func (f *Feed) matcher() *matcher {
+	m := &matcher{avail: list(f.Availability), brands: list(f.Brands), types: list(f.ProductTypes), min: f.PriceMin, max: f.PriceMax}
+	if skus := list(f.SKUs); len(skus) > 0 {
+		m.skus = make(map[string]bool, len(skus))
+		for _, s := range skus {
+			m.skus[s] = true
+		}
+	}
+	return m
+}
+
+func (m *matcher) matches(p *catalog.Product) bool {
+	if len(m.avail) > 0 && !contains(m.avail, p.Availability) {
 		return false
 	}
-	if b := list(f.Brands); len(b) > 0 && !containsFold(b, p.Brand) {
+	if len(m.brands) > 0 && !containsFold(m.brands, p.Brand) {
 		return false
 	}
-	if t := list(f.ProductTypes); len(t) > 0 {
+	if len(m.types) > 0 {
 		ok := false
-		for _, pt := range t {
+		for _, pt := range m.types {
 			if p.ProductType == pt || strings.HasPrefix(p.ProductType, pt+" >") {
 				ok = true
 			}
@@ -126,13 +146,13 @@ func (f *Feed) Matches(p *catalog.Product) bool {
 			return false
 		}
 	}
-	if s := list(f.SKUs); len(s) > 0 && !contains(s, p.SKU) {
+	if m.skus != nil && !m.skus[p.SKU] {
 		return false
 	}
-	if f.PriceMin != nil && p.Price < *f.PriceMin {
+	if m.min != nil && p.Price < *m.min {
 		return false
 	}
-	if f.PriceMax != nil && p.Price > *f.PriceMax {
+	if m.max != nil && p.Price > *m.max {
 		return false
 	}
 	return true
@@ -283,6 +303,9 @@ type Run struct {
 	ByRule     map[string]int `json:"by_rule" gorm:"serializer:json"`
 	Bytes      int64          `json:"bytes"`
 	Message    string         `json:"message"`
+	// What a generation collects before saving it with the run.
+	issues []Issue
+	prices []PriceLine
 }
 
 // Duration of a finished run.

@@ -34,7 +34,7 @@ func FuzzWriters(f *testing.F) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			wantTitle, wantDesc := it.Values["title"], it.Values["description"]
+			wantTitle, wantDesc := it.Values[AttrTitle], it.Values[AttrDescription]
 			switch format {
 			case GoogleXML:
 				var doc struct {

@@ -1,7 +1,7 @@
 package feeds
 
 import (
-	"compress/gzip"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/catalog"
@@ -41,18 +42,6 @@ const (
 
 // Progress of a running generation.
 type Progress struct{ Read, Written, Skipped int64 }
-
-// countWriter counts bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // Generate writes the feed from the catalog at this instant: products are
 // streamed by id in batches (memory does not grow with the catalog), each is
@@ -100,6 +89,10 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 	return run, err
 }
 
+// write runs a generation as a pipeline: a reader streams the products
+// from the database, workers build, validate and format them, this
+// goroutine puts the parts in order, and the fanout writes the plain file
+// and compresses the gzip sibling, each on its own goroutine.
 func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, progress func(Progress)) error {
 	promos, err := s.Promotions.Published(ctx, now)
 	if err != nil {
@@ -114,113 +107,98 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		plain.Abort()
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			plain.Abort()
-			gzPending.Abort()
-		}
-	}()
 	// BestSpeed: a feed is regenerated often and fetched rarely; the default
 	// level costs about a third of a generation for a few % of size.
-	zw, _ := gzip.NewWriterLevel(gzPending, gzip.BestSpeed)
-	counted := &countWriter{w: io.MultiWriter(plain, zw)}
-	w, err := newWriter(f, counted, f.Name, s.BaseURL)
-	if err != nil {
-		return err
+	// The compressor writes a few hundred bytes at a time: buffered, that is
+	// a hundred times fewer write calls.
+	gzBuf := bufio.NewWriterSize(gzPending, chunkSize)
+	zw, _ := gzip.NewWriterLevel(gzBuf, gzip.BestSpeed)
+	out := newFanout(plain, zw)
+	ctx, cancel := context.WithCancel(ctx)
+	batches, free := make(chan []catalog.Product, 2), make(chan []catalog.Product, inFlight)
+	for range cap(free) {
+		free <- make([]catalog.Product, 0, rangeWidth)
 	}
-	var issues []Issue
-	var prices []PriceLine
-	var after uint64
-	buf := make([]catalog.Product, 0, 1000)
-	last := time.Now()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := s.readBatch(ctx, f, after, buf[:0])
-		if err != nil {
-			return fmt.Errorf("feeds: read products: %w", err)
-		}
-		buf = batch
-		if len(batch) == 0 {
-			break
-		}
-		after = batch[len(batch)-1].ID
-		for i := range batch {
-			p := &batch[i]
-			if !f.Matches(p) {
-				continue
-			}
-			run.ItemsRead++
-			it, problems := BuildItem(f, p, promos, now)
-			blocked := false
-			for _, pr := range problems {
-				run.ByRule[pr.Rule]++
-				sev := "warning"
-				if pr.Blocking {
-					sev, blocked = "error", true
-				} else {
-					run.Warnings++
-				}
-				// Every problem is counted; a few thousand per rule are kept
-				// with their item, enough to act on without storing a
-				// million identical warnings.
-				if len(issues) < MaxIssues && run.ByRule[pr.Rule] <= MaxIssuesPerRule {
-					issues = append(issues, Issue{SKU: p.SKU, Rule: pr.Rule, Field: pr.Field, Value: truncate(pr.Value, 300), Severity: sev, Message: pr.Message})
-				}
-			}
-			if blocked {
-				run.Skipped++
-				continue
-			}
-			if err := w.Item(it); err != nil {
-				return fmt.Errorf("feeds: write: %w", err)
-			}
-			run.Written++
-			if it.Promoted {
-				prices = append(prices, PriceLine{SKU: p.SKU, Price: it.Price, SalePrice: it.SalePrice})
-			}
-		}
-		if time.Since(last) > 300*time.Millisecond {
-			last = time.Now()
-			s.DB.WithContext(ctx).Model(&Run{}).Where("id = ?", run.ID).
-				Updates(map[string]any{"items_read": run.ItemsRead, "written": run.Written, "skipped": run.Skipped})
-			if progress != nil {
-				progress(Progress{Read: run.ItemsRead, Written: run.Written, Skipped: run.Skipped})
-			}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		readErr <- s.stream(ctx, f, free, batches)
+	}()
+	fmtErr := s.format(ctx, f, run, newFormatter(f, promos, now), out, batches, free, progress)
+	cancel()
+	for range batches { // let the reader finish after a failure
+	}
+	if fmtErr == nil {
+		if err := <-readErr; err != nil {
+			fmtErr = fmt.Errorf("feeds: read products: %w", err)
 		}
 	}
-	if err := w.Close(); err != nil {
-		return err
+	if fmtErr != nil {
+		out.Abort()
+		plain.Abort()
+		gzPending.Abort()
+		return fmtErr
 	}
-	if err := zw.Close(); err != nil {
-		return err
+	if err := errors.Join(out.Close(), zw.Close(), gzBuf.Flush()); err != nil {
+		plain.Abort()
+		gzPending.Abort()
+		return fmt.Errorf("feeds: write: %w", err)
 	}
-	run.Bytes = counted.n
+	run.Bytes = out.n
 	// The gzip sibling first: a comparator asking for gzip gets the new feed
 	// at the same moment as one asking for plain text.
 	if err := gzPending.Commit(); err != nil {
+		plain.Abort()
 		return err
 	}
 	if err := plain.Commit(); err != nil {
 		return err
 	}
-	ok = true
 	if progress != nil {
 		progress(Progress{Read: run.ItemsRead, Written: run.Written, Skipped: run.Skipped})
 	}
-	for i := range issues {
-		issues[i].RunID = run.ID
-	}
-	for i := range prices {
-		prices[i].RunID = run.ID
-	}
-	ctx2 := context.WithoutCancel(ctx)
-	if err := s.DB.WithContext(ctx2).CreateInBatches(issues, db.InsertBatch).Error; err != nil {
+	return s.saveFindings(ctx, run)
+}
+
+// format writes the feed's head, its items formatted by fm and its tail,
+// and reports progress every 300 ms.
+func (s *Service) format(ctx context.Context, f *Feed, run *Run, fm *formatter, out io.Writer, batches <-chan []catalog.Product,
+	free chan<- []catalog.Product, progress func(Progress)) error {
+	if err := writeHead(f, out, f.Name, s.BaseURL); err != nil {
 		return err
 	}
-	return s.DB.WithContext(ctx2).CreateInBatches(prices, db.InsertBatch).Error
+	last := time.Now()
+	tick := func() {
+		if time.Since(last) < 300*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		s.DB.WithContext(ctx).Model(&Run{}).Where("id = ?", run.ID).
+			Updates(map[string]any{"items_read": run.ItemsRead, "written": run.Written, "skipped": run.Skipped})
+		if progress != nil {
+			progress(Progress{Read: run.ItemsRead, Written: run.Written, Skipped: run.Skipped})
+		}
+	}
+	if err := fm.run(ctx, batches, free, out, run, tick); err != nil {
+		return err
+	}
+	_, err := io.WriteString(out, tail(f))
+	return err
+}
+
+// saveFindings stores the problems and promoted prices a run collected.
+func (s *Service) saveFindings(ctx context.Context, run *Run) error {
+	for i := range run.issues {
+		run.issues[i].RunID = run.ID
+	}
+	for i := range run.prices {
+		run.prices[i].RunID = run.ID
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := s.DB.WithContext(ctx).CreateInBatches(run.issues, db.InsertBatch).Error; err != nil {
+		return err
+	}
+	return s.DB.WithContext(ctx).CreateInBatches(run.prices, db.InsertBatch).Error
 }
 
 // filtered applies the filters the database can use; Matches applies all.
@@ -390,26 +368,4 @@ func (s *Service) SweepInterrupted(ctx context.Context, olderThan time.Duration)
 	res := s.DB.WithContext(ctx).Model(&Run{}).Where("status = ? AND started_at < ?", "running", s.Now().Add(-olderThan)).
 		Updates(map[string]any{"status": "failed", "message": "interrupted: the process generating the feed stopped; the previous file is still served"})
 	return res.RowsAffected, res.Error
-}
-
-// readBatch reads up to 1,000 products after id `after` with plain
-// database/sql scanning into a reused slice: gorm's reflection per row was
-// the largest cost of a generation.
-func (s *Service) readBatch(ctx context.Context, f *Feed, after uint64, out []catalog.Product) ([]catalog.Product, error) {
-	rows, err := s.filtered(ctx, f).Select(`id, sku, title, description, link, image_link, additional_image_links, brand, gtin, mpn, condition,
-		product_type, google_product_category, item_group_id, price, currency, stock_quantity, availability`).
-		Where("id > ?", after).Order("id").Limit(1000).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p catalog.Product
-		if err := rows.Scan(&p.ID, &p.SKU, &p.Title, &p.Description, &p.Link, &p.ImageLink, &p.AdditionalImageLinks, &p.Brand, &p.GTIN, &p.MPN,
-			&p.Condition, &p.ProductType, &p.GoogleProductCategory, &p.ItemGroupID, &p.Price, &p.Currency, &p.StockQuantity, &p.Availability); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }

@@ -13,19 +13,70 @@ import (
 	"github.com/rampe/rampe/platform/money"
 )
 
-// Attributes an item carries, in Google's names; templates use them.
+// Attr is one attribute of an item; Attributes holds their names.
+type Attr int
+
+// The attributes, in the order of Attributes.
+const (
+	AttrID Attr = iota
+	AttrSKU
+	AttrTitle
+	AttrDescription
+	AttrLink
+	AttrImageLink
+	AttrAdditionalImageLink
+	AttrAvailability
+	AttrPrice
+	AttrSalePrice
+	AttrSalePriceEffectiveDate
+	AttrBrand
+	AttrGTIN
+	AttrMPN
+	AttrIdentifierExists
+	AttrCondition
+	AttrProductType
+	AttrGoogleProductCategory
+	AttrItemGroupID
+	AttrShipping
+	AttrCurrency
+	AttrPriceValue
+	AttrSalePriceValue
+	AttrDeliveryTime
+	nAttrs
+)
+
+// Attributes an item carries, in Google's names, indexed by Attr; templates
+// use them.
 var Attributes = []string{"id", "sku", "title", "description", "link", "image_link", "additional_image_link", "availability", "price",
 	"sale_price", "sale_price_effective_date", "brand", "gtin", "mpn", "identifier_exists", "condition", "product_type",
 	"google_product_category", "item_group_id", "shipping", "currency", "price_value", "sale_price_value", "delivery_time"}
 
+func attrByName(name string) (Attr, bool) {
+	for i, a := range Attributes {
+		if a == name {
+			return Attr(i), true
+		}
+	}
+	return 0, false
+}
+
 // Item is a product as a feed line: every value already formatted.
 type Item struct {
 	SKU    string
-	Values map[string]string
-	// Prices for the freshness gate, minor units.
+	Values [nAttrs]string
+	// Prices for the freshness gate, minor units; SalePrice counts when OnSale.
 	Price     int64
-	SalePrice *int64
+	SalePrice int64
+	OnSale    bool
 	Promoted  bool
+}
+
+// Get returns the value of the attribute named name ("" if unknown).
+func (it *Item) Get(name string) string {
+	if a, ok := attrByName(name); ok {
+		return it.Values[a]
+	}
+	return ""
 }
 
 // Problem is one validation finding on an item.
@@ -34,11 +85,66 @@ type Problem struct {
 	Blocking                    bool
 }
 
+// template is a compiled "{brand} {title}": literal text and attributes.
+type template []tmplPart
+
+type tmplPart struct {
+	lit  string
+	attr Attr // -1: lit
+}
+
+func compileTemplate(t string) template {
+	var out template
+	last := 0
+	for _, m := range templateRE.FindAllStringSubmatchIndex(t, -1) {
+		if m[0] > last {
+			out = append(out, tmplPart{lit: t[last:m[0]], attr: -1})
+		}
+		if a, ok := attrByName(t[m[2]:m[3]]); ok {
+			out = append(out, tmplPart{attr: a})
+		}
+		last = m[1]
+	}
+	if last < len(t) {
+		out = append(out, tmplPart{lit: t[last:], attr: -1})
+	}
+	return out
+}
+
+// render fills the template from an item's values, trimmed.
+func (t template) render(it *Item) string {
+	if len(t) == 1 && t[0].attr >= 0 {
+		return strings.TrimSpace(it.Values[t[0].attr])
+	}
+	var b strings.Builder
+	for _, p := range t {
+		if p.attr >= 0 {
+			b.WriteString(it.Values[p.attr])
+		} else {
+			b.WriteString(p.lit)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Render fills a template's {field} placeholders from an item's values.
+func Render(t string, it *Item) string { return compileTemplate(t).render(it) }
+
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 
-// clean strips control characters (U+0000–U+001F but tab and newline) and
-// invalid UTF-8: an XML or CSV reader would reject them.
+// clean strips control characters (U+0000–U+001F but tab and newline,
+// U+007F–U+009F, U+FFFE, U+FFFF) and invalid UTF-8: an XML or CSV reader
+// would reject them. Plain ASCII text, the common case, is returned as is.
 func clean(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t' && c != '\n') || c >= 0x7F {
+			return cleanSlow(s)
+		}
+	}
+	return s
+}
+
+func cleanSlow(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "")
 	}
@@ -53,119 +159,203 @@ func clean(s string) string {
 	}, s)
 }
 
-func decimal(minor int64, cur string, comma bool) string {
-	s := money.Plain(minor, cur)
-	if comma {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+// builder turns products into items for one generation: the feed's
+// filters, templates and links are compiled once, not per product.
+type builder struct {
+	f       *Feed
+	match   *matcher
+	title   template
+	link    func(string) string
+	promos  []landing.Promotion
+	now     time.Time
+	exps    map[string]int    // exponent by currency
+	dates   map[uint64]string // sale_price_effective_date by promotion
+	scratch []byte
+}
+
+func newBuilder(f *Feed, promos []landing.Promotion, now time.Time) *builder {
+	utm := landing.UTM{Source: f.UTMSource, Medium: f.UTMMedium, Campaign: f.UTMCampaign}
+	return &builder{f: f, match: f.matcher(), title: compileTemplate(f.TitleTemplate), link: utm.Applier(), promos: promos, now: now,
+		exps: map[string]int{}, dates: map[uint64]string{}}
 }
 
 // BuildItem turns a product into a feed item at instant now and validates it
 // against the specification's rules. An item with a blocking problem must be
 // left out of the feed; warnings keep it.
 func BuildItem(f *Feed, p *catalog.Product, promos []landing.Promotion, now time.Time) (*Item, []Problem) {
-	price := landing.EffectivePrice(p, promos, now)
-	utm := landing.UTM{Source: f.UTMSource, Medium: f.UTMMedium, Campaign: f.UTMCampaign}
-	v := map[string]string{
-		"id": clean(p.SKU), "sku": clean(p.SKU), "description": clean(p.Description), "link": utm.Apply(p.Link), "image_link": p.ImageLink,
-		"additional_image_link": strings.ReplaceAll(p.AdditionalImageLinks, "|", ","), "availability": p.Availability,
-		"price": money.Plain(p.Price, p.Currency) + " " + p.Currency,
-		"brand": clean(p.Brand), "gtin": p.GTIN, "mpn": clean(p.MPN), "condition": p.Condition, "product_type": clean(p.ProductType),
-		"google_product_category": clean(p.GoogleProductCategory), "item_group_id": clean(p.ItemGroupID), "shipping": f.Shipping,
-		"currency": p.Currency, "price_value": decimal(p.Price, p.Currency, f.DecimalComma), "delivery_time": f.DeliveryTime,
+	it := &Item{}
+	return it, newBuilder(f, promos, now).build(p, it, nil)
+}
+
+// amount formats minor units of cur, with the currency after it or with a
+// decimal comma.
+func (b *builder) amount(minor int64, cur string, withCurrency, comma bool) string {
+	exp, ok := b.exps[cur]
+	if !ok {
+		exp = money.Exponent(cur)
+		b.exps[cur] = exp
 	}
-	it := &Item{SKU: p.SKU, Values: v, Price: p.Price, Promoted: price.Promotion != nil}
-	if price.OnSale() {
-		sale := price.Effective
-		it.SalePrice = &sale
-		v["sale_price"] = money.Plain(sale, p.Currency) + " " + p.Currency
-		v["sale_price_value"] = decimal(sale, p.Currency, f.DecimalComma)
-		loc, err := time.LoadLocation(price.Promotion.TimeZone)
-		if err != nil {
-			loc = time.UTC
+	s := money.AppendPlain(b.scratch[:0], minor, exp)
+	if comma {
+		for i, c := range s {
+			if c == '.' {
+				s[i] = ','
+			}
 		}
-		v["sale_price_effective_date"] = price.Promotion.StartsAt.In(loc).Format("2006-01-02T15:04-07:00") + "/" + price.Promotion.EndsAt.In(loc).Format("2006-01-02T15:04-07:00")
+	}
+	if withCurrency {
+		s = append(append(s, ' '), cur...)
+	}
+	b.scratch = s
+	return string(s)
+}
+
+// effectiveDates is a promotion's window in its time zone, as Google wants it.
+func (b *builder) effectiveDates(p *landing.Promotion) string {
+	if d, ok := b.dates[p.ID]; ok {
+		return d
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	d := p.StartsAt.In(loc).Format("2006-01-02T15:04-07:00") + "/" + p.EndsAt.In(loc).Format("2006-01-02T15:04-07:00")
+	b.dates[p.ID] = d
+	return d
+}
+
+// build fills it from p at the builder's instant and appends p's problems
+// to probs.
+func (b *builder) build(p *catalog.Product, it *Item, probs []Problem) []Problem {
+	f := b.f
+	price := landing.EffectivePrice(p, b.promos, b.now)
+	*it = Item{SKU: p.SKU, Price: p.Price, Promoted: price.Promotion != nil}
+	v := &it.Values
+	v[AttrID] = clean(p.SKU)
+	v[AttrSKU] = v[AttrID]
+	v[AttrDescription] = clean(p.Description)
+	v[AttrLink] = b.link(p.Link)
+	v[AttrImageLink] = p.ImageLink
+	v[AttrAdditionalImageLink] = strings.ReplaceAll(p.AdditionalImageLinks, "|", ",")
+	v[AttrAvailability] = p.Availability
+	v[AttrPrice] = b.amount(p.Price, p.Currency, true, false)
+	v[AttrBrand] = clean(p.Brand)
+	v[AttrGTIN] = p.GTIN
+	v[AttrMPN] = clean(p.MPN)
+	v[AttrCondition] = p.Condition
+	v[AttrProductType] = clean(p.ProductType)
+	v[AttrGoogleProductCategory] = clean(p.GoogleProductCategory)
+	v[AttrItemGroupID] = clean(p.ItemGroupID)
+	v[AttrShipping] = f.Shipping
+	v[AttrCurrency] = p.Currency
+	v[AttrPriceValue] = b.amount(p.Price, p.Currency, false, f.DecimalComma)
+	v[AttrDeliveryTime] = f.DeliveryTime
+	if price.OnSale() {
+		it.SalePrice, it.OnSale = price.Effective, true
+		v[AttrSalePrice] = b.amount(price.Effective, p.Currency, true, false)
+		v[AttrSalePriceValue] = b.amount(price.Effective, p.Currency, false, f.DecimalComma)
+		v[AttrSalePriceEffectiveDate] = b.effectiveDates(price.Promotion)
 	}
 	if p.GTIN == "" && p.MPN == "" {
-		v["identifier_exists"] = "no"
+		v[AttrIdentifierExists] = "no"
 	}
 	// The title template runs on the other values, then is cleaned.
-	v["title"] = p.Title
-	v["title"] = clean(Render(f.TitleTemplate, v))
-	return it, validate(f, p, v)
+	v[AttrTitle] = p.Title
+	v[AttrTitle] = clean(b.title.render(it))
+	return validate(f, p, it, probs)
 }
 
-// Render fills a template's {field} placeholders from values.
-func Render(t string, values map[string]string) string {
-	return strings.TrimSpace(templateRE.ReplaceAllStringFunc(t, func(m string) string { return values[m[1:len(m)-1]] }))
-}
+var lengthLimits = []struct {
+	attr Attr
+	max  int
+}{{AttrID, 50}, {AttrTitle, 150}, {AttrDescription, 5000}, {AttrBrand, 70}, {AttrMPN, 70}, {AttrProductType, 750}, {AttrItemGroupID, 50}}
 
-func validate(f *Feed, p *catalog.Product, v map[string]string) []Problem {
-	var out []Problem
-	block := func(rule, field, msg string) {
-		out = append(out, Problem{Rule: rule, Field: field, Value: v[field], Message: msg, Blocking: true})
+func validate(f *Feed, p *catalog.Product, it *Item, out []Problem) []Problem {
+	v := &it.Values
+	block := func(rule string, a Attr, msg string) {
+		out = append(out, Problem{Rule: rule, Field: Attributes[a], Value: v[a], Message: msg, Blocking: true})
 	}
-	warn := func(rule, field, msg string) {
-		out = append(out, Problem{Rule: rule, Field: field, Value: v[field], Message: msg})
+	warn := func(rule string, a Attr, msg string) {
+		out = append(out, Problem{Rule: rule, Field: Attributes[a], Value: v[a], Message: msg})
 	}
-	lengths := []struct {
-		field string
-		max   int
-	}{{"id", 50}, {"title", 150}, {"description", 5000}, {"brand", 70}, {"mpn", 70}, {"product_type", 750}, {"item_group_id", 50}}
-	for _, l := range lengths {
-		if n := utf8.RuneCountInString(v[l.field]); n > l.max {
-			block("length."+l.field, l.field, fmt.Sprintf("%d characters; the limit is %d", n, l.max))
+	for _, l := range lengthLimits {
+		// A string of at most max bytes has at most max characters.
+		if len(v[l.attr]) > l.max {
+			if n := utf8.RuneCountInString(v[l.attr]); n > l.max {
+				block("length."+Attributes[l.attr], l.attr, fmt.Sprintf("%d characters; the limit is %d", n, l.max))
+			}
 		}
 	}
-	for _, req := range []string{"id", "title", "link"} {
+	for _, req := range []Attr{AttrID, AttrTitle, AttrLink} {
 		if strings.TrimSpace(v[req]) == "" {
-			block("required."+req, req, req+" is required")
+			block("required."+Attributes[req], req, Attributes[req]+" is required")
 		}
 	}
-	if f.Format != IdealoCSV && strings.TrimSpace(v["description"]) == "" {
-		block("required.description", "description", "description is required")
+	if f.Format != IdealoCSV && strings.TrimSpace(v[AttrDescription]) == "" {
+		block("required.description", AttrDescription, "description is required")
 	}
-	if f.Format != IdealoCSV && v["image_link"] == "" {
-		block("required.image_link", "image_link", "image_link is required")
+	if f.Format != IdealoCSV && v[AttrImageLink] == "" {
+		block("required.image_link", AttrImageLink, "image_link is required")
 	}
-	for _, field := range []string{"link", "image_link"} {
-		if v[field] != "" && !absolute(v[field]) {
-			block("url.absolute", field, field+" must be an absolute http(s) URL of at most 2,000 characters")
+	for _, a := range []Attr{AttrLink, AttrImageLink} {
+		if v[a] != "" && !absolute(v[a]) {
+			block("url.absolute", a, Attributes[a]+" must be an absolute http(s) URL of at most 2,000 characters")
 		}
 	}
-	for _, l := range strings.Split(v["additional_image_link"], ",") {
-		if l != "" && !absolute(l) {
-			block("url.absolute", "additional_image_link", "additional image links must be absolute http(s) URLs")
+	if extra := v[AttrAdditionalImageLink]; extra != "" {
+		for _, l := range strings.Split(extra, ",") {
+			if l != "" && !absolute(l) {
+				block("url.absolute", AttrAdditionalImageLink, "additional image links must be absolute http(s) URLs")
+			}
 		}
 	}
 	if p.Price <= 0 {
-		block("price.positive", "price", "the price must be above zero")
+		block("price.positive", AttrPrice, "the price must be above zero")
 	}
 	if p.Currency != f.Currency {
-		block("price.currency", "price", fmt.Sprintf("the product is priced in %s, the feed is in %s", p.Currency, f.Currency))
+		block("price.currency", AttrPrice, fmt.Sprintf("the product is priced in %s, the feed is in %s", p.Currency, f.Currency))
 	}
 	if !contains(catalog.Availabilities, p.Availability) {
-		block("availability.value", "availability", "want in_stock, out_of_stock, preorder or backorder")
+		block("availability.value", AttrAvailability, "want in_stock, out_of_stock, preorder or backorder")
 	}
 	if !contains(catalog.Conditions, p.Condition) {
-		block("condition.value", "condition", "want new, refurbished or used")
+		block("condition.value", AttrCondition, "want new, refurbished or used")
 	}
 	if p.GTIN != "" && !catalog.ValidGTIN(p.GTIN) {
-		block("gtin.check_digit", "gtin", "not a GTIN-8/12/13/14 with a valid check digit")
+		block("gtin.check_digit", AttrGTIN, "not a GTIN-8/12/13/14 with a valid check digit")
 	}
 	if p.GTIN == "" && p.MPN == "" && p.Brand != "" {
-		warn("identifiers.missing", "gtin", "no GTIN nor MPN: sent with identifier_exists=no, which lowers the product's reach")
+		warn("identifiers.missing", AttrGTIN, "no GTIN nor MPN: sent with identifier_exists=no, which lowers the product's reach")
 	}
-	if tagRE.MatchString(v["description"]) {
-		warn("description.html", "description", "the description contains HTML; comparators want plain text")
+	if d := v[AttrDescription]; strings.IndexByte(d, '<') >= 0 && tagRE.MatchString(d) {
+		warn("description.html", AttrDescription, "the description contains HTML; comparators want plain text")
 	}
-	if t := v["title"]; utf8.RuneCountInString(t) > 10 && t == strings.ToUpper(t) && strings.IndexFunc(t, unicode.IsLetter) >= 0 {
-		warn("title.capitals", "title", "a title in capitals reads as promotional text")
+	if t := v[AttrTitle]; len(t) > 10 && !hasLowerASCII(t) && utf8.RuneCountInString(t) > 10 && t == strings.ToUpper(t) && strings.IndexFunc(t, unicode.IsLetter) >= 0 {
+		warn("title.capitals", AttrTitle, "a title in capitals reads as promotional text")
 	}
 	return out
 }
 
+// hasLowerASCII is the quick answer to "is this title in capitals?" for
+// almost every title.
+func hasLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
 func absolute(s string) bool {
-	return len(s) <= 2000 && (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && len(strings.SplitN(s, "/", 4)[2]) > 0
+	var rest string
+	switch {
+	case strings.HasPrefix(s, "https://"):
+		rest = s[len("https://"):]
+	case strings.HasPrefix(s, "http://"):
+		rest = s[len("http://"):]
+	default:
+		return false
+	}
+	return len(s) <= 2000 && rest != "" && rest[0] != '/'
 }

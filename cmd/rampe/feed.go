@@ -32,10 +32,19 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			total, _ := st.catalog.Count(cmd.Context())
-			bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("generating "+f.FileName()),
+			// The bar starts as a spinner; counting a large catalog takes a
+			// while on PostgreSQL, so it runs beside the generation.
+			bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("generating "+f.FileName()),
 				progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30))
+			counted := make(chan struct{})
+			go func() {
+				defer close(counted)
+				if total, err := st.catalog.Count(cmd.Context()); err == nil {
+					bar.ChangeMax64(total)
+				}
+			}()
 			run, err := st.feeds.Generate(cmd.Context(), f.ID, "command line", func(p feeds.Progress) { bar.Set64(p.Read) })
+			<-counted
 			bar.Finish()
 			fmt.Fprintln(cmd.ErrOrStderr())
 			if err != nil {

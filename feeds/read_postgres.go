@@ -1,0 +1,229 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/rampe/rampe/catalog"
+)
+
+// copyable tells whether a feed's products can be read with COPY: its
+// database filters are built from validated values only (COPY takes no
+// parameters), i.e. it has no SKU list.
+func copyable(f *Feed) bool { return len(list(f.SKUs)) == 0 }
+
+// copyQuery is the COPY statement of a feed: availability values come from
+// the fixed list Validate checks, price bounds are integers.
+func copyQuery(f *Feed) string {
+	var where []string
+	if a := list(f.Availability); len(a) > 0 {
+		var in []string
+		for _, v := range a {
+			if contains(catalog.Availabilities, v) {
+				in = append(in, "'"+v+"'")
+			}
+		}
+		if len(in) > 0 {
+			where = append(where, "availability IN ("+strings.Join(in, ", ")+")")
+		}
+	}
+	if f.PriceMin != nil {
+		where = append(where, "price >= "+strconv.FormatInt(*f.PriceMin, 10))
+	}
+	if f.PriceMax != nil {
+		where = append(where, "price <= "+strconv.FormatInt(*f.PriceMax, 10))
+	}
+	q := "SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	// The text format: PostgreSQL writes it faster than the binary one.
+	return "COPY (" + q + " ORDER BY id) TO STDOUT"
+}
+
+// copyStream reads a feed's products from PostgreSQL with COPY … TO STDOUT
+// in text format — the way psql's \copy reads them, one statement, one
+// snapshot — and sends them in batches taken from free. The rows are
+// decoded as the driver hands them over, without a pipe in between.
+func (s *Service) copyStream(ctx context.Context, f *Feed, free <-chan []catalog.Product, out chan<- []catalog.Product) error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d := &copyDecoder{ctx: ctx, free: free, out: out}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("feeds: COPY needs the pgx driver, not %T", dc)
+		}
+		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(f))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return d.finish()
+}
+
+// copyDecoder reads PostgreSQL's COPY text format as it is written to it:
+// a line per row, fields separated by tabs, backslash escapes. PostgreSQL
+// sends a row per message, but nothing here depends on it: a partial line
+// waits for the next write.
+type copyDecoder struct {
+	ctx     context.Context
+	free    <-chan []catalog.Product
+	out     chan<- []catalog.Product
+	pending []byte
+	batch   []catalog.Product
+}
+
+const copyFields = 2 + 15
+
+func (d *copyDecoder) Write(p []byte) (int, error) {
+	buf := p
+	if len(d.pending) > 0 {
+		d.pending = append(d.pending, p...)
+		buf = d.pending
+	}
+	used := 0
+	for {
+		i := bytes.IndexByte(buf[used:], '\n')
+		if i < 0 {
+			break
+		}
+		prod, err := decodeLine(buf[used : used+i])
+		if err != nil {
+			return 0, err
+		}
+		used += i + 1
+		if err := d.add(prod); err != nil {
+			return 0, err
+		}
+	}
+	rest := buf[used:]
+	if len(d.pending) > 0 {
+		d.pending = append(d.pending[:0], rest...)
+	} else if len(rest) > 0 {
+		d.pending = append(d.pending, rest...)
+	}
+	return len(p), nil
+}
+
+// decodeLine decodes one row: id, price and the packed text columns.
+func decodeLine(line []byte) (p catalog.Product, err error) {
+	// One string per product; its fields are slices of it.
+	all := string(line)
+	var fields [copyFields]string
+	n := 0
+	for n < copyFields-1 {
+		i := strings.IndexByte(all, '\t')
+		if i < 0 {
+			return p, fmt.Errorf("feeds: COPY row has %d fields, want %d", n+1, copyFields)
+		}
+		fields[n], all = all[:i], all[i+1:]
+		n++
+	}
+	if strings.IndexByte(all, '\t') >= 0 {
+		return p, fmt.Errorf("feeds: COPY row has more than %d fields", copyFields)
+	}
+	fields[n] = all
+	id, err := strconv.ParseUint(fields[0], 10, 64)
+	if err != nil {
+		return p, fmt.Errorf("feeds: COPY id %q: %w", fields[0], err)
+	}
+	price, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil {
+		return p, fmt.Errorf("feeds: COPY price %q: %w", fields[1], err)
+	}
+	p.ID, p.Price = id, price
+	dst := [...]*string{&p.SKU, &p.Title, &p.Description, &p.Link, &p.ImageLink, &p.AdditionalImageLinks, &p.Brand, &p.GTIN, &p.MPN,
+		&p.Condition, &p.ProductType, &p.GoogleProductCategory, &p.ItemGroupID, &p.Currency, &p.Availability}
+	for i, f := range fields[2:] {
+		if f == `\N` {
+			return p, fmt.Errorf("feeds: COPY column %s is NULL", packedColumns[i])
+		}
+		*dst[i] = unescapeCopy(f)
+	}
+	return p, nil
+}
+
+// unescapeCopy undoes the backslash escapes of COPY's text format.
+func unescapeCopy(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func (d *copyDecoder) add(p catalog.Product) error {
+	if d.batch == nil {
+		select {
+		case d.batch = <-d.free:
+		case <-d.ctx.Done():
+			return d.ctx.Err()
+		}
+	}
+	d.batch = append(d.batch, p)
+	if len(d.batch) == cap(d.batch) {
+		return d.send()
+	}
+	return nil
+}
+
+func (d *copyDecoder) send() error {
+	select {
+	case d.out <- d.batch:
+		d.batch = nil
+		return nil
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
+}
+
+// finish sends the last batch once the stream ended properly.
+func (d *copyDecoder) finish() error {
+	if len(d.pending) > 0 {
+		return errors.New("feeds: COPY stream ended in the middle of a row")
+	}
+	if len(d.batch) > 0 {
+		return d.send()
+	}
+	return nil
+}

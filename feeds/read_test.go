@@ -1,0 +1,116 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/db"
+)
+
+// TestGenerationReadsEveryProductInOrder stores products whose text carries
+// what the readers must survive — the separator the SQLite reader packs
+// columns with, the escapes of PostgreSQL's COPY text format — among enough
+// products, with holes in the ids, to span many ranges; the feed must list
+// every product once, by id, with its text intact.
+func TestGenerationReadsEveryProductInOrder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	awkward := []string{"unit\x1fseparator", `back\slash \N \t`, "tab\there", "new\nline", "carriage\rreturn", "quote \" and ; comma,", "\\", "é☀️ – ok"}
+	var products []catalog.Product
+	for i := range 2600 {
+		title := fmt.Sprintf("Produit %04d", i)
+		if i%300 == 7 {
+			title = awkward[(i/300)%len(awkward)] + fmt.Sprintf(" %04d", i)
+		}
+		products = append(products, catalog.Product{SKU: fmt.Sprintf("R-%04d", i), Title: title, Description: "Desc " + title,
+			Link: "https://shop.example/r", ImageLink: "https://cdn.example/r.jpg", Brand: "Rb", Condition: "new", Price: 1000 + int64(i),
+			Currency: "EUR", Availability: "in_stock", UpdatedAt: t0})
+	}
+	if err := e.svc.DB.WithContext(ctx).CreateInBatches(products, db.InsertBatch).Error; err != nil {
+		t.Fatal(err)
+	}
+	// Holes in the ids: whole ranges empty, others partly.
+	if err := e.svc.DB.WithContext(ctx).Exec("DELETE FROM products WHERE sku >= 'R-1000' AND sku < 'R-2300' OR sku IN ('R-0003', 'R-2599') OR sku LIKE 'F-%'").Error; err != nil {
+		t.Fatal(err)
+	}
+	var want []catalog.Product
+	if err := e.svc.DB.WithContext(ctx).Order("id").Find(&want).Error; err != nil {
+		t.Fatal(err)
+	}
+	f := e.feed(t, &Feed{Name: "all", Format: Generic, Separator: ",", Columns: []Column{{Header: "id", Template: "{sku}"},
+		{Header: "title", Template: "{title}"}, {Header: "description", Template: "{description}"}}})
+	run, err := e.svc.Generate(ctx, f.ID, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(e.read(t, f, f.FileName()))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = rows[1:]
+	if len(rows) != len(want) || run.ItemsRead != int64(len(want)) {
+		t.Fatalf("%d rows, %d read, want %d products", len(rows), run.ItemsRead, len(want))
+	}
+	crlf := strings.NewReplacer("\r\n", "\n")
+	for i, p := range want {
+		if rows[i][0] != p.SKU {
+			t.Fatalf("row %d is %s, want %s (products by id)", i, rows[i][0], p.SKU)
+		}
+		if got, w := crlf.Replace(rows[i][1]), crlf.Replace(clean(strings.TrimSpace(p.Title))); got != w {
+			t.Errorf("%s: title %q, want %q", p.SKU, got, w)
+		}
+		if got, w := crlf.Replace(rows[i][2]), crlf.Replace(clean(strings.TrimSpace(p.Description))); got != w {
+			t.Errorf("%s: description %q, want %q", p.SKU, got, w)
+		}
+	}
+}
+
+// TestCopyDecoder feeds the COPY text decoder rows cut at every byte, with
+// escapes, and bad rows that must be refused with what is wrong.
+func TestCopyDecoder(t *testing.T) {
+	line := "42\t1999\tSKU-1\tTitre \\t tab\tDesc\\nline \\\\ back\thttps://l\thttps://i\t\tBrand\t\t\tnew\tType\t\t\tEUR\tin_stock\n"
+	stream := strings.Repeat(line, 3)
+	for cut := 1; cut < len(stream); cut += 7 {
+		free, out := make(chan []catalog.Product, 1), make(chan []catalog.Product, 4)
+		free <- make([]catalog.Product, 0, 10)
+		d := &copyDecoder{ctx: context.Background(), free: free, out: out}
+		if _, err := d.Write([]byte(stream[:cut])); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Write([]byte(stream[cut:])); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.finish(); err != nil {
+			t.Fatal(err)
+		}
+		batch := <-out
+		if len(batch) != 3 || batch[2].ID != 42 || batch[2].Price != 1999 || batch[2].Title != "Titre \t tab" || batch[2].Description != "Desc\nline \\ back" ||
+			batch[2].Currency != "EUR" || batch[2].Availability != "in_stock" || batch[2].Condition != "new" {
+			t.Fatalf("cut at %d: %+v", cut, batch)
+		}
+	}
+	for _, bad := range []struct{ row, want string }{
+		{"1\t2\tonly three\n", "fields"},
+		{"x\t1999" + strings.Repeat("\ta", 15) + "\n", "COPY id"},
+		{"1\tcheap" + strings.Repeat("\ta", 15) + "\n", "COPY price"},
+		{"1\t2" + strings.Repeat("\ta", 16) + "\n", "more than"},
+		{"1\t2\t\\N" + strings.Repeat("\ta", 14) + "\n", "NULL"},
+	} {
+		free := make(chan []catalog.Product, 1)
+		free <- nil
+		d := &copyDecoder{ctx: context.Background(), free: free, out: make(chan []catalog.Product, 1)}
+		if _, err := d.Write([]byte(bad.row)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want an error about %s", bad.row, err, bad.want)
+		}
+	}
+	d := &copyDecoder{ctx: context.Background()}
+	d.Write([]byte("1\t2\tpartial"))
+	if err := d.finish(); err == nil {
+		t.Error("a stream ending inside a row was accepted")
+	}
+}
