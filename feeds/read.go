@@ -88,16 +88,16 @@ func (s *Service) stream(ctx context.Context, f *Feed, free <-chan []catalog.Pro
 	return g.Wait()
 }
 
+// packedExpr joins the packed columns in one pass (format, in SQLite and
+// PostgreSQL alike; a chain of || copies the row once per column).
+var packedExpr = "format('" + strings.Repeat("%s"+string(unitSep), len(packedColumns)-1) + "%s', " + strings.Join(packedColumns, ", ") + ")"
+
 // readRange reads the products with from <= id < to. The text columns come
 // joined into one: the pure-Go SQLite driver spends most of a generation's
 // reading in per-column calls, and one column instead of fifteen cuts the
-// reading by about 40 %.
+// reading by about half.
 func (s *Service) readRange(ctx context.Context, f *Feed, from, to int64, out []catalog.Product) ([]catalog.Product, error) {
-	sep := "char(31)"
-	if s.DB.Dialector.Name() == "postgres" {
-		sep = "chr(31)"
-	}
-	rows, err := s.filtered(ctx, f).Select("id, price, "+strings.Join(packedColumns, " || "+sep+" || ")).
+	rows, err := s.filtered(ctx, f).Select("id, price, "+packedExpr).
 		Where("id >= ? AND id < ?", from, to).Order("id").Rows()
 	if err != nil {
 		return nil, err

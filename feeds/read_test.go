@@ -68,6 +68,20 @@ func TestGenerationReadsEveryProductInOrder(t *testing.T) {
 			t.Errorf("%s: description %q, want %q", p.SKU, got, w)
 		}
 	}
+	// A SKU list is read by ranges on PostgreSQL too (COPY takes no
+	// parameters); R-0007's title holds the separator.
+	some := e.feed(t, &Feed{Name: "some", Format: Generic, Separator: ",", SKUs: "R-2400\nR-0007, R-0001\nR-1500",
+		Columns: []Column{{Header: "id", Template: "{sku}"}, {Header: "title", Template: "{title}"}}})
+	if _, err := e.svc.Generate(ctx, some.ID, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = csv.NewReader(bytes.NewReader(e.read(t, some, some.FileName()))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[1][0] != "R-0001" || rows[2][0] != "R-0007" || rows[3][0] != "R-2400" || rows[2][1] != "unitseparator 0007" {
+		t.Fatalf("SKU-list feed: %q", rows)
+	}
 }
 
 // TestCopyDecoder feeds the COPY text decoder rows cut at every byte, with
