@@ -31,10 +31,12 @@ var packedColumns = []string{"sku", "title", "description", "link", "image_link"
 const unitSep = '\x1f'
 
 // stream sends the products the feed's database filters let through, range
-// by range in id order, in slices taken from free.
+// by range in id order, in slices taken from free. PostgreSQL reads a range
+// with COPY (as psql's \copy does), SQLite with one packed column per row.
 func (s *Service) stream(ctx context.Context, f *Feed, free <-chan []catalog.Product, out chan<- []catalog.Product) error {
+	readRange := s.readRange
 	if db.IsPostgres(s.DB) && copyable(f) {
-		return s.copyStream(ctx, f, free, out)
+		readRange = s.copyRange
 	}
 	var lo, hi sql.NullInt64
 	if err := s.filtered(ctx, f).Select("MIN(id), MAX(id)").Row().Scan(&lo, &hi); err != nil {
@@ -58,7 +60,7 @@ func (s *Service) stream(ctx context.Context, f *Feed, free <-chan []catalog.Pro
 					return gctx.Err()
 				}
 				from := lo.Int64 + int64(i)*rangeWidth
-				batch, err := s.readRange(gctx, f, from, from+rangeWidth, buf)
+				batch, err := readRange(gctx, f, from, from+rangeWidth, buf)
 				if err != nil {
 					return err
 				}

@@ -20,8 +20,8 @@ func copyable(f *Feed) bool { return len(list(f.SKUs)) == 0 }
 
 // copyQuery is the COPY statement of a feed: availability values come from
 // the fixed list Validate checks, price bounds are integers.
-func copyQuery(f *Feed) string {
-	var where []string
+func copyQuery(f *Feed, from, to int64) string {
+	where := []string{"id >= " + strconv.FormatInt(from, 10), "id < " + strconv.FormatInt(to, 10)}
 	if a := list(f.Availability); len(a) > 0 {
 		var in []string
 		for _, v := range a {
@@ -39,41 +39,37 @@ func copyQuery(f *Feed) string {
 	if f.PriceMax != nil {
 		where = append(where, "price <= "+strconv.FormatInt(*f.PriceMax, 10))
 	}
-	q := "SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := "SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products WHERE " + strings.Join(where, " AND ")
 	// The text format: PostgreSQL writes it faster than the binary one.
 	return "COPY (" + q + " ORDER BY id) TO STDOUT"
 }
 
-// copyStream reads a feed's products from PostgreSQL with COPY … TO STDOUT
-// in text format — the way psql's \copy reads them, one statement, one
-// snapshot — and sends them in batches taken from free. The rows are
-// decoded as the driver hands them over, without a pipe in between.
-func (s *Service) copyStream(ctx context.Context, f *Feed, free <-chan []catalog.Product, out chan<- []catalog.Product) error {
+// copyRange reads the products with from <= id < to with COPY … TO STDOUT
+// in text format, the way psql's \copy reads them, decoding the rows as
+// the driver hands them over.
+func (s *Service) copyRange(ctx context.Context, f *Feed, from, to int64, out []catalog.Product) ([]catalog.Product, error) {
 	sqlDB, err := s.DB.DB()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conn.Close()
-	d := &copyDecoder{ctx: ctx, free: free, out: out}
+	d := &copyDecoder{batch: out}
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("feeds: COPY needs the pgx driver, not %T", dc)
 		}
-		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(f))
+		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(f, from, to))
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return d.finish()
+	return d.batch, d.finish()
 }
 
 // copyDecoder reads PostgreSQL's COPY text format as it is written to it:
@@ -81,9 +77,6 @@ func (s *Service) copyStream(ctx context.Context, f *Feed, free <-chan []catalog
 // sends a row per message, but nothing here depends on it: a partial line
 // waits for the next write.
 type copyDecoder struct {
-	ctx     context.Context
-	free    <-chan []catalog.Product
-	out     chan<- []catalog.Product
 	pending []byte
 	batch   []catalog.Product
 }
@@ -107,9 +100,7 @@ func (d *copyDecoder) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		used += i + 1
-		if err := d.add(prod); err != nil {
-			return 0, err
-		}
+		d.batch = append(d.batch, prod)
 	}
 	rest := buf[used:]
 	if len(d.pending) > 0 {
@@ -192,38 +183,10 @@ func unescapeCopy(s string) string {
 	return b.String()
 }
 
-func (d *copyDecoder) add(p catalog.Product) error {
-	if d.batch == nil {
-		select {
-		case d.batch = <-d.free:
-		case <-d.ctx.Done():
-			return d.ctx.Err()
-		}
-	}
-	d.batch = append(d.batch, p)
-	if len(d.batch) == cap(d.batch) {
-		return d.send()
-	}
-	return nil
-}
-
-func (d *copyDecoder) send() error {
-	select {
-	case d.out <- d.batch:
-		d.batch = nil
-		return nil
-	case <-d.ctx.Done():
-		return d.ctx.Err()
-	}
-}
-
-// finish sends the last batch once the stream ended properly.
+// finish checks that the stream ended with a whole row.
 func (d *copyDecoder) finish() error {
 	if len(d.pending) > 0 {
 		return errors.New("feeds: COPY stream ended in the middle of a row")
-	}
-	if len(d.batch) > 0 {
-		return d.send()
 	}
 	return nil
 }

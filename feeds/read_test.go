@@ -90,9 +90,7 @@ func TestCopyDecoder(t *testing.T) {
 	line := "42\t1999\tSKU-1\tTitre \\t tab\tDesc\\nline \\\\ back\thttps://l\thttps://i\t\tBrand\t\t\tnew\tType\t\t\tEUR\tin_stock\n"
 	stream := strings.Repeat(line, 3)
 	for cut := 1; cut < len(stream); cut += 7 {
-		free, out := make(chan []catalog.Product, 1), make(chan []catalog.Product, 4)
-		free <- make([]catalog.Product, 0, 10)
-		d := &copyDecoder{ctx: context.Background(), free: free, out: out}
+		d := &copyDecoder{}
 		if _, err := d.Write([]byte(stream[:cut])); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +100,7 @@ func TestCopyDecoder(t *testing.T) {
 		if err := d.finish(); err != nil {
 			t.Fatal(err)
 		}
-		batch := <-out
+		batch := d.batch
 		if len(batch) != 3 || batch[2].ID != 42 || batch[2].Price != 1999 || batch[2].Title != "Titre \t tab" || batch[2].Description != "Desc\nline \\ back" ||
 			batch[2].Currency != "EUR" || batch[2].Availability != "in_stock" || batch[2].Condition != "new" {
 			t.Fatalf("cut at %d: %+v", cut, batch)
@@ -115,14 +113,12 @@ func TestCopyDecoder(t *testing.T) {
 		{"1\t2" + strings.Repeat("\ta", 16) + "\n", "more than"},
 		{"1\t2\t\\N" + strings.Repeat("\ta", 14) + "\n", "NULL"},
 	} {
-		free := make(chan []catalog.Product, 1)
-		free <- nil
-		d := &copyDecoder{ctx: context.Background(), free: free, out: make(chan []catalog.Product, 1)}
+		d := &copyDecoder{}
 		if _, err := d.Write([]byte(bad.row)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: %v, want an error about %s", bad.row, err, bad.want)
 		}
 	}
-	d := &copyDecoder{ctx: context.Background()}
+	d := &copyDecoder{}
 	d.Write([]byte("1\t2\tpartial"))
 	if err := d.finish(); err == nil {
 		t.Error("a stream ending inside a row was accepted")
