@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
@@ -67,6 +68,23 @@ func FuzzWriters(f *testing.F) {
 					t.Fatalf("CSV title %q, want %q", rows[1][1], wantTitle)
 				}
 			}
+		}
+	})
+}
+
+// FuzzEscapeXML holds escapeXML to encoding/xml.EscapeText's bytes.
+func FuzzEscapeXML(f *testing.F) {
+	for _, s := range []string{"", "plain", `<a href="x">&'</a>`, "tab\tnl\ncr\r", "\x00\x01\x7f", "été ☀️ \ufffe \uffff", "\xff\xfe", "\xed\xa0\x80 surrogate", "a\u2028b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want, got bytes.Buffer
+		xml.EscapeText(&want, []byte(s))
+		w := bufio.NewWriter(&got)
+		escapeXML(w, s)
+		w.Flush()
+		if got.String() != want.String() {
+			t.Fatalf("escapeXML(%q) = %q, encoding/xml writes %q", s, got.String(), want.String())
 		}
 	})
 }

@@ -179,12 +179,28 @@ func (x *xmlWriter) element(a Attr, v string) {
 
 func (x *xmlWriter) Close() error { return x.w.Flush() }
 
+// xmlPlain marks the bytes escapeXML copies as they are: printable ASCII
+// but the five XML specials.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7F; c++ {
+		t[c] = true
+	}
+	for _, c := range `"'&<>` {
+		t[c] = false
+	}
+	return t
+}()
+
 // escapeXML writes s as XML character data, byte for byte what
 // encoding/xml.EscapeText writes, without converting s to bytes and writing
 // each run of plain characters at once.
 func escapeXML(w *bufio.Writer, s string) {
 	last := 0
 	for i := 0; i < len(s); {
+		if xmlPlain[s[i]] {
+			i++
+			continue
+		}
 		c := s[i]
 		var esc string
 		width := 1
@@ -207,17 +223,15 @@ func escapeXML(w *bufio.Writer, s string) {
 			esc = "&#xD;"
 		case c < 0x20:
 			esc = "\uFFFD"
-		case c < utf8.RuneSelf:
+		case c < utf8.RuneSelf: // DEL
 			i++
 			continue
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
 			width = n
-			if r != utf8.RuneError || n != 1 {
-				if inXMLRange(r) {
-					i += n
-					continue
-				}
+			if (r != utf8.RuneError || n != 1) && inXMLRange(r) {
+				i += n
+				continue
 			}
 			esc = "\uFFFD"
 		}
