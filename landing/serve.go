@@ -39,6 +39,8 @@ type Rendered struct {
 	ETag               string
 	Modified           time.Time
 	LastModified       string // Modified in HTTP date format, formatted once
+	// The same two, ready for a response header.
+	ETagBytes, LastModifiedBytes []byte
 	// Expires is when a promotion boundary (or the safety TTL) makes the
 	// bytes stale; they are rendered again on the first request after it.
 	Expires time.Time
@@ -74,9 +76,6 @@ const InvalidationChannel = "rampe:landing:invalidate"
 // Get returns the page at slug as it must be served now, or ErrNotFound.
 func (s *Server) Get(ctx context.Context, slug string) (*Rendered, error) {
 	now := s.Now()
-	// The slug becomes a map key that outlives the request: never keep a
-	// string that may alias a reused request buffer (fiber's zero-copy).
-	slug = strings.Clone(slug)
 	s.mu.RLock()
 	r, ok := s.cache[slug]
 	s.mu.RUnlock()
@@ -88,6 +87,9 @@ func (s *Server) Get(ctx context.Context, slug string) (*Rendered, error) {
 	s.mu.RLock()
 	gen := s.gen
 	s.mu.RUnlock()
+	// The slug becomes a map key that outlives the request: never keep a
+	// string that may alias a reused request buffer (fiber's zero-copy).
+	slug = strings.Clone(slug)
 	v, err, _ := s.sf.Do(fmt.Sprintf("%s@%d", slug, gen), func() (any, error) {
 		r, err := s.render(ctx, slug, now)
 		if err != nil {
@@ -298,6 +300,7 @@ func precompress(html []byte, modified, expires time.Time) (*Rendered, error) {
 	sum := sha256.Sum256(html)
 	r := &Rendered{HTML: html, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Modified: modified, Expires: expires,
 		LastModified: modified.UTC().Format(http.TimeFormat)}
+	r.ETagBytes, r.LastModifiedBytes = []byte(r.ETag), []byte(r.LastModified)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(html)

@@ -73,6 +73,7 @@ func New(d Deps) (*fiber.App, error) {
 		ErrorHandler:    s.errorHandler,
 	})
 	s.routes(app)
+	app.Server().Handler = s.fastPages(app.Server().Handler)
 	return app, nil
 }
 

@@ -90,6 +90,18 @@ func TestPublicPageServing(t *testing.T) {
 			t.Errorf("/l/%s: %d", slug, r.Status)
 		}
 	}
+	// GET is answered before fiber's router (fastPages) and still counted;
+	// a nested path is not a page.
+	if r := a.get("/l/soldes/extra"); strings.Contains(r.Body, "120.00 EUR") {
+		t.Errorf("/l/soldes/extra answered the page")
+	}
+	m := a.get("/metrics")
+	for _, want := range []string{`rampe_http_requests_total{method="GET",route="/l/:slug",status="200"}`, `rampe_http_requests_total{method="GET",route="/l/:slug",status="304"}`,
+		`rampe_http_requests_total{method="GET",route="/l/:slug",status="404"}`, `rampe_http_request_duration_seconds_count{route="/l/:slug"}`} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 func TestPublishReachesOtherNodesThroughRedis(t *testing.T) {
