@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/valyala/fasthttp"
 )
 
 func campaignBody(name, start, end string) string {
@@ -131,6 +132,30 @@ func TestHealthReadyMetrics(t *testing.T) {
 		res := a.do(http.DefaultClient, req)
 		if res.Status != 200 || !strings.Contains(res.Body, want) {
 			t.Errorf("%s: %d %.200s", path, res.Status, res.Body)
+		}
+	}
+}
+
+// TestLongTransfersTimeouts: catalog uploads and feed downloads get long
+// timeouts (fasthttp's cover a whole body), everything else the server's.
+func TestLongTransfersTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		method, uri   string
+		read, written time.Duration
+	}{
+		{"GET", "/feeds/abcdefghijklmnopqrstuvwx/google.xml", 0, downloadTimeout},
+		{"HEAD", "/feeds/abcdefghijklmnopqrstuvwx/google.xml.gz", 0, downloadTimeout},
+		{"POST", "/products/import", uploadTimeout, 0},
+		{"GET", "/products/import", 0, 0},
+		{"GET", "/l/demo", 0, 0},
+		{"POST", "/campaigns", 0, 0},
+	} {
+		var h fasthttp.RequestHeader
+		h.SetMethod(tc.method)
+		h.SetRequestURI(tc.uri)
+		got := longTransfers(&h)
+		if got.ReadTimeout != tc.read || got.WriteTimeout != tc.written {
+			t.Errorf("%s %s: %+v", tc.method, tc.uri, got)
 		}
 	}
 }

@@ -5,12 +5,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/accounts"
@@ -74,7 +76,30 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	s.routes(app)
 	app.Server().Handler = s.fastPages(app.Server().Handler)
+	app.Server().HeaderReceived = longTransfers
 	return app, nil
+}
+
+// Timeouts of the requests that move a whole catalog or a whole feed:
+// fasthttp's read and write timeouts cover the entire body, and a
+// 140 MB catalog upload or a 460 MB feed download on a slow link takes
+// longer than the defaults (30 s, 60 s) allow.
+const (
+	uploadTimeout   = 30 * time.Minute
+	downloadTimeout = 30 * time.Minute
+)
+
+// longTransfers gives catalog uploads and feed downloads their timeouts;
+// every other request keeps the server's.
+func longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	path := h.RequestURI()
+	switch {
+	case bytes.HasPrefix(path, []byte("/feeds/")):
+		return fasthttp.RequestConfig{WriteTimeout: downloadTimeout}
+	case h.IsPost() && bytes.HasPrefix(path, []byte("/products/import")):
+		return fasthttp.RequestConfig{ReadTimeout: uploadTimeout}
+	}
+	return fasthttp.RequestConfig{}
 }
 
 // errorHandler answers errors no handler turned into a response: JSON for
