@@ -87,6 +87,11 @@ func (s *Server) Get(ctx context.Context, slug string) (*Rendered, error) {
 	s.mu.RLock()
 	gen := s.gen
 	s.mu.RUnlock()
+	// What cannot be a slug is not looked up (a NUL byte is an error to
+	// PostgreSQL, not a miss).
+	if len(slug) > 100 || !slugRE.MatchString(slug) {
+		return nil, ErrNotFound
+	}
 	// The slug becomes a map key that outlives the request: never keep a
 	// string that may alias a reused request buffer (fiber's zero-copy).
 	slug = strings.Clone(slug)
