@@ -85,7 +85,7 @@ func TestPublicPageServing(t *testing.T) {
 	if r := a.request("HEAD", "/l/soldes"); r.Status != 200 || r.Body != "" || r.Header.Get("ETag") != h.Get("ETag") {
 		t.Fatalf("HEAD: %d %q", r.Status, r.Body)
 	}
-	for _, slug := range []string{"nope", "..%2F..%2Fetc%2Fpasswd", "SOLDES", "%00", "soldes%00", "%C3%A9t%C3%A9", strings.Repeat("a", 5000)} {
+	for _, slug := range []string{"nope", "..%2F..%2Fetc%2Fpasswd", "SOLDES", "%00", "soldes%00", "%C3%A9t%C3%A9", strings.Repeat("a", 300)} {
 		if r := a.get("/l/" + slug); r.Status != 404 || !strings.Contains(r.Body, "does not exist") {
 			t.Errorf("/l/%s: %d", slug, r.Status)
 		}
