@@ -115,9 +115,10 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	zw, _ := gzip.NewWriterLevel(gzBuf, gzip.BestSpeed)
 	out := newFanout(plain, zw)
 	ctx, cancel := context.WithCancel(ctx)
+	width, inFlight := s.rangePlan()
 	batches, free := make(chan []catalog.Product, 2), make(chan []catalog.Product, inFlight)
 	for range cap(free) {
-		free <- make([]catalog.Product, 0, rangeWidth)
+		free <- make([]catalog.Product, 0, width)
 	}
 	readErr := make(chan error, 1)
 	go func() {
