@@ -46,7 +46,7 @@ var Options = []Option{
 	{Key: "loadcheck.step_duration", Default: "10s", Help: "how long each step of a load check lasts"},
 	{Key: "loadcheck.validity", Default: "24h", Help: "how long a passing load check counts for the landing.load_checked gate"},
 	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
-	{Key: "feeds.dir", Default: "feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
+	{Key: "feeds.dir", Default: "rampe-feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
