@@ -137,13 +137,6 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 	return out, s.DB.WithContext(ctx).Order("email").Find(&out).Error
 }
 
-// Count returns the number of users.
-func (s *Store) Count(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.DB.WithContext(ctx).Model(&User{}).Count(&n).Error
-	return n, err
-}
-
 // ByEmail finds a user.
 func (s *Store) ByEmail(ctx context.Context, email string) (*User, error) {
 	var u User

@@ -23,18 +23,23 @@ func FuzzWriters(f *testing.F) {
 			Price: 1000, Currency: "EUR", Availability: "in_stock", Condition: "new", Brand: "B"}
 		for _, format := range []string{GoogleXML, GoogleTSV, IdealoCSV} {
 			fd := &Feed{Name: "z", Format: format, TitleTemplate: "{title}", Currency: "EUR"}
-			it, _ := BuildItem(fd, p, nil, time.Now())
+			var it Item
+			newBuilder(fd, nil, time.Now()).build(p, &it, nil)
 			var buf bytes.Buffer
-			w, err := newWriter(fd, &buf, "z", "https://rampe.example")
+			if err := writeHead(fd, &buf, "z", "https://rampe.example"); err != nil {
+				t.Fatal(err)
+			}
+			enc, err := newEncoder(fd, &buf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Item(it); err != nil {
+			if err := enc.Item(&it); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Close(); err != nil {
+			if err := enc.Close(); err != nil {
 				t.Fatal(err)
 			}
+			buf.WriteString(tail(fd))
 			wantTitle, wantDesc := it.Values[AttrTitle], it.Values[AttrDescription]
 			switch format {
 			case GoogleXML:

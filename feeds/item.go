@@ -71,14 +71,6 @@ type Item struct {
 	Promoted  bool
 }
 
-// Get returns the value of the attribute named name ("" if unknown).
-func (it *Item) Get(name string) string {
-	if a, ok := attrByName(name); ok {
-		return it.Values[a]
-	}
-	return ""
-}
-
 // Problem is one validation finding on an item.
 type Problem struct {
 	Rule, Field, Value, Message string
@@ -126,9 +118,6 @@ func (t template) render(it *Item) string {
 	}
 	return strings.TrimSpace(b.String())
 }
-
-// Render fills a template's {field} placeholders from an item's values.
-func Render(t string, it *Item) string { return compileTemplate(t).render(it) }
 
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 
@@ -179,14 +168,6 @@ func newBuilder(f *Feed, promos []landing.Promotion, now time.Time) *builder {
 		exps: map[string]int{}, dates: map[uint64]string{}}
 }
 
-// BuildItem turns a product into a feed item at instant now and validates it
-// against the specification's rules. An item with a blocking problem must be
-// left out of the feed; warnings keep it.
-func BuildItem(f *Feed, p *catalog.Product, promos []landing.Promotion, now time.Time) (*Item, []Problem) {
-	it := &Item{}
-	return it, newBuilder(f, promos, now).build(p, it, nil)
-}
-
 // amount formats minor units of cur, with the currency after it or with a
 // decimal comma.
 func (b *builder) amount(minor int64, cur string, withCurrency, comma bool) string {
@@ -224,8 +205,9 @@ func (b *builder) effectiveDates(p *landing.Promotion) string {
 	return d
 }
 
-// build fills it from p at the builder's instant and appends p's problems
-// to probs.
+// build fills it from p at the builder's instant, validates it against the
+// specification's rules and appends p's problems to probs. An item with a
+// blocking problem must be left out of the feed; warnings keep it.
 func (b *builder) build(p *catalog.Product, it *Item, probs []Problem) []Problem {
 	f := b.f
 	price := landing.EffectivePrice(p, b.promos, b.now)

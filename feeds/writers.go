@@ -9,8 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// writer emits items in one format, streaming; Close flushes (and, for a
-// whole file, writes its end).
+// writer emits items in one format, streaming; Close flushes.
 type writer interface {
 	Item(it *Item) error
 	Close() error
@@ -30,34 +29,6 @@ func googleHeader() []string {
 }
 
 var idealoHeader = []string{"sku", "title", "brand", "eans", "price", "url", "imageUrls", "deliveryTime", "deliveryCosts", "description", "categoryPath"}
-
-// newWriter writes a whole feed file to w: head, items, tail.
-func newWriter(f *Feed, w io.Writer, title, link string) (writer, error) {
-	if err := writeHead(f, w, title, link); err != nil {
-		return nil, err
-	}
-	enc, err := newEncoder(f, w)
-	if err != nil {
-		return nil, err
-	}
-	return &fileWriter{enc: enc, w: w, tail: tail(f)}, nil
-}
-
-type fileWriter struct {
-	enc  writer
-	w    io.Writer
-	tail string
-}
-
-func (fw *fileWriter) Item(it *Item) error { return fw.enc.Item(it) }
-
-func (fw *fileWriter) Close() error {
-	if err := fw.enc.Close(); err != nil {
-		return err
-	}
-	_, err := io.WriteString(fw.w, fw.tail)
-	return err
-}
 
 // writeHead writes what comes before the items: the XML preamble or the
 // header row.
