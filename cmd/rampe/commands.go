@@ -70,9 +70,6 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 					return err
 				}
 			}
-			if cfg.PprofAddr != "" {
-				go servePprof(cfg.PprofAddr)
-			}
 			stopWorker := func() {}
 			if !noWorker {
 				if stopWorker, err = startWorker(ctx, st); err != nil {
@@ -159,9 +156,6 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			if cfg.PprofAddr != "" {
-				go servePprof(cfg.PprofAddr)
-			}
 			st, err := build(ctx, cfg)
 			if err != nil {
 				return err

@@ -90,6 +90,9 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr)
+	}
 	g, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -207,9 +210,6 @@ func openStack(cmd *cobra.Command, cfgf cfgFunc) (*stack, error) {
 	cfg, err := cfgf()
 	if err != nil {
 		return nil, err
-	}
-	if cfg.PprofAddr != "" {
-		go servePprof(cfg.PprofAddr)
 	}
 	return build(cmd.Context(), cfg)
 }
