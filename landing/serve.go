@@ -224,7 +224,7 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	if err != nil {
 		return nil, err
 	}
-	utm := UTM{Source: p.UTMSource, Medium: p.UTMMedium, Campaign: p.UTMCampaign}
+	withUTM := UTM{Source: p.UTMSource, Medium: p.UTMMedium, Campaign: p.UTMCampaign}.Applier()
 	canonical := p.CanonicalURL
 	if canonical == "" {
 		canonical = s.BaseURL + "/l/" + p.Slug
@@ -233,7 +233,7 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 		"Body": template.HTML(bodyHTML), "Version": label}
 	var ctas []CTA
 	for _, c := range p.CTAs {
-		ctas = append(ctas, CTA{Label: c.Label, URL: utm.Apply(c.URL)})
+		ctas = append(ctas, CTA{Label: c.Label, URL: withUTM(c.URL)})
 	}
 	data["CTAs"] = ctas
 	var views []productView
@@ -241,7 +241,7 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	for i := range prods {
 		pr := &prods[i]
 		price := EffectivePrice(pr, promos, now)
-		link := utm.Apply(pr.Link)
+		link := withUTM(pr.Link)
 		view := productView{Title: pr.Title, Brand: pr.Brand, Link: link, Image: pr.ImageLink,
 			Price: money.Format(price.Effective, pr.Currency), Regular: money.Format(price.Regular, pr.Currency),
 			OnSale: price.OnSale(), InStock: pr.Availability == "in_stock", AvailabilityText: availabilityText[pr.Availability]}
