@@ -33,6 +33,12 @@ func (s *Service) rangePlan() (width int64, inFlight int) {
 var packedColumns = []string{"sku", "title", "description", "link", "image_link", "additional_image_links", "brand", "gtin", "mpn",
 	"condition", "product_type", "google_product_category", "item_group_id", "currency", "availability"}
 
+// textFields are p's fields in the order of packedColumns.
+func textFields(p *catalog.Product) [15]*string {
+	return [...]*string{&p.SKU, &p.Title, &p.Description, &p.Link, &p.ImageLink, &p.AdditionalImageLinks, &p.Brand, &p.GTIN, &p.MPN,
+		&p.Condition, &p.ProductType, &p.GoogleProductCategory, &p.ItemGroupID, &p.Currency, &p.Availability}
+}
+
 // unitSep joins the packed columns: ASCII's unit separator, which no
 // product text carries in practice (and which a product that does carry it
 // survives: see unpack).
@@ -137,8 +143,7 @@ func (s *Service) readRange(ctx context.Context, f *Feed, from, to int64, out []
 // count of separators is not the count of columns, i.e. when a text
 // contains the separator.
 func unpack(s string, p *catalog.Product) bool {
-	fields := [...]*string{&p.SKU, &p.Title, &p.Description, &p.Link, &p.ImageLink, &p.AdditionalImageLinks, &p.Brand, &p.GTIN, &p.MPN,
-		&p.Condition, &p.ProductType, &p.GoogleProductCategory, &p.ItemGroupID, &p.Currency, &p.Availability}
+	fields := textFields(p)
 	for _, f := range fields[:len(fields)-1] {
 		i := strings.IndexByte(s, unitSep)
 		if i < 0 {

@@ -13,35 +13,17 @@ import (
 	"github.com/rampe/rampe/catalog"
 )
 
-// copyable tells whether a feed's products can be read with COPY: its
-// database filters are built from validated values only (COPY takes no
-// parameters), i.e. it has no SKU list.
+// copyable tells whether a feed's products can be read with COPY, which
+// takes no parameters: a SKU list is better asked for with them.
 func copyable(f *Feed) bool { return len(list(f.SKUs)) == 0 }
 
-// copyQuery is the COPY statement of a feed: availability values come from
-// the fixed list Validate checks, price bounds are integers.
-func copyQuery(f *Feed, from, to int64) string {
-	where := []string{"id >= " + strconv.FormatInt(from, 10), "id < " + strconv.FormatInt(to, 10)}
-	if a := list(f.Availability); len(a) > 0 {
-		var in []string
-		for _, v := range a {
-			if contains(catalog.Availabilities, v) {
-				in = append(in, "'"+v+"'")
-			}
-		}
-		if len(in) > 0 {
-			where = append(where, "availability IN ("+strings.Join(in, ", ")+")")
-		}
-	}
-	if f.PriceMin != nil {
-		where = append(where, "price >= "+strconv.FormatInt(*f.PriceMin, 10))
-	}
-	if f.PriceMax != nil {
-		where = append(where, "price <= "+strconv.FormatInt(*f.PriceMax, 10))
-	}
-	q := "SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products WHERE " + strings.Join(where, " AND ")
+// copyQuery is the COPY statement of a range of ids: only integers go into
+// it, and the feed's filters are applied by its matcher, as for every
+// product read.
+func copyQuery(from, to int64) string {
 	// The text format: PostgreSQL writes it faster than the binary one.
-	return "COPY (" + q + " ORDER BY id) TO STDOUT"
+	return "COPY (SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products WHERE id >= " + strconv.FormatInt(from, 10) +
+		" AND id < " + strconv.FormatInt(to, 10) + " ORDER BY id) TO STDOUT"
 }
 
 // copyRange reads the products with from <= id < to with COPY … TO STDOUT
@@ -63,7 +45,7 @@ func (s *Service) copyRange(ctx context.Context, f *Feed, from, to int64, out []
 		if !ok {
 			return fmt.Errorf("feeds: COPY needs the pgx driver, not %T", dc)
 		}
-		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(f, from, to))
+		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(from, to))
 		return err
 	})
 	if err != nil {
@@ -138,8 +120,7 @@ func decodeLine(line []byte) (p catalog.Product, err error) {
 		return p, fmt.Errorf("feeds: COPY price %q: %w", fields[1], err)
 	}
 	p.ID, p.Price = id, price
-	dst := [...]*string{&p.SKU, &p.Title, &p.Description, &p.Link, &p.ImageLink, &p.AdditionalImageLinks, &p.Brand, &p.GTIN, &p.MPN,
-		&p.Condition, &p.ProductType, &p.GoogleProductCategory, &p.ItemGroupID, &p.Currency, &p.Availability}
+	dst := textFields(&p)
 	for i, f := range fields[2:] {
 		if f == `\N` {
 			return p, fmt.Errorf("feeds: COPY column %s is NULL", packedColumns[i])

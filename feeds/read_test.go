@@ -124,3 +124,39 @@ func TestCopyDecoder(t *testing.T) {
 		t.Error("a stream ending inside a row was accepted")
 	}
 }
+
+// TestGenerationAppliesFilters: availability, price range, brand and
+// product type keep exactly the products they describe, whichever way the
+// engine reads them (COPY on PostgreSQL, a filtered query on SQLite).
+func TestGenerationAppliesFilters(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var products []catalog.Product
+	for i := range 40 {
+		avail := []string{"in_stock", "out_of_stock"}[i%2]
+		products = append(products, catalog.Product{SKU: fmt.Sprintf("Q-%02d", i), Title: "Produit", Description: "Desc", Link: "https://shop.example/q",
+			ImageLink: "https://cdn.example/q.jpg", Brand: []string{"Nordik", "Lumen"}[i%4/2], ProductType: "Maison > Salon", Condition: "new",
+			Price: int64(1000 + 100*i), Currency: "EUR", Availability: avail, UpdatedAt: t0})
+	}
+	if err := e.svc.DB.WithContext(ctx).Create(&products).Error; err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := int64(1500), int64(3000)
+	f := e.feed(t, &Feed{Name: "filtered", Format: Generic, Separator: ",", Availability: "in_stock", PriceMin: &lo, PriceMax: &hi, Brands: "nordik",
+		ProductTypes: "Maison", Columns: []Column{{Header: "id", Template: "{sku}"}}})
+	if _, err := e.svc.Generate(ctx, f.ID, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(e.read(t, f, f.FileName()))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0])
+	}
+	// in stock: even i; Nordik: i%4 < 2, so i%4 == 0; 1500 <= price <= 3000: 5 <= i <= 20.
+	if want := "Q-08 Q-12 Q-16 Q-20"; strings.Join(got, " ") != want {
+		t.Fatalf("filtered feed lists %v, want %s", got, want)
+	}
+}
