@@ -49,6 +49,8 @@ type job struct {
 // the items to out and merges the counts into r; tick is called between
 // parts.
 func (fm *formatter) run(ctx context.Context, in <-chan []catalog.Product, free chan<- []catalog.Product, out io.Writer, r *Run, tick func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	jobs, parts := make(chan job), make(chan *part, fm.workers)
 	// A worker takes a buffer before a job, so the part the writer waits
@@ -85,12 +87,11 @@ func (fm *formatter) run(ctx context.Context, in <-chan []catalog.Product, free 
 	}()
 	werr := fm.write(parts, bufs, out, r, tick)
 	if werr != nil {
-		// Stop the workers and let them finish before returning.
-		g.Go(func() error { return werr })
+		cancel() // stop the workers, and let them finish before returning
 		for range parts {
 		}
 	}
-	if err := g.Wait(); err != nil {
+	if err := g.Wait(); werr == nil {
 		return err
 	}
 	return werr
@@ -101,7 +102,6 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 	b := newBuilder(fm.f, fm.promos, fm.now)
 	var it Item
 	var problems []Problem
-	full := map[string]bool{} // rules seen full, kept here to ask less often
 	for {
 		var buf *bytes.Buffer
 		select {
@@ -126,7 +126,7 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.read++
 			problems = b.build(prod, &it, problems[:0])
-			if p.record(prod.SKU, problems, &fm.caps, full) {
+			if p.record(prod.SKU, problems, &fm.caps) {
 				p.skipped++
 				continue
 			}
@@ -210,7 +210,7 @@ func (fm *formatter) merge(p *part, r *Run, kept map[string]int) {
 // record counts an item's problems by rule and keeps them with their item
 // unless their rule already has all the examples a run stores. It reports
 // whether one of them blocks the item.
-func (p *part) record(sku string, problems []Problem, caps *issueCaps, full map[string]bool) (blocked bool) {
+func (p *part) record(sku string, problems []Problem, caps *issueCaps) (blocked bool) {
 	for _, pr := range problems {
 		p.byRule[pr.Rule]++
 		sev := "warning"
@@ -219,11 +219,7 @@ func (p *part) record(sku string, problems []Problem, caps *issueCaps, full map[
 		} else {
 			p.warnings++
 		}
-		if full[pr.Rule] {
-			continue
-		}
 		if caps.isFull(pr.Rule) {
-			full[pr.Rule] = true
 			continue
 		}
 		p.issues = append(p.issues, Issue{SKU: sku, Rule: pr.Rule, Field: pr.Field, Value: truncate(pr.Value, 300), Severity: sev, Message: pr.Message})

@@ -160,3 +160,41 @@ func TestGenerationAppliesFilters(t *testing.T) {
 		t.Fatalf("filtered feed lists %v, want %s", got, want)
 	}
 }
+
+// TestGenerationKeepsTheFirstExamplesOfEachRule: every problem is counted,
+// but a run stores only the first MaxIssuesPerRule of a rule, in id order,
+// however the workers shared the batches.
+func TestGenerationKeepsTheFirstExamplesOfEachRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n := MaxIssuesPerRule + 500
+	var products []catalog.Product
+	for i := range n { // no GTIN nor MPN: an identifiers.missing warning each
+		products = append(products, catalog.Product{SKU: fmt.Sprintf("W-%05d", i), Title: "Produit", Description: "Desc", Link: "https://shop.example/w",
+			ImageLink: "https://cdn.example/w.jpg", Brand: "Nordik", Condition: "new", Price: 1000, Currency: "EUR", Availability: "in_stock", UpdatedAt: t0})
+	}
+	if err := e.svc.DB.WithContext(ctx).CreateInBatches(products, db.InsertBatch).Error; err != nil {
+		t.Fatal(err)
+	}
+	f := e.feed(t, &Feed{Name: "many", Format: GoogleXML})
+	run, err := e.svc.Generate(ctx, f.ID, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.ByRule["identifiers.missing"] < n {
+		t.Fatalf("counted %d identifiers.missing, want at least %d", run.ByRule["identifiers.missing"], n)
+	}
+	var kept []Issue
+	if err := e.svc.DB.WithContext(ctx).Where("run_id = ? AND rule = ? AND sku LIKE 'W-%'", run.ID, "identifiers.missing").Order("sku").Find(&kept).Error; err != nil {
+		t.Fatal(err)
+	}
+	var all int64
+	e.svc.DB.WithContext(ctx).Model(&Issue{}).Where("run_id = ? AND rule = ?", run.ID, "identifiers.missing").Count(&all)
+	if all != MaxIssuesPerRule || len(kept) == 0 || kept[0].SKU != "W-00000" {
+		t.Fatalf("kept %d identifiers.missing (first %v), want %d from the start", all, kept[:min(1, len(kept))], MaxIssuesPerRule)
+	}
+	// The W- products come after the env's catalog: the kept ones are the first in id order.
+	if last := kept[len(kept)-1].SKU; last >= fmt.Sprintf("W-%05d", MaxIssuesPerRule) {
+		t.Fatalf("kept up to %s, beyond the first %d", last, MaxIssuesPerRule)
+	}
+}
