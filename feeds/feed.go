@@ -107,9 +107,6 @@ func list(s string) []string {
 	return out
 }
 
-// Matches tells whether a product passes the feed's filters.
-func (f *Feed) Matches(p *catalog.Product) bool { return f.matcher().matches(p) }
-
 // matcher is a feed's filters parsed once, for a million products.
 type matcher struct {
 	avail, brands, types []string

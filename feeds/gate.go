@@ -78,6 +78,7 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 				f.Name, f.GeneratedAt.Format("Jan 2 15:04 UTC"), changed.Format("Jan 2 15:04 UTC")))
 			continue
 		}
+		m := f.matcher()
 		for _, p := range promos {
 			prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
 			if err != nil {
@@ -85,7 +86,7 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 			}
 			for j := range prods {
 				pr := &prods[j]
-				if !f.Matches(pr) {
+				if !m.matches(pr) {
 					continue
 				}
 				checked++
