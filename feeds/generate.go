@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -109,10 +108,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	}
 	// BestSpeed: a feed is regenerated often and fetched rarely; the default
 	// level costs about a third of a generation for a few % of size.
-	// The compressor writes a few hundred bytes at a time: buffered, that is
-	// a hundred times fewer write calls.
-	gzBuf := bufio.NewWriterSize(gzPending, chunkSize)
-	zw, _ := gzip.NewWriterLevel(gzBuf, gzip.BestSpeed)
+	zw, _ := gzip.NewWriterLevel(gzPending, gzip.BestSpeed)
 	out := newFanout(plain, zw)
 	ctx, cancel := context.WithCancel(ctx)
 	width, inFlight := s.rangePlan()
@@ -140,7 +136,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		gzPending.Abort()
 		return fmtErr
 	}
-	if err := errors.Join(out.Close(), zw.Close(), gzBuf.Flush()); err != nil {
+	if err := errors.Join(out.Close(), zw.Close()); err != nil {
 		plain.Abort()
 		gzPending.Abort()
 		return fmt.Errorf("feeds: write: %w", err)

@@ -61,26 +61,25 @@ func (d Dir) Create(_ context.Context, feedID uint64, name string) (Pending, err
 	if err != nil {
 		return nil, fmt.Errorf("feeds: storage: %w", err)
 	}
-	p := &pendingFile{f: f, dest: filepath.Join(dir, name)}
-	if direct {
-		p.buf = alignedBuffer(directChunk)
-	}
-	return p, nil
+	return &pendingFile{f: f, dest: filepath.Join(dir, name), direct: direct, buf: alignedBuffer(fileChunk)}, nil
 }
 
-// pendingFile writes a feed file under a temporary name. With O_DIRECT,
-// writes go out in whole aligned chunks from buf; the last partial block is
-// written after O_DIRECT is switched off.
+// pendingFile writes a feed file under a temporary name, in whole chunks
+// from buf (callers such as a gzip compressor write a few hundred bytes at
+// a time). With O_DIRECT, the last partial block is written after O_DIRECT
+// is switched off; without it, the kernel is asked to start writing back
+// every writebackEvery bytes.
 type pendingFile struct {
 	f       *os.File
 	dest    string
-	buf     []byte // aligned, len 0..directChunk; nil: buffered writes
+	direct  bool
+	buf     []byte // aligned for O_DIRECT, len 0..fileChunk
 	written int64
 	synced  int64 // bytes handed to the disk already (buffered writes)
 }
 
 const (
-	directChunk = 1 << 20
+	fileChunk   = 1 << 20
 	directAlign = 4096
 	// writebackEvery is how often a buffered pending file asks the kernel
 	// to start writing, so the fsync before the rename finds little left.
@@ -99,16 +98,13 @@ func alignedBuffer(n int) []byte {
 }
 
 func (p *pendingFile) Write(b []byte) (int, error) {
-	if p.buf == nil {
-		return p.writeBuffered(b)
-	}
 	n := len(b)
 	for len(b) > 0 {
 		k := copy(p.buf[len(p.buf):cap(p.buf)], b)
 		p.buf = p.buf[:len(p.buf)+k]
 		b = b[k:]
 		if len(p.buf) == cap(p.buf) {
-			if err := p.flushDirect(len(p.buf)); err != nil {
+			if err := p.flush(len(p.buf)); err != nil {
 				return 0, err
 			}
 		}
@@ -116,58 +112,60 @@ func (p *pendingFile) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-// flushDirect writes the first n bytes of buf (n a multiple of the
-// alignment) and keeps the rest. A file system that refuses O_DIRECT writes
-// gets buffered ones instead.
-func (p *pendingFile) flushDirect(n int) error {
-	if n > 0 {
-		if _, err := p.f.Write(p.buf[:n]); err != nil {
-			if !errors.Is(err, syscall.EINVAL) {
-				return err
-			}
-			if err := clearDirect(p.f); err != nil {
-				return err
-			}
-			rest := p.buf
-			p.buf = nil
-			_, err := p.writeBuffered(rest)
-			return err
-		}
+// flush writes the first n bytes of buf (with O_DIRECT, a multiple of the
+// alignment) and keeps the rest.
+func (p *pendingFile) flush(n int) error {
+	if err := p.writeOut(p.buf[:n]); err != nil {
+		return err
 	}
 	rest := copy(p.buf, p.buf[n:])
 	p.buf = p.buf[:rest]
 	return nil
 }
 
-func (p *pendingFile) writeBuffered(b []byte) (int, error) {
+// writeOut writes b to the file. A file system that refuses an O_DIRECT
+// write gets buffered ones from then on.
+func (p *pendingFile) writeOut(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if p.direct {
+		_, err := p.f.Write(b)
+		if !errors.Is(err, syscall.EINVAL) {
+			return err
+		}
+		if err := p.stopDirect(); err != nil {
+			return err
+		}
+	}
 	n, err := p.f.Write(b)
 	p.written += int64(n)
 	if p.written-p.synced >= writebackEvery {
 		startWriteback(p.f, p.synced, p.written-p.synced)
 		p.synced = p.written
 	}
-	return n, err
+	return err
 }
 
-// finish writes what a direct file still holds: the aligned part directly,
-// the tail with O_DIRECT off.
+func (p *pendingFile) stopDirect() error {
+	p.direct = false
+	return clearDirect(p.f)
+}
+
+// finish writes what buf still holds: with O_DIRECT, the aligned part
+// directly and the tail with O_DIRECT off.
 func (p *pendingFile) finish() error {
-	if p.buf == nil {
-		return nil
+	if p.direct {
+		if err := p.flush(len(p.buf) / directAlign * directAlign); err != nil {
+			return err
+		}
+		if len(p.buf) > 0 {
+			if err := p.stopDirect(); err != nil {
+				return err
+			}
+		}
 	}
-	if err := p.flushDirect(len(p.buf) / directAlign * directAlign); err != nil {
-		return err
-	}
-	if p.buf == nil || len(p.buf) == 0 {
-		return nil
-	}
-	if err := clearDirect(p.f); err != nil {
-		return err
-	}
-	tail := p.buf
-	p.buf = nil
-	_, err := p.f.Write(tail)
-	return err
+	return p.flush(len(p.buf))
 }
 
 func (p *pendingFile) Commit() error {

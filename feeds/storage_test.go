@@ -16,7 +16,7 @@ func TestDirWritesWholeFiles(t *testing.T) {
 	ctx := context.Background()
 	d := Dir{Root: t.TempDir()}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, size := range []int{0, 1, directAlign - 1, directAlign, directChunk - 1, directChunk, directChunk + 1, 3*directChunk + 4097} {
+	for _, size := range []int{0, 1, directAlign - 1, directAlign, fileChunk - 1, fileChunk, fileChunk + 1, 3*fileChunk + 4097} {
 		for _, buffered := range []bool{false, true} {
 			want := make([]byte, size)
 			for i := range want {
@@ -26,12 +26,9 @@ func TestDirWritesWholeFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if buffered {
-				if pf := p.(*pendingFile); pf.buf != nil {
-					if err := clearDirect(pf.f); err != nil {
-						t.Fatal(err)
-					}
-					pf.buf = nil
+			if pf := p.(*pendingFile); buffered && pf.direct {
+				if err := pf.stopDirect(); err != nil {
+					t.Fatal(err)
 				}
 			}
 			for rest := want; len(rest) > 0; {
