@@ -1,17 +1,20 @@
 package web
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -200,6 +203,36 @@ func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 // maxBody bounds request bodies everywhere but the catalog upload, which
 // streams to disk: the app accepts up to 1 GiB for that one route.
 const maxBody = 2 << 20
+
+// validText refuses, before any handler, a query or form parameter or a
+// JSON string the databases cannot store: PostgreSQL rejects a NUL byte
+// and invalid UTF-8 with an error, which surfaced as a 500. The answer
+// names the parameter.
+func validText(c *fiber.Ctx) error {
+	bad := ""
+	check := func(key, value []byte) {
+		if bad == "" && (!utf8.Valid(value) || bytes.IndexByte(value, 0) >= 0 || !utf8.Valid(key)) {
+			bad = strings.ToValidUTF8(string(key), "?")
+		}
+	}
+	c.Request().URI().QueryArgs().VisitAll(check)
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationForm) {
+		c.Request().PostArgs().VisitAll(check)
+	}
+	msg := ""
+	switch {
+	case bad != "":
+		msg = fmt.Sprintf("parameter %q is not valid text: it holds a NUL byte or invalid UTF-8", bad)
+	case strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) && bytes.Contains(c.Body(), []byte(`\u0000`)):
+		msg = `a JSON string holds a NUL character (\u0000), which cannot be stored`
+	default:
+		return c.Next()
+	}
+	if isAPI(c) {
+		return apiFail(c, fiber.StatusBadRequest, "invalid", msg, bad)
+	}
+	return fiber.NewError(fiber.StatusBadRequest, msg)
+}
 
 func limitBody(c *fiber.Ctx) error {
 	if c.Path() == "/products/import" {

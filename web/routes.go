@@ -9,7 +9,7 @@ import (
 
 // routes is the one table of every URL Rampe answers.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(recover.New(), observe, limitBody)
+	app.Use(recover.New(), observe, limitBody, validText)
 
 	// Public endpoints.
 	app.Get("/healthz", s.healthz)
