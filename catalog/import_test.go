@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
@@ -226,5 +227,32 @@ func TestSearchExactSKUKeepsFilters(t *testing.T) {
 	}
 	if got, _, _ = s.List(ctx, Query{Search: "K-2", Brand: "Nordik"}); len(got) != 1 || got[0].SKU != "K-1" {
 		t.Fatalf("exact SKU outside the brand filter must fall back to titles: %+v", got)
+	}
+}
+
+// TestImportNamesTextTheDatabaseCannotStore: a NUL byte or invalid UTF-8
+// (a file saved in Latin-1) is a row error with its line and column — on
+// PostgreSQL it used to fail the whole import with the database's encoding
+// error — and the value shown in the report is storable itself.
+func TestImportNamesTextTheDatabaseCannotStore(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	body := "sku;title;price;description\nT-1;Nul\x00title;10.00;ok\nT-2;Chaise;11.00;Latin-1 \xe9t\xe9\nT-3;Good;12.00;fine\n"
+	res, err := s.Import(ctx, strings.NewReader(body), Options{})
+	if !errors.Is(err, ErrInvalidRows) || len(res.Errors) != 2 {
+		t.Fatalf("err = %v, errors %+v", err, res.Errors)
+	}
+	if e := res.Errors[0]; e.Line != 2 || e.Column != "title" || e.Value != "Nul␀title" || !strings.Contains(e.Msg, "NUL byte or invalid UTF-8") {
+		t.Errorf("NUL: %+v", e)
+	}
+	if e := res.Errors[1]; e.Line != 3 || e.Column != "description" || !utf8.ValidString(e.Value) || !strings.Contains(e.Msg, "save the file as UTF-8") {
+		t.Errorf("Latin-1: %+v", e)
+	}
+	if n, _ := s.Count(ctx); n != 0 {
+		t.Fatalf("an all-or-nothing import stored %d products", n)
+	}
+	res, err = s.Import(ctx, strings.NewReader(body), Options{SkipInvalid: true})
+	if err != nil || res.Imported != 1 || res.Invalid != 2 {
+		t.Fatalf("skip-invalid: %+v %v", res, err)
 	}
 }

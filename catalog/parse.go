@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampe/rampe/platform/money"
 )
@@ -245,11 +248,25 @@ func (j *jsonReader) ignored() []string {
 	return out
 }
 
+// textErrors names the values a database cannot store as text: a NUL byte
+// or invalid UTF-8 (a file saved in Latin-1, say). The value shown is made
+// storable itself.
+func textErrors(rec record) []RowError {
+	var errs []RowError
+	for _, col := range slices.Sorted(maps.Keys(rec.values)) {
+		if v := rec.values[col]; !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			shown := strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", "␀"), "\uFFFD")
+			errs = append(errs, RowError{Line: rec.line, Column: col, Value: shown, Msg: "holds a NUL byte or invalid UTF-8 (save the file as UTF-8)"})
+		}
+	}
+	return errs
+}
+
 // toProduct converts a record into a product, collecting conversion errors
 // and then validation errors.
 func toProduct(rec record, defaultCurrency string) (*Product, []RowError) {
 	v := rec.values
-	var errs []RowError
+	errs := textErrors(rec)
 	p := &Product{SKU: v["sku"], Title: v["title"], Description: v["description"], Link: v["link"], ImageLink: v["image_link"],
 		AdditionalImageLinks: v["additional_image_links"], Brand: v["brand"], MPN: v["mpn"],
 		Condition: strings.ToLower(v["condition"]), ProductType: v["product_type"], GoogleProductCategory: v["google_product_category"],
