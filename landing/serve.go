@@ -38,9 +38,9 @@ type Rendered struct {
 	HTML, Gzip, Brotli []byte
 	ETag               string
 	Modified           time.Time
-	LastModified       string // Modified in HTTP date format, formatted once
-	// The same two, ready for a response header.
-	ETagBytes, LastModifiedBytes []byte
+	// Response header values, formatted once: the ETag and Modified in
+	// HTTP date format.
+	ETagBytes, LastModified []byte
 	// Expires is when a promotion boundary (or the safety TTL) makes the
 	// bytes stale; they are rendered again on the first request after it.
 	Expires time.Time
@@ -304,8 +304,8 @@ func productLD(pr *catalog.Product, price Price, link string) template.JS {
 func precompress(html []byte, modified, expires time.Time) (*Rendered, error) {
 	sum := sha256.Sum256(html)
 	r := &Rendered{HTML: html, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Modified: modified, Expires: expires,
-		LastModified: modified.UTC().Format(http.TimeFormat)}
-	r.ETagBytes, r.LastModifiedBytes = []byte(r.ETag), []byte(r.LastModified)
+		LastModified: []byte(modified.UTC().Format(http.TimeFormat))}
+	r.ETagBytes = []byte(r.ETag)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(html)

@@ -86,7 +86,7 @@ func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug 
 	h.SetContentType("text/html; charset=utf-8")
 	h.SetCanonical(headerCacheControl, strconv.AppendInt(append(maxAge[:0], "public, max-age="...), int64(r.MaxAge(time.Now())), 10))
 	h.SetCanonical(headerETag, r.ETagBytes)
-	h.SetCanonical(headerLastModified, r.LastModifiedBytes)
+	h.SetCanonical(headerLastModified, r.LastModified)
 	h.SetCanonical(headerVary, valueAcceptEnc)
 	h.SetCanonical(headerNoSniff, valueNoSniff)
 	if inm := ctx.Request.Header.Peek(fiber.HeaderIfNoneMatch); len(inm) > 0 && etagMatch(string(inm), r.ETag) {
