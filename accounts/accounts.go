@@ -139,12 +139,7 @@ func (s *Store) List(ctx context.Context) ([]User, error) {
 
 // ByEmail finds a user.
 func (s *Store) ByEmail(ctx context.Context, email string) (*User, error) {
-	var u User
-	err := s.DB.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &u, err
+	return db.Take[User](s.DB.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))), ErrNotFound)
 }
 
 // Authenticate checks an e-mail and password. The same error comes back for an
@@ -208,12 +203,7 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 
 // ByID finds a user by id.
 func (s *Store) ByID(ctx context.Context, id uint64) (*User, error) {
-	var u User
-	err := s.DB.WithContext(ctx).Take(&u, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &u, err
+	return db.Take[User](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // NewAPIToken creates a token for a user and returns its secret once.

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/db"
 )
 
 // Store is the catalog repository.
@@ -89,12 +90,7 @@ func (s *Store) BySKUs(ctx context.Context, skus []string) ([]Product, error) {
 
 // BySKU loads one product.
 func (s *Store) BySKU(ctx context.Context, sku string) (*Product, error) {
-	var p Product
-	err := s.DB.WithContext(ctx).Where("sku = ?", sku).Take(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &p, err
+	return db.Take[Product](s.DB.WithContext(ctx).Where("sku = ?", sku), ErrNotFound)
 }
 
 // Facets lists the most common brands and product types, for filters.
@@ -206,12 +202,7 @@ func truncate(s string, n int) string {
 
 // GetImport loads an import record.
 func (s *Store) GetImport(ctx context.Context, id uint64) (*Import, error) {
-	var imp Import
-	err := s.DB.WithContext(ctx).Take(&imp, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &imp, err
+	return db.Take[Import](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // Imports lists recent imports.

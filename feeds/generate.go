@@ -225,32 +225,17 @@ func truncate(s string, n int) string {
 
 // Get loads a feed.
 func (s *Service) Get(ctx context.Context, id uint64) (*Feed, error) {
-	var f Feed
-	err := s.DB.WithContext(ctx).Take(&f, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &f, err
+	return db.Take[Feed](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // ByName loads a feed by name.
 func (s *Service) ByName(ctx context.Context, name string) (*Feed, error) {
-	var f Feed
-	err := s.DB.WithContext(ctx).Where("name = ?", name).Take(&f).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &f, err
+	return db.Take[Feed](s.DB.WithContext(ctx).Where("name = ?", name), ErrNotFound)
 }
 
 // ByToken loads the feed a public URL names.
 func (s *Service) ByToken(ctx context.Context, token string) (*Feed, error) {
-	var f Feed
-	err := s.DB.WithContext(ctx).Where("token = ?", token).Take(&f).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &f, err
+	return db.Take[Feed](s.DB.WithContext(ctx).Where("token = ?", token), ErrNotFound)
 }
 
 // List returns every feed by name.

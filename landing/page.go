@@ -14,6 +14,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/db"
 )
 
 // MaxProducts bounds a page's product block.
@@ -190,22 +192,12 @@ type Pages struct {
 
 // Get loads a page.
 func (s *Pages) Get(ctx context.Context, id uint64) (*Page, error) {
-	var p Page
-	err := s.DB.WithContext(ctx).Take(&p, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &p, err
+	return db.Take[Page](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // BySlug loads a page by slug.
 func (s *Pages) BySlug(ctx context.Context, slug string) (*Page, error) {
-	var p Page
-	err := s.DB.WithContext(ctx).Where("slug = ?", slug).Take(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &p, err
+	return db.Take[Page](s.DB.WithContext(ctx).Where("slug = ?", slug), ErrNotFound)
 }
 
 // List returns every page by slug.
@@ -312,11 +304,6 @@ func (s *Pages) Versions(ctx context.Context, id uint64) ([]Version, error) {
 
 // PublishedVersion loads the version visitors see at slug.
 func (s *Pages) PublishedVersion(ctx context.Context, slug string) (*Version, error) {
-	var v Version
-	err := s.DB.WithContext(ctx).Joins("JOIN pages ON pages.published_version_id = page_versions.id").
-		Where("pages.slug = ?", slug).Take(&v).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &v, err
+	return db.Take[Version](s.DB.WithContext(ctx).Joins("JOIN pages ON pages.published_version_id = page_versions.id").
+		Where("pages.slug = ?", slug), ErrNotFound)
 }

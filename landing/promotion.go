@@ -5,8 +5,6 @@
 package landing
 
 import (
-	"github.com/rampe/rampe/platform/validation"
-
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/money"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Promotion kinds.
@@ -283,12 +282,7 @@ type Promotions struct {
 
 // Get loads a promotion.
 func (s *Promotions) Get(ctx context.Context, id uint64) (*Promotion, error) {
-	var p Promotion
-	err := s.DB.WithContext(ctx).Take(&p, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &p, err
+	return db.Take[Promotion](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // List returns promotions, newest window first.

@@ -223,12 +223,7 @@ var ErrNotFound = errors.New("loadcheck: not found")
 
 // Get loads a check.
 func (s *Store) Get(ctx context.Context, id uint64) (*Check, error) {
-	var c Check
-	err := s.DB.WithContext(ctx).Take(&c, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &c, err
+	return db.Take[Check](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // ForCampaign lists a campaign's checks, newest first.
@@ -239,22 +234,12 @@ func (s *Store) ForCampaign(ctx context.Context, campaignID uint64, limit int) (
 
 // LastPassed is the newest passing check of a page.
 func (s *Store) LastPassed(ctx context.Context, pageID uint64) (*Check, error) {
-	var c Check
-	err := s.DB.WithContext(ctx).Where("page_id = ? AND status = ?", pageID, Passed).Order("finished_at DESC, id DESC").Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &c, err
+	return db.Take[Check](s.DB.WithContext(ctx).Where("page_id = ? AND status = ?", pageID, Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
 }
 
 // LastPassedAny is the newest passing check of any page, for the capacity page.
 func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
-	var c Check
-	err := s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC").Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &c, err
+	return db.Take[Check](s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
 }
 
 // RequestAbort asks a running check to stop at its next second.

@@ -256,3 +256,17 @@ func EnsureSecret(ctx context.Context, g *gorm.DB) (string, error) {
 // a few hundred parameters insert faster than one huge statement; PostgreSQL
 // does not care much either way.
 const InsertBatch = 25
+
+// Take loads the one row q selects (conds as gorm's Take, e.g. a primary
+// key) into a new T; no row is notFound, the domain's own error.
+func Take[T any](q *gorm.DB, notFound error, conds ...any) (*T, error) {
+	var v T
+	err := q.Take(&v, conds...).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/rampe/rampe/platform/db"
@@ -55,5 +56,26 @@ func TestSecretIsStoredOnce(t *testing.T) {
 	}
 	if b, _ := db.EnsureSecret(ctx, g); b != a {
 		t.Fatal("the secret changed on second start")
+	}
+}
+
+// TestTakeMapsNoRowToTheDomainsError: Take returns the row, or the error
+// the caller names when there is none.
+func TestTakeMapsNoRowToTheDomainsError(t *testing.T) {
+	g := testenv.DB(t, []db.Migration{{ID: "1_things", SQL: "CREATE TABLE things (id {{id}}, name VARCHAR(20) NOT NULL)"}})
+	type thing struct {
+		ID   uint64
+		Name string
+	}
+	if err := g.Table("things").Create(&thing{Name: "lamp"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	errNone := errors.New("no such thing")
+	got, err := db.Take[thing](g.Table("things").Where("name = ?", "lamp"), errNone)
+	if err != nil || got.Name != "lamp" {
+		t.Fatalf("Take = %+v, %v", got, err)
+	}
+	if got, err := db.Take[thing](g.Table("things"), errNone, 999); got != nil || !errors.Is(err, errNone) {
+		t.Fatalf("missing row: %+v, %v", got, err)
 	}
 }
