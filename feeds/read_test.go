@@ -198,3 +198,37 @@ func TestGenerationKeepsTheFirstExamplesOfEachRule(t *testing.T) {
 		t.Fatalf("kept up to %s, beyond the first %d", last, MaxIssuesPerRule)
 	}
 }
+
+// TestSplitJoined: a range read joined is trusted only when it is exactly
+// the products it claims; anything else sends the range to the row-by-row
+// reader, and what was appended before is taken back.
+func TestSplitJoined(t *testing.T) {
+	rec := func(id, price string, texts ...string) string {
+		fields := make([]string, len(packedColumns))
+		copy(fields, texts)
+		return id + "\x1f" + price + "\x1f" + strings.Join(fields, "\x1f")
+	}
+	prior := []catalog.Product{{ID: 1}}
+	good := rec("7", "1999", "SKU-7", "Titre é") + "\x1e" + rec("9", "-5", "SKU-9", "", "", "", "", "", "", "", "", "", "", "", "", "EUR", "in_stock")
+	got, ok := splitJoined(good, 2, prior)
+	if !ok || len(got) != 3 || got[1].ID != 7 || got[1].Price != 1999 || got[1].SKU != "SKU-7" || got[1].Title != "Titre é" ||
+		got[2].ID != 9 || got[2].Price != -5 || got[2].Currency != "EUR" || got[2].Availability != "in_stock" {
+		t.Fatalf("well-formed range: ok=%v %+v", ok, got)
+	}
+	for name, bad := range map[string]struct {
+		s string
+		n int64
+	}{
+		"fewer products than counted":     {good, 3},
+		"a text holds a unit separator":   {rec("7", "1", "SKU\x1f7") + "\x1e" + rec("9", "1", "SKU-9"), 2},
+		"a text holds a record separator": {rec("7", "1", "SKU\x1e7") + "\x1e" + rec("9", "1", "SKU-9"), 2},
+		"ids not ascending":               {rec("9", "1", "SKU-9") + "\x1e" + rec("7", "1", "SKU-7"), 2},
+		"an id that is not a number":      {rec("x", "1", "SKU-7"), 1},
+		"a price that is not a number":    {rec("7", "1.5", "SKU-7"), 1},
+	} {
+		got, ok := splitJoined(bad.s, bad.n, prior)
+		if ok || len(got) != 1 {
+			t.Errorf("%s: ok=%v, %d products (want refused, the 1 before kept)", name, ok, len(got))
+		}
+	}
+}
