@@ -276,9 +276,13 @@ func checkTemplate(t string) error {
 	return nil
 }
 
+// TokenLength is the length of a feed's token: 18 random bytes in
+// base64url.
+const TokenLength = 24
+
 // NewToken returns an unguessable token for a feed URL.
 func NewToken() string {
-	b := make([]byte, 18)
+	b := make([]byte, TokenLength/4*3)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}

@@ -235,6 +235,9 @@ func (s *Service) ByName(ctx context.Context, name string) (*Feed, error) {
 
 // ByToken loads the feed a public URL names.
 func (s *Service) ByToken(ctx context.Context, token string) (*Feed, error) {
+	if len(token) != TokenLength {
+		return nil, ErrNotFound
+	}
 	return db.Take[Feed](s.DB.WithContext(ctx).Where("token = ?", token), ErrNotFound)
 }
 

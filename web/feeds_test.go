@@ -89,6 +89,21 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 			t.Errorf("%s: %d %q", bad, r.Status, r.Body)
 		}
 	}
+	// Nobody signed in: a token of any other shape is a plain 404 too, not
+	// the sign-in page; a feed's id keeps its signed-in pages.
+	anon := a.browser("")
+	for _, bad := range []string{"/feeds/short/" + f.FileName(), "/feeds/" + strings.Repeat("A", 1000) + "/" + f.FileName(), "/feeds/%00/x.xml",
+		"/feeds/" + f.Token + "x/" + f.FileName()} {
+		if r := anon.get(bad); r.Status != 404 || strings.Contains(r.Body, "idealo") {
+			t.Errorf("anonymous %s: %d %q", bad[:min(len(bad), 60)], r.Status, r.Body)
+		}
+	}
+	if r := anon.get(fmt.Sprintf("/feeds/%d/report.csv", f.ID)); r.Status != http.StatusFound || !strings.Contains(r.Header.Get("Location"), "/login") {
+		t.Errorf("anonymous report: %d %v, want the sign-in page", r.Status, r.Header.Get("Location"))
+	}
+	if r := b.get(fmt.Sprintf("/feeds/%d/report.csv", f.ID)); r.Status != 200 {
+		t.Errorf("signed-in report: %d", r.Status)
+	}
 	b.post(loc+"/rotate", url.Values{})
 	if r := a.get(public); r.Status != 404 {
 		t.Fatalf("old token after rotation: %d", r.Status)

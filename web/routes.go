@@ -19,7 +19,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/l/:slug", s.servePage)
-	app.Get("/feeds/:token<len(24)>/:file", s.servePublicFeed)
+	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
 
 	// JSON API: bearer tokens, no cookies.
 	api := app.Group("/api/v1", s.apiAuth)

@@ -234,7 +234,13 @@ func (s *Server) downloadFeed(c *fiber.Ctx) error {
 // servePublicFeed answers comparators at /feeds/{token}/{file}. An unknown
 // token or file gets the same bare 404, with no hint that a feed exists.
 func (s *Server) servePublicFeed(c *fiber.Ctx) error {
-	f, err := s.Feeds.ByToken(c.UserContext(), c.Params("token"))
+	token := c.Params("token")
+	if _, err := strconv.ParseUint(token, 10, 64); err == nil && len(token) != feeds.TokenLength {
+		return c.Next() // /feeds/{id}/report.csv, /feeds/{id}/download: signed-in pages
+	}
+	// Any other token unknown, whatever its shape, is a plain 404: nothing
+	// tells a guessed URL from a feed that exists.
+	f, err := s.Feeds.ByToken(c.UserContext(), token)
 	name := c.Params("file")
 	if err != nil || (name != f.FileName() && name != f.FileName()+".gz") {
 		if err != nil && !errors.Is(err, feeds.ErrNotFound) {
