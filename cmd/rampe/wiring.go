@@ -84,12 +84,18 @@ func engine(cfg *config.Config) string {
 	return "SQLite " + cfg.DatabaseDSN
 }
 
-// build wires storage, queue and domain services.
-func build(ctx context.Context, cfg *config.Config) (*stack, error) {
+// build wires storage, queue and domain services. On an error, what it
+// had opened is closed again.
+func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			stopProfile()
+		}
+	}()
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr)
 	}
@@ -97,6 +103,11 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			db.Close(g)
+		}
+	}()
 	secret := cfg.SecretKey
 	if secret == "" {
 		if secret, err = db.EnsureSecret(ctx, g); err != nil {
@@ -105,7 +116,6 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	}
 	conn, err := queue.Connect(ctx, cfg.RedisURL)
 	if err != nil {
-		db.Close(g)
 		return nil, err
 	}
 	tasks := queue.NewClient(conn)
@@ -113,7 +123,7 @@ func build(ctx context.Context, cfg *config.Config) (*stack, error) {
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
-	st := &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
+	st = &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
