@@ -42,8 +42,12 @@ func textFields(p *catalog.Product) [15]*string {
 
 // unitSep joins the packed columns: ASCII's unit separator, which no
 // product text carries in practice (and which a product that does carry it
-// survives: see unpack).
-const unitSep = '\x1f'
+// survives: see unpack). recordSep, ASCII's record separator, joins the
+// products of a range read joined.
+const (
+	unitSep   = '\x1f'
+	recordSep = '\x1e'
+)
 
 // stream sends the products the feed's database filters let through, range
 // by range in id order, in slices taken from free. PostgreSQL reads a range
@@ -51,13 +55,7 @@ const unitSep = '\x1f'
 // PostgreSQL with filters COPY cannot take, and a SQLite range whose text
 // holds a separator, are read with one packed column per row.
 func (s *Service) stream(ctx context.Context, f *Feed, free <-chan []catalog.Product, out chan<- []catalog.Product) error {
-	readRange := s.readRangeJoined
-	if db.IsPostgres(s.DB) {
-		readRange = s.readRange
-		if copyable(f) {
-			readRange = s.copyRange
-		}
-	}
+	readRange := s.rangeReader(f)
 	var lo, hi sql.NullInt64
 	if err := s.filtered(ctx, f).Select("MIN(id), MAX(id)").Row().Scan(&lo, &hi); err != nil {
 		return err
@@ -111,6 +109,18 @@ func (s *Service) stream(ctx context.Context, f *Feed, free <-chan []catalog.Pro
 	return g.Wait()
 }
 
+// rangeReader is how stream reads a range of f's products.
+func (s *Service) rangeReader(f *Feed) func(context.Context, *Feed, int64, int64, []catalog.Product) ([]catalog.Product, error) {
+	switch {
+	case !db.IsPostgres(s.DB):
+		return s.readRangeJoined
+	case copyable(f):
+		return s.copyRange
+	default:
+		return s.readRange
+	}
+}
+
 // packedExpr joins the packed columns in one pass (format, in SQLite and
 // PostgreSQL alike; a chain of || copies the row once per column).
 var packedExpr = "format('" + strings.Repeat("%s"+string(unitSep), len(packedColumns)-1) + "%s', " + strings.Join(packedColumns, ", ") + ")"
@@ -144,13 +154,9 @@ func (s *Service) readRange(ctx context.Context, f *Feed, from, to int64, out []
 	return out, rows.Err()
 }
 
-// recordSep ends each product but the last in a range read joined: ASCII's
-// record separator.
-const recordSep = '\x1e'
-
 // joinedExpr is a range's products as one text: SQLite's group_concat of
 // each product's id, price and packed columns.
-var joinedExpr = "count(*), group_concat(id || char(31) || price || char(31) || packed, char(30))"
+var joinedExpr = "count(*), group_concat(format('%d" + string(unitSep) + "%d" + string(unitSep) + "%s', id, price, packed), '" + string(recordSep) + "')"
 
 // readRangeJoined reads the products with from <= id < to as one row of one
 // text (SQLite): the pure-Go driver's cost is per row and per value, and a
@@ -159,20 +165,24 @@ var joinedExpr = "count(*), group_concat(id || char(31) || price || char(31) || 
 // make, its numbers parse and its ids ascend; otherwise (a text holds a
 // separator) the range is read row by row.
 func (s *Service) readRangeJoined(ctx context.Context, f *Feed, from, to int64, out []catalog.Product) ([]catalog.Product, error) {
+	n, joined, err := s.joinedRange(ctx, f, from, to)
+	if err != nil || n == 0 {
+		return out, err
+	}
+	if batch, ok := splitJoined(joined, n, out); ok {
+		return batch, nil
+	}
+	return s.readRange(ctx, f, from, to, out)
+}
+
+// joinedRange is the count and the joined text of the products with
+// from <= id < to.
+func (s *Service) joinedRange(ctx context.Context, f *Feed, from, to int64) (int64, string, error) {
 	inner := s.filtered(ctx, f).Select("id, price, "+packedExpr+" AS packed").Where("id >= ? AND id < ?", from, to).Order("id")
 	var n int64
 	var joined sql.NullString
 	err := s.DB.WithContext(ctx).Session(&gorm.Session{PrepareStmt: true}).Table("(?) AS r", inner).Select(joinedExpr).Row().Scan(&n, &joined)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return out, nil
-	}
-	if batch, ok := splitJoined(joined.String, n, out); ok {
-		return batch, nil
-	}
-	return s.readRange(ctx, f, from, to, out)
+	return n, joined.String, err
 }
 
 // splitJoined parses n products from a range read joined, appending them to

@@ -232,3 +232,32 @@ func TestSplitJoined(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedRangeOfOrdinaryProducts: SQLite's joined text of ordinary
+// products is one splitJoined takes whole, in id order — the fast path is
+// the one taken, not the row-by-row fallback.
+func TestJoinedRangeOfOrdinaryProducts(t *testing.T) {
+	e := newEnv(t)
+	if db.IsPostgres(e.svc.DB) {
+		t.Skip("the joined reader is SQLite's; PostgreSQL reads with COPY")
+	}
+	ctx := context.Background()
+	var want []catalog.Product
+	if err := e.svc.DB.WithContext(ctx).Order("id").Find(&want).Error; err != nil || len(want) < 2 {
+		t.Fatalf("catalog: %d products, %v", len(want), err)
+	}
+	f := &Feed{}
+	n, joined, err := e.svc.joinedRange(ctx, f, 0, int64(want[len(want)-1].ID)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := splitJoined(joined, n, nil)
+	if !ok || len(got) != len(want) {
+		t.Fatalf("joined range of %d products: ok=%v, %d split", len(want), ok, len(got))
+	}
+	for i, p := range want {
+		if g := got[i]; g.ID != p.ID || g.Price != p.Price || g.SKU != p.SKU || g.Title != p.Title || g.Description != p.Description || g.Availability != p.Availability {
+			t.Errorf("product %d: got %+v, want %+v", i, g, p)
+		}
+	}
+}
