@@ -90,6 +90,17 @@ func TestPublicPageServing(t *testing.T) {
 			t.Errorf("/l/%s: %d", slug, r.Status)
 		}
 	}
+	// Campaign links carry a query string; the fast path serves them, and
+	// an escaped or dotted path goes through fiber to the same answer as HEAD.
+	if r := a.get("/l/soldes?utm_source=newsletter&utm_medium=email"); r.Status != 200 || r.Body != plain.Body {
+		t.Errorf("with a query string: %d", r.Status)
+	}
+	for _, path := range []string{"/l/sol%64es", "/l/./soldes", "/l//soldes"} {
+		g, h := a.get(path), a.request("HEAD", path)
+		if g.Status != h.Status {
+			t.Errorf("%s: GET %d, HEAD %d", path, g.Status, h.Status)
+		}
+	}
 	// GET is answered before fiber's router (fastPages) and still counted;
 	// a nested path is not a page.
 	if r := a.get("/l/soldes/extra"); strings.Contains(r.Body, "120.00 EUR") {
@@ -100,6 +111,24 @@ func TestPublicPageServing(t *testing.T) {
 		`rampe_http_requests_total{method="GET",route="/l/:slug",status="404"}`, `rampe_http_request_duration_seconds_count{route="/l/:slug"}`} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestLandingSlug(t *testing.T) {
+	for uri, want := range map[string]string{
+		"/l/demo": "demo", "/l/soldes-2026?utm_source=x&a=/b": "soldes-2026", "/l/a?": "a",
+	} {
+		if got, ok := landingSlug([]byte(uri)); !ok || string(got) != want {
+			t.Errorf("%s: %q %v, want %q", uri, got, ok, want)
+		}
+	}
+	// Left to fiber: nothing to serve, escapes, capitals, dots, nested or
+	// doubled slashes, absolute URIs, other paths.
+	for _, uri := range []string{"/l/", "/l/?x=1", "/l/sol%64es", "/l/SOLDES", "/l/../etc", "/l/a/b", "/l//a",
+		"http://shop.example/l/demo", "/lx/demo", "/l", "/", "", "/l/a\x00", "/l/été"} {
+		if got, ok := landingSlug([]byte(uri)); ok {
+			t.Errorf("%q: fast path with slug %q", uri, got)
 		}
 	}
 }

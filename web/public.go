@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/valyala/fasthttp"
 
 	"github.com/rampe/rampe/landing"
@@ -18,39 +20,86 @@ import (
 // servePage answers /l/{slug} through fiber's router: HEAD, and what the
 // fast path below hands over.
 func (s *Server) servePage(c *fiber.Ctx) error {
-	return s.writePage(c.UserContext(), c.Context(), c.Params("slug"))
+	return s.writePage(c.UserContext(), c.Context(), c.Params("slug"), c.Context().Time())
 }
 
 // fastPages wraps the handler fiber built: GET /l/{slug}, where a
 // campaign's traffic lands, is answered before fiber's router and
 // middleware (counted in the same metrics, panics recovered): under wrk,
 // Rampe's user-space share of the machine went from 23 % to 19 %. Anything else —
-// HEAD, nested paths, errors — goes through fiber.
+// HEAD, nested paths, escaped slugs, errors — goes through fiber.
 func (s *Server) fastPages(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		path := ctx.Path()
-		if !ctx.IsGet() || len(path) <= len("/l/") || string(path[:len("/l/")]) != "/l/" || bytes.IndexByte(path[len("/l/"):], '/') >= 0 {
+		slug, ok := landingSlug(ctx.Request.Header.RequestURI())
+		if !ok || !ctx.IsGet() {
 			next(ctx)
 			return
 		}
-		start := time.Now()
+		start := ctx.Time() // when fasthttp read the request line
 		defer func() {
 			if v := recover(); v != nil {
-				slog.Error("web: panic serving a landing page", "path", string(path), "panic", v)
+				slog.Error("web: panic serving a landing page", "slug", string(slug), "panic", v)
 				ctx.ResetBody()
 				ctx.Error("something went wrong on our side; it has been logged", fiber.StatusInternalServerError)
 			}
-			m := metricFor(fiber.MethodGet, "/l/:slug", ctx.Response.StatusCode())
+			m := landingMetric(ctx.Response.StatusCode())
 			m.count.Inc()
 			m.latency.Observe(time.Since(start).Seconds())
 		}()
 		// Not ctx as the context: a RequestCtx is recycled after the
-		// request, and a render may outlive it (it is shared).
-		if err := s.writePage(context.Background(), ctx, string(path[len("/l/"):])); err != nil {
-			slog.Error("web: landing page", "path", string(path), "err", err)
+		// request, and a render may outlive it (it is shared). The slug
+		// aliases the request buffer: Get copies it before keeping it.
+		if err := s.writePage(context.Background(), ctx, utils.UnsafeString(slug), start); err != nil {
+			slog.Error("web: landing page", "slug", string(slug), "err", err)
 			ctx.Error("something went wrong on our side; it has been logged", fiber.StatusInternalServerError)
 		}
 	}
+}
+
+// landingSlug returns the slug of a request for /l/{slug} whose raw
+// request URI needs no decoding nor normalisation — what campaign links
+// look like, with or without a query string. Anything else (escapes, dots,
+// nested paths, capitals, absolute URIs) is left to fiber, which
+// normalises the path and answers through servePage all the same. Reading
+// the raw URI spares fasthttp's URI parsing, a tenth of the fast path's
+// CPU.
+func landingSlug(uri []byte) ([]byte, bool) {
+	const prefix = "/l/"
+	if len(uri) <= len(prefix) || string(uri[:len(prefix)]) != prefix {
+		return nil, false
+	}
+	slug := uri[len(prefix):]
+	if i := bytes.IndexByte(slug, '?'); i >= 0 {
+		slug = slug[:i]
+	}
+	if len(slug) == 0 {
+		return nil, false
+	}
+	for _, c := range slug {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return nil, false
+		}
+	}
+	return slug, true
+}
+
+const landingRoute = "/l/:slug"
+
+// The fast path's metric children for its usual statuses, looked up once
+// instead of through metricFor's map on each request.
+var (
+	landingOK          = sync.OnceValue(func() routeMetric { return metricFor(fiber.MethodGet, landingRoute, fiber.StatusOK) })
+	landingNotModified = sync.OnceValue(func() routeMetric { return metricFor(fiber.MethodGet, landingRoute, fiber.StatusNotModified) })
+)
+
+func landingMetric(status int) routeMetric {
+	switch status {
+	case fiber.StatusOK:
+		return landingOK()
+	case fiber.StatusNotModified:
+		return landingNotModified()
+	}
+	return metricFor(fiber.MethodGet, landingRoute, status)
 }
 
 var (
@@ -68,8 +117,9 @@ var (
 
 // writePage answers a landing page from memory: precompressed bytes,
 // strong ETag, 304 on If-None-Match, a proper 404 page. Header names are
-// set in their canonical form, skipping fasthttp's normalisation.
-func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug string) error {
+// set in their canonical form, skipping fasthttp's normalisation. now is
+// when the request arrived: Cache-Control's max-age counts from it.
+func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug string, now time.Time) error {
 	r, err := s.Landing.Get(cctx, slug)
 	h := &ctx.Response.Header
 	if errors.Is(err, landing.ErrNotFound) {
@@ -84,7 +134,7 @@ func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug 
 	}
 	var maxAge [32]byte
 	h.SetContentType("text/html; charset=utf-8")
-	h.SetCanonical(headerCacheControl, strconv.AppendInt(append(maxAge[:0], "public, max-age="...), int64(r.MaxAge(time.Now())), 10))
+	h.SetCanonical(headerCacheControl, strconv.AppendInt(append(maxAge[:0], "public, max-age="...), int64(r.MaxAge(now)), 10))
 	h.SetCanonical(headerETag, r.ETagBytes)
 	h.SetCanonical(headerLastModified, r.LastModified)
 	h.SetCanonical(headerVary, valueAcceptEnc)
