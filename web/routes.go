@@ -18,7 +18,6 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/favicon.ico", s.serveFavicon)
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
-	app.Get("/l/:slug", s.servePage)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
 
 	// JSON API: bearer tokens, no cookies.
