@@ -84,6 +84,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 		opt.DefaultCurrency = "EUR"
 	}
 	importID := uint64(time.Now().UnixNano())
+	stamp := s.now()
 	cr := &countingReader{r: r}
 	var rd reader
 	var err error
@@ -148,6 +149,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 			res.Invalid++
 			report(errs...)
 		} else {
+			p.UpdatedAt = stamp
 			batch = append(batch, stagedProduct{Product: *p, ImportID: importID, Line: rec.line})
 			if len(batch) == cap(batch) {
 				if err := flush(); err != nil {

@@ -17,7 +17,19 @@ import (
 )
 
 // Store is the catalog repository.
-type Store struct{ DB *gorm.DB }
+type Store struct {
+	DB *gorm.DB
+	// Now stamps the products an import writes (updated_at, which tells
+	// feeds the catalog changed); time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
 
 // ErrNotFound is returned for an unknown product or import.
 var ErrNotFound = errors.New("catalog: not found")
