@@ -19,7 +19,9 @@ import (
 // Big operations start many campaigns at the same minute (Black Friday,
 // 00:00); one task per campaign would write their transitions one by one.
 // The per-campaign go-live tasks stay as the guarantee: whichever runs first
-// wins, the other finds nothing to do.
+// wins, the other finds nothing to do. The batch is due Service.Lead before
+// its instant and waits for it in the worker, so that it starts on time
+// however rarely workers poll.
 const TypeGoLiveBatch = "campaign:golive-batch"
 
 // batchLimit bounds how many campaigns one batch loads; the per-campaign
@@ -34,7 +36,7 @@ type batchPayload struct {
 
 func (s *Service) enqueueBatch(ctx context.Context, at time.Time) {
 	b, _ := json.Marshal(batchPayload{At: at})
-	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeGoLiveBatch, b), asynq.TaskID(batchID(at)), asynq.ProcessAt(at),
+	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeGoLiveBatch, b), asynq.TaskID(batchID(at)), asynq.ProcessAt(at.Add(-s.Lead)),
 		asynq.Queue("critical"), asynq.Retention(taskRetention), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute))
 	if err != nil {
 		slog.Warn("campaigns: enqueue go-live batch failed; per-campaign tasks remain", "at", at, "err", err)

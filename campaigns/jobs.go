@@ -27,9 +27,9 @@ var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
 // and this one is the guarantee if the batch was lost or failed.
 const FallbackDelay = 2 * time.Second
 
-// maxEarly bounds how long go-live waits for starts_at when its task arrives
-// ahead of time.
-const maxEarly = 5 * time.Second
+// DefaultLead is Service.Lead for workers that poll Redis every second
+// (queue.Ahead of the default jobs.poll_interval).
+const DefaultLead = 3500 * time.Millisecond
 
 // taskRetention keeps finished tasks' IDs in Redis so that the reconciler
 // enqueuing the same TaskID again is refused rather than run twice.
@@ -308,14 +308,20 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
 }
 
-// waitFor sleeps until at when it is at most maxEarly away: asynq schedules
-// to the whole second, so a task may arrive up to a second early, and a
+// waitFor sleeps until at when it is at most maxEarly away: the go-live
+// batch is made due Lead ahead of its instant, asynq schedules to the
+// whole second (a task may arrive up to a second earlier still), and a
 // campaign must never go live (or end) before its instant. It returns the
 // time after waiting, which is still before at when at was too far.
+// maxEarly bounds how long a handler waits for its instant when its task
+// arrives ahead of time: the lead, asynq's rounding to the second, and a
+// second of slack.
+func (s *Service) maxEarly() time.Duration { return s.Lead + 2*time.Second }
+
 func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
 	now := s.Clock.Now()
 	early := at.Sub(now)
-	if early <= 0 || early > maxEarly {
+	if early <= 0 || early > s.maxEarly() {
 		return now, nil
 	}
 	select {

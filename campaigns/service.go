@@ -36,6 +36,10 @@ type Service struct {
 
 	DefaultTimeZone string
 	RetryInterval   time.Duration
+	// Lead is how long before a go-live instant its batch task is due: the
+	// worker holds it by the instant and waits for it (queue.Ahead of the
+	// workers' poll interval).
+	Lead time.Duration
 	// GoLiveHold pauses go-live between gate evaluation and the transition;
 	// crash tests use it to kill a worker at that instant.
 	GoLiveHold time.Duration
@@ -47,7 +51,7 @@ func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
 	reg.Register(ScheduleGate)
 	reg.Register(ChannelsGate)
 	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Launchers: map[Channel]Launcher{},
-		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute}
+		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead}
 }
 
 // Get loads a campaign with its promotion links.

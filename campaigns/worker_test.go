@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -97,4 +99,45 @@ func TestRedisFlushedBeforeGoLiveStillGoesLiveOnce(t *testing.T) {
 	if n := transitionsTo(t, s, c.ID, Live); n != 1 {
 		t.Fatalf("%d live transitions after a Redis flush, want exactly 1", n)
 	}
+}
+
+// With workers polling Redis only every second (the default), the go-live
+// batch is due Lead ahead of the instant and waits for it in the worker:
+// the batch, not the per-campaign task 2 s later, puts the campaign live,
+// and never before starts_at.
+func TestGoLiveBatchIsHandedOverAheadOfTheInstant(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	conn := testenv.Redis(t)
+	s := NewService(g, queue.NewClient(conn), clock.System{})
+	const poll = time.Second
+	s.Lead = queue.Ahead(poll)
+	if s.Lead != DefaultLead {
+		t.Fatalf("DefaultLead %s is not queue.Ahead of a 1 s poll (%s)", DefaultLead, s.Lead)
+	}
+
+	c := scheduleSoon(t, s, s.Lead+3*time.Second)
+	info, err := asynq.NewInspectorFromRedisClient(conn.Redis).GetTaskInfo("critical", batchID(c.StartsAt))
+	if err != nil {
+		t.Fatalf("the go-live batch of %s is not queued: %v", c.StartsAt, err)
+	}
+	if due := c.StartsAt.Add(-s.Lead).Truncate(time.Second); !info.NextProcessAt.Equal(due) {
+		t.Fatalf("the batch is due at %s, want %s (Lead %s before %s)", info.NextProcessAt, due, s.Lead, c.StartsAt)
+	}
+
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 4, PollInterval: poll, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	s.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	got := waitStatus(t, s, c.ID, Live, 20*time.Second)
+	if got.StatusReason != batchReason {
+		t.Fatalf("live with reason %q: the per-campaign fallback did it, not the batch", got.StatusReason)
+	}
+	hist, _ := s.History(context.Background(), c.ID)
+	if hist[0].At.Before(c.StartsAt) {
+		t.Fatalf("live at %s, before starts_at %s", hist[0].At, c.StartsAt)
+	}
+	t.Logf("went live %v after starts_at with a %s poll", hist[0].At.Sub(c.StartsAt), poll)
 }

@@ -1,6 +1,7 @@
 // Command golive measures how late campaigns go live: N campaigns scheduled
 // for the same instant, each with its gates evaluated and its transition
-// written by a real asynq worker with Rampe's default settings. It prints
+// written by a real asynq worker with Rampe's default settings (workers
+// polling Redis every second, the go-live batch due ahead). It prints
 // p50/p99/max lateness of the live transition after starts_at, and, as the
 // reference measured in the same run, the lateness of bare asynq tasks
 // scheduled for one instant (asynq defaults, and 50 ms check intervals).
@@ -101,6 +102,7 @@ func rampe(ctx context.Context, conn *queue.Conn, engine, pg string, n int) []ti
 	must(err)
 	tasks := queue.NewClient(conn)
 	cs := campaigns.NewService(g, tasks, clock.System{})
+	cs.Lead = queue.Ahead(cfg.JobsPollInterval)
 
 	// Plan n drafts, then schedule them all for one instant a few seconds
 	// after the scheduling is done.
@@ -115,7 +117,9 @@ func rampe(ctx context.Context, conn *queue.Conn, engine, pg string, n int) []ti
 	}
 	startPlan := time.Now()
 	must(parallel(ids, func(id uint64) error { return nil }))
-	start := time.Now().Add(time.Duration(n)*3*time.Millisecond + 3*time.Second).Truncate(time.Second).Add(time.Second)
+	// The start leaves room for the lead, so that the go-live batch goes
+	// the way it does in production: scheduled, due Lead ahead, then held.
+	start := time.Now().Add(time.Duration(n)*3*time.Millisecond + cs.Lead + 3*time.Second).Truncate(time.Second).Add(time.Second)
 	must(g.Model(&campaigns.Campaign{}).Where("1 = 1").Updates(map[string]any{"starts_at": start.UTC(), "ends_at": start.Add(48 * time.Hour).UTC()}).Error)
 	must(parallel(ids, func(id uint64) error { _, err := cs.Schedule(ctx, id, "bench"); return err }))
 	if time.Now().After(start) {

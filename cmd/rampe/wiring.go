@@ -123,6 +123,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
+	cs.Lead = queue.Ahead(cfg.JobsPollInterval)
 	st = &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)

@@ -37,7 +37,7 @@ var Options = []Option{
 	{Key: "campaigns.blocked_retry_interval", Default: "5m", Help: "how often a blocked campaign re-checks its gates until it ends"},
 	{Key: "campaigns.reconcile_interval", Default: "1m", Help: "how often the reconciler re-creates missing tasks from the database"},
 	{Key: "jobs.concurrency", Default: 20, Help: "tasks a worker process runs at once"},
-	{Key: "jobs.poll_interval", Default: "50ms", Help: "how often asynq looks for due scheduled tasks and new tasks (lateness of a go-live)"},
+	{Key: "jobs.poll_interval", Default: "1s", Help: "how often workers look in Redis for due and new tasks (how soon a queued job starts; go-lives are handed over ahead and start on time)"},
 	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
 	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
 	{Key: "loadcheck.allowed_hosts", Default: "", Help: "comma-separated hosts load checks may target, besides public.base_url's host"},
@@ -136,16 +136,21 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		key string
 		dst *time.Duration
 		min time.Duration
+		max time.Duration // 0: none
 	}{
-		{"security.session_ttl", &c.SessionTTL, time.Minute},
-		{"campaigns.blocked_retry_interval", &c.BlockedRetryInterval, time.Second},
-		{"campaigns.reconcile_interval", &c.ReconcileInterval, 100 * time.Millisecond},
-		{"jobs.poll_interval", &c.JobsPollInterval, 10 * time.Millisecond},
-		{"jobs.shutdown_timeout", &c.JobsShutdownTimeout, time.Second},
-		{"jobs.golive_hold", &c.GoLiveHold, 0},
+		{"security.session_ttl", &c.SessionTTL, time.Minute, 0},
+		{"campaigns.blocked_retry_interval", &c.BlockedRetryInterval, time.Second, 0},
+		{"campaigns.reconcile_interval", &c.ReconcileInterval, 100 * time.Millisecond, 0},
+		// The go-live batch is due 2.5 polls + 1 s ahead (queue.Ahead).
+		{"jobs.poll_interval", &c.JobsPollInterval, 10 * time.Millisecond, 10 * time.Second},
+		{"jobs.shutdown_timeout", &c.JobsShutdownTimeout, time.Second, 0},
+		{"jobs.golive_hold", &c.GoLiveHold, 0, 0},
+		{"loadcheck.max_duration", &c.LoadCheckMaxDuration, time.Second, 0},
+		{"loadcheck.step_duration", &c.LoadCheckStep, time.Second, 0},
+		{"loadcheck.validity", &c.LoadCheckValidity, time.Minute, 0},
 	}
 	for _, d := range durations {
-		if *d.dst, err = duration(v, d.key, d.min); err != nil {
+		if *d.dst, err = duration(v, d.key, d.min, d.max); err != nil {
 			return nil, err
 		}
 	}
@@ -160,15 +165,6 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	if c.LoadCheckMaxRate, err = integer(v, "loadcheck.max_rate", 1, 1000000); err != nil {
 		return nil, err
 	}
-	for _, d := range []struct {
-		key string
-		dst *time.Duration
-		min time.Duration
-	}{{"loadcheck.max_duration", &c.LoadCheckMaxDuration, time.Second}, {"loadcheck.step_duration", &c.LoadCheckStep, time.Second}, {"loadcheck.validity", &c.LoadCheckValidity, time.Minute}} {
-		if *d.dst, err = duration(v, d.key, d.min); err != nil {
-			return nil, err
-		}
-	}
 	raw := v.GetString("loadcheck.safety_factor")
 	if c.LoadCheckSafety, err = strconv.ParseFloat(raw, 64); err != nil || c.LoadCheckSafety < 1 || c.LoadCheckSafety > 10 {
 		return nil, &KeyError{"loadcheck.safety_factor", raw, "want a number from 1 to 10"}
@@ -176,7 +172,7 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	return c, c.Validate()
 }
 
-func duration(v *viper.Viper, key string, min time.Duration) (time.Duration, error) {
+func duration(v *viper.Viper, key string, min, max time.Duration) (time.Duration, error) {
 	raw := v.GetString(key)
 	d, err := time.ParseDuration(raw)
 	if err != nil {
@@ -184,6 +180,9 @@ func duration(v *viper.Viper, key string, min time.Duration) (time.Duration, err
 	}
 	if d < min {
 		return 0, &KeyError{key, raw, fmt.Sprintf("must be at least %s", min)}
+	}
+	if max > 0 && d > max {
+		return 0, &KeyError{key, raw, fmt.Sprintf("must be at most %s", max)}
 	}
 	return d, nil
 }

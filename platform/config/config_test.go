@@ -29,6 +29,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_SECURITY_SECRET_KEY":              {"short", "security.secret_key"},
 		"RAMPE_PUBLIC_BASE_URL":                  {"example.com", "public.base_url"},
 		"RAMPE_LOG_LEVEL":                        {"loud", "log.level"},
+		"RAMPE_JOBS_POLL_INTERVAL":               {"1m", "jobs.poll_interval"},
+		"RAMPE_LOADCHECK_VALIDITY":               {"10s", "loadcheck.validity"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {

@@ -81,6 +81,18 @@ func (c *Conn) Close() error {
 	return err
 }
 
+// Ahead is how long before an instant a task must be due for an idle
+// worker polling every poll to be holding it by that instant: asynq moves
+// due scheduled tasks to their queue every poll, and an idle worker looks
+// at its queues every poll/2 to 3·poll/2 (jitter), so a due task may wait
+// up to 2.5 polls; one more second covers a busy Redis or worker. A task
+// that must start at an exact instant is made due this much earlier and
+// its handler waits for the instant itself: its lateness then no longer
+// depends on how often workers poll (which costs CPU in Redis and here).
+func Ahead(poll time.Duration) time.Duration {
+	return poll*5/2 + time.Second
+}
+
 // ServerConfig tunes a worker.
 type ServerConfig struct {
 	Concurrency     int
