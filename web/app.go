@@ -64,11 +64,14 @@ func New(d Deps) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		AppName:               "rampe",
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		BodyLimit:             1 << 30, // catalog uploads; other bodies are small by nature
-		StreamRequestBody:     true,
+		// nginx's defaults (client_header_timeout, send_timeout,
+		// keepalive_timeout 75 s). Read and idle are equal so that the read
+		// deadline fasthttp sets twice per request rarely moves (see conn).
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		BodyLimit:         1 << 30, // catalog uploads; other bodies are small by nature
+		StreamRequestBody: true,
 		// A landing page and its headers leave in one write syscall instead
 		// of two (fasthttp's default buffer is 4 KiB).
 		WriteBufferSize: 32 << 10,
@@ -83,7 +86,7 @@ func New(d Deps) (*fiber.App, error) {
 // Timeouts of the requests that move a whole catalog or a whole feed:
 // fasthttp's read and write timeouts cover the entire body, and a
 // 140 MB catalog upload or a 460 MB feed download on a slow link takes
-// longer than the defaults (30 s, 60 s) allow.
+// longer than the defaults (60 s each) allow.
 const (
 	uploadTimeout   = 30 * time.Minute
 	downloadTimeout = 30 * time.Minute

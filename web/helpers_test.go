@@ -63,7 +63,7 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go app.Listener(ln)
+	go Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
 	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {

@@ -145,7 +145,7 @@ func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug 
 		}
 	}
 	ctx.SetStatusCode(fiber.StatusOK)
-	ctx.Response.SetBodyRaw(body)
+	setPageBody(ctx, body)
 	return nil
 }
 

@@ -100,7 +100,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
+	go func() { errc <- web.Serve(app, ln) }()
 	if st.demoChecks {
 		go runDemoChecks(ctx, st, cmd.OutOrStdout())
 	}
