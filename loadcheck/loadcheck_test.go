@@ -56,6 +56,10 @@ func serve(t *testing.T, limit int64) string {
 	var second int64
 	var count int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip, deflate, br" || !strings.HasPrefix(r.UserAgent(), "Rampe-LoadCheck/") {
+			http.Error(w, "not a browser-like request: "+r.Header.Get("Accept-Encoding")+" / "+r.UserAgent(), http.StatusBadRequest)
+			return
+		}
 		now := time.Now().Unix()
 		mu.Lock()
 		if now != second {
