@@ -6,8 +6,6 @@
 package campaigns
 
 import (
-	"github.com/rampe/rampe/platform/validation"
-
 	"fmt"
 	"math"
 	"sort"
@@ -16,6 +14,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/currency"
+
+	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Channel is an acquisition channel.
@@ -146,7 +147,7 @@ func (c *Campaign) Has(ch Channel) bool { return strings.Contains(c.ChannelList,
 
 // Location is the campaign's time zone (UTC if unknown).
 func (c *Campaign) Location() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := clock.Location(c.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
@@ -287,7 +288,7 @@ func Build(in Input, defaultTZ string) (*Campaign, error) {
 	if c.TimeZone == "" {
 		c.TimeZone = defaultTZ
 	}
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := clock.Location(c.TimeZone)
 	if err != nil {
 		add("time_zone", "unknown time zone %q (IANA name, e.g. Europe/Paris)", c.TimeZone)
 		loc = time.UTC

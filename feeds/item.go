@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -196,7 +197,7 @@ func (b *builder) effectiveDates(p *landing.Promotion) string {
 	if d, ok := b.dates[p.ID]; ok {
 		return d
 	}
-	loc, err := time.LoadLocation(p.TimeZone)
+	loc, err := clock.Location(p.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

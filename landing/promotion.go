@@ -17,6 +17,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/validation"
@@ -235,7 +236,7 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 	if p.TimeZone == "" {
 		p.TimeZone = defaultTZ
 	}
-	loc, err := time.LoadLocation(p.TimeZone)
+	loc, err := clock.Location(p.TimeZone)
 	if err != nil {
 		add("time_zone", "unknown time zone %q", p.TimeZone)
 		loc = time.UTC

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // calendarDay is one cell of the month grid.
@@ -55,7 +56,7 @@ func monthGrid(month time.Time, list []campaigns.Campaign, loc *time.Location, n
 }
 
 func (s *Server) showCalendar(c *fiber.Ctx) error {
-	loc, err := time.LoadLocation(s.Campaigns.DefaultTimeZone)
+	loc, err := clock.Location(s.Campaigns.DefaultTimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -205,7 +206,7 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 }
 
 func (s *Server) showNewCampaign(c *fiber.Ctx) error {
-	loc, _ := time.LoadLocation(s.Campaigns.DefaultTimeZone)
+	loc, _ := clock.Location(s.Campaigns.DefaultTimeZone)
 	now := time.Now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, loc)
 	f := campaignForm{TimeZone: s.Campaigns.DefaultTimeZone, Currency: "EUR", Retry: true,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // chart geometry of the capacity calendar, in SVG user units.
@@ -48,7 +49,7 @@ func niceMax(v float64) float64 {
 // planned or running campaign, hour by hour, with each day's peak and the
 // campaigns that make it up.
 func (s *Server) showCapacity(c *fiber.Ctx) error {
-	loc, err := time.LoadLocation(s.Campaigns.DefaultTimeZone)
+	loc, err := clock.Location(s.Campaigns.DefaultTimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

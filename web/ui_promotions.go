@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -19,7 +20,7 @@ func promotionForm(c *fiber.Ctx) landing.PromotionInput {
 }
 
 func promotionInputOf(p *landing.Promotion) landing.PromotionInput {
-	loc, err := time.LoadLocation(p.TimeZone)
+	loc, err := clock.Location(p.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -89,7 +90,7 @@ func (s *Server) showPromotion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(p.TimeZone)
+	loc, _ := clock.Location(p.TimeZone)
 	if loc == nil {
 		loc = time.UTC
 	}

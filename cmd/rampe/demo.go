@@ -10,6 +10,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 const demoAdmin = "admin@rampe.demo"
@@ -38,7 +39,7 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if n > 0 {
 		return nil
 	}
-	loc, _ := time.LoadLocation(st.cfg.DefaultTimeZone)
+	loc, _ := clock.Location(st.cfg.DefaultTimeZone)
 	now := time.Now().In(loc)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	window := func(days, hour int) time.Time { return day.AddDate(0, 0, days).Add(time.Duration(hour) * time.Hour) }

@@ -33,3 +33,21 @@ func (f *Fixed) Set(t time.Time) { f.mu.Lock(); f.t = t.UTC(); f.mu.Unlock() }
 
 // Add moves the clock by d.
 func (f *Fixed) Add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
+
+var locations sync.Map // IANA name → *time.Location
+
+// Location is time.LoadLocation, remembered: LoadLocation reads and parses
+// the zone's file each time (14 µs here), and campaigns convert to their
+// time zone in every gate, every forecast hour and every page. Only zones
+// that exist are kept, so the cache is bounded by the time zone database.
+func Location(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
+}
