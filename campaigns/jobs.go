@@ -308,16 +308,16 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
 }
 
-// waitFor sleeps until at when it is at most maxEarly away: the go-live
-// batch is made due Lead ahead of its instant, asynq schedules to the
-// whole second (a task may arrive up to a second earlier still), and a
-// campaign must never go live (or end) before its instant. It returns the
-// time after waiting, which is still before at when at was too far.
 // maxEarly bounds how long a handler waits for its instant when its task
 // arrives ahead of time: the lead, asynq's rounding to the second, and a
 // second of slack.
 func (s *Service) maxEarly() time.Duration { return s.Lead + 2*time.Second }
 
+// waitFor sleeps until at when it is at most maxEarly away: the go-live
+// batch is made due Lead ahead of its instant, asynq schedules to the
+// whole second (a task may arrive up to a second earlier still), and a
+// campaign must never go live (or end) before its instant. It returns the
+// time after waiting, which is still before at when at was too far.
 func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
 	now := s.Clock.Now()
 	early := at.Sub(now)

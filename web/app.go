@@ -64,16 +64,17 @@ func New(d Deps) (*fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		AppName:               "rampe",
 		DisableStartupMessage: true,
-		// nginx's defaults (client_header_timeout, send_timeout,
-		// keepalive_timeout 75 s). Read and idle are equal so that the read
+		// About nginx's defaults (60 s to read a request or send a response,
+		// 75 s of keep-alive). Read and idle are equal so that the read
 		// deadline fasthttp sets twice per request rarely moves (see conn).
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		BodyLimit:         1 << 30, // catalog uploads; other bodies are small by nature
 		StreamRequestBody: true,
-		// A landing page and its headers leave in one write syscall instead
-		// of two (fasthttp's default buffer is 4 KiB).
+		// A response of up to 32 KiB leaves in one write syscall instead of
+		// several (fasthttp's default buffer is 4 KiB): UI pages, and a
+		// landing page when conn cannot send it by writev (HEAD, HTTP/1.0).
 		WriteBufferSize: 32 << 10,
 		ErrorHandler:    s.errorHandler,
 	})
