@@ -50,12 +50,16 @@ type conn struct {
 	read, write time.Time // deadlines in force
 
 	// A page body waiting for its headers: it leaves with the Write whose
-	// bytes end with them (headerLen bytes, "HTTP/1.1 200"…"\r\n\r\n").
-	body      []byte
-	headerLen int
-	bufs      net.Buffers
-	vec       [2][]byte
-	stream    pageBody
+	// bytes end with exactly them. rawPage says a page went through
+	// fasthttp's buffer since the last Write (a HEAD, say): its header
+	// block may be byte for byte the one awaited, so no Write may be taken
+	// for it until the buffer has been written out.
+	body    []byte
+	header  []byte
+	rawPage bool
+	bufs    net.Buffers // bufs and vec: the writev without an allocation
+	vec     [2][]byte
+	stream  pageBody
 }
 
 func (c *conn) SetReadDeadline(t time.Time) error {
@@ -90,13 +94,10 @@ func keep(cur, next time.Time) bool {
 	return d >= 0 && d < deadlineSlack
 }
 
-var (
-	statusOK   = []byte("HTTP/1.1 200")
-	headersEnd = []byte("\r\n\r\n")
-)
-
 func (c *conn) Write(p []byte) (int, error) {
-	if c.body == nil || !c.endsWithHeader(p) {
+	attach := c.body != nil && !c.rawPage && bytes.HasSuffix(p, c.header)
+	c.rawPage = false // whatever the buffer held is on its way
+	if !attach {
 		return c.TCPConn.Write(p)
 	}
 	c.vec = [2][]byte{p, c.body}
@@ -107,17 +108,6 @@ func (c *conn) Write(p []byte) (int, error) {
 		return int(n), err
 	}
 	return len(p), err
-}
-
-// endsWithHeader tells whether p ends with the whole header block of the
-// waiting page: what fasthttp flushes may hold earlier responses before it
-// (pipelining), or only part of the headers when its buffer filled up.
-func (c *conn) endsWithHeader(p []byte) bool {
-	if len(p) < c.headerLen {
-		return false
-	}
-	h := p[len(p)-c.headerLen:]
-	return bytes.HasPrefix(h, statusOK) && bytes.HasSuffix(h, headersEnd)
 }
 
 // pageBody is the body stream of a page sent by writev. The body leaves
@@ -171,11 +161,14 @@ func (b *pageBody) Close() error {
 func setPageBody(ctx *fasthttp.RequestCtx, body []byte) {
 	c, ok := ctx.Conn().(*conn)
 	if !ok || !ctx.IsGet() || len(body) == 0 || ctx.Request.Header.ConnectionClose() || !ctx.Request.Header.IsHTTP11() {
+		if ok {
+			c.rawPage = true
+		}
 		ctx.Response.SetBodyRaw(body)
 		return
 	}
 	ctx.Response.SetBodyStream(&c.stream, len(body))
 	c.stream.size = len(body)
-	c.headerLen = len(ctx.Response.Header.Header())
+	c.header = append(c.header[:0], ctx.Response.Header.Header()...)
 	c.body = body
 }
