@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/queue"
 )
 
 // Task types owned by this package.
@@ -27,9 +29,9 @@ var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
 // and this one is the guarantee if the batch was lost or failed.
 const FallbackDelay = 2 * time.Second
 
-// DefaultLead is Service.Lead for workers that poll Redis every second
-// (queue.Ahead of the default jobs.poll_interval).
-const DefaultLead = 3500 * time.Millisecond
+// DefaultLead is Service.Lead for workers that poll Redis every second,
+// the default jobs.poll_interval.
+var DefaultLead = queue.Ahead(time.Second)
 
 // taskRetention keeps finished tasks' IDs in Redis so that the reconciler
 // enqueuing the same TaskID again is refused rather than run twice.
