@@ -6,6 +6,8 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,12 +39,21 @@ type Conn struct {
 // Connect opens url, or starts an in-process Redis when url is empty.
 func Connect(ctx context.Context, url string) (*Conn, error) {
 	if url == "" {
+		// The in-process Redis listens on a loopback port, where any local
+		// user could reach it: it demands a password only this process
+		// knows, so nobody else can read or write the job queues.
+		pw := make([]byte, 24)
+		if _, err := rand.Read(pw); err != nil {
+			return nil, fmt.Errorf("queue: in-process redis password: %w", err)
+		}
+		password := hex.EncodeToString(pw)
 		m := miniredis.NewMiniRedis()
+		m.RequireAuth(password)
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("queue: start in-process redis: %w", err)
 		}
 		slog.Warn("queue: no redis.url configured; using an in-process Redis. This mode is for a single process: web and worker must run in this same process, and queued tasks live only in memory (the reconciler re-creates them from the database at start)", "addr", m.Addr())
-		return &Conn{Redis: redis.NewClient(&redis.Options{Addr: m.Addr()}), Embedded: true, mini: m}, nil
+		return &Conn{Redis: redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password}), Embedded: true, mini: m}, nil
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
