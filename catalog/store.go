@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/sheet"
 )
 
 // Store is the catalog repository.
@@ -231,7 +231,7 @@ func (s *Store) ImportErrors(ctx context.Context, id uint64, limit int) ([]Impor
 
 // WriteReport writes the problems of an import as CSV (line, column, value, message).
 func WriteReport(w io.Writer, errs []RowError) error {
-	cw := csv.NewWriter(w)
+	cw := sheet.NewWriter(w) // people open it in a spreadsheet
 	cw.Write([]string{"line", "column", "value", "message"})
 	for _, e := range errs {
 		cw.Write([]string{strconv.FormatInt(e.Line, 10), e.Column, e.Value, e.Msg})

@@ -86,6 +86,25 @@ func (f *Feed) FileName() string {
 	return f.Name + ".csv"
 }
 
+// Delimited tells how a CSV or TSV feed separates its values: sep, and
+// plain when values are never quoted (Google's TSV rule). ok is false for
+// the XML format.
+func (f *Feed) Delimited() (sep rune, plain, ok bool) {
+	switch f.Format {
+	case GoogleTSV:
+		return '\t', true, true
+	case IdealoCSV:
+		return ';', false, true
+	case Generic:
+		if f.Separator == "" {
+			return ',', false, true
+		}
+		sep := rune(f.Separator[0])
+		return sep, sep == '\t', true
+	}
+	return 0, false, false
+}
+
 // ContentType of the feed file.
 func (f *Feed) ContentType() string {
 	switch {

@@ -1,8 +1,8 @@
 package web
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/money"
+	"github.com/rampe/rampe/platform/sheet"
 )
 
 // genericRows is how many column rows the generic-feed form offers.
@@ -212,7 +213,7 @@ func (s *Server) feedReport(c *fiber.Ctx) error {
 	}
 	c.Set("Content-Type", "text/csv; charset=utf-8")
 	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-report.csv"`, f.Name))
-	cw := csv.NewWriter(c.Response().BodyWriter())
+	cw := sheet.NewWriter(c.Response().BodyWriter())
 	cw.Write([]string{"sku", "severity", "rule", "field", "value", "message"})
 	for _, i := range issues {
 		cw.Write([]string{i.SKU, i.Severity, i.Rule, i.Field, i.Value, i.Message})
@@ -221,14 +222,42 @@ func (s *Server) feedReport(c *fiber.Ctx) error {
 	return cw.Error()
 }
 
-// downloadFeed lets a signed-in user download the current file.
+// downloadFeed lets a signed-in user download the current file. A person
+// opens it in a spreadsheet: the CSV and TSV formats come with every cell
+// that a spreadsheet would run as a formula made inert (sheet.Safe), where
+// comparators get the file as generated.
 func (s *Server) downloadFeed(c *fiber.Ctx) error {
 	f, err := s.loadFeed(c)
 	if err != nil {
 		return err
 	}
 	c.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, f.FileName()))
-	return s.sendFeed(c, f, f.FileName())
+	sep, plain, delimited := f.Delimited()
+	if !delimited {
+		return s.sendFeed(c, f, f.FileName())
+	}
+	src, err := s.Feeds.Storage.Open(c.UserContext(), f.ID, f.FileName())
+	if errors.Is(err, feeds.ErrNoFile) {
+		return c.Status(fiber.StatusNotFound).SendString("the feed has not been generated yet")
+	}
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Type", f.ContentType())
+	c.Set("Cache-Control", "no-store")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer src.Close()
+		var err error
+		if plain {
+			err = sheet.CopyTSV(w, src)
+		} else {
+			err = sheet.CopyCSV(w, src, sep)
+		}
+		if err != nil {
+			slog.Error("web: feed download", "feed", f.ID, "err", err)
+		}
+	})
+	return nil
 }
 
 // servePublicFeed answers comparators at /feeds/{token}/{file}. An unknown
