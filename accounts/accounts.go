@@ -91,6 +91,8 @@ var Migrations = []db.Migration{
 CREATE TABLE users (id {{id}}, email VARCHAR(254) NOT NULL UNIQUE, name VARCHAR(200) NOT NULL DEFAULT '', role VARCHAR(20) NOT NULL, password_hash VARCHAR(100) NOT NULL, created_at {{ts}} NOT NULL);
 CREATE TABLE sessions (id {{id}}, token_hash VARCHAR(64) NOT NULL UNIQUE, user_id {{bigint}} NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires_at {{ts}} NOT NULL, created_at {{ts}} NOT NULL);
 CREATE TABLE api_tokens (id {{id}}, user_id {{bigint}} NOT NULL REFERENCES users(id) ON DELETE CASCADE, name VARCHAR(100) NOT NULL, prefix VARCHAR(20) NOT NULL, token_hash VARCHAR(64) NOT NULL UNIQUE, last_used_at {{ts}}, created_at {{ts}} NOT NULL)`},
+	{ID: "2026120201_signin_failures", SQL: `
+CREATE TABLE signin_failures (subject VARCHAR(300) PRIMARY KEY, failures INTEGER NOT NULL, last_failure {{ts}} NOT NULL, locked_until {{ts}})`},
 }
 
 // Store is the accounts repository.
