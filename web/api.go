@@ -126,7 +126,7 @@ func (s *Server) apiMe(c *fiber.Ctx) error {
 }
 
 func parseID(c *fiber.Ctx) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	id, err := strconv.ParseUint(c.Params("id"), 10, 63)
 	return id, err == nil && id > 0
 }
 

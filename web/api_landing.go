@@ -29,7 +29,7 @@ func (s *Server) apiListProducts(c *fiber.Ctx) error {
 	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability")}
 	var err error
 	if a := c.Query("after"); a != "" {
-		if q.After, err = strconv.ParseUint(a, 10, 64); err != nil {
+		if q.After, err = strconv.ParseUint(a, 10, 63); err != nil {
 			return apiFail(c, fiber.StatusBadRequest, "bad_request", "after: not a product id", "after")
 		}
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -136,26 +137,46 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 }
 
-// TestLongTransfersTimeouts: catalog uploads and feed downloads get long
-// timeouts (fasthttp's cover a whole body), everything else the server's.
+// TestLongTransfersTimeouts: feed downloads get long timeouts (fasthttp's
+// cover a whole body), catalog uploads too but only from a signed-in user
+// who may import; everything else gets the server's.
 func TestLongTransfersTimeouts(t *testing.T) {
+	a := newTestApp(t)
+	s := &Server{Deps: Deps{Accounts: a.Accounts}}
+	session := func(role accounts.Role) string {
+		u, err := a.Accounts.ByEmail(context.Background(), string(role)+"@shop.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := a.Accounts.NewSession(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
 	for _, tc := range []struct {
-		method, uri   string
-		read, written time.Duration
+		method, uri, session string
+		read, written        time.Duration
 	}{
-		{"GET", "/feeds/abcdefghijklmnopqrstuvwx/google.xml", 0, downloadTimeout},
-		{"HEAD", "/feeds/abcdefghijklmnopqrstuvwx/google.xml.gz", 0, downloadTimeout},
-		{"POST", "/products/import", uploadTimeout, 0},
-		{"GET", "/products/import", 0, 0},
-		{"GET", "/l/demo", 0, 0},
-		{"POST", "/campaigns", 0, 0},
+		{"GET", "/feeds/abcdefghijklmnopqrstuvwx/google.xml", "", 0, downloadTimeout},
+		{"HEAD", "/feeds/abcdefghijklmnopqrstuvwx/google.xml.gz", "", 0, downloadTimeout},
+		{"POST", "/products/import", session(accounts.Marketer), uploadTimeout, 0},
+		{"POST", "/products/import", session(accounts.Viewer), 0, 0},
+		{"POST", "/products/import", "forged", 0, 0},
+		{"POST", "/products/import", "", 0, 0},
+		{"GET", "/products/import", "", 0, 0},
+		{"GET", "/l/demo", "", 0, 0},
+		{"POST", "/campaigns", "", 0, 0},
 	} {
 		var h fasthttp.RequestHeader
 		h.SetMethod(tc.method)
 		h.SetRequestURI(tc.uri)
-		got := longTransfers(&h)
+		if tc.session != "" {
+			h.SetCookie(sessionCookie, tc.session)
+		}
+		got := s.longTransfers(&h)
 		if got.ReadTimeout != tc.read || got.WriteTimeout != tc.written {
-			t.Errorf("%s %s: %+v", tc.method, tc.uri, got)
+			t.Errorf("%s %s (session %.8s): %+v", tc.method, tc.uri, tc.session, got)
 		}
 	}
 }

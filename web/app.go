@@ -44,14 +44,26 @@ type Deps struct {
 	LoadChecks *loadcheck.Service
 	Secret     []byte
 	BaseURL    string
-	Secure     bool // cookies get the Secure flag (https base URL)
+	Secure     bool // cookies get the Secure flag and responses HSTS (https base URL)
 	Version    string
+
+	// MetricsToken, when set, is the bearer token /metrics demands;
+	// otherwise /metrics answers loopback clients only. MetricsElsewhere
+	// means metrics.addr serves them and http.addr does not.
+	MetricsToken     string
+	MetricsElsewhere bool
+	// FrameAncestors are the origins that may frame landing pages.
+	FrameAncestors []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []string
 }
 
 // Server holds the dependencies shared by every handler.
 type Server struct {
 	Deps
-	pages *pages
+	pages      *pages
+	landingCSP []byte // Content-Security-Policy of public landing pages
 }
 
 // New builds the fiber app with every route of Rampe.
@@ -60,27 +72,37 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, pages: p}
-	app := fiber.New(fiber.Config{
+	s := &Server{Deps: d, pages: p, landingCSP: []byte(landingCSP(d.FrameAncestors))}
+	cfg := fiber.Config{
 		AppName:               "rampe",
 		DisableStartupMessage: true,
 		// About nginx's defaults (60 s to read a request or send a response,
 		// 75 s of keep-alive). Read and idle are equal so that the read
 		// deadline fasthttp sets twice per request rarely moves (see conn).
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		BodyLimit:         1 << 30, // catalog uploads; other bodies are small by nature
-		StreamRequestBody: true,
+		ReadTimeout:  60 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  60 * time.Second,
+		// Bodies are streamed to the handlers, which bound them: 2 MiB
+		// (limitBody), a catalog upload 1 GiB (readUpload). fasthttp's own
+		// limit does not hold a streamed body, and its pre-parsing of
+		// multipart forms would read a whole upload into temporary files
+		// before any middleware could refuse it.
+		BodyLimit:                    int(maxUploadFile + uploadOverhead),
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 		// A response of up to 32 KiB leaves in one write syscall instead of
 		// several (fasthttp's default buffer is 4 KiB): UI pages, and a
 		// landing page when conn cannot send it by writev (HEAD, HTTP/1.0).
 		WriteBufferSize: 32 << 10,
 		ErrorHandler:    s.errorHandler,
-	})
+	}
+	if len(d.TrustedProxies) > 0 {
+		cfg.ProxyHeader, cfg.EnableTrustedProxyCheck, cfg.TrustedProxies, cfg.EnableIPValidation = fiber.HeaderXForwardedFor, true, d.TrustedProxies, true
+	}
+	app := fiber.New(cfg)
 	s.routes(app)
 	app.Server().Handler = s.fastPages(app.Server().Handler)
-	app.Server().HeaderReceived = longTransfers
+	app.Server().HeaderReceived = s.longTransfers
 	return app, nil
 }
 
@@ -93,15 +115,25 @@ const (
 	downloadTimeout = 30 * time.Minute
 )
 
-// longTransfers gives catalog uploads and feed downloads their timeouts;
-// every other request keeps the server's.
-func longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+// longTransfers gives feed downloads and catalog uploads their timeouts;
+// every other request keeps the server's. An upload gets its half hour
+// only from a signed-in user who may import: anyone else's is refused
+// within the server's 60 s read timeout, before its body is read.
+func (s *Server) longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	path := h.RequestURI()
 	switch {
 	case bytes.HasPrefix(path, []byte("/feeds/")):
 		return fasthttp.RequestConfig{WriteTimeout: downloadTimeout}
 	case h.IsPost() && bytes.HasPrefix(path, []byte("/products/import")):
-		return fasthttp.RequestConfig{ReadTimeout: uploadTimeout}
+		tok := h.Cookie(sessionCookie)
+		if len(tok) == 0 {
+			return fasthttp.RequestConfig{}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if u, _, err := s.Accounts.UserBySession(ctx, string(tok)); err == nil && u.Role.CanWrite() {
+			return fasthttp.RequestConfig{ReadTimeout: uploadTimeout}
+		}
 	}
 	return fasthttp.RequestConfig{}
 }
@@ -125,16 +157,21 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 
 func (s *Server) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
 
+// readyz tells a load balancer whether this node can serve: the
+// database and Redis answer. Its words are fixed (the errors go to the
+// log): anyone may call it, and an error text can name hosts and users.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	status := map[string]string{"database": "ok", "redis": "ok"}
 	code := fiber.StatusOK
 	if err := db.Ping(ctx, s.DB); err != nil {
-		status["database"], code = err.Error(), fiber.StatusServiceUnavailable
+		slog.Error("web: readyz: database", "err", err)
+		status["database"], code = "unreachable", fiber.StatusServiceUnavailable
 	}
 	if err := s.Redis.Ping(ctx); err != nil {
-		status["redis"], code = err.Error(), fiber.StatusServiceUnavailable
+		slog.Error("web: readyz: redis", "err", err)
+		status["redis"], code = "unreachable", fiber.StatusServiceUnavailable
 	}
 	return c.Status(code).JSON(status)
 }

@@ -41,7 +41,8 @@ type testApp struct {
 
 const testPassword = "correct-horse-battery"
 
-func newTestApp(t *testing.T) *testApp {
+// newTestApp builds the app; opts may change its dependencies first.
+func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations)
 	conn := testenv.Redis(t)
@@ -53,9 +54,13 @@ func newTestApp(t *testing.T) *testApp {
 		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
 		Policy: loadcheck.Policy{AllowedHosts: []string{"127.0.0.1"}, MaxRate: 1000, MaxDuration: time.Minute}}
 	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
-	app, err := New(Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
+	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"})
+		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"}
+	for _, o := range opts {
+		o(&d)
+	}
+	app, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,7 +174,7 @@ func TestPublishReachesOtherNodesThroughRedis(t *testing.T) {
 	t.Fatal("the other node still serves the old version a second after publishing")
 }
 
-func upload(t *testing.T, b *browser, name, body string, skip bool) response {
+func uploadCatalog(t *testing.T, b *browser, name, body string, skip bool) response {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -208,7 +208,7 @@ func TestUIImportAllOrNothingThenSkip(t *testing.T) {
 	b := a.browser(accounts.Marketer)
 	b.get("/products/import")
 	bad := "sku;title;price\nU-1;Chaise;10,00\nU-2;Table;dix\nU-3;<script>alert(1)</script>;5\n"
-	res := upload(t, b, "cat.csv", bad, false)
+	res := uploadCatalog(t, b, "cat.csv", bad, false)
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("upload: %d %s", res.Status, res.Body)
 	}
@@ -223,7 +223,7 @@ func TestUIImportAllOrNothingThenSkip(t *testing.T) {
 	if !strings.Contains(report.Body, "3,price,dix,") {
 		t.Fatalf("report: %s", report.Body)
 	}
-	res = upload(t, b, "cat.csv", bad, true)
+	res = uploadCatalog(t, b, "cat.csv", bad, true)
 	body = waitImport(t, b, res.Header.Get("Location"))
 	if !strings.Contains(body, "2 products imported") {
 		t.Fatalf("skip-invalid import: %s", body)
@@ -237,7 +237,7 @@ func TestUIImportAllOrNothingThenSkip(t *testing.T) {
 	}
 	v := a.browser(accounts.Viewer)
 	v.get("/products")
-	if r := upload(t, v, "x.csv", "sku,title,price\n", false); r.Status != http.StatusForbidden {
+	if r := uploadCatalog(t, v, "x.csv", "sku,title,price\n", false); r.Status != http.StatusForbidden {
 		t.Fatalf("viewer upload: %d", r.Status)
 	}
 }

@@ -58,13 +58,30 @@ type routeMetric struct {
 var routeMetrics sync.Map // routeKey → routeMetric
 
 func metricFor(method, route string, status int) routeMetric {
+	method = methodLabel(method)
 	k := routeKey{method, route, status}
 	if m, ok := routeMetrics.Load(k); ok {
 		return m.(routeMetric)
 	}
+	// The method and route may point into fasthttp's reused request
+	// buffer: the labels, which Prometheus keeps, must be copies, or a
+	// later request rewrites them ("POS") and two children end up with
+	// the same labels, which fails every scrape.
+	method, route = strings.Clone(method), strings.Clone(route)
 	m := routeMetric{count: httpRequests.WithLabelValues(method, route, strconv.Itoa(status)), latency: httpSeconds.WithLabelValues(route)}
-	routeMetrics.Store(routeKey{strings.Clone(method), strings.Clone(route), status}, m)
-	return m
+	actual, _ := routeMetrics.LoadOrStore(routeKey{method, route, status}, m)
+	return actual.(routeMetric)
+}
+
+// methodLabel keeps the method label to the methods of HTTP: anyone can
+// send any word as a method, and each would be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 // observe logs and counts each request under its route pattern (not the raw
@@ -94,7 +111,7 @@ func observe(c *fiber.Ctx) error {
 // csrfToken returns the token forms must echo: an HMAC of a random
 // per-browser cookie (signed double-submit), so it works on any web node
 // without server-side state.
-func csrfToken(c *fiber.Ctx, secret []byte) string {
+func (s *Server) csrfToken(c *fiber.Ctx) string {
 	seed := c.Cookies(csrfCookie)
 	if seed == "" {
 		if v, ok := c.Locals(csrfCookie).(string); ok {
@@ -106,28 +123,73 @@ func csrfToken(c *fiber.Ctx, secret []byte) string {
 		rand.Read(b)
 		seed = base64.RawURLEncoding.EncodeToString(b)
 		c.Locals(csrfCookie, seed)
-		c.Cookie(&fiber.Cookie{Name: csrfCookie, Value: seed, Path: "/", HTTPOnly: true, SameSite: "Lax", MaxAge: 365 * 24 * 3600,
-			Secure: strings.HasPrefix(c.BaseURL(), "https")})
+		s.setCookie(c, csrfCookie, seed, 365*24*time.Hour)
 	}
-	m := hmac.New(sha256.New, secret)
+	m := hmac.New(sha256.New, s.Secret)
 	m.Write([]byte("csrf:" + seed))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrf refuses unsafe UI requests without the token of this browser.
+// validCSRF tells whether got is this browser's CSRF token.
+func (s *Server) validCSRF(c *fiber.Ctx, got string) bool {
+	return c.Cookies(csrfCookie) != "" && hmac.Equal([]byte(got), []byte(s.csrfToken(c)))
+}
+
+var errCSRF = fiber.NewError(fiber.StatusForbidden, "this form has expired or did not come from Rampe (CSRF check failed); reload the page and try again")
+
+// uploadRoutes read their multipart body themselves, as a stream: the
+// handler checks the form's first part, _csrf, before reading the rest
+// (readUpload). Any other multipart request must carry the token in the
+// X-CSRF-Token header.
+var uploadRoutes = map[string]bool{"/products/import": true}
+
+// csrf refuses unsafe UI requests without the token of this browser. It
+// never parses a multipart body to find the token: that would read a whole
+// upload, of any size and from anyone, before refusing it.
 func (s *Server) csrf(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	got := c.Get(csrfHeader)
-	if got == "" {
-		got = c.FormValue(csrfField)
+	if got := c.Get(csrfHeader); got != "" {
+		if !s.validCSRF(c, got) {
+			return errCSRF
+		}
+		c.Locals(csrfCheckedKey, true)
+		return c.Next()
 	}
-	if c.Cookies(csrfCookie) == "" || !hmac.Equal([]byte(got), []byte(csrfToken(c, s.Secret))) {
-		return fiber.NewError(fiber.StatusForbidden, "this form has expired or did not come from Rampe (CSRF check failed); reload the page and try again")
+	if isMultipart(c) {
+		if !uploadRoutes[c.Path()] || c.Cookies(csrfCookie) == "" {
+			return errCSRF
+		}
+		return c.Next()
 	}
+	if !s.validCSRF(c, c.FormValue(csrfField)) {
+		return errCSRF
+	}
+	c.Locals(csrfCheckedKey, true)
 	return c.Next()
+}
+
+const csrfCheckedKey = "csrf_checked"
+
+func isMultipart(c *fiber.Ctx) bool {
+	return len(c.Request().Header.MultipartFormBoundary()) > 0 ||
+		strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm)
+}
+
+// setCookie sets one of Rampe's cookies: never readable by scripts, sent
+// on same-site navigations only, and Secure whenever public.base_url is
+// https (not when this request's scheme is, which a proxy may hide).
+func (s *Server) setCookie(c *fiber.Ctx, name, value string, ttl time.Duration) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax",
+		MaxAge: int(ttl / time.Second), Expires: time.Now().Add(ttl)})
+}
+
+// clearCookie removes one of Rampe's cookies.
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax",
+		MaxAge: -1, Expires: time.Unix(1, 0)})
 }
 
 // loadUser puts the signed-in user, if any, in the context.
@@ -234,15 +296,33 @@ func validText(c *fiber.Ctx) error {
 	return fiber.NewError(fiber.StatusBadRequest, msg)
 }
 
+// limitBody refuses, before anything reads it, a body over 2 MiB (or of
+// unknown length) on every route but the streamed uploads, which bound
+// theirs as they read (readUpload).
 func limitBody(c *fiber.Ctx) error {
-	if c.Path() == "/products/import" {
+	n := c.Request().Header.ContentLength()
+	if n == 0 || n == -2 {
 		return c.Next()
 	}
-	switch c.Method() {
-	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
-		if n := c.Request().Header.ContentLength(); n > maxBody || n == -1 {
-			return fiber.NewError(fiber.StatusRequestEntityTooLarge, "request body too large (the limit is 2 MiB)")
+	if c.Method() == fiber.MethodPost && uploadRoutes[c.Path()] && isMultipart(c) {
+		if int64(n) > maxUploadBody() {
+			return fiber.NewError(fiber.StatusRequestEntityTooLarge, uploadTooLarge())
 		}
+		return c.Next()
+	}
+	if n > maxBody || n == -1 {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "request body too large (the limit is 2 MiB)")
 	}
 	return c.Next()
+}
+
+// closeUnreadBody closes the connection after a response given before
+// the request's body was read (a refusal, a redirect to sign-in): the
+// unread rest of the body would otherwise be read as the next request.
+func closeUnreadBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if n := c.Request().Header.ContentLength(); (n > 0 || n == -1) && c.Request().IsBodyStream() {
+		c.Context().SetConnectionClose()
+	}
+	return err
 }

@@ -99,6 +99,11 @@ var (
 	headerVary         = []byte("Vary")
 	headerNoSniff      = []byte("X-Content-Type-Options")
 	headerEncoding     = []byte("Content-Encoding")
+	headerCSP          = []byte("Content-Security-Policy")
+	headerReferrer     = []byte("Referrer-Policy")
+	headerHSTS         = []byte("Strict-Transport-Security")
+	valueReferrer      = []byte("strict-origin-when-cross-origin")
+	valueHSTS          = []byte(hsts)
 	valueAcceptEnc     = []byte("Accept-Encoding")
 	valueNoSniff       = []byte("nosniff")
 	valueBrotli        = []byte("br")
@@ -112,6 +117,12 @@ var (
 func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug string, now time.Time) error {
 	r, err := s.Landing.Get(cctx, slug)
 	h := &ctx.Response.Header
+	h.SetCanonical(headerNoSniff, valueNoSniff)
+	h.SetCanonical(headerCSP, s.landingCSP)
+	h.SetCanonical(headerReferrer, valueReferrer)
+	if s.Secure {
+		h.SetCanonical(headerHSTS, valueHSTS)
+	}
 	if errors.Is(err, landing.ErrNotFound) {
 		h.SetContentType("text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
@@ -128,7 +139,6 @@ func (s *Server) writePage(cctx context.Context, ctx *fasthttp.RequestCtx, slug 
 	h.SetCanonical(headerETag, r.ETagBytes)
 	h.SetCanonical(headerLastModified, r.LastModified)
 	h.SetCanonical(headerVary, valueAcceptEnc)
-	h.SetCanonical(headerNoSniff, valueNoSniff)
 	if inm := ctx.Request.Header.Peek(fiber.HeaderIfNoneMatch); len(inm) > 0 && etagMatch(string(inm), r.ETag) {
 		ctx.SetStatusCode(fiber.StatusNotModified)
 		return nil

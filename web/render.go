@@ -203,9 +203,9 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 		d.User = u
 		d.Alerts, _ = s.Campaigns.OpenAlerts(c.UserContext())
 	}
-	d.CSRF = csrfToken(c, s.Secret)
+	d.CSRF = s.csrfToken(c)
 	d.Version = s.Version
-	if msg, ok := takeFlash(c); ok {
+	if msg, ok := s.takeFlash(c); ok {
 		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
 	}
 	var buf bytes.Buffer
@@ -214,10 +214,6 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 		return err
 	}
 	c.Set("Content-Type", "text/html; charset=utf-8")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 	return c.Status(code).Send(buf.Bytes())
 }
 
@@ -229,14 +225,14 @@ func (s *Server) flash(c *fiber.Ctx, ok bool, msg string) {
 	if ok {
 		prefix = "+"
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(prefix + msg), Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax", MaxAge: 60})
+	s.setCookie(c, flashCookie, url.QueryEscape(prefix+msg), time.Minute)
 }
 
-func takeFlash(c *fiber.Ctx) (string, bool) {
+func (s *Server) takeFlash(c *fiber.Ctx) (string, bool) {
 	v, _ := url.QueryUnescape(c.Cookies(flashCookie))
 	if v == "" {
 		return "", false
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(1, 0)})
+	s.clearCookie(c, flashCookie)
 	return v, true
 }

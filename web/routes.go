@@ -2,19 +2,17 @@ package web
 
 import (
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes is the one table of every URL Rampe answers.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(recover.New(), observe, limitBody, validText)
+	app.Use(closeUnreadBody, recover.New(), observe, s.securityHeaders, limitBody, validText)
 
 	// Public endpoints.
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.Handler()))
+	app.Get("/metrics", s.metrics())
 	app.Get("/favicon.ico", s.serveFavicon)
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
@@ -114,6 +112,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/settings/tokens/:id<int>/revoke", s.revokeToken)
 	in.Get("/users", admin, s.showUsers)
 	in.Post("/users", admin, s.createUser)
+	in.Post("/users/signin-locks/lift", admin, s.liftSigninLock)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path()) })
 }

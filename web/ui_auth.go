@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,32 +20,74 @@ func (s *Server) showLogin(c *fiber.Ctx) error {
 	return s.render(c, "login", pageData{Title: "Sign in", Data: map[string]any{"Next": safeNext(c.Query("next"))}})
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site. It accepts only a
+// path of this site: parsed, no scheme, host or user, one leading slash, no
+// control byte, space or backslash anywhere (browsers drop tabs and line
+// breaks from a URL and read a backslash as a slash, so "/\t/evil" and
+// "/\\evil" lead off-site; a CR or LF in a Location header would start a
+// header of the attacker's choosing). Anything else goes to the home page.
+// The answer is re-serialised, so what reaches the Location header is
+// ASCII.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/campaigns"
+	const home = "/campaigns"
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return home
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b == 0x7f || b == '\\' {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
+	}
+	return u.String()
 }
 
+// doLogin signs a user in. A locked account or address is refused before
+// the password is even compared (accounts' sign-in throttling), with the
+// wait in words and a Retry-After header.
 func (s *Server) doLogin(c *fiber.Ctx) error {
 	email, password := c.FormValue("email"), c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
-	u, err := s.Accounts.Authenticate(c.UserContext(), email, password)
+	ctx, ip, now := c.UserContext(), c.IP(), time.Now().UTC()
+	refuse := func(code int, msg string) error {
+		return s.renderStatus(c, code, "login", pageData{Title: "Sign in", Flash: msg, Data: map[string]any{"Next": next, "Email": email}})
+	}
+	lock, err := s.Accounts.SigninLock(ctx, email, ip, now)
+	if err != nil {
+		return err
+	}
+	if lock != nil {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(lock.Until.Sub(now)/time.Second)+1))
+		return refuse(fiber.StatusTooManyRequests, lock.Error())
+	}
+	u, err := s.Accounts.Authenticate(ctx, email, password)
 	if err != nil {
 		if !errors.Is(err, accounts.ErrBadCredentials) {
 			return err
 		}
-		slog.Info("web: failed sign-in", "email", email, "ip", c.IP())
-		return s.renderStatus(c, fiber.StatusUnauthorized, "login", pageData{Title: "Sign in", Flash: "Wrong e-mail or password.",
-			Data: map[string]any{"Next": next, "Email": email}})
+		slog.Info("web: failed sign-in", "email", email, "ip", ip)
+		lock, err := s.Accounts.SigninFailed(ctx, email, ip, now)
+		if err != nil {
+			return err
+		}
+		if lock != nil {
+			slog.Warn("web: sign-in locked", "kind", lock.Kind, "email", email, "ip", ip, "until", lock.Until)
+			return refuse(fiber.StatusUnauthorized, "Wrong e-mail or password. "+lock.Error())
+		}
+		return refuse(fiber.StatusUnauthorized, "Wrong e-mail or password.")
 	}
-	tok, err := s.Accounts.NewSession(c.UserContext(), u.ID)
+	if err := s.Accounts.SigninSucceeded(ctx, email); err != nil {
+		return err
+	}
+	tok, err := s.Accounts.NewSession(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: tok, Path: "/", HTTPOnly: true, Secure: s.Secure, SameSite: "Lax",
-		Expires: time.Now().Add(s.Accounts.TTL())})
+	s.setCookie(c, sessionCookie, tok, s.Accounts.TTL())
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
@@ -51,7 +95,7 @@ func (s *Server) doLogout(c *fiber.Ctx) error {
 	if tok := c.Cookies(sessionCookie); tok != "" {
 		s.Accounts.EndSession(c.UserContext(), tok)
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(1, 0), HTTPOnly: true})
+	s.clearCookie(c, sessionCookie)
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
@@ -105,12 +149,17 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 	if err != nil {
 		return err
 	}
+	now := time.Now().UTC()
+	failures, err := s.Accounts.SigninFailures(c.UserContext(), now, 100)
+	if err != nil {
+		return err
+	}
 	errs := map[string]string{}
 	if fe != nil {
 		errs[fe.Field] = fe.Msg
 	}
 	return s.renderStatus(c, code, "users", pageData{Title: "Users", Nav: "users",
-		Data: map[string]any{"Users": users, "Errs": errs, "Form": form}})
+		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now}})
 }
 
 func (s *Server) createUser(c *fiber.Ctx) error {
@@ -127,5 +176,19 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	s.flash(c, true, "User "+form["email"]+" created.")
+	return c.Redirect("/users", fiber.StatusSeeOther)
+}
+
+// liftSigninLock forgets the failed sign-ins of an account or address.
+func (s *Server) liftSigninLock(c *fiber.Ctx) error {
+	subject := c.FormValue("subject")
+	if err := s.Accounts.LiftSigninLock(c.UserContext(), subject); err != nil {
+		if errors.Is(err, accounts.ErrNotFound) {
+			return fiber.NewError(fiber.StatusNotFound, "no failed sign-ins recorded for "+subject)
+		}
+		return err
+	}
+	slog.Info("web: sign-in lock lifted", "subject", subject, "by", currentUser(c).Email)
+	s.flash(c, true, "Sign-in lock lifted for "+subject+".")
 	return c.Redirect("/users", fiber.StatusSeeOther)
 }

@@ -137,7 +137,7 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 		}
 	}
 	if raw := strings.TrimSpace(f.LandingPageID); raw != "" {
-		id, err := strconv.ParseUint(raw, 10, 64)
+		id, err := strconv.ParseUint(raw, 10, 63)
 		if err != nil || id == 0 {
 			errs = append(errs, campaigns.FieldError{Field: "landing_page_id", Msg: fmt.Sprintf("%q is not a landing page id", raw)})
 		} else {
@@ -160,7 +160,7 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 // parts that are not ids apart.
 func parseIDs(list string) (ids []uint64, bad []string) {
 	for _, part := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.ParseUint(part, 10, 64)
+		id, err := strconv.ParseUint(part, 10, 63)
 		if err != nil || id == 0 {
 			bad = append(bad, part)
 			continue

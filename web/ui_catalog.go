@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,7 +26,7 @@ type productRow struct {
 func (s *Server) showProducts(c *fiber.Ctx) error {
 	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
 	if a := c.Query("after"); a != "" {
-		after, err := strconv.ParseUint(a, 10, 64)
+		after, err := strconv.ParseUint(a, 10, 63)
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, "after: not a product id: "+a)
 		}
@@ -86,36 +84,24 @@ func (s *Server) showImport(c *fiber.Ctx) error {
 
 // startImport keeps the upload in a temporary file and imports it in the
 // background; the import's progress lives in the database, so any web node
-// can show it.
+// can show it. The body is read as a stream only once the session, the role
+// and the CSRF token passed (readUpload).
 func (s *Server) startImport(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
+	up, err := s.readUpload(c, "file")
 	if err != nil {
+		return err
+	}
+	if up.File == nil {
 		s.flash(c, false, "Choose a CSV or JSON file to import.")
 		return c.Redirect("/products/import", fiber.StatusSeeOther)
 	}
-	src, err := fh.Open()
+	tmp, size := up.File, up.Size
+	format := catalog.FormatFor(up.Filename)
+	skip := up.Fields["skip_invalid"] == "on"
+	cur := up.Fields["currency"]
+	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(up.Filename), format, size, skip, currentUser(c).Email)
 	if err != nil {
-		return err
-	}
-	defer src.Close()
-	tmp, err := os.CreateTemp("", "rampe-import-*"+filepath.Ext(fh.Filename))
-	if err != nil {
-		return err
-	}
-	size, err := io.Copy(tmp, src)
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	tmp.Seek(0, io.SeekStart)
-	format := catalog.FormatFor(fh.Filename)
-	skip := c.FormValue("skip_invalid") == "on"
-	cur := strings.Clone(c.FormValue("currency")) // used after the handler returns
-	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(fh.Filename), format, size, skip, currentUser(c).Email)
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+		up.Remove()
 		return err
 	}
 	go func() {

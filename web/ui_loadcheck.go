@@ -92,7 +92,7 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 	}
 	if c.Query("fragment") != "" {
 		u := currentUser(c)
-		data["CanWrite"], data["CSRF"] = u.Role.CanWrite(), csrfToken(c, s.Secret)
+		data["CanWrite"], data["CSRF"] = u.Role.CanWrite(), s.csrfToken(c)
 		c.Set("Content-Type", "text/html; charset=utf-8")
 		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}

@@ -22,7 +22,7 @@ func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 		UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"), UTMCampaign: c.FormValue("utm_campaign")}
 	var errs landing.ValidationError
 	if v := strings.TrimSpace(c.FormValue("promotion_id")); v != "" {
-		id, err := strconv.ParseUint(v, 10, 64)
+		id, err := strconv.ParseUint(v, 10, 63)
 		if err != nil {
 			errs = append(errs, landing.FieldError{Field: "promotion_id", Msg: fmt.Sprintf("%q is not a promotion id", v)})
 		} else {
@@ -167,6 +167,8 @@ func (s *Server) previewPage(c *fiber.Ctx) error {
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	c.Set("Cache-Control", "no-store")
 	c.Set("X-Robots-Tag", "noindex")
+	c.Set("X-Frame-Options", "SAMEORIGIN")
+	c.Set("Content-Security-Policy", previewCSP)
 	return c.Send(r.HTML)
 }
 

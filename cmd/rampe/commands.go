@@ -70,6 +70,9 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 					return err
 				}
 			}
+			if err := serveMetrics(ctx, cfg); err != nil {
+				return err
+			}
 			stopWorker := func() {}
 			if !noWorker {
 				if stopWorker, err = startWorker(ctx, st); err != nil {
@@ -90,7 +93,9 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.landing.Listen(ctx)
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
-		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version})
+		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
+		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
+		TrustedProxies: st.cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
@@ -161,6 +166,9 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			if err := serveMetrics(ctx, cfg); err != nil {
+				return err
+			}
 			stopWorker, err := startWorker(ctx, st)
 			if err != nil {
 				return err
@@ -326,6 +334,25 @@ func versionCmd() *cobra.Command {
 	return &cobra.Command{Use: "version", Short: "Print the version", Run: func(cmd *cobra.Command, _ []string) {
 		fmt.Fprintln(cmd.OutOrStdout(), "rampe", version)
 	}}
+}
+
+// serveMetrics serves /metrics on metrics.addr, when set, until ctx ends:
+// web nodes and workers alike, for a Prometheus on the private network.
+func serveMetrics(ctx context.Context, cfg *config.Config) error {
+	if cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fail("cannot listen on metrics.addr=%s: %v", cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", web.MetricsHandler(cfg.MetricsToken, true))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	go func() { <-ctx.Done(); srv.Close() }()
+	slog.Info("rampe: metrics listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // servePprof exposes Go's profiler on its own address (debug.pprof_addr).

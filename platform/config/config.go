@@ -47,6 +47,10 @@ var Options = []Option{
 	{Key: "loadcheck.validity", Default: "24h", Help: "how long a passing load check counts for the landing.load_checked gate"},
 	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
 	{Key: "feeds.dir", Default: "rampe-feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
+	{Key: "http.trusted_proxies", Default: "", Help: "comma-separated addresses or CIDRs of the reverse proxies in front of Rampe, whose X-Forwarded-For names the client (sign-in throttling counts per client address); empty: the connection's address is the client's"},
+	{Key: "metrics.addr", Default: "", Help: "address of a separate server for /metrics (e.g. 10.0.0.5:9100, reachable by Prometheus only); empty: /metrics on http.addr"},
+	{Key: "metrics.token", Default: "", Help: "bearer token /metrics demands (Authorization: Bearer …); empty: /metrics on http.addr answers loopback clients only", Secret: true},
+	{Key: "landing.frame_ancestors", Default: "", Help: "comma-separated origins allowed to frame landing pages (https://www.shop.example); empty: none"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -70,6 +74,13 @@ type Config struct {
 	JobsPollInterval    time.Duration
 	JobsShutdownTimeout time.Duration
 	GoLiveHold          time.Duration
+
+	TrustedProxies []string
+
+	MetricsAddr  string
+	MetricsToken string
+
+	LandingFrameAncestors []string
 
 	LogLevel   string
 	LogFormat  string
@@ -130,6 +141,18 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	c.PprofAddr = v.GetString("debug.pprof_addr")
 	c.CPUProfile = v.GetString("debug.cpu_profile")
 	c.FeedsDir = v.GetString("feeds.dir")
+	for _, p := range strings.Split(v.GetString("http.trusted_proxies"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	c.MetricsAddr = v.GetString("metrics.addr")
+	c.MetricsToken = v.GetString("metrics.token")
+	for _, o := range strings.Split(v.GetString("landing.frame_ancestors"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.LandingFrameAncestors = append(c.LandingFrameAncestors, o)
+		}
+	}
 
 	var err error
 	durations := []struct {
@@ -232,6 +255,28 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil || c.DefaultTimeZone == "" {
 		return &KeyError{"campaigns.default_time_zone", c.DefaultTimeZone, "unknown time zone (IANA name, e.g. Europe/Paris)"}
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return &KeyError{"http.trusted_proxies", p, "want IP addresses or CIDRs such as 10.0.0.0/8, comma-separated"}
+			}
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return &KeyError{"metrics.addr", c.MetricsAddr, "want host:port, e.g. 10.0.0.5:9100"}
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return &KeyError{"metrics.token", "****", "must be at least 16 characters"}
+	}
+	for _, o := range c.LandingFrameAncestors {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" ||
+			strings.ContainsAny(o, " ;,'\"") {
+			return &KeyError{"landing.frame_ancestors", o, "want origins such as https://www.shop.example, comma-separated"}
+		}
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return &KeyError{"security.secret_key", "****", "must be at least 32 characters"}
