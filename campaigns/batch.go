@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,13 +99,6 @@ func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 			err = errors.Join(err, berr)
 		}
 	}
-	for _, i := range ready {
-		if due[i].Status == Live {
-			if lerr := s.launch(ctx, &due[i]); lerr != nil {
-				err = errors.Join(err, lerr)
-			}
-		}
-	}
 	slog.Info("campaigns: go-live batch", "due", len(due), "live", went, "blocked", len(blocked),
 		"load", t1.Sub(t0), "gates", t2.Sub(t1), "total", time.Since(t0))
 	return went, err
@@ -139,6 +133,8 @@ func (s *Service) evaluateAll(ctx context.Context, list []Campaign, now time.Tim
 func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Report, ready []int) (int, error) {
 	const chunk = 250
 	went := 0
+	var ids []uint64 // campaigns a chunk moved live, whose moves a job runs
+	var first uint64
 	for lo := 0; lo < len(ready); lo += chunk {
 		part := ready[lo:min(lo+chunk, len(ready))]
 		keys := make([][]any, len(part))
@@ -169,16 +165,33 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			if err := tx.CreateInBatches(lines, db.InsertBatch).Error; err != nil {
 				return fmt.Errorf("campaigns: batch audit lines: %w", err)
 			}
+			var moves []ChannelMove
+			for j, m := range moved {
+				moves = movesOf(moves, &list[byID[m.ID]], lines[j].ID, MoveLaunch, lines[j].Reason, now)
+			}
+			if len(moves) > 0 {
+				if err := tx.CreateInBatches(moves, db.InsertBatch).Error; err != nil {
+					return fmt.Errorf("campaigns: batch channel moves: %w", err)
+				}
+			}
 			for _, m := range moved {
 				c := &list[byID[m.ID]]
 				c.Status, c.StatusReason = Live, batchReason
 			}
 			transitionsTotal.WithLabelValues(string(Scheduled), string(Live)).Add(float64(len(moved)))
 			went += len(moved)
+			ids = ids[:0]
+			for _, m := range moved {
+				ids = append(ids, m.ID)
+			}
+			first = lines[0].ID
 			return nil
 		})
 		if err != nil {
 			return went, err
+		}
+		if len(ids) > 0 {
+			s.enqueueMoves(ctx, slices.Clone(ids), fmt.Sprintf("moves:batch:t%d", first))
 		}
 	}
 	return went, nil

@@ -123,6 +123,11 @@ type Campaign struct {
 	PromotionIDs []uint64 `gorm:"-"`
 	// FeedIDs are the comparator feeds that must carry the campaign.
 	FeedIDs []uint64 `gorm:"-"`
+
+	// Set by move: the last transition written, and whether it recorded
+	// channel moves that dispatchMoves must hand to a job.
+	lastTransition uint64
+	movesPending   bool
 }
 
 // CampaignFeed links a campaign on the comparators channel to a feed.

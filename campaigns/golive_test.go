@@ -113,7 +113,12 @@ func TestScheduleEnqueuesDeterministicTasks(t *testing.T) {
 func TestGoLivePassesRecordsGatesAndIsIdempotent(t *testing.T) {
 	s, clk, _ := newService(t, t0)
 	var launched atomic.Int32
-	s.Launchers[Email] = launcherFunc(func(context.Context, *Campaign) error { launched.Add(1); return nil })
+	s.Actors[Email] = actorFunc(func(_ context.Context, _ *Campaign, m Move, _ string) (string, error) {
+		if m == MoveLaunch {
+			launched.Add(1)
+		}
+		return "launched", nil
+	})
 	c := createScheduled(t, s)
 	clk.Set(c.StartsAt)
 	for i := 0; i < 3; i++ {
@@ -127,6 +132,12 @@ func TestGoLivePassesRecordsGatesAndIsIdempotent(t *testing.T) {
 	}
 	if n := transitionsTo(t, s, c.ID, Live); n != 1 {
 		t.Fatalf("%d live transitions, want 1", n)
+	}
+	// The moves were recorded with the transition; the job runs them once.
+	for i := 0; i < 2; i++ {
+		if err := s.RunMoves(context.Background(), c.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if launched.Load() != 1 {
 		t.Fatalf("email launched %d times, want 1", launched.Load())
@@ -157,9 +168,11 @@ func TestConcurrentGoLiveMakesOneTransition(t *testing.T) {
 	}
 }
 
-type launcherFunc func(context.Context, *Campaign) error
+type actorFunc func(context.Context, *Campaign, Move, string) (string, error)
 
-func (f launcherFunc) Launch(ctx context.Context, c *Campaign) error { return f(ctx, c) }
+func (f actorFunc) Move(ctx context.Context, c *Campaign, m Move, reason string) (string, error) {
+	return f(ctx, c, m, reason)
+}
 
 func TestPendingGateBlocksThenRetriesUntilReady(t *testing.T) {
 	s, clk, rec := newService(t, t0)

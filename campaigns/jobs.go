@@ -99,6 +99,13 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		return s.GoLive(ctx, p.CampaignID, p.Version, "worker")
 	})
 	mux.HandleFunc(TypeGoLiveBatch, s.handleBatch)
+	mux.HandleFunc(TypeChannelMoves, func(ctx context.Context, t *asynq.Task) error {
+		var p movesPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil {
+			return fmt.Errorf("campaigns: bad channel moves payload: %v: %w", err, asynq.SkipRetry)
+		}
+		return s.runMovesOf(ctx, p.CampaignIDs)
+	})
 	mux.HandleFunc(TypeEnd, func(ctx context.Context, t *asynq.Task) error {
 		p, err := decode(t)
 		if err != nil {
@@ -141,7 +148,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 		return nil
 	}
 	if c.Status == Live {
-		return s.launch(ctx, c)
+		return nil // live already: its moves were recorded with the transition
 	}
 	if c.Status != Scheduled && c.Status != Blocked {
 		return nil
@@ -177,7 +184,8 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 			return err
 		}
 		log.Info("campaigns: live")
-		return s.launch(ctx, c)
+		s.dispatchMoves(ctx, c)
+		return nil
 	}
 	return s.block(ctx, c, rep, actor, now)
 }
@@ -224,31 +232,6 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 	return nil
 }
 
-// launch runs each channel's launch hook once per schedule version.
-func (s *Service) launch(ctx context.Context, c *Campaign) error {
-	for _, ch := range c.Channels() {
-		l, ok := s.Launchers[ch]
-		if !ok {
-			continue
-		}
-		var n int64
-		if err := s.DB.WithContext(ctx).Model(&Launch{}).
-			Where("campaign_id = ? AND channel = ? AND schedule_version = ?", c.ID, ch, c.ScheduleVersion).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			continue
-		}
-		if err := l.Launch(ctx, c); err != nil {
-			return fmt.Errorf("campaigns: launch %s of campaign %d: %w", ch, c.ID, err)
-		}
-		if err := s.DB.WithContext(ctx).Create(&Launch{CampaignID: c.ID, Channel: ch, ScheduleVersion: c.ScheduleVersion, LaunchedAt: s.Clock.Now()}).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // End closes a campaign at the end of its window.
 func (s *Service) End(ctx context.Context, id uint64, version int) error {
 	c, err := s.Get(ctx, id)
@@ -283,6 +266,9 @@ func (s *Service) End(ctx context.Context, id uint64, version int) error {
 	})
 	if errors.Is(err, ErrConflict) {
 		return nil
+	}
+	if err == nil {
+		s.dispatchMoves(ctx, c)
 	}
 	return err
 }

@@ -102,6 +102,7 @@ CREATE TABLE alerts (id {{id}}, campaign_id {{bigint}} NOT NULL REFERENCES campa
 CREATE INDEX alerts_open ON alerts (resolved_at, created_at);
 CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, channel VARCHAR(20) NOT NULL,
   schedule_version INTEGER NOT NULL, launched_at {{ts}} NOT NULL, PRIMARY KEY (campaign_id, channel, schedule_version))`},
+	{ID: "2026120202_channel_moves", SQL: movesMigration},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -139,8 +140,11 @@ func move(tx *gorm.DB, c *Campaign, to Status, actor, reason string, gates []Res
 	if err := tx.Create(t).Error; err != nil {
 		return fmt.Errorf("campaigns: write audit line for %d: %w", c.ID, err)
 	}
+	if err := recordMoves(tx, c, c.Status, to, t.ID, reason, now); err != nil {
+		return err
+	}
 	transitionsTotal.WithLabelValues(string(c.Status), string(to)).Inc()
-	c.Status, c.StatusReason = to, reason
+	c.Status, c.StatusReason, c.lastTransition = to, reason, t.ID
 	return nil
 }
 

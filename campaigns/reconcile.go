@@ -52,6 +52,11 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 		} else {
 			slog.Debug("campaigns: reconciled", "campaigns", n)
 		}
+		if n, err := s.ReconcileMoves(ctx); err != nil {
+			slog.Error("campaigns: reconcile channel moves failed", "err", err)
+		} else if n > 0 {
+			slog.Info("campaigns: channel moves handed to a job again", "campaigns", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -19,20 +19,14 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (created bool, err error)
 }
 
-// Launcher is a channel's go-live hook (send the e-mail, switch links live…).
-// It must be idempotent; it runs at most once per schedule version when it
-// returns nil.
-type Launcher interface {
-	Launch(ctx context.Context, c *Campaign) error
-}
-
 // Service is the campaigns domain: plan, schedule and move campaigns.
 type Service struct {
-	DB        *gorm.DB
-	Tasks     Enqueuer
-	Gates     *Registry
-	Clock     clock.Clock
-	Launchers map[Channel]Launcher
+	DB    *gorm.DB
+	Tasks Enqueuer
+	Gates *Registry
+	Clock clock.Clock
+	// Actors are the channels' sides of the lifecycle (channels.Register).
+	Actors map[Channel]ChannelActor
 
 	DefaultTimeZone string
 	RetryInterval   time.Duration
@@ -50,7 +44,7 @@ func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
 	reg := &Registry{}
 	reg.Register(ScheduleGate)
 	reg.Register(ChannelsGate)
-	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Launchers: map[Channel]Launcher{},
+	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Actors: map[Channel]ChannelActor{},
 		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead}
 }
 
@@ -291,6 +285,9 @@ func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor, w
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return move(tx, c, to, actor, why, nil, s.Clock.Now(), extra)
 	})
+	if err == nil {
+		s.dispatchMoves(ctx, c)
+	}
 	return c, err
 }
 
@@ -317,6 +314,9 @@ func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaig
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return move(tx, c, Live, actor, "resumed: "+rep.Summary(), rep.Results, now, map[string]any{"readiness": reportJSON(rep)})
 	})
+	if err == nil {
+		s.dispatchMoves(ctx, c)
+	}
 	return c, err
 }
 

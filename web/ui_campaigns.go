@@ -394,9 +394,19 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 			promos = append(promos, p)
 		}
 	}
+	states, err := s.Campaigns.ChannelStates(c.UserContext(), camp)
+	if err != nil {
+		return err
+	}
+	moves := map[campaigns.Channel]*campaigns.ChannelMove{}
+	for _, st := range states {
+		if st.Move != nil {
+			moves[st.Channel] = st.Move
+		}
+	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
-		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds}})
+		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.

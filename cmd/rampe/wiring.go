@@ -17,6 +17,8 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels"
+	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -131,7 +133,13 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
-	feeds.RegisterGate(cs.Gates, st.feeds)
+	// The channels: their gates and what each does when a campaign moves.
+	if err := channels.Register(cs,
+		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
+			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
+	); err != nil {
+		return nil, err
+	}
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
 		Now: func() time.Time { return time.Now().UTC() },
