@@ -82,6 +82,10 @@ type Launch struct {
 
 // Migrations of the campaigns tables.
 var Migrations = []db.Migration{
+	// List pages follow (starts_at, id); SQLite's index on starts_at holds
+	// the rowid already, PostgreSQL's needs the id to read a page in order.
+	{ID: "2026112210_campaigns_start_keyset", SQL: `CREATE INDEX campaigns_starts_id ON campaigns (starts_at, id);
+DROP INDEX campaigns_starts`},
 	{ID: "2026112208_campaign_feeds", SQL: `CREATE TABLE campaign_feeds (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
   feed_id {{bigint}} NOT NULL, PRIMARY KEY (campaign_id, feed_id))`},
 	{ID: "2026112202_campaigns", SQL: `
