@@ -149,3 +149,49 @@ func TestUICapacityAddsEveryCampaign(t *testing.T) {
 		t.Fatalf("capacity page, want %q: %d %.3000s", peak, page.Status, page.Body)
 	}
 }
+
+var alertRE = regexp.MustCompile(`<div class="card alert`)
+
+func TestUIAlertsPageThroughEveryAlert(t *testing.T) {
+	a := newTestApp(t)
+	a.manyCampaigns(3, time.Now().Add(48*time.Hour).Truncate(time.Hour))
+	// 250 alerts, 40 of them resolved, many at the same instant.
+	at := time.Now().UTC().Truncate(time.Second)
+	list := make([]campaigns.Alert, 250)
+	for i := range list {
+		list[i] = campaigns.Alert{CampaignID: uint64(1 + i%3), Kind: "blocked", Message: fmt.Sprintf("alert %d", i), CreatedAt: at.Add(-time.Duration(i/10) * time.Minute)}
+		if i%25 == 0 || i%25 == 1 || i%25 == 2 || i%25 == 3 {
+			list[i].ResolvedAt = &at
+		}
+	}
+	if err := a.Campaigns.DB.CreateInBatches(list, 50).Error; err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Viewer)
+	for path, want := range map[string]int{"/alerts": 210, "/alerts?all=1": 250, "/alerts?campaign=2&all=1": 83} {
+		seen, p := 0, path
+		for p != "" {
+			page := b.get(p)
+			n := len(alertRE.FindAllString(page.Body, -1))
+			if page.Status != 200 || n != min(campaigns.PageSize, want-seen) || !strings.Contains(page.Body, fmt.Sprintf("%d %s", want, map[bool]string{true: "in all", false: "open"}[strings.Contains(path, "all=1")])) {
+				t.Fatalf("%s: %d, %d alerts shown, want %d of %d: %.2000s", p, page.Status, n, min(campaigns.PageSize, want-seen), want, page.Body)
+			}
+			seen += n
+			p = ""
+			if m := regexp.MustCompile(`href="([^"]+)" rel="next">Older →`).FindStringSubmatch(page.Body); m != nil {
+				p = html.UnescapeString(m[1])
+			}
+		}
+		if seen != want {
+			t.Fatalf("%s: paged through %d alerts, want %d", path, seen, want)
+		}
+	}
+	if page := b.get("/campaigns/2"); !strings.Contains(page.Body, "63 older alert(s)") {
+		t.Fatalf("campaign page: %.3000s", page.Body)
+	}
+	for _, q := range []string{"after=-1", "after=18446744073709551615", "after=99999", "campaign=x"} {
+		if r := b.get("/alerts?" + q); r.Status != http.StatusBadRequest {
+			t.Fatalf("/alerts?%s: %d", q, r.Status)
+		}
+	}
+}

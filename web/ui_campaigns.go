@@ -401,7 +401,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	alerts, err := s.Campaigns.Alerts(c.UserContext(), camp.ID, false)
+	alerts, err := s.Campaigns.Alerts(c.UserContext(), campaigns.AlertFilter{CampaignID: camp.ID}, 0, campaignAlerts)
 	if err != nil {
 		return err
 	}
@@ -430,7 +430,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
-		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
+		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds}})
 }
 
@@ -464,22 +464,6 @@ func actionsFor(st campaigns.Status) []string {
 		}
 	}
 	return out
-}
-
-func (s *Server) showAlerts(c *fiber.Ctx) error {
-	alerts, err := s.Campaigns.Alerts(c.UserContext(), 0, c.Query("all") == "")
-	if err != nil {
-		return err
-	}
-	names := map[uint64]string{}
-	for _, a := range alerts {
-		if _, ok := names[a.CampaignID]; !ok {
-			if camp, err := s.Campaigns.Get(c.UserContext(), a.CampaignID); err == nil {
-				names[a.CampaignID] = camp.Name
-			}
-		}
-	}
-	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": alerts, "Names": names, "All": c.Query("all") != ""}})
 }
 
 func (s *Server) resolveAlert(c *fiber.Ctx) error {
