@@ -25,9 +25,10 @@ import (
 // however rarely workers poll.
 const TypeGoLiveBatch = "campaign:golive-batch"
 
-// batchLimit bounds how many campaigns one batch loads; the per-campaign
-// tasks cover any beyond it.
-const batchLimit = 5000
+// batchLimit is how many due campaigns one pass of a batch loads and
+// evaluates at once; a batch makes as many passes as there are due
+// campaigns. A variable so that tests can make it smaller than their data.
+var batchLimit = 5000
 
 func batchID(at time.Time) string { return fmt.Sprintf("golive-batch:%d", at.UnixNano()) }
 
@@ -58,21 +59,40 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 
 // GoLiveDue evaluates the gates of every scheduled campaign whose start has
 // come, puts the ready ones live in a few transactions and blocks the
-// others. It returns how many went live.
+// others, batchLimit campaigns at a time in start order. It returns how many
+// went live.
 func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 	now := s.Clock.Now()
+	var went int
+	var last uint64
+	for {
+		n, next, err := s.goLivePass(ctx, now, last)
+		went += n
+		if err != nil || next == 0 {
+			return went, err
+		}
+		last = next
+	}
+}
+
+// goLivePass is one pass of GoLiveDue over the due campaigns after
+// campaign last (0: from the first); next is the last campaign it loaded
+// when more may follow, else 0.
+func (s *Service) goLivePass(ctx context.Context, now time.Time, last uint64) (went int, next uint64, err error) {
 	t0 := time.Now()
 	var due []Campaign
-	err := s.DB.WithContext(ctx).Where("status = ? AND starts_at <= ? AND ends_at > ?", Scheduled, now, now).
-		Order("starts_at, id").Limit(batchLimit).Find(&due).Error
-	if err != nil {
-		return 0, fmt.Errorf("campaigns: load due campaigns: %w", err)
+	q := s.DB.WithContext(ctx).Where("status = ? AND starts_at <= ? AND ends_at > ?", Scheduled, now, now)
+	if err := after(q, last).Order("starts_at, id").Limit(batchLimit).Find(&due).Error; err != nil {
+		return 0, 0, fmt.Errorf("campaigns: load due campaigns: %w", err)
 	}
 	if len(due) == 0 {
-		return 0, nil
+		return 0, 0, nil
+	}
+	if len(due) == batchLimit {
+		next = due[len(due)-1].ID
 	}
 	if err := s.loadPromotions(ctx, due); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	t1 := time.Now()
 	reports := s.evaluateAll(ctx, due, now)
@@ -82,7 +102,7 @@ func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 		select {
 		case <-time.After(s.GoLiveHold):
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, 0, ctx.Err()
 		}
 	}
 	var ready, blocked []int
@@ -93,7 +113,7 @@ func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 			blocked = append(blocked, i)
 		}
 	}
-	went, err := s.moveLive(ctx, due, reports, ready)
+	went, err = s.moveLive(ctx, due, reports, ready)
 	for _, i := range blocked {
 		if berr := s.block(ctx, &due[i], reports[i], "worker", now); berr != nil {
 			err = errors.Join(err, berr)
@@ -101,7 +121,7 @@ func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 	}
 	slog.Info("campaigns: go-live batch", "due", len(due), "live", went, "blocked", len(blocked),
 		"load", t1.Sub(t0), "gates", t2.Sub(t1), "total", time.Since(t0))
-	return went, err
+	return went, next, err
 }
 
 // evaluateAll runs the gates of many campaigns with bounded parallelism:

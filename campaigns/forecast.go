@@ -2,7 +2,7 @@ package campaigns
 
 import (
 	"math"
-	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,8 +57,78 @@ func (c *Campaign) dailyVisits(ch Channel) float64 {
 // starts_at with the given half-life; other channels spread their daily
 // visits over the local hours of the day by the diurnal curve.
 func (c *Campaign) VisitsInHour(ch Channel, h time.Time) float64 {
+	if !c.Has(ch) {
+		return 0
+	}
+	return c.prepare(nil).visits(c.prepareChannel(ch, nil), h)
+}
+
+// RequestsPerSecond is the campaign's peak-minute request rate during the
+// hour starting at h: visits × pages per visit / 3600 × PeakMinuteFactor.
+func (c *Campaign) RequestsPerSecond(h time.Time) float64 {
+	return c.prepare(nil).rps(h)
+}
+
+// forecast is a campaign's forecast made ready once for many hours: the
+// inputs read, the arrival curve of each channel shaped, the time zone
+// loaded. Hours then cost arithmetic only.
+type forecast struct {
+	c     *Campaign
+	loc   *time.Location
+	chans []channelForecast
+}
+
+type channelForecast struct {
+	ch Channel
+	// perVisit turns visits into requests/s: pages per visit / 3600 ×
+	// PeakMinuteFactor.
+	perVisit float64
+	// e-mail: clicks in all and their decay rate.
+	total, lambda float64
+	// other channels: visits per day and their share per local hour.
+	daily float64
+	curve *[24]float64
+}
+
+// shapes memoises shaped curves by peak share within one computation.
+type shapes map[float64]*[24]float64
+
+// prepare reads c's forecast once; sh (nil: none) shares shaped curves
+// between the campaigns of one computation.
+func (c *Campaign) prepare(sh shapes) *forecast {
+	f := &forecast{c: c, loc: c.Location()}
+	for _, ch := range c.Channels() {
+		f.chans = append(f.chans, c.prepareChannel(ch, sh))
+	}
+	return f
+}
+
+func (c *Campaign) prepareChannel(ch Channel, sh shapes) channelForecast {
+	cf := channelForecast{ch: ch, perVisit: c.input(ch, "pages_per_visit", DefaultPagesPerVisit) / 3600 * PeakMinuteFactor}
+	if ch == Email {
+		cf.total = c.input(Email, "audience", 0) * c.input(Email, "open_rate", 0) * c.input(Email, "click_rate", 0)
+		cf.lambda = math.Ln2 / c.input(Email, "half_life_hours", DefaultHalfLifeHours)
+		return cf
+	}
+	cf.daily = c.dailyVisits(ch)
+	cf.curve = &diurnal
+	if p, ok := c.Forecast[ch]["peak_hour_share"]; ok {
+		if cf.curve = sh[p]; cf.curve == nil {
+			v := shaped(p)
+			cf.curve = &v
+			if sh != nil {
+				sh[p] = cf.curve
+			}
+		}
+	}
+	return cf
+}
+
+// visits is what one channel brings in the hour starting at h.
+func (f *forecast) visits(cf channelForecast, h time.Time) float64 {
+	c := f.c
 	end := h.Add(time.Hour)
-	if !c.Has(ch) || !end.After(c.StartsAt) || !h.Before(c.EndsAt) {
+	if !end.After(c.StartsAt) || !h.Before(c.EndsAt) {
 		return 0
 	}
 	// The share of the hour inside the campaign window.
@@ -69,26 +139,32 @@ func (c *Campaign) VisitsInHour(ch Channel, h time.Time) float64 {
 	if c.EndsAt.Before(to) {
 		to = c.EndsAt
 	}
-	if ch == Email {
-		total := c.input(Email, "audience", 0) * c.input(Email, "open_rate", 0) * c.input(Email, "click_rate", 0)
-		lambda := math.Ln2 / c.input(Email, "half_life_hours", DefaultHalfLifeHours)
+	if cf.ch == Email {
 		a, b := from.Sub(c.StartsAt).Hours(), to.Sub(c.StartsAt).Hours()
-		return total * (math.Exp(-lambda*a) - math.Exp(-lambda*b))
+		return cf.total * (math.Exp(-cf.lambda*a) - math.Exp(-cf.lambda*b))
 	}
-	share := to.Sub(from).Hours()
-	curve := diurnal
-	if p, ok := c.Forecast[ch]["peak_hour_share"]; ok {
-		curve = shaped(p)
-	}
-	return c.dailyVisits(ch) * curve[h.In(c.Location()).Hour()] * share
+	return cf.daily * cf.curve[h.In(f.loc).Hour()] * to.Sub(from).Hours()
 }
+
+func (f *forecast) rps(h time.Time) float64 {
+	var rps float64
+	for _, cf := range f.chans {
+		rps += f.visits(cf, h) * cf.perVisit
+	}
+	return rps
+}
+
+// shapings counts the curves shaped, for tests of the memoisation.
+var shapings atomic.Int64
 
 // shaped returns the diurnal curve made flatter or peakier so that its
 // busiest hour carries `peak` of the day: a blend of the typical day and a
 // flat one (1/24 per hour), extrapolated past the typical day and clipped at
 // zero, normalised; the blend factor is found by bisection since clipping
-// bends the relation.
+// bends the relation. It costs 60 blends: a computation shapes each
+// campaign's curve once (prepare), not once per hour.
 func shaped(peak float64) [24]float64 {
+	shapings.Add(1)
 	blend := func(alpha float64) (out [24]float64, top float64) {
 		var sum float64
 		for i, v := range diurnal {
@@ -112,65 +188,4 @@ func shaped(peak float64) [24]float64 {
 	}
 	out, _ := blend((lo + hi) / 2)
 	return out
-}
-
-// RequestsPerSecond is the campaign's peak-minute request rate during the
-// hour starting at h: visits × pages per visit / 3600 × PeakMinuteFactor.
-func (c *Campaign) RequestsPerSecond(h time.Time) float64 {
-	var rps float64
-	for _, ch := range c.Channels() {
-		rps += c.VisitsInHour(ch, h) * c.input(ch, "pages_per_visit", DefaultPagesPerVisit) / 3600 * PeakMinuteFactor
-	}
-	return rps
-}
-
-// HourPoint is the combined forecast of one hour.
-type HourPoint struct {
-	Start time.Time
-	RPS   float64
-	// By campaign id, the campaigns that make up the hour, largest first.
-	Parts []Part
-}
-
-// Part is one campaign's share of an hour.
-type Part struct {
-	Campaign *Campaign
-	RPS      float64
-}
-
-// Curve adds up the forecasts of campaigns hour by hour from `from`
-// (truncated to the hour) for `hours` hours.
-func Curve(list []Campaign, from time.Time, hours int) []HourPoint {
-	start := from.UTC().Truncate(time.Hour)
-	out := make([]HourPoint, hours)
-	for i := range out {
-		h := start.Add(time.Duration(i) * time.Hour)
-		p := HourPoint{Start: h}
-		for j := range list {
-			if r := list[j].RequestsPerSecond(h); r > 0 {
-				p.RPS += r
-				p.Parts = append(p.Parts, Part{Campaign: &list[j], RPS: r})
-			}
-		}
-		sort.Slice(p.Parts, func(a, b int) bool { return p.Parts[a].RPS > p.Parts[b].RPS })
-		out[i] = p
-	}
-	return out
-}
-
-// Peak returns the busiest hour of a curve.
-func Peak(curve []HourPoint) HourPoint {
-	var best HourPoint
-	for _, p := range curve {
-		if p.RPS > best.RPS {
-			best = p
-		}
-	}
-	return best
-}
-
-// PeakOf is a campaign's own busiest hour over its window.
-func (c *Campaign) PeakOf() HourPoint {
-	hours := int(math.Ceil(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()))
-	return Peak(Curve([]Campaign{*c}, c.StartsAt, max(hours, 1)))
 }

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -133,5 +134,55 @@ func TestPeakHourShareShapesTheCurve(t *testing.T) {
 	h := time.Date(2026, 11, 27, 20, 0, 0, 0, time.UTC) // 21:00 in Paris, the busiest hour
 	if c.VisitsInHour(SEO, h) <= base.VisitsInHour(SEO, h) {
 		t.Fatal("a peakier curve must bring more visits at the busiest hour")
+	}
+}
+
+func TestCurveShapesEachCampaignsCurveOnce(t *testing.T) {
+	var list []Campaign
+	for i := range 40 {
+		in := validInput()
+		in.Forecast["seo"]["peak_hour_share"] = 0.06 + float64(i%20)/1000 // 20 shapes, each twice
+		c, err := Build(in, "Europe/Paris")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, *c)
+	}
+	before := shapings.Load()
+	curve := Curve(list, list[0].StartsAt, 96)
+	if n := shapings.Load() - before; n != 20 {
+		t.Fatalf("%d curves shaped for 40 campaigns of 20 shapes over 96 hours, want 20", n)
+	}
+	for _, p := range curve {
+		var want float64
+		for i := range list {
+			want += list[i].RequestsPerSecond(p.Start)
+		}
+		if !near(p.RPS, want, 1e-9) {
+			t.Fatalf("hour %v: %.6f req/s, campaign by campaign %.6f", p.Start, p.RPS, want)
+		}
+	}
+}
+
+func TestCurveNamesTheLargestPartsAndCountsThemAll(t *testing.T) {
+	var list []Campaign
+	for i := range 25 {
+		in := validInput()
+		in.Name = fmt.Sprintf("N%02d", i)
+		in.Forecast["email"]["audience"] = float64(1000 * (i + 1))
+		c, err := Build(in, "Europe/Paris")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, *c)
+	}
+	peak := Peak(Curve(list, list[0].StartsAt, 24))
+	if peak.Campaigns != 25 || len(peak.Parts) != MaxParts || peak.Others() != 25-MaxParts {
+		t.Fatalf("peak of %d campaigns names %d", peak.Campaigns, len(peak.Parts))
+	}
+	for i, p := range peak.Parts {
+		if want := fmt.Sprintf("N%02d", 24-i); p.Campaign.Name != want {
+			t.Fatalf("part %d is %s, want %s (largest first)", i, p.Campaign.Name, want)
+		}
 	}
 }

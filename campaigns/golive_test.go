@@ -192,7 +192,8 @@ func TestPendingGateBlocksThenRetriesUntilReady(t *testing.T) {
 	if got.Status != Blocked || got.NextAttemptAt == nil {
 		t.Fatalf("pending must hold go-live: status %s, next %v", got.Status, got.NextAttemptAt)
 	}
-	alerts, _ := s.Alerts(context.Background(), c.ID, true)
+	ap, _ := s.Alerts(context.Background(), AlertFilter{CampaignID: c.ID, OpenOnly: true}, 0, 0)
+	alerts := ap.Alerts
 	if len(alerts) != 1 || alerts[0].Kind != "blocked" {
 		t.Fatalf("alerts = %+v", alerts)
 	}

@@ -82,6 +82,10 @@ type Launch struct {
 
 // Migrations of the campaigns tables.
 var Migrations = []db.Migration{
+	// List pages follow (starts_at, id); SQLite's index on starts_at holds
+	// the rowid already, PostgreSQL's needs the id to read a page in order.
+	{ID: "2026112210_campaigns_start_keyset", SQL: `CREATE INDEX campaigns_starts_id ON campaigns (starts_at, id);
+DROP INDEX campaigns_starts`},
 	{ID: "2026112208_campaign_feeds", SQL: `CREATE TABLE campaign_feeds (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
   feed_id {{bigint}} NOT NULL, PRIMARY KEY (campaign_id, feed_id))`},
 	{ID: "2026112202_campaigns", SQL: `
@@ -155,17 +159,73 @@ func (s *Service) History(ctx context.Context, id uint64) ([]Transition, error) 
 	return out, err
 }
 
-// Alerts returns a campaign's alerts, newest first (all campaigns when id is 0).
-func (s *Service) Alerts(ctx context.Context, id uint64, openOnly bool) ([]Alert, error) {
-	q := s.DB.WithContext(ctx).Order("created_at DESC, id DESC").Limit(200)
-	if id != 0 {
-		q = q.Where("campaign_id = ?", id)
+// AlertFilter narrows an alert list.
+type AlertFilter struct {
+	CampaignID uint64 // 0: every campaign
+	OpenOnly   bool
+}
+
+func (f AlertFilter) apply(q *gorm.DB) *gorm.DB {
+	if f.CampaignID != 0 {
+		q = q.Where("campaign_id = ?", f.CampaignID)
 	}
-	if openOnly {
+	if f.OpenOnly {
 		q = q.Where("resolved_at IS NULL")
 	}
+	return q
+}
+
+// alertsAfter keeps the alerts that sort after alert id, newest first
+// (created_at DESC, id DESC).
+func alertsAfter(q *gorm.DB, id uint64) *gorm.DB {
+	if id == 0 {
+		return q
+	}
+	const at = "(SELECT created_at FROM alerts WHERE id = ?)"
+	return q.Where("(created_at < "+at+" OR (created_at = "+at+" AND id < ?))", id, id, id)
+}
+
+// AlertPage is one page of alerts, newest first.
+type AlertPage struct {
+	Alerts []Alert
+	// NextAfter is the id to give as after for the next page; 0 on the last.
+	NextAfter uint64
+	// Total is how many alerts the filter keeps, on every page.
+	Total int64
+}
+
+// Alerts returns the page of alerts matching f that follows alert afterID
+// (0: the newest), newest first, at most limit long (0: PageSize; above
+// MaxPageSize: MaxPageSize). An afterID that names no alert is a *FieldError
+// on "after".
+func (s *Service) Alerts(ctx context.Context, f AlertFilter, afterID uint64, limit int) (*AlertPage, error) {
+	if limit <= 0 {
+		limit = PageSize
+	}
+	limit = min(limit, MaxPageSize)
+	db := s.DB.WithContext(ctx)
+	p := &AlertPage{}
+	if err := f.apply(db.Model(&Alert{})).Count(&p.Total).Error; err != nil {
+		return nil, err
+	}
+	if afterID != 0 {
+		var n int64
+		if err := db.Model(&Alert{}).Where("id = ?", afterID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, &FieldError{Field: "after", Msg: fmt.Sprintf("there is no alert %d to continue after; start again from the first page", afterID)}
+		}
+	}
 	var out []Alert
-	return out, q.Find(&out).Error
+	if err := alertsAfter(f.apply(db), afterID).Order("created_at DESC, id DESC").Limit(limit + 1).Find(&out).Error; err != nil {
+		return nil, err
+	}
+	p.Alerts = out
+	if len(out) > limit {
+		p.Alerts, p.NextAfter = out[:limit], out[limit-1].ID
+	}
+	return p, nil
 }
 
 // OpenAlerts counts the alerts nobody resolved yet.

@@ -18,28 +18,33 @@ const LateAfter = 10 * time.Second
 // gets a recovery task with its own ID, and the handlers' idempotence makes a
 // late duplicate a no-op. It returns how many campaigns it looked at.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	var open []Campaign
-	err := s.DB.WithContext(ctx).Where("status IN ?", []Status{Scheduled, Blocked, Live, Paused}).
-		Order("starts_at").Find(&open).Error
-	if err != nil {
-		return 0, fmt.Errorf("campaigns: reconcile: %w", err)
-	}
 	now := s.Clock.Now()
-	for i := range open {
-		c := &open[i]
-		p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
-		s.enqueueSchedule(ctx, c)
-		if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
-			s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
+	n := 0
+	err := s.Each(ctx, Filter{Statuses: []Status{Scheduled, Blocked, Live, Paused}}, func(open []Campaign) error {
+		for i := range open {
+			s.reconcile(ctx, &open[i], now)
 		}
-		if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
-			s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt)+":late", p, now, "critical")
-		}
-		if now.Sub(c.EndsAt) > LateAfter {
-			s.enqueue(ctx, TypeEnd, endID(c)+":late", p, now, "critical")
-		}
+		n += len(open)
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("campaigns: reconcile: %w", err)
 	}
-	return len(open), nil
+	return n, nil
+}
+
+func (s *Service) reconcile(ctx context.Context, c *Campaign, now time.Time) {
+	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
+	s.enqueueSchedule(ctx, c)
+	if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
+		s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
+	}
+	if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
+		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt)+":late", p, now, "critical")
+	}
+	if now.Sub(c.EndsAt) > LateAfter {
+		s.enqueue(ctx, TypeEnd, endID(c)+":late", p, now, "critical")
+	}
 }
 
 // RunReconciler reconciles at once and then every interval until ctx ends.

@@ -75,52 +75,6 @@ func (s *Service) Get(ctx context.Context, id uint64) (*Campaign, error) {
 	return &c, nil
 }
 
-// Filter narrows a campaign list.
-type Filter struct {
-	Status  Status
-	Channel Channel
-	From    time.Time // campaigns ending after From (zero: no bound)
-	To      time.Time // campaigns starting before To (zero: no bound)
-	Limit   int
-}
-
-// List returns campaigns sorted by start.
-func (s *Service) List(ctx context.Context, f Filter) ([]Campaign, error) {
-	q := s.DB.WithContext(ctx).Order("starts_at, id")
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Channel != "" {
-		q = q.Where("channels LIKE ?", "%,"+string(f.Channel)+",%")
-	}
-	if !f.From.IsZero() {
-		q = q.Where("ends_at > ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q = q.Where("starts_at < ?", f.To)
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	var out []Campaign
-	return out, q.Limit(limit).Find(&out).Error
-}
-
-// Counts returns the number of campaigns per status.
-func (s *Service) Counts(ctx context.Context) (map[Status]int64, error) {
-	var rows []struct {
-		Status Status
-		N      int64
-	}
-	err := s.DB.WithContext(ctx).Model(&Campaign{}).Select("status, count(*) AS n").Group("status").Scan(&rows).Error
-	out := map[Status]int64{}
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out, err
-}
-
 // Create validates in and stores a draft.
 func (s *Service) Create(ctx context.Context, in Input, actor string) (*Campaign, error) {
 	c, err := Build(in, s.DefaultTimeZone)

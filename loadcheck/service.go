@@ -53,20 +53,22 @@ type Need struct {
 	Needed float64
 }
 
-// Needed computes what a campaign needs.
+// Needed computes what a campaign needs, reading every open campaign that
+// overlaps its window (in batches: thousands may).
 func (s *Service) Needed(ctx context.Context, c *campaigns.Campaign) (*Need, error) {
-	list, err := s.Campaigns.List(ctx, campaigns.Filter{From: c.StartsAt, To: c.EndsAt})
+	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()) + 1
+	curve := campaigns.NewCurve(c.StartsAt, hours)
+	f := campaigns.Filter{From: c.StartsAt, To: c.EndsAt, Statuses: campaigns.OpenStatuses}
+	err := s.Campaigns.Each(ctx, f, func(list []campaigns.Campaign) error {
+		for i := range list {
+			curve.Add(&list[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var open []campaigns.Campaign
-	for _, o := range list {
-		if o.Status != campaigns.Cancelled && o.Status != campaigns.Ended {
-			open = append(open, o)
-		}
-	}
-	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()) + 1
-	peak := campaigns.Peak(campaigns.Curve(open, c.StartsAt, hours))
+	peak := campaigns.Peak(curve.Points())
 	return &Need{Peak: peak, Needed: peak.RPS * s.SafetyFactor}, nil
 }
 
@@ -183,7 +185,8 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	if err != nil {
 		return pending(err)
 	}
-	m := map[string]any{"needed_rps": round(need.Needed), "forecast_peak_rps": round(need.Peak.RPS), "safety_factor": s.SafetyFactor, "peak_at": need.Peak.Start}
+	m := map[string]any{"needed_rps": round(need.Needed), "forecast_peak_rps": round(need.Peak.RPS), "safety_factor": s.SafetyFactor, "peak_at": need.Peak.Start,
+		"peak_campaigns": need.Peak.Campaigns}
 	last, err := s.Store.LastPassed(ctx, page.ID)
 	if errors.Is(err, ErrNotFound) {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("no passing load check of /l/%s yet; needed %s req/s", page.Slug, num(need.Needed)), Measured: m}
@@ -200,9 +203,12 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}
 	case last.SustainedRate < need.Needed:
-		var names []string
-		for _, p := range need.Peak.Parts {
+		names := make([]string, 0, gateNames+1)
+		for _, p := range need.Peak.Parts[:min(gateNames, len(need.Peak.Parts))] {
 			names = append(names, fmt.Sprintf("%s %s", p.Campaign.Name, num(p.RPS)))
+		}
+		if more := need.Peak.Campaigns - len(names); more > 0 {
+			names = append(names, fmt.Sprintf("and %s more", num(float64(more))))
 		}
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 			Message: fmt.Sprintf("sustained %s req/s < needed %s (combined peak %s × %.1f at %s: %s)", num(last.SustainedRate), num(need.Needed),
@@ -211,6 +217,10 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: m,
 		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of version in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
 }
+
+// gateNames is how many of the campaigns making the peak the gate's
+// message names; it counts the others.
+const gateNames = 5
 
 func round(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 

@@ -154,20 +154,38 @@ func listFilter(c *fiber.Ctx) (campaigns.Filter, *campaigns.FieldError) {
 	return f, nil
 }
 
+// apiListCampaigns answers a page of campaigns sorted by start:
+// ?status=&channel=&after=&limit=, with the total of the filter and, when
+// more follow, next_after to pass as after.
 func (s *Server) apiListCampaigns(c *fiber.Ctx) error {
 	f, ferr := listFilter(c)
 	if ferr != nil {
 		return apiFail(c, fiber.StatusBadRequest, "invalid", ferr.Error(), ferr.Field)
 	}
-	list, err := s.Campaigns.List(c.UserContext(), f)
+	pg, ferr := parsePaging(c, campaigns.MaxPageSize)
+	if ferr != nil {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", ferr.Error(), ferr.Field)
+	}
+	page, err := s.Campaigns.List(c.UserContext(), f, pg.After, pg.Limit)
+	if errors.As(err, &ferr) {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", ferr.Error(), ferr.Field)
+	}
 	if err != nil {
 		return err
 	}
-	out := make([]campaignJSON, len(list))
-	for i := range list {
-		out[i] = toJSON(&list[i])
+	total, err := s.Campaigns.Count(c.UserContext(), f, 0)
+	if err != nil {
+		return err
 	}
-	return c.JSON(map[string]any{"campaigns": out})
+	out := make([]campaignJSON, len(page.Campaigns))
+	for i := range page.Campaigns {
+		out[i] = toJSON(&page.Campaigns[i])
+	}
+	res := map[string]any{"campaigns": out, "total": total, "more": page.NextAfter != 0}
+	if page.NextAfter != 0 {
+		res["next_after"] = page.NextAfter
+	}
+	return c.JSON(res)
 }
 
 // decodeInput parses a campaign body; when ok is false the error response

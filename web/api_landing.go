@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,17 +26,11 @@ func apiLandingError(c *fiber.Ctx, err error) error {
 
 func (s *Server) apiListProducts(c *fiber.Ctx) error {
 	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability")}
-	var err error
-	if a := c.Query("after"); a != "" {
-		if q.After, err = strconv.ParseUint(a, 10, 63); err != nil {
-			return apiFail(c, fiber.StatusBadRequest, "bad_request", "after: not a product id", "after")
-		}
+	pg, ferr := parsePaging(c, 500)
+	if ferr != nil {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", ferr.Error(), ferr.Field)
 	}
-	if l := c.Query("limit"); l != "" {
-		if q.Limit, err = strconv.Atoi(l); err != nil || q.Limit < 1 || q.Limit > 500 {
-			return apiFail(c, fiber.StatusBadRequest, "bad_request", "limit: a whole number from 1 to 500", "limit")
-		}
-	}
+	q.After, q.Limit = pg.After, pg.Limit
 	list, more, err := s.Catalog.List(c.UserContext(), q)
 	if err != nil {
 		return err

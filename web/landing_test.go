@@ -271,7 +271,8 @@ func TestUIUnpublishPageOfLiveCampaignAsksThenAlerts(t *testing.T) {
 	if r := a.get("/l/soldes"); r.Status != 404 {
 		t.Fatalf("unpublished page still served: %d", r.Status)
 	}
-	alerts, _ := a.Campaigns.Alerts(ctx, c.ID, true)
+	ap, _ := a.Campaigns.Alerts(ctx, campaigns.AlertFilter{CampaignID: c.ID, OpenOnly: true}, 0, 0)
+	alerts := ap.Alerts
 	if len(alerts) != 1 || !strings.Contains(alerts[0].Message, "landing page /l/soldes changed") || !strings.Contains(alerts[0].Message, "not published") {
 		t.Fatalf("alerts: %+v", alerts)
 	}

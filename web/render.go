@@ -64,6 +64,7 @@ var funcs = template.FuncMap{
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel": func(c campaigns.Channel) string { return c.Label() },
 	"join":    strings.Join,
+	"count":   thousands,
 	"title": func(s string) string {
 		if s == "" {
 			return s

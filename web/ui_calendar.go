@@ -9,12 +9,19 @@ import (
 	"github.com/rampe/rampe/platform/clock"
 )
 
+// calendarPerDay is how many campaigns a day of the calendar names, the
+// earliest started first; the day counts the others ("+N more").
+const calendarPerDay = 8
+
 // calendarDay is one cell of the month grid.
 type calendarDay struct {
 	Date      time.Time
 	InMonth   bool
 	Today     bool
 	Campaigns []calendarEntry
+	// More is how many campaigns run on the day beyond Campaigns.
+	More int
+	next time.Time
 }
 
 // calendarEntry is a campaign running on a day; Starts and Ends draw the
@@ -24,9 +31,9 @@ type calendarEntry struct {
 	Starts, Ends bool
 }
 
-// monthGrid lays out the weeks (Monday first) covering month, with the
-// campaigns running on each day in loc.
-func monthGrid(month time.Time, list []campaigns.Campaign, loc *time.Location, now time.Time) [][]calendarDay {
+// monthGrid lays out the weeks (Monday first) covering month in loc, with
+// no campaign yet: place adds them.
+func monthGrid(month time.Time, loc *time.Location, now time.Time) [][]calendarDay {
 	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, loc)
 	offset := (int(first.Weekday()) + 6) % 7
 	day := first.AddDate(0, 0, -offset)
@@ -36,15 +43,8 @@ func monthGrid(month time.Time, list []campaigns.Campaign, loc *time.Location, n
 		week := make([]calendarDay, 7)
 		for i := range week {
 			next := day.AddDate(0, 0, 1)
-			d := calendarDay{Date: day, InMonth: day.Month() == month.Month(),
+			week[i] = calendarDay{Date: day, InMonth: day.Month() == month.Month(), next: next,
 				Today: day.Year() == today.Year() && day.YearDay() == today.YearDay()}
-			for j := range list {
-				c := &list[j]
-				if c.StartsAt.Before(next) && c.EndsAt.After(day) {
-					d.Campaigns = append(d.Campaigns, calendarEntry{C: c, Starts: !c.StartsAt.Before(day), Ends: !c.EndsAt.After(next)})
-				}
-			}
-			week[i] = d
 			day = next
 		}
 		weeks = append(weeks, week)
@@ -55,6 +55,41 @@ func monthGrid(month time.Time, list []campaigns.Campaign, loc *time.Location, n
 	return weeks
 }
 
+// place puts campaign c on every day of the grid it runs on, keeping per day
+// the calendarPerDay that start first (then by id) and counting the rest.
+func place(weeks [][]calendarDay, c *campaigns.Campaign) {
+	for w := range weeks {
+		for i := range weeks[w] {
+			d := &weeks[w][i]
+			if !c.StartsAt.Before(d.next) || !c.EndsAt.After(d.Date) {
+				continue
+			}
+			e := calendarEntry{C: c, Starts: !c.StartsAt.Before(d.Date), Ends: !c.EndsAt.After(d.next)}
+			j := len(d.Campaigns)
+			for j > 0 && startsBefore(c, d.Campaigns[j-1].C) {
+				j--
+			}
+			if j == calendarPerDay {
+				d.More++
+				continue
+			}
+			if len(d.Campaigns) == calendarPerDay {
+				d.More++
+				d.Campaigns = d.Campaigns[:calendarPerDay-1]
+			}
+			d.Campaigns = append(d.Campaigns, calendarEntry{})
+			copy(d.Campaigns[j+1:], d.Campaigns[j:])
+			d.Campaigns[j] = e
+		}
+	}
+}
+
+func startsBefore(a, b *campaigns.Campaign) bool {
+	return a.StartsAt.Before(b.StartsAt) || a.StartsAt.Equal(b.StartsAt) && a.ID < b.ID
+}
+
+// showCalendar draws a month with every campaign running around it (read in
+// batches, however many there are).
 func (s *Server) showCalendar(c *fiber.Ctx) error {
 	loc, err := clock.Location(s.Campaigns.DefaultTimeZone)
 	if err != nil {
@@ -75,12 +110,20 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	}
 	f.From = month.AddDate(0, 0, -7).UTC()
 	f.To = month.AddDate(0, 1, 7).UTC()
-	list, err := s.Campaigns.List(c.UserContext(), f)
+	weeks := monthGrid(month, loc, now)
+	count := 0
+	err = s.Campaigns.Each(c.UserContext(), f, func(list []campaigns.Campaign) error {
+		count += len(list)
+		for i := range list {
+			place(weeks, &list[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	return s.render(c, "calendar", pageData{Title: "Calendar", Nav: "calendar", Data: map[string]any{
-		"Weeks": monthGrid(month, list, loc, now), "Month": month, "Prev": month.AddDate(0, -1, 0).Format("2006-01"),
-		"Next": month.AddDate(0, 1, 0).Format("2006-01"), "Zone": loc.String(), "Count": len(list),
+		"Weeks": weeks, "Month": month, "Prev": month.AddDate(0, -1, 0).Format("2006-01"),
+		"Next": month.AddDate(0, 1, 0).Format("2006-01"), "Zone": loc.String(), "Count": count,
 		"Weekdays": []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}}})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -335,26 +336,60 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 }
 
+// showCampaigns shows one page of campaigns (campaigns.PageSize) in start
+// order, with the true number of campaigns the filter keeps and a link to
+// the next page.
 func (s *Server) showCampaigns(c *fiber.Ctx) error {
 	f, ferr := listFilter(c)
 	if ferr != nil {
 		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
 	}
-	list, err := s.Campaigns.List(c.UserContext(), f)
+	pg, ferr := parsePaging(c, campaigns.PageSize)
+	if ferr != nil {
+		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+	}
+	ctx := c.UserContext()
+	page, err := s.Campaigns.List(ctx, f, pg.After, pg.Limit)
+	if errors.As(err, &ferr) {
+		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+	}
 	if err != nil {
 		return err
 	}
-	counts, err := s.Campaigns.Counts(c.UserContext())
+	counts, err := s.Campaigns.Counts(ctx, f)
 	if err != nil {
 		return err
 	}
-	var total int64
+	var all int64
 	for _, n := range counts {
-		total += n
+		all += n
 	}
+	// Where this page sits in the whole list: the rows after it are counted.
+	total, rest := all, int64(0)
+	if f.Status != "" {
+		total = counts[f.Status]
+	}
+	if page.NextAfter != 0 {
+		if rest, err = s.Campaigns.Count(ctx, f, page.NextAfter); err != nil {
+			return err
+		}
+	}
+	query := url.Values{"channel": {string(f.Channel)}}
+	next := ""
+	if page.NextAfter != 0 {
+		q := url.Values{"status": {string(f.Status)}, "channel": {string(f.Channel)}, "after": {strconv.FormatUint(page.NextAfter, 10)}}
+		if pg.Limit != 0 {
+			q.Set("limit", strconv.Itoa(pg.Limit))
+		}
+		next = "/campaigns?" + q.Encode()
+	}
+	first := url.Values{"status": {string(f.Status)}, "channel": {string(f.Channel)}}
+	shown := int64(len(page.Campaigns))
 	return s.render(c, "campaigns", pageData{Title: "Campaigns", Nav: "campaigns", Data: map[string]any{
-		"Campaigns": list, "Counts": counts, "Total": total, "Statuses": campaigns.AllStatuses, "Channels": campaigns.AllChannels,
-		"Status": string(f.Status), "Channel": string(f.Channel), "Query": url.Values{"channel": {string(f.Channel)}}.Encode()}})
+		"Campaigns": page.Campaigns, "Counts": counts, "All": all, "Total": total, "Statuses": campaigns.AllStatuses, "Channels": campaigns.AllChannels,
+		"Status": string(f.Status), "Channel": string(f.Channel), "Query": query.Encode(),
+		"From": total - rest - shown + 1, "To": total - rest, "Next": next, "NextN": min(rest, int64(cmp.Or(pg.Limit, campaigns.PageSize))),
+		"First": "/campaigns?" + first.Encode(), "Paged": pg.After != 0}})
 }
 
 func (s *Server) showCampaign(c *fiber.Ctx) error {
@@ -366,7 +401,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	alerts, err := s.Campaigns.Alerts(c.UserContext(), camp.ID, false)
+	alerts, err := s.Campaigns.Alerts(c.UserContext(), campaigns.AlertFilter{CampaignID: camp.ID}, 0, campaignAlerts)
 	if err != nil {
 		return err
 	}
@@ -405,7 +440,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
-		"C": camp, "History": hist, "CampaignAlerts": alerts, "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
+		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves}})
 }
 
@@ -439,22 +474,6 @@ func actionsFor(st campaigns.Status) []string {
 		}
 	}
 	return out
-}
-
-func (s *Server) showAlerts(c *fiber.Ctx) error {
-	alerts, err := s.Campaigns.Alerts(c.UserContext(), 0, c.Query("all") == "")
-	if err != nil {
-		return err
-	}
-	names := map[uint64]string{}
-	for _, a := range alerts {
-		if _, ok := names[a.CampaignID]; !ok {
-			if camp, err := s.Campaigns.Get(c.UserContext(), a.CampaignID); err == nil {
-				names[a.CampaignID] = camp.Name
-			}
-		}
-	}
-	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": alerts, "Names": names, "All": c.Query("all") != ""}})
 }
 
 func (s *Server) resolveAlert(c *fiber.Ctx) error {

@@ -46,8 +46,9 @@ func niceMax(v float64) float64 {
 }
 
 // showCapacity draws the next 30 days: the combined forecast of every
-// planned or running campaign, hour by hour, with each day's peak and the
-// campaigns that make it up.
+// planned or running campaign (read in batches, however many there are),
+// hour by hour, with each day's peak and the campaigns that make it up
+// (the largest by name, the others counted).
 func (s *Server) showCapacity(c *fiber.Ctx) error {
 	loc, err := clock.Location(s.Campaigns.DefaultTimeZone)
 	if err != nil {
@@ -56,18 +57,19 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	now := time.Now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	end := start.AddDate(0, 0, 30)
-	all, err := s.Campaigns.List(c.UserContext(), campaigns.Filter{From: start.UTC(), To: end.UTC()})
+	hours := int(end.Sub(start).Hours())
+	builder := campaigns.NewCurve(start, hours)
+	f := campaigns.Filter{From: start.UTC(), To: end.UTC(), Statuses: campaigns.OpenStatuses}
+	err = s.Campaigns.Each(c.UserContext(), f, func(list []campaigns.Campaign) error {
+		for i := range list {
+			builder.Add(&list[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var list []campaigns.Campaign
-	for _, camp := range all {
-		if camp.Status != campaigns.Cancelled && camp.Status != campaigns.Ended {
-			list = append(list, camp)
-		}
-	}
-	hours := int(end.Sub(start).Hours())
-	curve := campaigns.Curve(list, start, hours)
+	curve := builder.Points()
 	peak := campaigns.Peak(curve)
 	capacity := 0.0
 	last, err := s.LoadChecks.Store.LastPassedAny(c.UserContext())
@@ -94,6 +96,9 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 			for _, part := range dp.Parts {
 				title += fmt.Sprintf("\n• %s: %.0f req/s", part.Campaign.Name, part.RPS)
 			}
+			if n := dp.Others(); n > 0 {
+				title += fmt.Sprintf("\n• and %s more campaigns", thousands(n))
+			}
 		}
 		bx := x(d * hours / 30)
 		bars = append(bars, dayBar{X: bx, Y: y(dp.RPS), W: plotW / 30, H: padT + plotH - y(dp.RPS), Label: start.AddDate(0, 0, d).Format("2"), Title: title})
@@ -107,8 +112,11 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	for _, part := range peak.Parts {
 		peakNames = append(peakNames, part.Campaign.Name)
 	}
+	if n := peak.Others(); n > 0 {
+		peakNames = append(peakNames, "and "+thousands(n)+" more")
+	}
 	return s.render(c, "capacity", pageData{Title: "Capacity", Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
 		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
-		"Campaigns": len(list), "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
+		"Campaigns": builder.Added(), "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
 }

@@ -25,13 +25,11 @@ type productRow struct {
 
 func (s *Server) showProducts(c *fiber.Ctx) error {
 	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
-	if a := c.Query("after"); a != "" {
-		after, err := strconv.ParseUint(a, 10, 63)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "after: not a product id: "+a)
-		}
-		q.After = after
+	pg, ferr := parsePaging(c, 500)
+	if ferr != nil {
+		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
 	}
+	q.After = pg.After
 	if q.Availability != "" && !contains(catalog.Availabilities, q.Availability) {
 		return fiber.NewError(fiber.StatusBadRequest, "availability: unknown value "+strconv.Quote(q.Availability))
 	}
