@@ -293,6 +293,9 @@ func (m *ChannelMove) Words() string {
 	case MoveRunning:
 		return string(m.Move) + " running"
 	case MoveRetrying:
+		if m.Attempts == 1 {
+			return fmt.Sprintf("%s failed, retrying (1 attempt)", m.Move)
+		}
 		return fmt.Sprintf("%s failed, retrying (%d attempts)", m.Move, m.Attempts)
 	}
 	return string(m.Move) + " pending"

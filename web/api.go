@@ -244,7 +244,34 @@ func (s *Server) apiGetCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return apiDomainError(c, err)
 	}
-	return c.JSON(toJSON(camp))
+	states, err := s.Campaigns.ChannelStates(c.UserContext(), camp)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		campaignJSON
+		ChannelStates []channelStateJSON `json:"channel_states"`
+	}{campaignJSON: toJSON(camp), ChannelStates: make([]channelStateJSON, 0, len(states))}
+	for _, st := range states {
+		j := channelStateJSON{Channel: st.Channel}
+		if m := st.Move; m != nil {
+			j.Move, j.Status, j.State, j.Detail, j.Error, j.Attempts, j.At = m.Move, m.Status, m.Words(), m.Detail, m.Error, m.Attempts, m.When()
+		}
+		out.ChannelStates = append(out.ChannelStates, j)
+	}
+	return c.JSON(out)
+}
+
+// channelStateJSON is what a channel last did outside Rampe.
+type channelStateJSON struct {
+	Channel  campaigns.Channel `json:"channel"`
+	Move     campaigns.Move    `json:"move,omitempty"`
+	Status   string            `json:"status,omitempty"`
+	State    string            `json:"state,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Attempts int               `json:"attempts,omitempty"`
+	At       time.Time         `json:"at,omitempty"`
 }
 
 func (s *Server) apiUpdateCampaign(c *fiber.Ctx) error {

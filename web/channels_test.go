@@ -50,10 +50,16 @@ func TestUICampaignPageShowsChannelMoves(t *testing.T) {
 	}
 	a.Campaigns.RunMoves(ctx, c.ID)
 	page = b.get(fmt.Sprintf("/campaigns/%d", c.ID))
-	for _, want := range []string{"launch failed, retrying (1 attempts)", "ad platform answered 503", "launched</strong> at", "3 links switched", "not connected yet"} {
+	for _, want := range []string{"launch failed, retrying (1 attempt)", "ad platform answered 503", "launched</strong> at", "3 links switched", "not connected yet"} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("campaign page lacks %q", want)
 		}
+	}
+	// The API says the same.
+	js := a.api("GET", fmt.Sprintf("/api/v1/campaigns/%d", c.ID), accounts.Viewer, "").json(t)
+	states, _ := js["channel_states"].([]any)
+	if len(states) != 3 || states[1].(map[string]any)["status"] != "retrying" || !strings.Contains(fmt.Sprint(states), "3 links switched") {
+		t.Errorf("API channel_states: %v", js["channel_states"])
 	}
 	// Pausing from the UI halts the channels.
 	if r := b.post(fmt.Sprintf("/campaigns/%d/pause", c.ID), url.Values{}); r.Status != 303 {
