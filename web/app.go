@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/notify"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -57,6 +58,8 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []string
+	// Notify takes alerts to people (their preferences page).
+	Notify *notify.Service
 }
 
 // Server holds the dependencies shared by every handler.

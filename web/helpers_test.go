@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/notify"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -37,6 +38,7 @@ type testApp struct {
 	Feeds     *feeds.Service
 	checks    *loadcheck.Service
 	tokens    map[accounts.Role]string
+	Notify    *notify.Service
 }
 
 const testPassword = "correct-horse-battery"
@@ -44,7 +46,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
@@ -56,11 +58,14 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
 	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1"}
+		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1",
+		Notify: &notify.Service{DB: g, Alerts: cs, Users: testRecipients{acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
+			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }}}
 	for _, o := range opts {
 		o(&d)
 	}
 	app, err := New(d)
+	notifySvc := d.Notify
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, Notify: notifySvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {
@@ -169,3 +174,14 @@ func (b *browser) post(path string, form url.Values) response {
 
 // LoadChecksStore is the load-check repository of the app.
 func (a *testApp) LoadChecksStore() *loadcheck.Store { return a.checks.Store }
+
+type testRecipients struct{ acc *accounts.Store }
+
+func (r testRecipients) Recipients(ctx context.Context) ([]notify.Recipient, error) {
+	users, err := r.acc.List(ctx)
+	out := make([]notify.Recipient, len(users))
+	for i, u := range users {
+		out[i] = notify.Recipient{ID: u.ID, Email: u.Email}
+	}
+	return out, err
+}

@@ -95,7 +95,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify})
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 		return nil, fmt.Errorf("worker: start: %w", err)
 	}
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
+	go st.notify.Run(ctx, 5*time.Second)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
 	// Load checks get a worker of their own with concurrency 1: two never
 	// overlap, and a long one never holds a go-live back.

@@ -22,9 +22,11 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/notify"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
 )
 
@@ -32,7 +34,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -49,6 +51,7 @@ type stack struct {
 	feeds       *feeds.Service
 	feedJobs    *feeds.Jobs
 	loadcheck   *loadcheck.Service
+	notify      *notify.Service
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -149,6 +152,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		return cs.RecheckLinked(ctx, pageID, 0, "a load check of its landing page passed")
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
+	st.notify = newNotify(cfg, g, cs, st.accounts)
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
 	if n, err := st.catalog.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
@@ -231,4 +235,29 @@ func openStack(cmd *cobra.Command, cfgf cfgFunc) (*stack, error) {
 		return nil, err
 	}
 	return build(cmd.Context(), cfg)
+}
+
+// newNotify wires alert notifications: e-mail through smtp.url (validated
+// at load), webhooks over HTTP.
+func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accounts.Store) *notify.Service {
+	send := notify.NetSender{HTTP: notify.NewHTTPClient()}
+	if cfg.SMTPURL != "" {
+		mc, _ := mailer.ParseURL(cfg.SMTPURL)
+		mc.From = cfg.SMTPFrom
+		send.Mailer = mailer.New(mc)
+	}
+	return &notify.Service{DB: g, Alerts: cs, Users: recipients{acc}, Send: send, BaseURL: cfg.PublicBaseURL,
+		EmailReady: cfg.SMTPURL != "", HTTPHosts: cfg.WebhookHTTPHosts, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// recipients lists the users alerts may go to.
+type recipients struct{ acc *accounts.Store }
+
+func (r recipients) Recipients(ctx context.Context) ([]notify.Recipient, error) {
+	users, err := r.acc.List(ctx)
+	out := make([]notify.Recipient, len(users))
+	for i, u := range users {
+		out[i] = notify.Recipient{ID: u.ID, Email: u.Email}
+	}
+	return out, err
 }

@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"sort"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/rampe/rampe/platform/mailer"
 )
 
 // Option is one configuration key with its default and meaning.
@@ -51,6 +54,9 @@ var Options = []Option{
 	{Key: "metrics.addr", Default: "", Help: "address of a separate server for /metrics (e.g. 10.0.0.5:9100, reachable by Prometheus only); empty: /metrics on http.addr"},
 	{Key: "metrics.token", Default: "", Help: "bearer token /metrics demands (Authorization: Bearer …); empty: /metrics on http.addr answers loopback clients only", Secret: true},
 	{Key: "landing.frame_ancestors", Default: "", Help: "comma-separated origins allowed to frame landing pages (https://www.shop.example); empty: none"},
+	{Key: "smtp.url", Default: "", Help: "SMTP server Rampe sends e-mail through: smtp://user:pass@host:587?tls=starttls|tls|none; empty: no e-mail (alerts go to webhooks only)", Secret: true},
+	{Key: "smtp.from", Default: "Rampe <rampe@localhost>", Help: "sender of Rampe's own e-mails (alerts)"},
+	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -76,6 +82,10 @@ type Config struct {
 	GoLiveHold          time.Duration
 
 	TrustedProxies []string
+
+	SMTPURL          string
+	SMTPFrom         string
+	WebhookHTTPHosts []string
 
 	MetricsAddr  string
 	MetricsToken string
@@ -144,6 +154,13 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	for _, p := range strings.Split(v.GetString("http.trusted_proxies"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	c.SMTPURL = v.GetString("smtp.url")
+	c.SMTPFrom = v.GetString("smtp.from")
+	for _, h := range strings.Split(v.GetString("alerts.webhook_http_hosts"), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.WebhookHTTPHosts = append(c.WebhookHTTPHosts, h)
 		}
 	}
 	c.MetricsAddr = v.GetString("metrics.addr")
@@ -262,6 +279,14 @@ func (c *Config) Validate() error {
 				return &KeyError{"http.trusted_proxies", p, "want IP addresses or CIDRs such as 10.0.0.0/8, comma-separated"}
 			}
 		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mailer.ParseURL(c.SMTPURL); err != nil {
+			return &KeyError{"smtp.url", maskURL(c.SMTPURL), err.Error()}
+		}
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		return &KeyError{"smtp.from", c.SMTPFrom, "want an address such as Rampe <rampe@shop.example>"}
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

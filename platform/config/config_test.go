@@ -32,6 +32,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_JOBS_POLL_INTERVAL":               {"1m", "jobs.poll_interval"},
 		"RAMPE_LOADCHECK_VALIDITY":               {"10s", "loadcheck.validity"},
 		"RAMPE_HTTP_TRUSTED_PROXIES":             {"10.0.0.1, proxy.internal", "http.trusted_proxies"},
+		"RAMPE_SMTP_URL":                         {"smtp://mail.example?tls=maybe", "smtp.url"},
+		"RAMPE_SMTP_FROM":                        {"not an address", "smtp.from"},
 		"RAMPE_METRICS_ADDR":                     {"9100", "metrics.addr"},
 		"RAMPE_METRICS_TOKEN":                    {"short", "metrics.token"},
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
