@@ -8,11 +8,6 @@ package loadcheck
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/netip"
-	"net/url"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,6 +59,9 @@ type StepResult struct {
 	Held         bool           `json:"held"`
 	Broken       string         `json:"broken,omitempty"` // the threshold that failed
 	StoppedEarly bool           `json:"stopped_early"`
+	// Errors are the distinct errors of the step (at most 5), e.g.
+	// "redirect to https://other.example/ not followed (not allow-listed: …)".
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Bucket is one latency histogram bar.
@@ -120,99 +118,6 @@ CREATE TABLE load_checks (id {{id}}, campaign_id {{bigint}}, page_id {{bigint}} 
   abort_requested BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, started_at {{ts}}, finished_at {{ts}});
 CREATE INDEX load_checks_page ON load_checks (page_id, status, finished_at);
 CREATE INDEX load_checks_campaign ON load_checks (campaign_id, id)`},
-}
-
-// Policy is what the configuration allows.
-type Policy struct {
-	AllowedHosts []string // exact host names (or IPs), lower case
-	MaxRate      float64
-	MaxDuration  time.Duration
-	// Resolve looks a host up; net.DefaultResolver when nil.
-	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
-}
-
-// RefusedError says why a check may not run.
-type RefusedError struct{ Why string }
-
-func (e *RefusedError) Error() string { return "loadcheck: refused: " + e.Why }
-
-// exact tells whether host is allow-listed by name.
-func (p *Policy) exact(host string) bool {
-	for _, h := range p.AllowedHosts {
-		if strings.EqualFold(h, host) {
-			return true
-		}
-	}
-	return false
-}
-
-// underDomain tells whether host falls under an allow-listed ".domain" or
-// "*.domain" entry.
-func (p *Policy) underDomain(host string) bool {
-	for _, h := range p.AllowedHosts {
-		d := strings.TrimPrefix(strings.ToLower(h), "*")
-		if strings.HasPrefix(d, ".") && strings.HasSuffix(host, d) {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckTarget refuses a URL whose host is not allow-listed. An exactly
-// allow-listed host is always accepted (that is how Rampe's own public base
-// URL, often a loopback address in development, is allowed). Otherwise IP
-// literals are refused, and a host under an allow-listed domain must not
-// resolve to a private or loopback address: a DNS answer must not turn a
-// check into an attack on an internal network.
-func (p *Policy) CheckTarget(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return &RefusedError{Why: fmt.Sprintf("%q is not an absolute http(s) URL", raw)}
-	}
-	host := strings.ToLower(u.Hostname())
-	if p.exact(host) {
-		return nil
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return &RefusedError{Why: fmt.Sprintf("%s is an IP address that is not allow-listed (loadcheck.allowed_hosts)", host)}
-	}
-	if !p.underDomain(host) {
-		return &RefusedError{Why: fmt.Sprintf("host %s is not in loadcheck.allowed_hosts (allowed: %s)", host, strings.Join(p.AllowedHosts, ", "))}
-	}
-	resolve := p.Resolve
-	if resolve == nil {
-		resolve = func(ctx context.Context, h string) ([]netip.Addr, error) {
-			return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
-		}
-	}
-	addrs, err := resolve(ctx, host)
-	if err != nil {
-		return &RefusedError{Why: fmt.Sprintf("cannot resolve %s: %v", host, err)}
-	}
-	for _, a := range addrs {
-		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
-			return &RefusedError{Why: fmt.Sprintf("%s resolves to %s, a private or loopback address; allow-list the exact host to permit it", host, a)}
-		}
-	}
-	return nil
-}
-
-// CheckPlan refuses rates or durations over the caps.
-func (p *Policy) CheckPlan(c *Check) error {
-	top := 0.0
-	for _, s := range c.Steps {
-		top = max(top, c.TargetRate*s)
-	}
-	if c.TargetRate <= 0 {
-		return &RefusedError{Why: "the target rate must be above 0"}
-	}
-	if top > p.MaxRate {
-		return &RefusedError{Why: fmt.Sprintf("the highest step would send %.0f req/s; loadcheck.max_rate is %.0f", top, p.MaxRate)}
-	}
-	if total := time.Duration(len(c.Steps)*c.StepSeconds) * time.Second; total > p.MaxDuration {
-		return &RefusedError{Why: fmt.Sprintf("%d steps of %d s last %s; loadcheck.max_duration is %s", len(c.Steps), c.StepSeconds, total, p.MaxDuration)}
-	}
-	return nil
 }
 
 // Store is the load-check repository.

@@ -44,7 +44,7 @@ func newEnv(t *testing.T, base string) *env {
 	e := &env{camps: cs, pages: pages, tasks: &noTasks{}}
 	e.svc = &Service{Store: &Store{DB: g}, Campaigns: cs, Pages: pages, Tasks: e.tasks, BaseURL: base, StepSeconds: 2,
 		Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
-		Policy: Policy{AllowedHosts: []string{"127.0.0.1"}, MaxRate: 5000, MaxDuration: time.Minute}}
+		Policy: Policy{BaseURL: base, MaxRate: 5000, MaxDuration: time.Minute}}
 	return e
 }
 
@@ -171,7 +171,7 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want %q", u, err, want)
 		}
 	}
-	for _, ok := range []string{"http://127.0.0.1:8080/l/demo", "https://shop.example/l/x", "https://www.cdn.example/x"} {
+	for _, ok := range []string{"http://127.0.0.1/l/demo", "https://shop.example/l/x", "https://www.cdn.example/x"} {
 		if err := p.CheckTarget(context.Background(), ok); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}

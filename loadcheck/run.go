@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -17,6 +20,46 @@ var histogramBuckets = vegeta.Buckets{0, 10 * time.Millisecond, 25 * time.Millis
 	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second}
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fmtRate shows a rate as a person reads it: 4200 → "4200", 0.475 → "0.475".
+func fmtRate(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// pacer sends rate requests per second, fractional rates included: vegeta's
+// ConstantPacer counts whole hits per period, so the period is stretched
+// (0.475 req/s is 1 hit every 2.105 s). A rate that is not a positive
+// number is refused: vegeta reads a frequency of 0 as "as fast as possible".
+func pacer(rate float64) (vegeta.Pacer, error) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return nil, fmt.Errorf("rate %v req/s: a step's rate must be a number above 0", rate)
+	}
+	freq := math.Ceil(rate)
+	return vegeta.Rate{Freq: int(freq), Per: time.Duration(freq / rate * float64(time.Second))}, nil
+}
+
+// stepErrors are the first distinct errors of a step, without the
+// `Get "url": ` prefix the HTTP client puts on each.
+func stepErrors(all []string) []string {
+	var out []string
+	for _, e := range all {
+		if strings.HasPrefix(e, "Get \"") {
+			if i := strings.Index(e, "\": "); i > 0 {
+				e = e[i+3:]
+			}
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+		if len(out) == 5 {
+			break
+		}
+	}
+	return out
+}
 
 // fmtMs shows milliseconds as a person reads them: 1,000 ms → "1000",
 // 0.05 ms → "0.05", 12.345 → "12.3".
@@ -63,13 +106,17 @@ func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
 	case m.Requests == 0:
 		return "no request completed"
 	case errRatio > th.MaxErrorRatio:
-		return fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
+		msg := fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
+		if errs := stepErrors(m.Errors); len(errs) > 0 {
+			msg += ": " + errs[0]
+		}
+		return msg
 	case ms(m.Latencies.P99) > th.MaxP99Ms:
 		return fmt.Sprintf("p99 %s ms > %s ms", fmtMs(ms(m.Latencies.P99)), fmtMs(th.MaxP99Ms))
 	case ms(m.Latencies.P95) > th.MaxP95Ms:
 		return fmt.Sprintf("p95 %s ms > %s ms", fmtMs(ms(m.Latencies.P95)), fmtMs(th.MaxP95Ms))
 	case m.Rate < 0.9*target:
-		return fmt.Sprintf("only %.0f req/s could be sent of %.0f (the load generator is the limit; nothing is proven)", m.Rate, target)
+		return fmt.Sprintf("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", fmtRate(m.Rate), fmtRate(target))
 	}
 	return ""
 }
@@ -108,8 +155,8 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		// they were a 12 KB allocation per response, and with Go's own
 		// Accept-Encoding they were also gunzipped — half the load
 		// generator's CPU at 10k req/s (perf).
-		attacker := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Connections(256),
-			vegeta.MaxConnections(256), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.Redirects(0), vegeta.MaxBody(0))
+		// Every dial and redirect goes through the policy (Policy.client).
+		attacker := vegeta.NewAttacker(vegeta.Client(s.Policy.client()), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.MaxBody(0))
 		step, aborted := s.step(ctx, c, attacker, i, rate)
 		step.Share = share
 		c.Results = append(c.Results, step)
@@ -118,20 +165,20 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		}
 		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", id).Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate})
 		if aborted {
-			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%.0f req/s)", i+1, rate)
+			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, fmtRate(rate))
 			break
 		}
 		if !step.Held {
 			if share <= 1 {
-				status, reason = Failed, fmt.Sprintf("step %d of %d (%.0f req/s, %.0f %% of the target): %s", i+1, len(c.Steps), rate, share*100, step.Broken)
+				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), fmtRate(rate), share*100, step.Broken)
 			} else {
-				reason = fmt.Sprintf("the target held; beyond it, step %d (%.0f req/s) broke: %s", i+1, rate, step.Broken)
+				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, fmtRate(rate), step.Broken)
 			}
 			break
 		}
 	}
 	if status == Passed && reason == "" {
-		reason = fmt.Sprintf("every step held up to %.0f req/s", c.TargetRate*c.Steps[len(c.Steps)-1])
+		reason = fmt.Sprintf("every step held up to %s req/s", fmtRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
 	}
 	fin := s.Now()
 	slog.Info("loadcheck: finished", "check", id, "status", status, "sustained", c.SustainedRate, "reason", reason)
@@ -150,11 +197,16 @@ func (r StepResult) Throughput() float64 { return r.AchievedRate * (1 - r.ErrorR
 
 // step attacks at rate for the check's step duration.
 func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, bool) {
-	pacer := vegeta.ConstantPacer{Freq: int(rate + 0.5), Per: time.Second}
+	out := StepResult{TargetRate: rate}
+	pace, err := pacer(rate)
+	if err != nil {
+		out.Broken = err.Error()
+		return out, false
+	}
 	duration := time.Duration(c.StepSeconds) * time.Second
 	var all, window vegeta.Metrics
 	all.Histogram = &vegeta.Histogram{Buckets: histogramBuckets}
-	results := attacker.Attack(targeter(c.URL, c.Extras), pacer, duration, fmt.Sprintf("check-%d-step-%d", c.ID, i))
+	results := attacker.Attack(targeter(c.URL, c.Extras), pace, duration, fmt.Sprintf("check-%d-step-%d", c.ID, i))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	start := time.Now()
@@ -187,9 +239,9 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 		}
 	}
 	all.Close()
-	out := StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
+	out = StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
 		P50Ms: ms(all.Latencies.P50), P95Ms: ms(all.Latencies.P95), P99Ms: ms(all.Latencies.P99), MaxMs: ms(all.Latencies.Max),
-		StatusCodes: all.StatusCodes, StoppedEarly: early}
+		StatusCodes: all.StatusCodes, StoppedEarly: early, Errors: stepErrors(all.Errors)}
 	if all.Requests == 0 {
 		out.ErrorRatio = 0
 	}

@@ -31,6 +31,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_LOG_LEVEL":                        {"loud", "log.level"},
 		"RAMPE_JOBS_POLL_INTERVAL":               {"1m", "jobs.poll_interval"},
 		"RAMPE_LOADCHECK_VALIDITY":               {"10s", "loadcheck.validity"},
+		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
