@@ -104,6 +104,12 @@ type Check struct {
 	CreatedAt      time.Time    `json:"created_at"`
 	StartedAt      *time.Time   `json:"started_at"`
 	FinishedAt     *time.Time   `json:"finished_at"`
+	// HeartbeatAt is refreshed every second by the worker running the
+	// check (Worker); older than LostAfter, the worker is lost.
+	HeartbeatAt *time.Time `json:"heartbeat_at"`
+	Worker      string     `json:"worker"`
+	// WaitingFor is the running check a queued one waits for (Store.Show).
+	WaitingFor uint64 `json:"waiting_for,omitempty" gorm:"-"`
 }
 
 // TableName keeps the table name explicit.
@@ -118,10 +124,23 @@ CREATE TABLE load_checks (id {{id}}, campaign_id {{bigint}}, page_id {{bigint}} 
   abort_requested BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, started_at {{ts}}, finished_at {{ts}});
 CREATE INDEX load_checks_page ON load_checks (page_id, status, finished_at);
 CREATE INDEX load_checks_campaign ON load_checks (campaign_id, id)`},
+	// One running check in the whole deployment: the running row is the
+	// lease, kept alive by heartbeat_at. Checks left running by workers of
+	// before this rule have no heartbeat and no owner: they are failed.
+	{ID: "2026112216_loadcheck_lease", SQL: `
+UPDATE load_checks SET status = 'failed', reason = 'worker lost: still running when one-check-at-a-time was installed', finished_at = COALESCE(started_at, created_at) WHERE status = 'running';
+ALTER TABLE load_checks ADD COLUMN heartbeat_at {{ts}};
+ALTER TABLE load_checks ADD COLUMN worker VARCHAR(200) NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX load_checks_one_running ON load_checks (status) WHERE status = 'running'`},
 }
 
 // Store is the load-check repository.
-type Store struct{ DB *gorm.DB }
+type Store struct {
+	DB *gorm.DB
+	// LostAfter is how old a running check's heartbeat may get before its
+	// worker counts as lost; DefaultLostAfter when 0.
+	LostAfter time.Duration
+}
 
 // ErrNotFound is returned for an unknown check.
 var ErrNotFound = errors.New("loadcheck: not found")
@@ -145,13 +164,4 @@ func (s *Store) LastPassed(ctx context.Context, pageID uint64) (*Check, error) {
 // LastPassedAny is the newest passing check of any page, for the capacity page.
 func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
-}
-
-// RequestAbort asks a running check to stop at its next second.
-func (s *Store) RequestAbort(ctx context.Context, id uint64) error {
-	res := s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status IN ?", id, []string{Queued, Running}).Update("abort_requested", true)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return &RefusedError{Why: "the check is not running"}
-	}
-	return res.Error
 }

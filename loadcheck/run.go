@@ -131,18 +131,18 @@ func clearlyBroken(m *vegeta.Metrics, th Thresholds) bool {
 }
 
 // Run executes a queued check, step by step, storing progress every second.
-// A check that is not queued (already run, aborted) is left alone.
+// A check that is not queued (already run, aborted) is left alone; while
+// another check runs anywhere in the deployment it returns a BusyError and
+// the check stays queued.
 func (s *Service) Run(ctx context.Context, id uint64) error {
 	c, err := s.Store.Get(ctx, id)
-	if err != nil {
+	if err != nil || c.Status != Queued {
 		return err
 	}
-	now := s.Now()
-	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Queued).Updates(map[string]any{"status": Running, "started_at": now})
-	if res.Error != nil || res.RowsAffected == 0 {
-		return res.Error
+	if ok, err := s.claim(ctx, id); !ok {
+		return err
 	}
-	c.Status, c.StartedAt = Running, &now
+	c.Status = Running
 	status, reason := Passed, ""
 	for i, share := range c.Steps {
 		rate := c.TargetRate * share
@@ -157,14 +157,21 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		// generator's CPU at 10k req/s (perf).
 		// Every dial and redirect goes through the policy (Policy.client).
 		attacker := vegeta.NewAttacker(vegeta.Client(s.Policy.client()), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.MaxBody(0))
-		step, aborted := s.step(ctx, c, attacker, i, rate)
+		step, stop := s.step(ctx, c, attacker, i, rate)
+		if stop == stopLost {
+			// The row is no longer ours: a sweep found this worker lost,
+			// or an abort ended it. Whatever it says now stands.
+			slog.Warn("loadcheck: check ended elsewhere while running; stopped", "check", id, "step", i+1)
+			return nil
+		}
 		step.Share = share
 		c.Results = append(c.Results, step)
 		if step.Held && step.Throughput() > c.SustainedRate {
 			c.SustainedRate = step.Throughput()
 		}
-		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", id).Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate})
-		if aborted {
+		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
+			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.Now()})
+		if stop == stopAborted {
 			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, fmtRate(rate))
 			break
 		}
@@ -180,28 +187,41 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 	if status == Passed && reason == "" {
 		reason = fmt.Sprintf("every step held up to %s req/s", fmtRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
 	}
-	fin := s.Now()
-	slog.Info("loadcheck: finished", "check", id, "status", status, "sustained", c.SustainedRate, "reason", reason)
-	if err := s.Store.DB.WithContext(context.WithoutCancel(ctx)).Model(&Check{}).Where("id = ?", id).
-		Updates(map[string]any{"status": status, "reason": reason, "finished_at": fin, "live": nil}).Error; err != nil {
-		return err
+	return s.finish(ctx, c, status, reason)
+}
+
+// finish stores a check's verdict, which frees the slot, unless the row
+// stopped being this worker's meanwhile.
+func (s *Service) finish(ctx context.Context, c *Check, status, reason string) error {
+	ctx = context.WithoutCancel(ctx)
+	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", c.ID, Running).
+		Updates(map[string]any{"status": status, "reason": reason, "finished_at": s.Now(), "live": nil})
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
 	}
+	slog.Info("loadcheck: finished", "check", c.ID, "status", status, "sustained", c.SustainedRate, "reason", reason)
 	if status == Passed && s.Recheck != nil {
-		return s.Recheck(context.WithoutCancel(ctx), c.PageID)
+		return s.Recheck(ctx, c.PageID)
 	}
 	return nil
 }
+
+// Why a step stopped before its end.
+const (
+	stopAborted = "aborted" // asked to, or the worker is shutting down
+	stopLost    = "lost"    // the row is no longer running: not ours any more
+)
 
 // Throughput is the successful requests per second of a step.
 func (r StepResult) Throughput() float64 { return r.AchievedRate * (1 - r.ErrorRatio) }
 
 // step attacks at rate for the check's step duration.
-func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, bool) {
+func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, string) {
 	out := StepResult{TargetRate: rate}
 	pace, err := pacer(rate)
 	if err != nil {
 		out.Broken = err.Error()
-		return out, false
+		return out, ""
 	}
 	duration := time.Duration(c.StepSeconds) * time.Second
 	var all, window vegeta.Metrics
@@ -210,7 +230,7 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	start := time.Now()
-	aborted, early := false, false
+	stop, early := "", false
 	for done := false; !done; {
 		select {
 		case r, ok := <-results:
@@ -226,11 +246,12 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 			live := &Live{Step: i + 1, Steps: len(c.Steps), TargetRate: rate, Rate: window.Rate, P95Ms: ms(all.Latencies.P95),
 				P99Ms: ms(all.Latencies.P99), ErrorsPerS: window.Rate * (1 - window.Success), Elapsed: time.Since(start).Seconds()}
 			window = vegeta.Metrics{}
-			var abort bool
-			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Select("abort_requested").Scan(&abort)
-			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Update("live", liveJSON(live))
-			if abort || ctx.Err() != nil {
-				aborted = true
+			lost, abort := s.heartbeat(ctx, c.ID, live)
+			if lost {
+				stop = stopLost
+				attacker.Stop()
+			} else if abort || ctx.Err() != nil {
+				stop = stopAborted
 				attacker.Stop()
 			} else if !early && time.Since(start) > 2*time.Second && clearlyBroken(&all, c.Thresholds) {
 				early = true
@@ -256,6 +277,6 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	if early && out.Broken == "" {
 		out.Broken = "stopped early: thresholds clearly broken"
 	}
-	out.Held = out.Broken == "" && !aborted
-	return out, aborted
+	out.Held = out.Broken == "" && stop == ""
+	return out, stop
 }

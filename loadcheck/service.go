@@ -14,8 +14,8 @@ import (
 	"github.com/rampe/rampe/landing"
 )
 
-// TypeRun runs one load check; its queue has a worker of its own with
-// concurrency 1, so two checks never overlap.
+// TypeRun runs one load check, on a queue of its own (NewServer); one check
+// runs at a time in the whole deployment (lease.go).
 const (
 	TypeRun = "loadcheck:run"
 	Queue   = "loadcheck"
@@ -38,6 +38,9 @@ type Service struct {
 	Validity     time.Duration
 	SafetyFactor float64
 	Now          func() time.Time
+	// BusyRetry is how soon a check that found another running is tried
+	// again; DefaultBusyRetry when 0.
+	BusyRetry time.Duration
 	// Recheck, when set, re-evaluates the campaigns linked to a page after a
 	// check of it passed: a campaign blocked on capacity goes live at once.
 	Recheck func(ctx context.Context, pageID uint64) error
@@ -125,13 +128,21 @@ func (s *Service) Start(ctx context.Context, p Plan) (*Check, error) {
 	if err := s.Store.DB.WithContext(ctx).Create(c).Error; err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(map[string]uint64{"check_id": c.ID})
-	timeout := time.Duration(len(c.Steps)*c.StepSeconds)*time.Second + time.Minute
-	if _, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRun, b), asynq.TaskID(fmt.Sprintf("loadcheck:%d", c.ID)), asynq.Queue(Queue),
-		asynq.MaxRetry(0), asynq.Timeout(timeout), asynq.Retention(time.Hour)); err != nil {
+	if err := s.enqueue(ctx, c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// enqueue queues a check's task. Waiting for another check does not count
+// as a retry (NewServer); the retries are for errors, and running a check
+// that is no longer queued does nothing.
+func (s *Service) enqueue(ctx context.Context, c *Check) error {
+	b, _ := json.Marshal(map[string]uint64{"check_id": c.ID})
+	timeout := time.Duration(len(c.Steps)*c.StepSeconds)*time.Second + time.Minute
+	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRun, b), asynq.TaskID(fmt.Sprintf("loadcheck:%d", c.ID)), asynq.Queue(Queue),
+		asynq.MaxRetry(3), asynq.Timeout(timeout), asynq.Retention(time.Hour))
+	return err
 }
 
 func extraURLs(ex []Extra) []string {
