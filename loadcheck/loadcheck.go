@@ -161,6 +161,13 @@ func (s *Store) LastPassed(ctx context.Context, pageID uint64) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("page_id = ? AND status = ?", pageID, Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
 }
 
+// Latest is the newest check of a page with a verdict (passed or failed) of
+// one of the given versions.
+func (s *Store) Latest(ctx context.Context, pageID uint64, versionIDs []uint64) (*Check, error) {
+	return db.Take[Check](s.DB.WithContext(ctx).Where("page_id = ? AND page_version_id IN ? AND status IN ? AND finished_at IS NOT NULL", pageID, versionIDs,
+		[]string{Passed, Failed}).Order("finished_at DESC, id DESC"), ErrNotFound)
+}
+
 // LastPassedAny is the newest passing check of any page, for the capacity page.
 func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC"), ErrNotFound)

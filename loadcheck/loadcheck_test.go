@@ -218,6 +218,9 @@ func TestGateFollowsRepublishAndNewCampaigns(t *testing.T) {
 		t.Fatalf("new overlapping campaign: %+v", r)
 	}
 	e.svc.Store.DB.Model(&Check{}).Where("1 = 1").Update("sustained_rate", 100)
+	// Republished with new content (republishing the same content keeps
+	// the check: TestGateKeepsTheCheckOfIdenticalContent).
+	e.pages.Update(ctx, page.ID, landing.PageInput{Slug: "bf", Title: "BF", Hero: "-30 % on everything"})
 	e.pages.Publish(ctx, page.ID, "test")
 	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "republished") {
 		t.Fatalf("republished: %+v", r)

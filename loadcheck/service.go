@@ -195,8 +195,20 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 		return pending(err)
 	}
 	m := map[string]any{"needed_rps": round(need.Needed), "forecast_peak_rps": round(need.Peak.RPS), "safety_factor": s.SafetyFactor, "peak_at": need.Peak.Start}
-	last, err := s.Store.LastPassed(ctx, page.ID)
+	// The latest verdict (passed or failed; an abort is none) on this
+	// content decides: a check of an earlier version with the same content
+	// hash counts, a newer failure overrides an older pass.
+	same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
+	if err != nil {
+		return pending(err)
+	}
+	last, err := s.Store.Latest(ctx, page.ID, same)
 	if errors.Is(err, ErrNotFound) {
+		if prev, err := s.Store.LastPassed(ctx, page.ID); err == nil {
+			m["check_id"], m["sustained_rps"], m["checked_at"] = prev.ID, round(prev.SustainedRate), prev.FinishedAt
+			return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
+				Message: fmt.Sprintf("/l/%s was republished with new content after its last passing load check (#%d): check the new version", page.Slug, prev.ID)}
+		}
 		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("no passing load check of /l/%s yet; needed %s req/s", page.Slug, num(need.Needed)), Measured: m}
 	}
 	if err != nil {
@@ -204,9 +216,9 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	}
 	m["check_id"], m["sustained_rps"], m["checked_at"] = last.ID, round(last.SustainedRate), last.FinishedAt
 	switch {
-	case last.PageVersionID != *page.PublishedVersionID:
+	case last.Status == Failed:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("/l/%s was republished after its last passing load check (#%d): check the new version", page.Slug, last.ID)}
+			Message: fmt.Sprintf("the latest load check of this version of /l/%s (#%d, %s ago) failed: %s", page.Slug, last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), last.Reason)}
 	case now.Sub(*last.FinishedAt) > s.Validity:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}
@@ -220,7 +232,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 				num(need.Peak.RPS), s.SafetyFactor, need.Peak.Start.In(c.Location()).Format("Jan 2 15:04"), strings.Join(names, ", "))}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: m,
-		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of version in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
+		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of the content in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
 }
 
 func round(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
