@@ -37,7 +37,9 @@ var ErrBusy = errors.New("loadcheck: another check is running")
 // BusyError names the check that is running.
 type BusyError struct{ Running uint64 }
 
-func (e *BusyError) Error() string { return fmt.Sprintf("loadcheck: waiting: check #%d is running", e.Running) }
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("loadcheck: waiting: check #%d is running", e.Running)
+}
 
 // Is makes errors.Is(err, ErrBusy) true.
 func (e *BusyError) Is(target error) bool { return target == ErrBusy }
