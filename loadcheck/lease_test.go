@@ -146,3 +146,27 @@ func TestTheSweeperFailsLostChecksAtStart(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A worker whose check was ended elsewhere while it ran (a sweep that found
+// it lost, an abort) stops its attack and leaves the verdict alone.
+func TestARunnerStopsWhenItsCheckIsEndedElsewhere(t *testing.T) {
+	srv := newCounter(t)
+	e := newEnv(t, srv.URL)
+	ctx := context.Background()
+	c := e.row(t, srv.URL+"/l/x", 20, []float64{1, 1, 1}, 2)
+	done := make(chan error, 1)
+	go func() { done <- e.svc.Run(ctx, c.ID) }()
+	for srv.n.Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.svc.Store.DB.Model(&Check{}).Where("id = ?", c.ID).Updates(map[string]any{"status": Failed, "reason": "worker lost at step 1 (test)"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.svc.Store.Get(ctx, c.ID)
+	if got.Status != Failed || got.Reason != "worker lost at step 1 (test)" || len(got.Results) != 0 {
+		t.Fatalf("after the runner stopped: %s %q, %d results", got.Status, got.Reason, len(got.Results))
+	}
+}
