@@ -29,7 +29,7 @@ test('capacity page, load check with progress, gate turns green', async () => {
   await page.click('button:has-text("Run load check")');
   await page.waitForURL(/\/loadchecks\/\d+$/);
   // Progress shows while it runs (four 1-second steps), then the verdict.
-  await page.waitForSelector('text=/Live: step|Waiting for the load-check worker/', { timeout: 20000 });
+  await page.waitForSelector('text=/Live: step|Waiting for the load-check worker|waiting: check #\d+ is running/', { timeout: 20000 });
   await page.screenshot({ path: join(shots, '31-loadcheck-running.png'), fullPage: true });
   await page.waitForSelector('#check-reason', { timeout: 60000 });
   assert.match(await page.textContent('#check-status'), /passed/);

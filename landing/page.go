@@ -3,6 +3,9 @@ package landing
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -65,6 +68,21 @@ type Version struct {
 	BodyHTML    string    `json:"body_html"`
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by"`
+	// ContentHash is ContentHash of the snapshot and its HTML: two versions
+	// with the same hash serve the same page.
+	ContentHash string `json:"content_hash"`
+}
+
+// ContentHash is the SHA-256 (hex) of what a version serves: the page's
+// fields and its rendered body, without its id, times and version number.
+func ContentHash(p Page, bodyHTML string) string {
+	p.ID, p.CreatedAt, p.UpdatedAt, p.PublishedVersionID = 0, time.Time{}, time.Time{}, nil
+	b, _ := json.Marshal(struct {
+		Page Page   `json:"page"`
+		HTML string `json:"html"`
+	}{p, bodyHTML})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // TableName keeps the table name explicit.
@@ -257,7 +275,7 @@ func (s *Pages) Publish(ctx context.Context, id uint64, by string) (*Version, er
 	if err != nil {
 		return nil, err
 	}
-	v := &Version{PageID: id, Snapshot: *p, BodyHTML: html, PublishedAt: s.Now(), PublishedBy: by}
+	v := &Version{PageID: id, Snapshot: *p, BodyHTML: html, PublishedAt: s.Now(), PublishedBy: by, ContentHash: ContentHash(*p, html)}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var last int
 		if err := tx.Model(&Version{}).Where("page_id = ?", id).Select("COALESCE(MAX(number), 0)").Scan(&last).Error; err != nil {
@@ -300,6 +318,17 @@ func (s *Pages) Unpublish(ctx context.Context, id uint64) error {
 func (s *Pages) Versions(ctx context.Context, id uint64) ([]Version, error) {
 	var out []Version
 	return out, s.DB.WithContext(ctx).Where("page_id = ?", id).Order("number DESC").Find(&out).Error
+}
+
+// SameContent lists the ids of the versions of versionID's page that serve
+// the same content as it (itself included).
+func (s *Pages) SameContent(ctx context.Context, versionID uint64) ([]uint64, error) {
+	v, err := db.Take[Version](s.DB.WithContext(ctx), ErrNotFound, versionID)
+	if err != nil || v.ContentHash == "" {
+		return []uint64{versionID}, err
+	}
+	var ids []uint64
+	return ids, s.DB.WithContext(ctx).Model(&Version{}).Where("page_id = ? AND content_hash = ?", v.PageID, v.ContentHash).Order("id").Pluck("id", &ids).Error
 }
 
 // PublishedVersion loads the version visitors see at slug.

@@ -147,6 +147,12 @@ CREATE TABLE pages (id {{id}}, slug VARCHAR(100) NOT NULL UNIQUE, title VARCHAR(
   created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL);
 CREATE TABLE page_versions (id {{id}}, page_id {{bigint}} NOT NULL REFERENCES pages(id) ON DELETE CASCADE, number INTEGER NOT NULL,
   snapshot TEXT NOT NULL, body_html TEXT NOT NULL, published_at {{ts}} NOT NULL, published_by VARCHAR(254) NOT NULL, UNIQUE (page_id, number))`},
+	// A version's content hash: republishing identical content is the same
+	// page to load-check. Versions of before have none ('') and match only
+	// themselves.
+	{ID: "2026112216_page_versions_content_hash", SQL: `
+ALTER TABLE page_versions ADD COLUMN content_hash VARCHAR(64) NOT NULL DEFAULT '';
+CREATE INDEX page_versions_content ON page_versions (page_id, content_hash)`},
 }
 
 // PromotionInput is what a marketer submits, from the form or the API.

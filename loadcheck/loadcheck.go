@@ -8,11 +8,6 @@ package loadcheck
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"net/netip"
-	"net/url"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,6 +59,9 @@ type StepResult struct {
 	Held         bool           `json:"held"`
 	Broken       string         `json:"broken,omitempty"` // the threshold that failed
 	StoppedEarly bool           `json:"stopped_early"`
+	// Errors are the distinct errors of the step (at most 5), e.g.
+	// "redirect to https://other.example/ not followed (not allow-listed: …)".
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Bucket is one latency histogram bar.
@@ -106,6 +104,12 @@ type Check struct {
 	CreatedAt      time.Time    `json:"created_at"`
 	StartedAt      *time.Time   `json:"started_at"`
 	FinishedAt     *time.Time   `json:"finished_at"`
+	// HeartbeatAt is refreshed every second by the worker running the
+	// check (Worker); older than LostAfter, the worker is lost.
+	HeartbeatAt *time.Time `json:"heartbeat_at"`
+	Worker      string     `json:"worker"`
+	// WaitingFor is the running check a queued one waits for (Store.Show).
+	WaitingFor uint64 `json:"waiting_for,omitempty" gorm:"-"`
 }
 
 // TableName keeps the table name explicit.
@@ -120,103 +124,23 @@ CREATE TABLE load_checks (id {{id}}, campaign_id {{bigint}}, page_id {{bigint}} 
   abort_requested BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL, started_at {{ts}}, finished_at {{ts}});
 CREATE INDEX load_checks_page ON load_checks (page_id, status, finished_at);
 CREATE INDEX load_checks_campaign ON load_checks (campaign_id, id)`},
-}
-
-// Policy is what the configuration allows.
-type Policy struct {
-	AllowedHosts []string // exact host names (or IPs), lower case
-	MaxRate      float64
-	MaxDuration  time.Duration
-	// Resolve looks a host up; net.DefaultResolver when nil.
-	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
-}
-
-// RefusedError says why a check may not run.
-type RefusedError struct{ Why string }
-
-func (e *RefusedError) Error() string { return "loadcheck: refused: " + e.Why }
-
-// exact tells whether host is allow-listed by name.
-func (p *Policy) exact(host string) bool {
-	for _, h := range p.AllowedHosts {
-		if strings.EqualFold(h, host) {
-			return true
-		}
-	}
-	return false
-}
-
-// underDomain tells whether host falls under an allow-listed ".domain" or
-// "*.domain" entry.
-func (p *Policy) underDomain(host string) bool {
-	for _, h := range p.AllowedHosts {
-		d := strings.TrimPrefix(strings.ToLower(h), "*")
-		if strings.HasPrefix(d, ".") && strings.HasSuffix(host, d) {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckTarget refuses a URL whose host is not allow-listed. An exactly
-// allow-listed host is always accepted (that is how Rampe's own public base
-// URL, often a loopback address in development, is allowed). Otherwise IP
-// literals are refused, and a host under an allow-listed domain must not
-// resolve to a private or loopback address: a DNS answer must not turn a
-// check into an attack on an internal network.
-func (p *Policy) CheckTarget(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return &RefusedError{Why: fmt.Sprintf("%q is not an absolute http(s) URL", raw)}
-	}
-	host := strings.ToLower(u.Hostname())
-	if p.exact(host) {
-		return nil
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return &RefusedError{Why: fmt.Sprintf("%s is an IP address that is not allow-listed (loadcheck.allowed_hosts)", host)}
-	}
-	if !p.underDomain(host) {
-		return &RefusedError{Why: fmt.Sprintf("host %s is not in loadcheck.allowed_hosts (allowed: %s)", host, strings.Join(p.AllowedHosts, ", "))}
-	}
-	resolve := p.Resolve
-	if resolve == nil {
-		resolve = func(ctx context.Context, h string) ([]netip.Addr, error) {
-			return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
-		}
-	}
-	addrs, err := resolve(ctx, host)
-	if err != nil {
-		return &RefusedError{Why: fmt.Sprintf("cannot resolve %s: %v", host, err)}
-	}
-	for _, a := range addrs {
-		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
-			return &RefusedError{Why: fmt.Sprintf("%s resolves to %s, a private or loopback address; allow-list the exact host to permit it", host, a)}
-		}
-	}
-	return nil
-}
-
-// CheckPlan refuses rates or durations over the caps.
-func (p *Policy) CheckPlan(c *Check) error {
-	top := 0.0
-	for _, s := range c.Steps {
-		top = max(top, c.TargetRate*s)
-	}
-	if c.TargetRate <= 0 {
-		return &RefusedError{Why: "the target rate must be above 0"}
-	}
-	if top > p.MaxRate {
-		return &RefusedError{Why: fmt.Sprintf("the highest step would send %.0f req/s; loadcheck.max_rate is %.0f", top, p.MaxRate)}
-	}
-	if total := time.Duration(len(c.Steps)*c.StepSeconds) * time.Second; total > p.MaxDuration {
-		return &RefusedError{Why: fmt.Sprintf("%d steps of %d s last %s; loadcheck.max_duration is %s", len(c.Steps), c.StepSeconds, total, p.MaxDuration)}
-	}
-	return nil
+	// One running check in the whole deployment: the running row is the
+	// lease, kept alive by heartbeat_at. Checks left running by workers of
+	// before this rule have no heartbeat and no owner: they are failed.
+	{ID: "2026112216_loadcheck_lease", SQL: `
+UPDATE load_checks SET status = 'failed', reason = 'worker lost: still running when one-check-at-a-time was installed', finished_at = COALESCE(started_at, created_at) WHERE status = 'running';
+ALTER TABLE load_checks ADD COLUMN heartbeat_at {{ts}};
+ALTER TABLE load_checks ADD COLUMN worker VARCHAR(200) NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX load_checks_one_running ON load_checks (status) WHERE status = 'running'`},
 }
 
 // Store is the load-check repository.
-type Store struct{ DB *gorm.DB }
+type Store struct {
+	DB *gorm.DB
+	// LostAfter is how old a running check's heartbeat may get before its
+	// worker counts as lost; DefaultLostAfter when 0.
+	LostAfter time.Duration
+}
 
 // ErrNotFound is returned for an unknown check.
 var ErrNotFound = errors.New("loadcheck: not found")
@@ -237,16 +161,14 @@ func (s *Store) LastPassed(ctx context.Context, pageID uint64) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("page_id = ? AND status = ?", pageID, Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
 }
 
+// Latest is the newest check of a page with a verdict (passed or failed) of
+// one of the given versions.
+func (s *Store) Latest(ctx context.Context, pageID uint64, versionIDs []uint64) (*Check, error) {
+	return db.Take[Check](s.DB.WithContext(ctx).Where("page_id = ? AND page_version_id IN ? AND status IN ? AND finished_at IS NOT NULL", pageID, versionIDs,
+		[]string{Passed, Failed}).Order("finished_at DESC, id DESC"), ErrNotFound)
+}
+
 // LastPassedAny is the newest passing check of any page, for the capacity page.
 func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
-}
-
-// RequestAbort asks a running check to stop at its next second.
-func (s *Store) RequestAbort(ctx context.Context, id uint64) error {
-	res := s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status IN ?", id, []string{Queued, Running}).Update("abort_requested", true)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return &RefusedError{Why: "the check is not running"}
-	}
-	return res.Error
 }

@@ -44,7 +44,7 @@ func newEnv(t *testing.T, base string) *env {
 	e := &env{camps: cs, pages: pages, tasks: &noTasks{}}
 	e.svc = &Service{Store: &Store{DB: g}, Campaigns: cs, Pages: pages, Tasks: e.tasks, BaseURL: base, StepSeconds: 2,
 		Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
-		Policy: Policy{AllowedHosts: []string{"127.0.0.1"}, MaxRate: 5000, MaxDuration: time.Minute}}
+		Policy: Policy{BaseURL: base, MaxRate: 5000, MaxDuration: time.Minute}}
 	return e
 }
 
@@ -171,7 +171,7 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want %q", u, err, want)
 		}
 	}
-	for _, ok := range []string{"http://127.0.0.1:8080/l/demo", "https://shop.example/l/x", "https://www.cdn.example/x"} {
+	for _, ok := range []string{"http://127.0.0.1/l/demo", "https://shop.example/l/x", "https://www.cdn.example/x"} {
 		if err := p.CheckTarget(context.Background(), ok); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}
@@ -218,6 +218,9 @@ func TestGateFollowsRepublishAndNewCampaigns(t *testing.T) {
 		t.Fatalf("new overlapping campaign: %+v", r)
 	}
 	e.svc.Store.DB.Model(&Check{}).Where("1 = 1").Update("sustained_rate", 100)
+	// Republished with new content (republishing the same content keeps
+	// the check: TestGateKeepsTheCheckOfIdenticalContent).
+	e.pages.Update(ctx, page.ID, landing.PageInput{Slug: "bf", Title: "BF", Hero: "-30 % on everything"})
 	e.pages.Publish(ctx, page.ID, "test")
 	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "republished") {
 		t.Fatalf("republished: %+v", r)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -17,6 +20,46 @@ var histogramBuckets = vegeta.Buckets{0, 10 * time.Millisecond, 25 * time.Millis
 	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second}
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fmtRate shows a rate as a person reads it: 4200 → "4200", 0.475 → "0.475".
+func fmtRate(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// pacer sends rate requests per second, fractional rates included: vegeta's
+// ConstantPacer counts whole hits per period, so the period is stretched
+// (0.475 req/s is 1 hit every 2.105 s). A rate that is not a positive
+// number is refused: vegeta reads a frequency of 0 as "as fast as possible".
+func pacer(rate float64) (vegeta.Pacer, error) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return nil, fmt.Errorf("rate %v req/s: a step's rate must be a number above 0", rate)
+	}
+	freq := math.Ceil(rate)
+	return vegeta.Rate{Freq: int(freq), Per: time.Duration(freq / rate * float64(time.Second))}, nil
+}
+
+// stepErrors are the first distinct errors of a step, without the
+// `Get "url": ` prefix the HTTP client puts on each.
+func stepErrors(all []string) []string {
+	var out []string
+	for _, e := range all {
+		if strings.HasPrefix(e, "Get \"") {
+			if i := strings.Index(e, "\": "); i > 0 {
+				e = e[i+3:]
+			}
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+		if len(out) == 5 {
+			break
+		}
+	}
+	return out
+}
 
 // fmtMs shows milliseconds as a person reads them: 1,000 ms → "1000",
 // 0.05 ms → "0.05", 12.345 → "12.3".
@@ -63,13 +106,17 @@ func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
 	case m.Requests == 0:
 		return "no request completed"
 	case errRatio > th.MaxErrorRatio:
-		return fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
+		msg := fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
+		if errs := stepErrors(m.Errors); len(errs) > 0 {
+			msg += ": " + errs[0]
+		}
+		return msg
 	case ms(m.Latencies.P99) > th.MaxP99Ms:
 		return fmt.Sprintf("p99 %s ms > %s ms", fmtMs(ms(m.Latencies.P99)), fmtMs(th.MaxP99Ms))
 	case ms(m.Latencies.P95) > th.MaxP95Ms:
 		return fmt.Sprintf("p95 %s ms > %s ms", fmtMs(ms(m.Latencies.P95)), fmtMs(th.MaxP95Ms))
 	case m.Rate < 0.9*target:
-		return fmt.Sprintf("only %.0f req/s could be sent of %.0f (the load generator is the limit; nothing is proven)", m.Rate, target)
+		return fmt.Sprintf("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", fmtRate(m.Rate), fmtRate(target))
 	}
 	return ""
 }
@@ -84,18 +131,18 @@ func clearlyBroken(m *vegeta.Metrics, th Thresholds) bool {
 }
 
 // Run executes a queued check, step by step, storing progress every second.
-// A check that is not queued (already run, aborted) is left alone.
+// A check that is not queued (already run, aborted) is left alone; while
+// another check runs anywhere in the deployment it returns a BusyError and
+// the check stays queued.
 func (s *Service) Run(ctx context.Context, id uint64) error {
 	c, err := s.Store.Get(ctx, id)
-	if err != nil {
+	if err != nil || c.Status != Queued {
 		return err
 	}
-	now := s.Now()
-	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Queued).Updates(map[string]any{"status": Running, "started_at": now})
-	if res.Error != nil || res.RowsAffected == 0 {
-		return res.Error
+	if ok, err := s.claim(ctx, id); !ok {
+		return err
 	}
-	c.Status, c.StartedAt = Running, &now
+	c.Status = Running
 	status, reason := Passed, ""
 	for i, share := range c.Steps {
 		rate := c.TargetRate * share
@@ -108,57 +155,82 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		// they were a 12 KB allocation per response, and with Go's own
 		// Accept-Encoding they were also gunzipped — half the load
 		// generator's CPU at 10k req/s (perf).
-		attacker := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Connections(256),
-			vegeta.MaxConnections(256), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.Redirects(0), vegeta.MaxBody(0))
-		step, aborted := s.step(ctx, c, attacker, i, rate)
+		// Every dial and redirect goes through the policy (Policy.client).
+		attacker := vegeta.NewAttacker(vegeta.Client(s.Policy.client()), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.MaxBody(0))
+		step, stop := s.step(ctx, c, attacker, i, rate)
+		if stop == stopLost {
+			// The row is no longer ours: a sweep found this worker lost,
+			// or an abort ended it. Whatever it says now stands.
+			slog.Warn("loadcheck: check ended elsewhere while running; stopped", "check", id, "step", i+1)
+			return nil
+		}
 		step.Share = share
 		c.Results = append(c.Results, step)
 		if step.Held && step.Throughput() > c.SustainedRate {
 			c.SustainedRate = step.Throughput()
 		}
-		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", id).Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate})
-		if aborted {
-			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%.0f req/s)", i+1, rate)
+		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
+			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.Now()})
+		if stop == stopAborted {
+			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, fmtRate(rate))
 			break
 		}
 		if !step.Held {
 			if share <= 1 {
-				status, reason = Failed, fmt.Sprintf("step %d of %d (%.0f req/s, %.0f %% of the target): %s", i+1, len(c.Steps), rate, share*100, step.Broken)
+				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), fmtRate(rate), share*100, step.Broken)
 			} else {
-				reason = fmt.Sprintf("the target held; beyond it, step %d (%.0f req/s) broke: %s", i+1, rate, step.Broken)
+				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, fmtRate(rate), step.Broken)
 			}
 			break
 		}
 	}
 	if status == Passed && reason == "" {
-		reason = fmt.Sprintf("every step held up to %.0f req/s", c.TargetRate*c.Steps[len(c.Steps)-1])
+		reason = fmt.Sprintf("every step held up to %s req/s", fmtRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
 	}
-	fin := s.Now()
-	slog.Info("loadcheck: finished", "check", id, "status", status, "sustained", c.SustainedRate, "reason", reason)
-	if err := s.Store.DB.WithContext(context.WithoutCancel(ctx)).Model(&Check{}).Where("id = ?", id).
-		Updates(map[string]any{"status": status, "reason": reason, "finished_at": fin, "live": nil}).Error; err != nil {
-		return err
+	return s.finish(ctx, c, status, reason)
+}
+
+// finish stores a check's verdict, which frees the slot, unless the row
+// stopped being this worker's meanwhile.
+func (s *Service) finish(ctx context.Context, c *Check, status, reason string) error {
+	ctx = context.WithoutCancel(ctx)
+	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", c.ID, Running).
+		Updates(map[string]any{"status": status, "reason": reason, "finished_at": s.Now(), "live": nil})
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
 	}
+	slog.Info("loadcheck: finished", "check", c.ID, "status", status, "sustained", c.SustainedRate, "reason", reason)
 	if status == Passed && s.Recheck != nil {
-		return s.Recheck(context.WithoutCancel(ctx), c.PageID)
+		return s.Recheck(ctx, c.PageID)
 	}
 	return nil
 }
+
+// Why a step stopped before its end.
+const (
+	stopAborted = "aborted" // asked to, or the worker is shutting down
+	stopLost    = "lost"    // the row is no longer running: not ours any more
+)
 
 // Throughput is the successful requests per second of a step.
 func (r StepResult) Throughput() float64 { return r.AchievedRate * (1 - r.ErrorRatio) }
 
 // step attacks at rate for the check's step duration.
-func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, bool) {
-	pacer := vegeta.ConstantPacer{Freq: int(rate + 0.5), Per: time.Second}
+func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker, i int, rate float64) (StepResult, string) {
+	out := StepResult{TargetRate: rate}
+	pace, err := pacer(rate)
+	if err != nil {
+		out.Broken = err.Error()
+		return out, ""
+	}
 	duration := time.Duration(c.StepSeconds) * time.Second
 	var all, window vegeta.Metrics
 	all.Histogram = &vegeta.Histogram{Buckets: histogramBuckets}
-	results := attacker.Attack(targeter(c.URL, c.Extras), pacer, duration, fmt.Sprintf("check-%d-step-%d", c.ID, i))
+	results := attacker.Attack(targeter(c.URL, c.Extras), pace, duration, fmt.Sprintf("check-%d-step-%d", c.ID, i))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	start := time.Now()
-	aborted, early := false, false
+	stop, early := "", false
 	for done := false; !done; {
 		select {
 		case r, ok := <-results:
@@ -174,11 +246,12 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 			live := &Live{Step: i + 1, Steps: len(c.Steps), TargetRate: rate, Rate: window.Rate, P95Ms: ms(all.Latencies.P95),
 				P99Ms: ms(all.Latencies.P99), ErrorsPerS: window.Rate * (1 - window.Success), Elapsed: time.Since(start).Seconds()}
 			window = vegeta.Metrics{}
-			var abort bool
-			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Select("abort_requested").Scan(&abort)
-			s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ?", c.ID).Update("live", liveJSON(live))
-			if abort || ctx.Err() != nil {
-				aborted = true
+			lost, abort := s.heartbeat(ctx, c.ID, live)
+			if lost {
+				stop = stopLost
+				attacker.Stop()
+			} else if abort || ctx.Err() != nil {
+				stop = stopAborted
 				attacker.Stop()
 			} else if !early && time.Since(start) > 2*time.Second && clearlyBroken(&all, c.Thresholds) {
 				early = true
@@ -187,9 +260,9 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 		}
 	}
 	all.Close()
-	out := StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
+	out = StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
 		P50Ms: ms(all.Latencies.P50), P95Ms: ms(all.Latencies.P95), P99Ms: ms(all.Latencies.P99), MaxMs: ms(all.Latencies.Max),
-		StatusCodes: all.StatusCodes, StoppedEarly: early}
+		StatusCodes: all.StatusCodes, StoppedEarly: early, Errors: stepErrors(all.Errors)}
 	if all.Requests == 0 {
 		out.ErrorRatio = 0
 	}
@@ -204,6 +277,6 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	if early && out.Broken == "" {
 		out.Broken = "stopped early: thresholds clearly broken"
 	}
-	out.Held = out.Broken == "" && !aborted
-	return out, aborted
+	out.Held = out.Broken == "" && stop == ""
+	return out, stop
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/rampe/rampe/landing"
 )
 
-// TypeRun runs one load check; its queue has a worker of its own with
-// concurrency 1, so two checks never overlap.
+// TypeRun runs one load check, on a queue of its own (NewServer); one check
+// runs at a time in the whole deployment (lease.go).
 const (
 	TypeRun = "loadcheck:run"
 	Queue   = "loadcheck"
@@ -38,6 +38,9 @@ type Service struct {
 	Validity     time.Duration
 	SafetyFactor float64
 	Now          func() time.Time
+	// BusyRetry is how soon a check that found another running is tried
+	// again; DefaultBusyRetry when 0.
+	BusyRetry time.Duration
 	// Recheck, when set, re-evaluates the campaigns linked to a page after a
 	// check of it passed: a campaign blocked on capacity goes live at once.
 	Recheck func(ctx context.Context, pageID uint64) error
@@ -127,13 +130,21 @@ func (s *Service) Start(ctx context.Context, p Plan) (*Check, error) {
 	if err := s.Store.DB.WithContext(ctx).Create(c).Error; err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(map[string]uint64{"check_id": c.ID})
-	timeout := time.Duration(len(c.Steps)*c.StepSeconds)*time.Second + time.Minute
-	if _, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRun, b), asynq.TaskID(fmt.Sprintf("loadcheck:%d", c.ID)), asynq.Queue(Queue),
-		asynq.MaxRetry(0), asynq.Timeout(timeout), asynq.Retention(time.Hour)); err != nil {
+	if err := s.enqueue(ctx, c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// enqueue queues a check's task. Waiting for another check does not count
+// as a retry (NewServer); the retries are for errors, and running a check
+// that is no longer queued does nothing.
+func (s *Service) enqueue(ctx context.Context, c *Check) error {
+	b, _ := json.Marshal(map[string]uint64{"check_id": c.ID})
+	timeout := time.Duration(len(c.Steps)*c.StepSeconds)*time.Second + time.Minute
+	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRun, b), asynq.TaskID(fmt.Sprintf("loadcheck:%d", c.ID)), asynq.Queue(Queue),
+		asynq.MaxRetry(3), asynq.Timeout(timeout), asynq.Retention(time.Hour))
+	return err
 }
 
 func extraURLs(ex []Extra) []string {
@@ -187,8 +198,20 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	}
 	m := map[string]any{"needed_rps": round(need.Needed), "forecast_peak_rps": round(need.Peak.RPS), "safety_factor": s.SafetyFactor, "peak_at": need.Peak.Start,
 		"peak_campaigns": need.Peak.Campaigns}
-	last, err := s.Store.LastPassed(ctx, page.ID)
+	// The latest verdict (passed or failed; an abort is none) on this
+	// content decides: a check of an earlier version with the same content
+	// hash counts, a newer failure overrides an older pass.
+	same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
+	if err != nil {
+		return pending(err)
+	}
+	last, err := s.Store.Latest(ctx, page.ID, same)
 	if errors.Is(err, ErrNotFound) {
+		if prev, err := s.Store.LastPassed(ctx, page.ID); err == nil {
+			m["check_id"], m["sustained_rps"], m["checked_at"] = prev.ID, round(prev.SustainedRate), prev.FinishedAt
+			return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
+				Message: fmt.Sprintf("/l/%s was republished with new content after its last passing load check (#%d): check the new version", page.Slug, prev.ID)}
+		}
 		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("no passing load check of /l/%s yet; needed %s req/s", page.Slug, num(need.Needed)), Measured: m}
 	}
 	if err != nil {
@@ -196,9 +219,9 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	}
 	m["check_id"], m["sustained_rps"], m["checked_at"] = last.ID, round(last.SustainedRate), last.FinishedAt
 	switch {
-	case last.PageVersionID != *page.PublishedVersionID:
+	case last.Status == Failed:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("/l/%s was republished after its last passing load check (#%d): check the new version", page.Slug, last.ID)}
+			Message: fmt.Sprintf("the latest load check of this version of /l/%s (#%d, %s ago) failed: %s", page.Slug, last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), last.Reason)}
 	case now.Sub(*last.FinishedAt) > s.Validity:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}
@@ -215,7 +238,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 				num(need.Peak.RPS), s.SafetyFactor, need.Peak.Start.In(c.Location()).Format("Jan 2 15:04"), strings.Join(names, ", "))}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: m,
-		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of version in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
+		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of the content in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
 }
 
 // gateNames is how many of the campaigns making the peak the gate's

@@ -42,7 +42,7 @@ func (s *Server) apiStartLoadCheck(c *fiber.Ctx) error {
 
 func (s *Server) apiGetLoadCheck(c *fiber.Ctx) error {
 	id, _ := parseID(c)
-	chk, err := s.LoadChecks.Store.Get(c.UserContext(), id)
+	chk, err := s.LoadChecks.Store.Show(c.UserContext(), id)
 	if errors.Is(err, loadcheck.ErrNotFound) {
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no load check with this id", "id")
 	}
@@ -57,8 +57,17 @@ func (s *Server) apiAbortLoadCheck(c *fiber.Ctx) error {
 	var re *loadcheck.RefusedError
 	if err := s.LoadChecks.Store.RequestAbort(c.UserContext(), id); errors.As(err, &re) {
 		return apiFail(c, fiber.StatusConflict, "refused", re.Why, "")
+	} else if errors.Is(err, loadcheck.ErrNotFound) {
+		return apiFail(c, fiber.StatusNotFound, "not_found", "no load check with this id", "id")
 	} else if err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusAccepted)
+	// 202 and the check: "aborted" when it was ended at once (queued, or its
+	// worker lost), still "running" with abort_requested while its worker
+	// stops it (within a second).
+	chk, err := s.LoadChecks.Store.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(chk)
 }

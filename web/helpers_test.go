@@ -54,7 +54,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris")
 	lc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: queue.NewClient(conn), BaseURL: "http://127.0.0.1",
 		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
-		Policy: loadcheck.Policy{AllowedHosts: []string{"127.0.0.1"}, MaxRate: 1000, MaxDuration: time.Minute}}
+		Policy: loadcheck.Policy{BaseURL: "http://127.0.0.1", MaxRate: 1000, MaxDuration: time.Minute}}
 	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
 	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,

@@ -72,7 +72,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 
 func (s *Server) loadCheck(c *fiber.Ctx) (*loadcheck.Check, error) {
 	id, _ := parseID(c)
-	chk, err := s.LoadChecks.Store.Get(c.UserContext(), id)
+	chk, err := s.LoadChecks.Store.Show(c.UserContext(), id)
 	if errors.Is(err, loadcheck.ErrNotFound) {
 		return nil, fiber.NewError(fiber.StatusNotFound, "there is no load check with this id")
 	}
@@ -109,6 +109,8 @@ func (s *Server) abortLoadCheck(c *fiber.Ctx) error {
 		s.flash(c, false, "Not aborted: "+re.Why+".")
 	} else if err != nil {
 		return err
+	} else if now, err := s.LoadChecks.Store.Get(c.UserContext(), chk.ID); err == nil && now.Status == loadcheck.Aborted {
+		s.flash(c, true, "Aborted: "+now.Reason+".")
 	} else {
 		s.flash(c, true, "Abort requested: the attack stops within a second.")
 	}

@@ -38,7 +38,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadcheck bench:", err)
 		os.Exit(1)
 	}
-	svc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Now: func() time.Time { return time.Now().UTC() }}
+	svc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Now: func() time.Time { return time.Now().UTC() },
+		Policy: loadcheck.Policy{BaseURL: *target}} // the target is the base URL: its scheme, host and port are allowed
 	for _, r := range strings.Split(*rates, ",") {
 		rate, _ := strconv.ParseFloat(r, 64)
 		c := &loadcheck.Check{PageID: 1, PageVersionID: 1, URL: *target, TargetRate: rate, Steps: []float64{1}, StepSeconds: *seconds,

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/accounts"
-	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -134,10 +133,12 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
 	go st.notify.Run(ctx, 5*time.Second)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
-	// Load checks get a worker of their own with concurrency 1: two never
-	// overlap, and a long one never holds a go-live back.
-	lc := asynq.NewServerFromRedisClient(st.conn.Redis, asynq.Config{Concurrency: 1, Queues: map[string]int{loadcheck.Queue: 1},
-		TaskCheckInterval: st.cfg.JobsPollInterval, ShutdownTimeout: 5 * time.Second, LogLevel: asynq.WarnLevel})
+	// Load checks get a worker of their own with concurrency 1, so a long
+	// one never holds a go-live back; one check runs at a time in the whole
+	// deployment (a check finding another running waits its turn), and
+	// checks of dead workers are swept now and every 5 s.
+	lc := st.loadcheck.NewServer(st.conn.Redis, st.cfg.JobsPollInterval)
+	go st.loadcheck.RunSweeper(ctx, 5*time.Second)
 	lmux := asynq.NewServeMux()
 	st.loadcheck.Register(lmux)
 	if err := lc.Start(lmux); err != nil {

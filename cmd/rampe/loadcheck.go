@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,7 +29,7 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "load check #%d of %s at %.0f req/s, steps %v × %d s\n", chk.ID, chk.URL, chk.TargetRate, chk.Steps, chk.StepSeconds)
 			done := make(chan error, 1)
-			go func() { done <- st.loadcheck.Run(cmd.Context(), chk.ID) }()
+			go func() { done <- runWhenFree(cmd, st.loadcheck, chk.ID) }()
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for {
@@ -37,25 +38,32 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID)
-					if err != nil {
-						return err
-					}
-					for i, r := range got.Results {
-						fmt.Fprintf(cmd.OutOrStdout(), "step %d: %.0f req/s asked, %.0f sent, p95 %.0f ms, p99 %.0f ms, errors %.2f %% — %s\n",
-							i+1, r.TargetRate, r.AchievedRate, r.P95Ms, r.P99Ms, r.ErrorRatio*100, map[bool]string{true: "held", false: "broke: " + r.Broken}[r.Held])
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; sustained %.0f req/s\n", got.Status, got.Reason, got.SustainedRate)
-					if got.Status != loadcheck.Passed {
-						return fail("the load check did not pass")
-					}
-					return nil
+					done = nil // run here, or by a worker that took its task: wait for the verdict
 				case <-tick.C:
 					if got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID); err == nil && got.Live != nil {
 						l := got.Live
 						fmt.Fprintf(cmd.ErrOrStderr(), "  step %d/%d  %.0f/%.0f req/s  p95 %.0f ms  p99 %.0f ms  %.1f errors/s\n", l.Step, l.Steps, l.Rate, l.TargetRate, l.P95Ms, l.P99Ms, l.ErrorsPerS)
 					}
 				}
+				if done != nil {
+					continue
+				}
+				got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID)
+				if err != nil {
+					return err
+				}
+				if got.Status == loadcheck.Queued || got.Status == loadcheck.Running {
+					continue
+				}
+				for i, r := range got.Results {
+					fmt.Fprintf(cmd.OutOrStdout(), "step %d: %.3g req/s asked, %.3g sent, p95 %.0f ms, p99 %.0f ms, errors %.2f %% — %s\n",
+						i+1, r.TargetRate, r.AchievedRate, r.P95Ms, r.P99Ms, r.ErrorRatio*100, map[bool]string{true: "held", false: "broke: " + r.Broken}[r.Held])
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; sustained %.0f req/s\n", got.Status, got.Reason, got.SustainedRate)
+				if got.Status != loadcheck.Passed {
+					return fail("the load check did not pass")
+				}
+				return nil
 			}
 		},
 	}
@@ -64,4 +72,22 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 	run.MarkFlagRequired("campaign")
 	c.AddCommand(run)
 	return c
+}
+
+// runWhenFree runs a check here, waiting its turn while another check runs
+// anywhere in the deployment (one at a time).
+func runWhenFree(cmd *cobra.Command, svc *loadcheck.Service, id uint64) error {
+	for {
+		err := svc.Run(cmd.Context(), id)
+		var busy *loadcheck.BusyError
+		if !errors.As(err, &busy) {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "  waiting: check #%d is running\n", busy.Running)
+		select {
+		case <-cmd.Context().Done():
+			return cmd.Context().Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
 }

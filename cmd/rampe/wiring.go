@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -146,7 +145,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
 		Now: func() time.Time { return time.Now().UTC() },
-		Policy: loadcheck.Policy{AllowedHosts: append([]string{publicHost(cfg.PublicBaseURL)}, cfg.LoadCheckAllowedHosts...),
+		Policy: loadcheck.Policy{BaseURL: cfg.PublicBaseURL, AllowedHosts: cfg.LoadCheckAllowedHosts,
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID uint64) error {
 		return cs.RecheckLinked(ctx, pageID, 0, "a load check of its landing page passed")
@@ -216,16 +215,6 @@ func (e userError) Error() string { return e.msg }
 
 func fail(format string, args ...any) error {
 	return userError{strings.TrimPrefix(fmt.Sprintf(format, args...), "rampe: ")}
-}
-
-// publicHost is the host of public.base_url, always a permitted load-check
-// target: it is Rampe's own public face.
-func publicHost(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
 }
 
 // openStack loads the configuration and wires Rampe for a command.

@@ -43,7 +43,7 @@ var Options = []Option{
 	{Key: "jobs.poll_interval", Default: "1s", Help: "how often workers look in Redis for due and new tasks (how soon a queued job starts; go-lives are handed over ahead and start on time)"},
 	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
 	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
-	{Key: "loadcheck.allowed_hosts", Default: "", Help: "comma-separated hosts load checks may target, besides public.base_url's host"},
+	{Key: "loadcheck.allowed_hosts", Default: "", Help: "comma-separated hosts (shop.example), domains (.shop.example) or host:port load checks may target, besides public.base_url's scheme, host and port; without a port, 80 and 443"},
 	{Key: "loadcheck.max_rate", Default: 20000, Help: "highest request rate a load check may send (req/s)"},
 	{Key: "loadcheck.max_duration", Default: "10m", Help: "longest a load check may run, all steps together"},
 	{Key: "loadcheck.step_duration", Default: "10s", Help: "how long each step of a load check lasts"},
@@ -199,6 +199,13 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	}
 	for _, h := range strings.Split(v.GetString("loadcheck.allowed_hosts"), ",") {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			// host:port, or [v6]:port; a bare IPv6 address has no port.
+			i := strings.LastIndex(h, ":")
+			if (i >= 0 && strings.Count(h, ":") == 1) || (strings.HasPrefix(h, "[") && strings.Contains(h, "]:")) {
+				if n, err := strconv.Atoi(h[i+1:]); err != nil || n < 1 || n > 65535 {
+					return nil, &KeyError{"loadcheck.allowed_hosts", h, "a port must be a number from 1 to 65535 (host:port, e.g. shop.example:8443)"}
+				}
+			}
 			c.LoadCheckAllowedHosts = append(c.LoadCheckAllowedHosts, h)
 		}
 	}
