@@ -50,10 +50,26 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.At.IsZero() {
 		return fmt.Errorf("campaigns: bad batch payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	if _, err := s.waitFor(ctx, p.At); err != nil {
+	// The campaigns of the instant are read while waiting for it: a plan
+	// edited meanwhile bumps its version, which moveLive's update checks,
+	// and the gates are evaluated only at the instant.
+	due, next, err := s.loadDue(ctx, p.At, 0)
+	if err != nil {
 		return err
 	}
-	_, err := s.GoLiveDue(ctx)
+	now, err := s.waitFor(ctx, p.At)
+	if err != nil {
+		return err
+	}
+	if len(due) > 0 && !now.Before(p.At) {
+		if _, err := s.goLiveLoaded(ctx, due, now, time.Now()); err != nil {
+			return err
+		}
+		if next == 0 {
+			return nil // every campaign of the instant was loaded
+		}
+	}
+	_, err = s.GoLiveDue(ctx)
 	return err
 }
 
@@ -80,20 +96,36 @@ func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
 // when more may follow, else 0.
 func (s *Service) goLivePass(ctx context.Context, now time.Time, last uint64) (went int, next uint64, err error) {
 	t0 := time.Now()
-	var due []Campaign
+	due, next, err := s.loadDue(ctx, now, last)
+	if err != nil || len(due) == 0 {
+		return 0, 0, err
+	}
+	went, err = s.goLiveLoaded(ctx, due, now, t0)
+	return went, next, err
+}
+
+// loadDue reads, with their promotion links, the scheduled campaigns due
+// at now after campaign last, batchLimit at most; next is the last one read
+// when more may follow, else 0.
+func (s *Service) loadDue(ctx context.Context, now time.Time, last uint64) (due []Campaign, next uint64, err error) {
 	q := s.DB.WithContext(ctx).Where("status = ? AND starts_at <= ? AND ends_at > ?", Scheduled, now, now)
 	if err := after(q, last).Order("starts_at, id").Limit(batchLimit).Find(&due).Error; err != nil {
-		return 0, 0, fmt.Errorf("campaigns: load due campaigns: %w", err)
-	}
-	if len(due) == 0 {
-		return 0, 0, nil
+		return nil, 0, fmt.Errorf("campaigns: load due campaigns: %w", err)
 	}
 	if len(due) == batchLimit {
 		next = due[len(due)-1].ID
 	}
-	if err := s.loadPromotions(ctx, due); err != nil {
-		return 0, 0, err
+	if len(due) > 0 {
+		if err := s.loadPromotions(ctx, due); err != nil {
+			return nil, 0, err
+		}
 	}
+	return due, next, nil
+}
+
+// goLiveLoaded evaluates the gates of loaded campaigns at now, puts the
+// ready ones live and blocks the others.
+func (s *Service) goLiveLoaded(ctx context.Context, due []Campaign, now, t0 time.Time) (went int, err error) {
 	t1 := time.Now()
 	reports := s.evaluateAll(ctx, due, now)
 	t2 := time.Now()
@@ -102,7 +134,7 @@ func (s *Service) goLivePass(ctx context.Context, now time.Time, last uint64) (w
 		select {
 		case <-time.After(s.GoLiveHold):
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 	var ready, blocked []int
@@ -121,7 +153,7 @@ func (s *Service) goLivePass(ctx context.Context, now time.Time, last uint64) (w
 	}
 	slog.Info("campaigns: go-live batch", "due", len(due), "live", went, "blocked", len(blocked),
 		"load", t1.Sub(t0), "gates", t2.Sub(t1), "total", time.Since(t0))
-	return went, next, err
+	return went, err
 }
 
 // evaluateAll runs the gates of many campaigns with bounded parallelism:

@@ -38,7 +38,7 @@ func main() {
 	interval := flag.Duration("interval", 0, "asynq reference only: check intervals (0 = asynq defaults)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()})))
 
 	ctx := context.Background()
 	conn, err := queue.Connect(ctx, *redisURL)
@@ -119,7 +119,7 @@ func rampe(ctx context.Context, conn *queue.Conn, engine, pg string, n int) []ti
 	must(parallel(ids, func(id uint64) error { return nil }))
 	// The start leaves room for the lead, so that the go-live batch goes
 	// the way it does in production: scheduled, due Lead ahead, then held.
-	start := time.Now().Add(time.Duration(n)*3*time.Millisecond + cs.Lead + 3*time.Second).Truncate(time.Second).Add(time.Second)
+	start := time.Now().Add(time.Duration(n)*6*time.Millisecond + cs.Lead + 3*time.Second).Truncate(time.Second).Add(time.Second)
 	must(g.Model(&campaigns.Campaign{}).Where("1 = 1").Updates(map[string]any{"starts_at": start.UTC(), "ends_at": start.Add(48 * time.Hour).UTC()}).Error)
 	must(parallel(ids, func(id uint64) error { _, err := cs.Schedule(ctx, id, "bench"); return err }))
 	if time.Now().After(start) {
@@ -204,4 +204,13 @@ func bareAsynq(ctx context.Context, conn *queue.Conn, n int, interval time.Durat
 		must(fmt.Errorf("only %d of %d tasks ran", len(late), n))
 	}
 	return late
+}
+
+// benchLogLevel is warn, or info with GOLIVE_VERBOSE=1 (the batch logs
+// where its time went).
+func benchLogLevel() slog.Level {
+	if os.Getenv("GOLIVE_VERBOSE") != "" {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }
