@@ -55,6 +55,7 @@ const (
 	MoveRetrying   = "retrying"   // failed; its job retries it with back-off
 	MoveDone       = "done"       // the channel did it
 	MoveSuperseded = "superseded" // a later move of the same channel came first
+	MoveNoActor    = "unconnected" // the channel has no actor: nothing happened outside Rampe
 )
 
 // ChannelMove records one channel's move for one lifecycle transition: it
@@ -204,7 +205,7 @@ func (s *Service) runMove(ctx context.Context, c *Campaign, m ChannelMove) error
 	}
 	actor, ok := s.Actors[m.Channel]
 	if !ok {
-		s.finishMove(ctx, m, MoveDone, "no action outside Rampe: this channel is not connected yet", "")
+		s.finishMove(ctx, m, MoveNoActor, "nothing happens outside Rampe: this channel is not connected yet", "")
 		return nil
 	}
 	log := slog.With("campaign_id", c.ID, "channel", m.Channel, "move", m.Move)
@@ -222,7 +223,7 @@ func (s *Service) runMove(ctx context.Context, c *Campaign, m ChannelMove) error
 func (s *Service) finishMove(ctx context.Context, m ChannelMove, status, detail, errText string) {
 	now := s.Clock.Now()
 	up := map[string]any{"status": status, "detail": detail, "error": errText, "updated_at": now}
-	if status == MoveDone || status == MoveSuperseded {
+	if status == MoveDone || status == MoveSuperseded || status == MoveNoActor {
 		up["done_at"] = now
 	}
 	if err := s.DB.WithContext(ctx).Model(&ChannelMove{}).Where("id = ?", m.ID).Updates(up).Error; err != nil {
@@ -290,6 +291,8 @@ func (m *ChannelMove) Words() string {
 	switch m.Status {
 	case MoveDone:
 		return movePast[m.Move]
+	case MoveNoActor:
+		return "not connected"
 	case MoveRunning:
 		return string(m.Move) + " running"
 	case MoveRetrying:

@@ -123,7 +123,7 @@ func TestFailedMoveRetriesAndLaterMoveSupersedes(t *testing.T) {
 	if st[Email].Status != MoveRetrying || st[Email].Attempts != 1 || !strings.Contains(st[Email].Error, "refused") {
 		t.Fatalf("failed move: %+v", st[Email])
 	}
-	if st[SEO].Status != MoveDone || !strings.Contains(st[SEO].Detail, "not connected") {
+	if st[SEO].Status != MoveNoActor || st[SEO].Words() != "not connected" || !strings.Contains(st[SEO].Detail, "not connected") {
 		t.Fatalf("a channel without actor says so: %+v", st[SEO])
 	}
 	// The reconciler finds the move and hands it to a job again.
