@@ -287,7 +287,7 @@ var movePast = map[Move]string{MoveLaunch: "launched", MoveHalt: "halted", MoveR
 
 // Words says the move's state as the campaign page shows it: "launched",
 // "halt pending", "launch failed, retrying (3 attempts)".
-func (m *ChannelMove) Words() string {
+func (m ChannelMove) Words() string {
 	switch m.Status {
 	case MoveDone:
 		return movePast[m.Move]
@@ -305,7 +305,7 @@ func (m *ChannelMove) Words() string {
 }
 
 // When is when the move was done, or last changed.
-func (m *ChannelMove) When() time.Time {
+func (m ChannelMove) When() time.Time {
 	if m.DoneAt != nil {
 		return *m.DoneAt
 	}
