@@ -50,11 +50,11 @@ type ChannelActor interface {
 
 // Move states.
 const (
-	MovePending    = "pending"    // recorded with its transition, not run yet
-	MoveRunning    = "running"    // claimed by a worker
-	MoveRetrying   = "retrying"   // failed; its job retries it with back-off
-	MoveDone       = "done"       // the channel did it
-	MoveSuperseded = "superseded" // a later move of the same channel came first
+	MovePending    = "pending"     // recorded with its transition, not run yet
+	MoveRunning    = "running"     // claimed by a worker
+	MoveRetrying   = "retrying"    // failed; its job retries it with back-off
+	MoveDone       = "done"        // the channel did it
+	MoveSuperseded = "superseded"  // a later move of the same channel came first
 	MoveNoActor    = "unconnected" // the channel has no actor: nothing happened outside Rampe
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -60,6 +61,8 @@ type Deps struct {
 	TrustedProxies []string
 	// Notify takes alerts to people (their preferences page).
 	Notify *notify.Service
+	// Clicks is the /r/{token} redirector and its tracked links.
+	Clicks *clicks.Service
 }
 
 // Server holds the dependencies shared by every handler.

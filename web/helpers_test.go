@@ -16,6 +16,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -39,6 +40,7 @@ type testApp struct {
 	checks    *loadcheck.Service
 	tokens    map[accounts.Role]string
 	Notify    *notify.Service
+	Clicks    *clicks.Service
 }
 
 const testPassword = "correct-horse-battery"
@@ -46,7 +48,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
@@ -60,12 +62,13 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1",
 		Notify: &notify.Service{DB: g, Alerts: cs, Users: testRecipients{acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
-			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }}}
+			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }},
+		Clicks: &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }}}
 	for _, o := range opts {
 		o(&d)
 	}
 	app, err := New(d)
-	notifySvc := d.Notify
+	notifySvc, clickSvc := d.Notify, d.Clicks
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +78,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, Notify: notifySvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -17,6 +17,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
+	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
 
 	// JSON API: bearer tokens, no cookies.
 	api := app.Group("/api/v1", s.apiAuth)
@@ -29,6 +30,8 @@ func (s *Server) routes(app *fiber.App) {
 	api.Post("/campaigns/:id/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", apiWriter, s.apiCampaignAction)
 	api.Get("/campaigns/:id/readiness", s.apiReadiness)
 	api.Get("/campaigns/:id/history", s.apiHistory)
+	api.Get("/campaigns/:id<int>/links", s.apiListLinks)
+	api.Post("/campaigns/:id<int>/links", apiWriter, s.apiCreateLink)
 	api.Post("/campaigns/:id<int>/loadchecks", apiWriter, s.apiStartLoadCheck)
 	api.Get("/loadchecks/:id<int>", s.apiGetLoadCheck)
 	api.Post("/loadchecks/:id<int>/abort", apiWriter, s.apiAbortLoadCheck)
@@ -71,6 +74,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/delete", writer, s.deleteCampaign)
 	in.Post("/campaigns/:id<int>/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", writer, s.campaignAction)
 	in.Post("/campaigns/:id<int>/loadcheck", writer, s.startLoadCheck)
+	in.Post("/campaigns/:id<int>/links", writer, s.createLink)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)
 	in.Post("/loadchecks/:id<int>/abort", writer, s.abortLoadCheck)
 	in.Get("/calendar", s.showCalendar)

@@ -433,6 +433,14 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	links, err := s.Clicks.Stats(c.UserContext(), camp.ID)
+	if err != nil {
+		return err
+	}
+	suggested := ""
+	if page != nil {
+		suggested = s.BaseURL + "/l/" + page.Slug
+	}
 	moves := map[campaigns.Channel]*campaigns.ChannelMove{}
 	for _, st := range states {
 		if st.Move != nil {
@@ -441,7 +449,8 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
-		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves}})
+		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves,
+		"Links": s.linksJSON(links), "SuggestedURL": suggested}})
 }
 
 // showReadiness evaluates the gates now; the campaign page loads it with htmx.

@@ -94,7 +94,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks})
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,9 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		return fail("cannot listen on http.addr=%s: %v", st.cfg.HTTPAddr, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
+	clicksCtx, stopClicks := context.WithCancel(context.Background())
+	defer stopClicks()
+	go st.clicks.Run(clicksCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(app, ln) }()
 	if st.demoChecks {
@@ -115,7 +118,11 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return app.ShutdownWithContext(shutdownCtx)
+	err = app.ShutdownWithContext(shutdownCtx)
+	// The clicks of the last requests are written once none can come.
+	stopClicks()
+	st.clicks.Wait()
+	return err
 }
 
 // startWorker runs the asynq server with every domain's handlers and the

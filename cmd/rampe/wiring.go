@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels"
+	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
@@ -33,7 +34,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -51,6 +52,7 @@ type stack struct {
 	feedJobs    *feeds.Jobs
 	loadcheck   *loadcheck.Service
 	notify      *notify.Service
+	clicks      *clicks.Service
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -152,6 +154,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)
+	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
 	if n, err := st.catalog.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {

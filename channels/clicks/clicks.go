@@ -1,0 +1,321 @@
+// Package clicks is the tracked-click redirector every channel shares:
+// a link of a campaign on a channel gets a signed token, /r/{token}
+// answers a 302 to its destination and records the click (link, recipient,
+// time). Tokens are the link's id and the recipient's (0 for a link that
+// is the same for everyone, such as an ad's), signed with the deployment's
+// HMAC key: a token cannot be forged or altered, and a wrong one gets a
+// bare 404. Clicks are buffered in memory and written in batches, one
+// transaction per batch, every second or every 1,000 clicks, and on
+// shutdown; a batch that cannot be written is kept and tried again, so a
+// database hiccup loses nothing.
+package clicks
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/db"
+)
+
+// Migrations of the tracked links and their clicks.
+var Migrations = []db.Migration{
+	{ID: "2026120204_clicks", SQL: `
+CREATE TABLE tracked_links (id {{id}}, campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, channel VARCHAR(20) NOT NULL,
+  label VARCHAR(200) NOT NULL DEFAULT '', url TEXT NOT NULL, created_by VARCHAR(254) NOT NULL DEFAULT '', created_at {{ts}} NOT NULL);
+CREATE UNIQUE INDEX tracked_links_unique ON tracked_links (campaign_id, channel, url);
+CREATE TABLE clicks (link_id {{bigint}} NOT NULL REFERENCES tracked_links(id) ON DELETE CASCADE, recipient_id {{bigint}} NOT NULL DEFAULT 0,
+  at {{ts}} NOT NULL);
+CREATE INDEX clicks_link ON clicks (link_id, at)`},
+}
+
+// Link is a destination of a campaign on a channel.
+type Link struct {
+	ID         uint64 `gorm:"primaryKey"`
+	CampaignID uint64
+	Channel    campaigns.Channel
+	Label      string
+	URL        string
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+// TableName of links.
+func (Link) TableName() string { return "tracked_links" }
+
+// Click is one visit through a tracked link.
+type Click struct {
+	LinkID      uint64
+	RecipientID uint64
+	At          time.Time
+}
+
+// FieldError names what is wrong in a link.
+type FieldError struct{ Field, Msg string }
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// ErrNotFound is a token that names no link (forged, altered, deleted).
+var ErrNotFound = errors.New("clicks: no such link")
+
+// Service is the redirector.
+type Service struct {
+	DB     *gorm.DB
+	Secret []byte
+	Now    func() time.Time
+
+	links sync.Map // id → *Link: links never change once made
+
+	mu      sync.Mutex
+	pending []Click
+	kick    chan struct{}
+	done    chan struct{}
+}
+
+// MaxBuffered bounds the clicks kept in memory while the database does not
+// answer; past it the oldest are dropped, and the log says how many.
+const MaxBuffered = 1 << 20
+
+const (
+	flushEvery = time.Second
+	flushSize  = 1000
+)
+
+// Link returns the link of campaign c on channel ch to rawURL, made once
+// (the same destination on the same channel is the same link).
+func (s *Service) Link(ctx context.Context, c *campaigns.Campaign, ch campaigns.Channel, rawURL, label, by string) (*Link, error) {
+	if !c.Has(ch) {
+		return nil, &FieldError{"channel", fmt.Sprintf("the campaign is not on the %s channel", ch.Label())}
+	}
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 4000 {
+		return nil, &FieldError{"url", fmt.Sprintf("%q is not an absolute http(s) URL", rawURL)}
+	}
+	if len(label) > 200 {
+		return nil, &FieldError{"label", "at most 200 characters"}
+	}
+	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), CreatedBy: by, CreatedAt: s.Now()}
+	err = s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error
+	if err != nil {
+		return nil, fmt.Errorf("clicks: make link: %w", err)
+	}
+	if l.ID == 0 { // it existed
+		err = s.DB.WithContext(ctx).Where("campaign_id = ? AND channel = ? AND url = ?", c.ID, ch, l.URL).Take(l).Error
+	}
+	return l, err
+}
+
+// Token is the signed token of a link for one recipient (0: everyone).
+func (s *Service) Token(linkID, recipientID uint64) string {
+	var b [2 * binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(b[:], linkID)
+	n += binary.PutUvarint(b[n:], recipientID)
+	payload := b[:n]
+	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(s.mac(payload))
+}
+
+func (s *Service) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte("rampe-click:"))
+	m.Write(payload)
+	return m.Sum(nil)[:12]
+}
+
+// parse checks a token's signature and returns what it names.
+func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
+	p, m, found := strings.Cut(token, ".")
+	if !found || len(token) > 64 {
+		return 0, 0, false
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	sig, err2 := base64.RawURLEncoding.DecodeString(m)
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.mac(payload)) {
+		return 0, 0, false
+	}
+	linkID, n := binary.Uvarint(payload)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	recipientID, k := binary.Uvarint(payload[n:])
+	if k <= 0 || n+k != len(payload) {
+		return 0, 0, false
+	}
+	return linkID, recipientID, true
+}
+
+// Follow resolves a token to its destination and records the click. Only
+// a valid signature reaches the database.
+func (s *Service) Follow(ctx context.Context, token string) (string, error) {
+	linkID, recipientID, ok := s.parse(token)
+	if !ok {
+		return "", ErrNotFound
+	}
+	l, err := s.byID(ctx, linkID)
+	if err != nil {
+		return "", err
+	}
+	s.record(Click{LinkID: l.ID, RecipientID: recipientID, At: s.Now()})
+	return l.URL, nil
+}
+
+func (s *Service) byID(ctx context.Context, id uint64) (*Link, error) {
+	if l, ok := s.links.Load(id); ok {
+		return l.(*Link), nil
+	}
+	l, err := db.Take[Link](s.DB.WithContext(ctx), ErrNotFound, id)
+	if err != nil {
+		return nil, err
+	}
+	s.links.Store(id, l)
+	return l, nil
+}
+
+func (s *Service) record(c Click) {
+	s.mu.Lock()
+	if len(s.pending) >= MaxBuffered {
+		s.pending = s.pending[1:]
+		slog.Error("clicks: buffer full while the database does not answer; dropped the oldest click")
+	}
+	s.pending = append(s.pending, c)
+	full, kick := len(s.pending) >= flushSize, s.kick
+	s.mu.Unlock()
+	if full && kick != nil {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Flush writes the buffered clicks, one transaction per batch. What could
+// not be written stays buffered for the next flush.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return tx.CreateInBatches(batch, db.InsertBatch).Error
+	})
+	if err != nil {
+		s.mu.Lock()
+		s.pending = append(batch, s.pending...)
+		s.mu.Unlock()
+		return fmt.Errorf("clicks: write %d clicks: %w", len(batch), err)
+	}
+	return nil
+}
+
+// Run flushes every second, or as soon as 1,000 clicks wait, until ctx
+// ends; then it flushes what is left and returns.
+func (s *Service) Run(ctx context.Context) {
+	s.mu.Lock()
+	kick, done := make(chan struct{}, 1), make(chan struct{})
+	s.kick, s.done = kick, done
+	s.mu.Unlock()
+	defer close(done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.Flush(fctx); err != nil {
+				slog.Error("clicks: last flush", "err", err)
+			}
+			cancel()
+			return
+		case <-t.C:
+		case <-kick:
+		}
+		if err := s.Flush(ctx); err != nil {
+			slog.Warn("clicks: flush failed; kept for the next one", "err", err)
+		}
+	}
+}
+
+// Wait returns once Run has flushed and returned.
+func (s *Service) Wait() {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// LinkStats is a link with its clicks.
+type LinkStats struct {
+	Link
+	Clicks int64
+	Unique int64 // distinct recipients, for personal links
+	LastAt *time.Time
+	Token  string // the token for everyone (recipient 0)
+}
+
+// Stats lists a campaign's links with their click counts.
+func (s *Service) Stats(ctx context.Context, campaignID uint64) ([]LinkStats, error) {
+	var links []Link
+	if err := s.DB.WithContext(ctx).Where("campaign_id = ?", campaignID).Order("channel, id").Find(&links).Error; err != nil {
+		return nil, err
+	}
+	type agg struct {
+		LinkID uint64
+		N      int64
+		U      int64
+		Last   sql.NullString // SQLite's MAX of a time is its text
+	}
+	var rows []agg
+	if len(links) > 0 {
+		ids := make([]uint64, len(links))
+		for i, l := range links {
+			ids[i] = l.ID
+		}
+		err := s.DB.WithContext(ctx).Model(&Click{}).Select("link_id, COUNT(*) AS n, COUNT(DISTINCT NULLIF(recipient_id, 0)) AS u, MAX(at) AS last").
+			Where("link_id IN ?", ids).Group("link_id").Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+	}
+	by := map[uint64]agg{}
+	for _, r := range rows {
+		by[r.LinkID] = r
+	}
+	out := make([]LinkStats, len(links))
+	for i, l := range links {
+		a := by[l.ID]
+		out[i] = LinkStats{Link: l, Clicks: a.N, Unique: a.U, LastAt: parseTime(a.Last), Token: s.Token(l.ID, 0)}
+	}
+	return out, nil
+}
+
+// parseTime reads a time as PostgreSQL (RFC 3339) or SQLite (its text
+// form) gives it back from an aggregate.
+func parseTime(v sql.NullString) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, v.String); err == nil {
+			return &t
+		}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/clicks"
+)
+
+// followLink answers /r/{token}: a 302 to the link's destination, the
+// click recorded; a token that names nothing gets a bare 404.
+func (s *Server) followLink(c *fiber.Ctx) error {
+	dest, err := s.Clicks.Follow(c.UserContext(), c.Params("token"))
+	if errors.Is(err, clicks.ErrNotFound) {
+		return c.Status(fiber.StatusNotFound).SendString("not found")
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Redirect(dest, fiber.StatusFound)
+}
+
+// trackedURL is the public address of a link's token.
+func (s *Server) trackedURL(token string) string { return s.BaseURL + "/r/" + token }
+
+type linkJSON struct {
+	ID         uint64            `json:"id"`
+	Channel    campaigns.Channel `json:"channel"`
+	Label      string            `json:"label"`
+	URL        string            `json:"url"`
+	TrackedURL string            `json:"tracked_url"`
+	Clicks     int64             `json:"clicks"`
+	Unique     int64             `json:"unique_recipients"`
+}
+
+func (s *Server) linksJSON(list []clicks.LinkStats) []linkJSON {
+	out := make([]linkJSON, len(list))
+	for i, l := range list {
+		out[i] = linkJSON{ID: l.ID, Channel: l.Channel, Label: l.Label, URL: l.URL, TrackedURL: s.trackedURL(l.Token), Clicks: l.Clicks, Unique: l.Unique}
+	}
+	return out
+}
+
+func (s *Server) apiListLinks(c *fiber.Ctx) error {
+	camp, err := s.apiCampaign(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.Clicks.Stats(c.UserContext(), camp.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(map[string]any{"links": s.linksJSON(list)})
+}
+
+func (s *Server) apiCreateLink(c *fiber.Ctx) error {
+	camp, err := s.apiCampaign(c)
+	if err != nil {
+		return err
+	}
+	var in struct{ Channel, URL, Label string }
+	if err := c.BodyParser(&in); err != nil {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", "the body is not JSON of {channel, url, label}: "+err.Error(), "")
+	}
+	l, err := s.Clicks.Link(c.UserContext(), camp, campaigns.Channel(in.Channel), in.URL, in.Label, currentUser(c).Email)
+	var fe *clicks.FieldError
+	if errors.As(err, &fe) {
+		return apiFail(c, fiber.StatusUnprocessableEntity, "invalid", fe.Msg, fe.Field)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(linkJSON{ID: l.ID, Channel: l.Channel, Label: l.Label, URL: l.URL, TrackedURL: s.trackedURL(s.Clicks.Token(l.ID, 0))})
+}
+
+// apiCampaign loads the campaign of the path, or answers the error.
+func (s *Server) apiCampaign(c *fiber.Ctx) (*campaigns.Campaign, error) {
+	id, ok := parseID(c)
+	if !ok {
+		return nil, apiFail(c, fiber.StatusBadRequest, "bad_request", "id must be a positive integer", "id")
+	}
+	camp, err := s.Campaigns.Get(c.UserContext(), id)
+	if err != nil {
+		return nil, apiDomainError(c, err)
+	}
+	return camp, nil
+}
+
+// createLink is the campaign page's "Track a link" form.
+func (s *Server) createLink(c *fiber.Ctx) error {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.Clicks.Link(c.UserContext(), camp, campaigns.Channel(c.FormValue("channel")), c.FormValue("url"), c.FormValue("label"), currentUser(c).Email)
+	var fe *clicks.FieldError
+	if errors.As(err, &fe) {
+		s.flash(c, false, "Tracked link not made: "+fe.Error())
+	} else if err != nil {
+		return err
+	} else {
+		s.flash(c, true, "Tracked link ready: give its address to the channel; clicks show here.")
+	}
+	return c.Redirect(fmt.Sprintf("/campaigns/%d#links", camp.ID), fiber.StatusSeeOther)
+}
