@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
 )
@@ -175,3 +176,16 @@ func hash(s string) string {
 }
 
 var errNoSlot = errors.New("notify: another worker took these alerts")
+
+// AccountUsers lists the users of the accounts domain as recipients.
+type AccountUsers struct{ Store *accounts.Store }
+
+// Recipients returns every user with their e-mail address.
+func (u AccountUsers) Recipients(ctx context.Context) ([]Recipient, error) {
+	users, err := u.Store.List(ctx)
+	out := make([]Recipient, len(users))
+	for i, x := range users {
+		out[i] = Recipient{ID: x.ID, Email: x.Email}
+	}
+	return out, err
+}

@@ -22,17 +22,6 @@ import (
 	"github.com/rampe/rampe/platform/testenv"
 )
 
-type accountUsers struct{ s *accounts.Store }
-
-func (u accountUsers) Recipients(ctx context.Context) ([]Recipient, error) {
-	list, err := u.s.List(ctx)
-	out := make([]Recipient, len(list))
-	for i, x := range list {
-		out[i] = Recipient{ID: x.ID, Email: x.Email}
-	}
-	return out, err
-}
-
 // hook is a real HTTP server standing for a Slack-compatible webhook.
 type hook struct {
 	mu     sync.Mutex
@@ -92,7 +81,7 @@ func setup(t *testing.T) *fixture {
 	h := &hook{}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	svc := &Service{DB: g, Alerts: cs, Users: accountUsers{acc}, Send: NetSender{Mailer: mailer.New(cfg), HTTP: NewHTTPClient()},
+	svc := &Service{DB: g, Alerts: cs, Users: AccountUsers{acc}, Send: NetSender{Mailer: mailer.New(cfg), HTTP: NewHTTPClient()},
 		BaseURL: "https://rampe.shop.example", EmailReady: true, HTTPHosts: []string{"127.0.0.1"}, Now: clk.Now}
 	in := campaigns.Input{Name: "Soldes d'hiver", Channels: []string{"seo"}, TimeZone: "Europe/Paris", StartsAt: "2026-12-01T08:00", EndsAt: "2026-12-10T20:00",
 		Currency: "EUR", Budgets: map[string]int64{"seo": 100}, Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 100}}}

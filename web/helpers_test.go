@@ -61,7 +61,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1",
-		Notify: &notify.Service{DB: g, Alerts: cs, Users: testRecipients{acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
+		Notify: &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
 			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }},
 		Clicks: &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }}}
 	for _, o := range opts {
@@ -177,14 +177,3 @@ func (b *browser) post(path string, form url.Values) response {
 
 // LoadChecksStore is the load-check repository of the app.
 func (a *testApp) LoadChecksStore() *loadcheck.Store { return a.checks.Store }
-
-type testRecipients struct{ acc *accounts.Store }
-
-func (r testRecipients) Recipients(ctx context.Context) ([]notify.Recipient, error) {
-	users, err := r.acc.List(ctx)
-	out := make([]notify.Recipient, len(users))
-	for i, u := range users {
-		out[i] = notify.Recipient{ID: u.ID, Email: u.Email}
-	}
-	return out, err
-}

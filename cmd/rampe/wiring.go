@@ -238,18 +238,6 @@ func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accou
 		mc.From = cfg.SMTPFrom
 		send.Mailer = mailer.New(mc)
 	}
-	return &notify.Service{DB: g, Alerts: cs, Users: recipients{acc}, Send: send, BaseURL: cfg.PublicBaseURL,
+	return &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: send, BaseURL: cfg.PublicBaseURL,
 		EmailReady: cfg.SMTPURL != "", HTTPHosts: cfg.WebhookHTTPHosts, Now: func() time.Time { return time.Now().UTC() }}
-}
-
-// recipients lists the users alerts may go to.
-type recipients struct{ acc *accounts.Store }
-
-func (r recipients) Recipients(ctx context.Context) ([]notify.Recipient, error) {
-	users, err := r.acc.List(ctx)
-	out := make([]notify.Recipient, len(users))
-	for i, u := range users {
-		out[i] = notify.Recipient{ID: u.ID, Email: u.Email}
-	}
-	return out, err
 }
