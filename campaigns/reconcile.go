@@ -39,7 +39,7 @@ func (s *Service) reconcile(ctx context.Context, c *Campaign, now time.Time) {
 	if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
 		s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
 	}
-	if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
+	if c.Status == Blocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
 		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt)+":late", p, now, "critical")
 	}
 	if now.Sub(c.EndsAt) > LateAfter {

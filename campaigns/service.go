@@ -137,6 +137,15 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 		}
 		c.ScheduleVersion++
 	}
+	if old.Status == Blocked {
+		// The edit may have fixed what held it: one attempt at once (or at
+		// its start, if moved later), whatever retry_while_blocked says.
+		next := now
+		if c.StartsAt.After(now) {
+			next = c.StartsAt
+		}
+		c.NextAttemptAt = &next
+	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", id, old.Status, old.ScheduleVersion).
 			Select("name", "description", "channels", "time_zone", "starts_at", "ends_at", "currency", "budgets", "forecast",
