@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -124,6 +125,44 @@ func TestOneRetryChainPerBlockedCampaign(t *testing.T) {
 	}
 }
 
+// A blocked campaign's status_reason says what holds it now, not what held
+// it at go-live.
+func TestBlockedReasonNamesWhatHoldsItNow(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := newService(t, t0)
+	var stock, capacity atomic.Bool
+	stock.Store(true)
+	s.Gates.Register(GateFunc{GateName: "test.stock", Fn: func(context.Context, *Campaign, time.Time) Result {
+		if stock.Load() {
+			return Result{Outcome: Fail, Message: "out of stock"}
+		}
+		return Result{Outcome: Pass, Message: "in stock"}
+	}})
+	s.Gates.Register(GateFunc{GateName: "test.capacity", Fn: func(context.Context, *Campaign, time.Time) Result {
+		if capacity.Load() {
+			return Result{Outcome: Fail, Message: "not enough capacity"}
+		}
+		return Result{Outcome: Pass, Message: "capacity ok"}
+	}})
+	page := uint64(77)
+	in := validInput()
+	in.LandingPageID = &page
+	c := blockAtStart(t, s, clk, in)
+	if !strings.Contains(c.StatusReason, "out of stock") {
+		t.Fatalf("setup: reason %q", c.StatusReason)
+	}
+	stock.Store(false)
+	capacity.Store(true)
+	clk.Add(10 * time.Second)
+	if err := s.RecheckLinked(ctx, Link{PageID: page}, "landing page /l/x changed"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, c.ID)
+	if got.Status != Blocked || strings.Contains(got.StatusReason, "out of stock") || !strings.Contains(got.StatusReason, "not enough capacity") {
+		t.Fatalf("status %s, reason %q: want it to name capacity, not stock", got.Status, got.StatusReason)
+	}
+}
+
 func TestTimeZoneMustBeIANA(t *testing.T) {
 	for _, tz := range []string{"Local", "local"} {
 		in := validInput()
@@ -165,3 +204,45 @@ func mustBuild(t *testing.T, in Input) *Campaign {
 	return c
 }
 
+// A change that makes many live campaigns fail raises one alert per failing
+// gate, naming the first campaigns and counting the others.
+func TestRecheckLinkedRaisesOneAlertPerCause(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := newService(t, t0)
+	var broken atomic.Bool
+	s.Gates.Register(GateFunc{GateName: "test.page", Fn: func(context.Context, *Campaign, time.Time) Result {
+		if broken.Load() {
+			return Result{Outcome: Fail, Message: "the page is not published"}
+		}
+		return Result{Outcome: Pass, Message: "published"}
+	}})
+	page := uint64(9)
+	in := validInput()
+	in.LandingPageID = &page
+	for i := range 30 {
+		in.Name = fmt.Sprintf("Sale %02d", i)
+		c, err := s.Create(ctx, in, "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Schedule(ctx, c.ID, "ana")
+	}
+	clk.Set(t0.AddDate(0, 0, 7).Add(23 * time.Hour))
+	if n, err := s.GoLiveDue(ctx); err != nil || n != 30 {
+		t.Fatalf("setup: %d live, %v", n, err)
+	}
+	broken.Store(true)
+	if err := s.RecheckLinked(ctx, Link{PageID: page}, "landing page /l/x changed"); err != nil {
+		t.Fatal(err)
+	}
+	ap, _ := s.Alerts(ctx, AlertFilter{OpenOnly: true}, 0, 0)
+	if ap.Total != 1 {
+		t.Fatalf("%d alerts, want 1 for the one cause", ap.Total)
+	}
+	msg := ap.Alerts[0].Message
+	for _, want := range []string{"landing page /l/x changed", "30 live or paused campaigns now fail test.page", "Sale 00, Sale 01", "and 25 more", "not published"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("alert %q lacks %q", msg, want)
+		}
+	}
+}

@@ -99,6 +99,7 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		return s.GoLive(ctx, p.CampaignID, p.Version, "worker")
 	})
 	mux.HandleFunc(TypeGoLiveBatch, s.handleBatch)
+	mux.HandleFunc(TypeRecheckLinked, s.handleRecheckLinked)
 	mux.HandleFunc(TypeChannelMoves, func(ctx context.Context, t *asynq.Task) error {
 		var p movesPayload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil {

@@ -146,7 +146,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		Policy: loadcheck.Policy{AllowedHosts: append([]string{publicHost(cfg.PublicBaseURL)}, cfg.LoadCheckAllowedHosts...),
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID uint64) error {
-		return cs.RecheckLinked(ctx, pageID, 0, "a load check of its landing page passed")
+		return cs.RecheckLinked(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("a load check of landing page #%d passed", pageID))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	// Imports and generations are minutes long at most; hours-old "running"
