@@ -132,6 +132,9 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
 	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL,
 		Now: func() time.Time { return time.Now().UTC() }}
+	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
+		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
+	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	// The channels: their gates and what each does when a campaign moves.
 	if err := channels.Register(cs,
