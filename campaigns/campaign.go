@@ -295,7 +295,11 @@ func Build(in Input, defaultTZ string) (*Campaign, error) {
 	}
 	loc, err := clock.Location(c.TimeZone)
 	if err != nil {
-		add("time_zone", "unknown time zone %q (IANA name, e.g. Europe/Paris)", c.TimeZone)
+		if strings.EqualFold(c.TimeZone, "local") {
+			add("time_zone", "%q is the server's own zone, not an IANA time zone name; give one such as Europe/Paris", c.TimeZone)
+		} else {
+			add("time_zone", "unknown time zone %q (IANA name, e.g. Europe/Paris)", c.TimeZone)
+		}
 		loc = time.UTC
 	}
 	var startOK, endOK bool

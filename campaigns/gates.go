@@ -203,8 +203,10 @@ var ScheduleGate = GateFunc{GateName: "schedule.valid", Fn: func(_ context.Conte
 	return Result{Outcome: Pass, Message: fmt.Sprintf("window %s → %s, %s left", c.LocalStart().Format("Jan 2 15:04"), c.LocalEnd().Format("Jan 2 15:04 MST"), left), Measured: m}
 }}
 
-// ChannelsGate checks that every channel of the campaign has a budget and its
-// forecast inputs filled in.
+// ChannelsGate checks that every channel of the campaign is configured: a
+// budget above zero and every required forecast input of the channel above
+// zero (an input with a documented default may be left out). A zero budget
+// or a zero audience forecasts nothing and pays for nothing.
 var ChannelsGate = GateFunc{GateName: "channels.configured", Fn: func(_ context.Context, c *Campaign, _ time.Time) Result {
 	chs := c.Channels()
 	if len(chs) == 0 {
@@ -212,18 +214,36 @@ var ChannelsGate = GateFunc{GateName: "channels.configured", Fn: func(_ context.
 	}
 	var missing []string
 	for _, ch := range chs {
-		if _, ok := c.Budgets[ch]; !ok {
-			missing = append(missing, ch.Label()+": no budget")
-		}
-		for _, f := range ForecastFields[ch] {
-			if _, ok := c.Forecast[ch][f.Key]; !ok && !f.Optional {
-				missing = append(missing, ch.Label()+": forecast "+f.Key+" missing")
-			}
+		if what := unconfigured(c, ch); len(what) > 0 {
+			missing = append(missing, ch.Label()+": "+strings.Join(what, ", "))
 		}
 	}
 	m := map[string]any{"channels": len(chs), "missing": missing}
 	if len(missing) > 0 {
 		return Result{Outcome: Fail, Message: strings.Join(missing, "; "), Measured: m}
 	}
-	return Result{Outcome: Pass, Message: fmt.Sprintf("%d channel(s) with budget and forecast", len(chs)), Measured: m}
+	return Result{Outcome: Pass, Message: fmt.Sprintf("%d channel(s) with a budget and their forecast inputs above zero", len(chs)), Measured: m}
 }}
+
+// unconfigured says what channel ch of c lacks.
+func unconfigured(c *Campaign, ch Channel) []string {
+	var out []string
+	switch b, ok := c.Budgets[ch]; {
+	case !ok:
+		out = append(out, "no budget")
+	case b <= 0:
+		out = append(out, "budget is 0")
+	}
+	for _, f := range ForecastFields[ch] {
+		if f.Optional {
+			continue
+		}
+		switch v, ok := c.Forecast[ch][f.Key]; {
+		case !ok:
+			out = append(out, "forecast "+f.Key+" missing")
+		case v <= 0:
+			out = append(out, "forecast "+f.Key+" is 0")
+		}
+	}
+	return out
+}

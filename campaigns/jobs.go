@@ -83,7 +83,7 @@ func (s *Service) enqueueSchedule(ctx context.Context, c *Campaign) {
 			}
 		}
 	}
-	if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil {
+	if c.Status == Blocked && c.NextAttemptAt != nil {
 		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt), p, *c.NextAttemptAt, "critical")
 	}
 	s.enqueue(ctx, TypeEnd, endID(c), p, c.EndsAt, "critical")
@@ -99,6 +99,7 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		return s.GoLive(ctx, p.CampaignID, p.Version, "worker")
 	})
 	mux.HandleFunc(TypeGoLiveBatch, s.handleBatch)
+	mux.HandleFunc(TypeRecheckLinked, s.handleRecheckLinked)
 	mux.HandleFunc(TypeChannelMoves, func(ctx context.Context, t *asynq.Task) error {
 		var p movesPayload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -159,6 +160,13 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	} else if now.Before(c.StartsAt) {
 		return nil // not this task's moment; the task at starts_at will come
 	}
+	if c.Status == Blocked && c.NextAttemptAt != nil {
+		// A retry arriving a little ahead of its instant waits for it, so
+		// that it finds its attempt due and queues the next one.
+		if now, err = s.waitFor(ctx, *c.NextAttemptAt); err != nil {
+			return err
+		}
+	}
 	if !now.Before(c.EndsAt) {
 		return nil // the end task closes it
 	}
@@ -190,6 +198,13 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	return s.block(ctx, c, rep, actor, now)
 }
 
+// block records that c did not go live at now. A scheduled campaign moves
+// to blocked (one audit line, one alert); a blocked one gets its reasons
+// refreshed. The next attempt is one instant, next_attempt_at, and its task
+// ID derives from it: only the run that writes a new next_attempt_at — the
+// move to blocked, or the attempt that was due — queues it, so a blocked
+// campaign has one retry chain per schedule version, whatever else (the
+// per-campaign fallback, a re-check, a duplicate delivery) evaluates it.
 func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor string, now time.Time) error {
 	var next *time.Time
 	if c.RetryWhileBlocked {
@@ -199,23 +214,17 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 		}
 	}
 	reason := "blocked at go-live: " + rep.Summary()
+	armed := false
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		extra := map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}
 		if c.Status == Blocked {
-			// Still blocked: refresh the reasons, no new audit line.
-			res := tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion).
-				Updates(map[string]any{"readiness": extra["readiness"], "next_attempt_at": next, "status_reason": reason, "updated_at": now})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return ErrConflict
-			}
-			return nil
-		}
-		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, extra); err != nil {
+			var err error
+			armed, err = refreshBlocked(tx, c, rep, "blocked: "+rep.Summary(), next, now)
 			return err
 		}
+		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}); err != nil {
+			return err
+		}
+		armed = true
 		return raiseAlert(tx, c.ID, "blocked", fmt.Sprintf("%s did not go live: %s", c.Name, rep.Summary()), now)
 	})
 	if errors.Is(err, ErrConflict) {
@@ -224,12 +233,42 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 	if err != nil {
 		return err
 	}
-	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next)
-	if next != nil {
+	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next, "armed", armed)
+	if armed && next != nil {
 		c.Status, c.NextAttemptAt = Blocked, next
 		s.enqueue(ctx, TypeGoLive, retryID(c, *next), payload{CampaignID: c.ID, Version: c.ScheduleVersion}, *next, "critical")
 	}
 	return nil
+}
+
+// refreshBlocked stores a still-blocked campaign's reasons. It sets the
+// next attempt only when none is pending (next_attempt_at empty or due by
+// now) and says whether it did: an attempt already queued for later is
+// left alone, so no second chain starts.
+func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, reason string, next *time.Time, now time.Time) (bool, error) {
+	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": reason, "updated_at": now}
+	guard := func() *gorm.DB {
+		return tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion)
+	}
+	withNext := map[string]any{"next_attempt_at": next}
+	for k, v := range cols {
+		withNext[k] = v
+	}
+	res := guard().Where("next_attempt_at IS NULL OR next_attempt_at <= ?", now).Updates(withNext)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected > 0 {
+		return true, nil
+	}
+	res = guard().Updates(cols)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, ErrConflict
+	}
+	return false, nil
 }
 
 // End closes a campaign at the end of its window.

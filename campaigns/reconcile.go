@@ -39,7 +39,7 @@ func (s *Service) reconcile(ctx context.Context, c *Campaign, now time.Time) {
 	if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
 		s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
 	}
-	if c.Status == Blocked && c.RetryWhileBlocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
+	if c.Status == Blocked && c.NextAttemptAt != nil && now.Sub(*c.NextAttemptAt) > LateAfter {
 		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt)+":late", p, now, "critical")
 	}
 	if now.Sub(c.EndsAt) > LateAfter {
@@ -52,15 +52,8 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := s.Reconcile(ctx); err != nil {
+		if err := s.ReconcileAll(ctx); err != nil {
 			slog.Error("campaigns: reconcile failed", "err", err)
-		} else {
-			slog.Debug("campaigns: reconciled", "campaigns", n)
-		}
-		if n, err := s.ReconcileMoves(ctx); err != nil {
-			slog.Error("campaigns: reconcile channel moves failed", "err", err)
-		} else if n > 0 {
-			slog.Info("campaigns: channel moves handed to a job again", "campaigns", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -68,4 +61,23 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// ReconcileAll re-creates the campaigns' missing tasks and hands lost
+// channel moves to a job again: what RunReconciler does each round, and
+// what a worker does at once when Redis lost its data (queue.WatchLoss).
+func (s *Service) ReconcileAll(ctx context.Context) error {
+	n, err := s.Reconcile(ctx)
+	if err != nil {
+		return err
+	}
+	slog.Debug("campaigns: reconciled", "campaigns", n)
+	moved, err := s.ReconcileMoves(ctx)
+	if err != nil {
+		return fmt.Errorf("campaigns: reconcile channel moves: %w", err)
+	}
+	if moved > 0 {
+		slog.Info("campaigns: channel moves handed to a job again", "campaigns", moved)
+	}
+	return nil
 }

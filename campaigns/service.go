@@ -137,6 +137,15 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 		}
 		c.ScheduleVersion++
 	}
+	if old.Status == Blocked {
+		// The edit may have fixed what held it: one attempt at once (or at
+		// its start, if moved later), whatever retry_while_blocked says.
+		next := now
+		if c.StartsAt.After(now) {
+			next = c.StartsAt
+		}
+		c.NextAttemptAt = &next
+	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", id, old.Status, old.ScheduleVersion).
 			Select("name", "description", "channels", "time_zone", "starts_at", "ends_at", "currency", "budgets", "forecast",
@@ -274,16 +283,52 @@ func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaig
 	return c, err
 }
 
-// Readiness evaluates every gate of a campaign now and stores the report.
+// Readiness evaluates every gate of a campaign now, without storing
+// anything: reading a campaign's readiness (a GET) changes nothing. Check
+// stores what it finds.
 func (s *Service) Readiness(ctx context.Context, id uint64) (*Campaign, *Report, error) {
 	c, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
-	s.saveReadiness(ctx, id, rep)
 	c.Readiness = rep
 	return c, rep, nil
+}
+
+// Check evaluates every gate of a campaign now and acts on it ("Check now",
+// re-check jobs): the readiness is stored, and a blocked campaign either
+// goes live at once, every gate passing, or has its status_reason name what
+// holds it now.
+func (s *Service) Check(ctx context.Context, id uint64, actor string) (*Campaign, *Report, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	if err := s.settle(ctx, c, rep, actor); err != nil {
+		return nil, nil, err
+	}
+	if c, err = s.Get(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	c.Readiness = rep
+	return c, rep, nil
+}
+
+// settle stores what an evaluation of c found: its readiness, and for a
+// blocked campaign its go-live when every gate passes, or else the reasons
+// that hold it now.
+func (s *Service) settle(ctx context.Context, c *Campaign, rep *Report, actor string) error {
+	if c.Status != Blocked {
+		s.saveReadiness(ctx, c.ID, rep)
+		return nil
+	}
+	if rep.Ready {
+		return s.GoLive(ctx, c.ID, c.ScheduleVersion, actor)
+	}
+	return s.DB.WithContext(ctx).Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion).
+		Updates(map[string]any{"readiness": reportJSON(rep), "status_reason": "blocked: " + rep.Summary()}).Error
 }
 
 func (s *Service) saveReadiness(ctx context.Context, id uint64, rep *Report) {
@@ -301,44 +346,5 @@ func reportJSON(rep *Report) string {
 // Linked returns the open campaigns (scheduled, blocked, live, paused) that
 // link to a landing page (pageID) or a promotion (promotionID); 0 ignores one.
 func (s *Service) Linked(ctx context.Context, pageID, promotionID uint64) ([]Campaign, error) {
-	q := s.DB.WithContext(ctx).Where("status IN ?", []Status{Scheduled, Blocked, Live, Paused}).Order("starts_at")
-	switch {
-	case pageID != 0:
-		q = q.Where("landing_page_id = ?", pageID)
-	case promotionID != 0:
-		q = q.Where("id IN (SELECT campaign_id FROM campaign_promotions WHERE promotion_id = ?)", promotionID)
-	default:
-		return nil, nil
-	}
-	var out []Campaign
-	return out, q.Find(&out).Error
-}
-
-// RecheckLinked re-evaluates the gates of the campaigns linked to a page or
-// promotion after it changed: the readiness is stored, a blocked campaign
-// tries its go-live at once, and a live one whose gates now fail raises an
-// alert naming why.
-func (s *Service) RecheckLinked(ctx context.Context, pageID, promotionID uint64, why string) error {
-	list, err := s.Linked(ctx, pageID, promotionID)
-	if err != nil {
-		return err
-	}
-	for i := range list {
-		c, rep, err := s.Readiness(ctx, list[i].ID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case c.Status == Blocked && rep.Ready:
-			if err := s.GoLive(ctx, c.ID, c.ScheduleVersion, "worker"); err != nil {
-				return err
-			}
-		case (c.Status == Live || c.Status == Paused) && !rep.Ready:
-			now := s.Clock.Now()
-			if err := raiseAlert(s.DB.WithContext(ctx), c.ID, "dependency", fmt.Sprintf("%s is %s but %s: %s", c.Name, c.Status, why, rep.Summary()), now); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.linked(ctx, Link{PageID: pageID, PromotionID: promotionID})
 }

@@ -141,3 +141,35 @@ func TestGoLiveBatchIsHandedOverAheadOfTheInstant(t *testing.T) {
 	}
 	t.Logf("went live %v after starts_at with a %s poll", hist[0].At.Sub(c.StartsAt), poll)
 }
+
+// A Redis flushed after the tasks were queued (and after the reconciler's
+// round) loses the go-live: the worker notices the loss within a second
+// and reconciles at once, not at the next round, 10 minutes away here.
+func TestRedisFlushIsNoticedAndReconciledAtOnce(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	conn := testenv.Redis(t)
+	s := NewService(g, queue.NewClient(conn), clock.System{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	startWorker(t, s, conn)
+	go s.RunReconciler(ctx, 10*time.Minute)
+	go queue.WatchLoss(ctx, conn.Redis, time.Second, s.ReconcileAll)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := conn.Redis.Exists(ctx, queue.MarkerKey).Result(); n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch never set its marker")
+		}
+	}
+	c := scheduleSoon(t, s, 6*time.Second)
+	if err := conn.Redis.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got := waitStatus(t, s, c.ID, Live, 15*time.Second)
+	hist, _ := s.History(ctx, got.ID)
+	t.Logf("went live %v after starts_at after a flush", hist[0].At.Sub(c.StartsAt))
+	if n := transitionsTo(t, s, c.ID, Live); n != 1 {
+		t.Fatalf("%d live transitions, want 1", n)
+	}
+}

@@ -361,6 +361,21 @@ type PriceLine struct {
 	SKU       string `gorm:"primaryKey;column:sku"`
 	Price     int64
 	SalePrice *int64
+	// The sale's window where the feed states it (Google's
+	// sale_price_effective_date); nil: the sale price holds until the feed
+	// is generated again (idealo, generic).
+	SaleStartsAt, SaleEndsAt *time.Time
+}
+
+// saleAt is the sale price the feed line gives at t, nil for none.
+func (l *PriceLine) saleAt(t time.Time) *int64 {
+	switch {
+	case l.SalePrice == nil:
+		return nil
+	case l.SaleStartsAt != nil && t.Before(*l.SaleStartsAt), l.SaleEndsAt != nil && !t.Before(*l.SaleEndsAt):
+		return nil
+	}
+	return l.SalePrice
 }
 
 // TableName keeps the table name explicit.
@@ -368,6 +383,8 @@ func (PriceLine) TableName() string { return "feed_prices" }
 
 // Migrations of the feeds tables.
 var Migrations = []db.Migration{
+	{ID: "2026120210_feed_price_windows", SQL: `ALTER TABLE feed_prices ADD COLUMN sale_starts_at {{ts}};
+ALTER TABLE feed_prices ADD COLUMN sale_ends_at {{ts}}`},
 	{ID: "2026112206_feeds", SQL: `
 CREATE TABLE feeds (id {{id}}, name VARCHAR(60) NOT NULL UNIQUE, format VARCHAR(20) NOT NULL, token VARCHAR(40) NOT NULL UNIQUE,
   availability TEXT NOT NULL DEFAULT '', brands TEXT NOT NULL DEFAULT '', product_types TEXT NOT NULL DEFAULT '', skus TEXT NOT NULL DEFAULT '',

@@ -249,9 +249,16 @@ func TestFreshnessGate(t *testing.T) {
 	if r := gate(); r.Outcome != campaigns.Pass {
 		t.Fatalf("fresh feed: %+v", r)
 	}
-	// The window closes: the feed still says 90.00, the landing page 100.00.
+	// An idealo feed has no effective date: its sale price holds until it
+	// is generated again.
+	idealo := e.feed(t, &Feed{Name: "idealo-de", Format: IdealoCSV})
+	e.svc.Generate(ctx, idealo.ID, "after publish", nil)
+	c.FeedIDs = []uint64{f.ID, idealo.ID}
+	// The window closes: Google's sale_price_effective_date ends the sale
+	// with it; the idealo feed still says 90.00, the landing page 100.00.
 	e.clk.Set(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "F-1") || !strings.Contains(r.Message, "90.00 EUR") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "F-1: feed idealo-de") || !strings.Contains(r.Message, "90.00 EUR") ||
+		strings.Contains(r.Message, "google-fr") {
 		t.Fatalf("price mismatch: %+v", r)
 	}
 }

@@ -139,6 +139,10 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 				if it.OnSale {
 					sale := it.SalePrice
 					line.SalePrice = &sale
+					if !it.SaleFrom.IsZero() {
+						from, until := it.SaleFrom, it.SaleUntil
+						line.SaleStartsAt, line.SaleEndsAt = &from, &until
+					}
 				}
 				p.prices = append(p.prices, line)
 			}

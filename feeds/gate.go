@@ -16,11 +16,14 @@ import (
 // maxGateProducts bounds how many promoted products the gate compares.
 const maxGateProducts = 2000
 
+// maxGateProblems is how many problems the gate names.
+const maxGateProblems = 10
+
 // RegisterGate adds comparators.feeds_fresh: for a campaign on the
 // comparators channel, every linked feed was generated after the last change of the
 // campaign's promotions, carries each promoted product (that its filters
 // keep) without a blocking error, at the price and sale price a landing page
-// shows at this instant.
+// shows at the campaign's start (or now, once started).
 func RegisterGate(reg *campaigns.Registry, s *Service) {
 	reg.Register(campaigns.GateFunc{GateName: "comparators.feeds_fresh", ForChannels: []campaigns.Channel{campaigns.Comparators},
 		Fn: func(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
@@ -28,12 +31,22 @@ func RegisterGate(reg *campaigns.Registry, s *Service) {
 		}})
 }
 
+func pending(err error) campaigns.Result {
+	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+}
+
+// fresh judges the feeds as of the campaign's start: a feed generated ahead
+// of a promotion that opens then carries its sale with the dates it applies
+// (Merchant Center's sale_price_effective_date), and is right at the
+// instant. The promoted products are read once per evaluation, the feeds'
+// price lines and problems once per feed.
 func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
-	pending := func(err error) campaigns.Result {
-		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
-	}
 	if len(c.FeedIDs) == 0 {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: "no comparator feed is linked to the campaign"}
+	}
+	at := now
+	if c.StartsAt.After(now) {
+		at = c.StartsAt
 	}
 	var feeds []Feed
 	for _, id := range c.FeedIDs {
@@ -46,27 +59,17 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 		}
 		feeds = append(feeds, *f)
 	}
-	var promos []*landing.Promotion
-	var changed time.Time
-	for _, id := range c.PromotionIDs {
-		p, err := s.Promotions.Get(ctx, id)
-		if errors.Is(err, landing.ErrNotFound) {
-			continue // promotions.published names it
-		}
-		if err != nil {
-			return pending(err)
-		}
-		promos = append(promos, p)
-		if p.ChangedAt.After(changed) {
-			changed = p.ChangedAt
-		}
+	prods, changed, err := s.promoted(ctx, c.PromotionIDs)
+	if err != nil {
+		return pending(err)
 	}
-	published, err := s.Promotions.Published(ctx, now)
+	published, err := s.Promotions.Published(ctx, at)
 	if err != nil {
 		return pending(err)
 	}
 	var problems []string
 	checked := 0
+feeds:
 	for i := range feeds {
 		f := &feeds[i]
 		switch {
@@ -78,58 +81,121 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 				f.Name, f.GeneratedAt.Format("Jan 2 15:04 UTC"), changed.Format("Jan 2 15:04 UTC")))
 			continue
 		}
-		m := f.matcher()
-		for _, p := range promos {
-			prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
-			if err != nil {
-				return pending(err)
+		kept := keptBy(f, prods)
+		lines, left, err := s.runFindings(ctx, *f.LastRunID, kept)
+		if err != nil {
+			return pending(err)
+		}
+		for _, pr := range kept {
+			if len(problems) >= maxGateProblems {
+				break feeds
 			}
-			for j := range prods {
-				pr := &prods[j]
-				if !m.matches(pr) {
-					continue
-				}
-				checked++
-				if msg := s.compare(ctx, f, pr, published, now); msg != "" {
-					problems = append(problems, msg)
-				}
-				if len(problems) >= 10 {
-					break
-				}
+			checked++
+			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], published, at); msg != "" {
+				problems = append(problems, msg)
 			}
 		}
 	}
-	m := map[string]any{"feeds": len(feeds), "promoted_products_checked": checked}
+	m := map[string]any{"feeds": len(feeds), "promoted_products_checked": checked, "as_of": at}
 	if len(problems) > 0 {
 		more := ""
-		if len(problems) >= 10 {
-			more = " (first 10 problems)"
+		if len(problems) >= maxGateProblems {
+			more = fmt.Sprintf(" (first %d problems)", maxGateProblems)
 		}
 		m["problems"] = problems
 		return campaigns.Result{Outcome: campaigns.Fail, Message: strings.Join(problems, "; ") + more, Measured: m}
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d feed(s) fresh; %d promoted product line(s) match the landing-page price", len(feeds), checked), Measured: m}
+	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d feed(s) fresh; %d promoted product line(s) match the landing-page price at %s",
+		len(feeds), checked, at.Format("Jan 2 15:04 UTC")), Measured: m}
+}
+
+// promoted reads the products of the campaign's promotions, once each
+// (a product in two promotions once), and the last change among them.
+func (s *Service) promoted(ctx context.Context, ids []uint64) ([]*catalog.Product, time.Time, error) {
+	var out []*catalog.Product
+	var changed time.Time
+	seen := map[string]bool{}
+	for _, id := range ids {
+		p, err := s.Promotions.Get(ctx, id)
+		if errors.Is(err, landing.ErrNotFound) {
+			continue // promotions.published names it
+		}
+		if err != nil {
+			return nil, changed, err
+		}
+		if p.ChangedAt.After(changed) {
+			changed = p.ChangedAt
+		}
+		prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
+		if err != nil {
+			return nil, changed, err
+		}
+		for i := range prods {
+			if !seen[prods[i].SKU] {
+				seen[prods[i].SKU] = true
+				out = append(out, &prods[i])
+			}
+		}
+	}
+	return out, changed, nil
+}
+
+func keptBy(f *Feed, prods []*catalog.Product) []*catalog.Product {
+	m := f.matcher()
+	var out []*catalog.Product
+	for _, p := range prods {
+		if m.matches(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// runFindings reads what run wrote for prods: their price lines, and the
+// blocking problem that left a product out.
+func (s *Service) runFindings(ctx context.Context, run uint64, prods []*catalog.Product) (map[string]*PriceLine, map[string]string, error) {
+	lines, left := map[string]*PriceLine{}, map[string]string{}
+	for lo := 0; lo < len(prods); lo += 500 {
+		skus := make([]string, 0, 500)
+		for _, p := range prods[lo:min(lo+500, len(prods))] {
+			skus = append(skus, p.SKU)
+		}
+		var ls []PriceLine
+		if err := s.DB.WithContext(ctx).Where("run_id = ? AND sku IN ?", run, skus).Find(&ls).Error; err != nil {
+			return nil, nil, err
+		}
+		for i := range ls {
+			lines[ls[i].SKU] = &ls[i]
+		}
+		var iss []Issue
+		if err := s.DB.WithContext(ctx).Where("run_id = ? AND severity = ? AND sku IN ?", run, "error", skus).Order("id").Find(&iss).Error; err != nil {
+			return nil, nil, err
+		}
+		for _, is := range iss {
+			if _, ok := left[is.SKU]; !ok {
+				left[is.SKU] = is.Message
+			}
+		}
+	}
+	return lines, left, nil
 }
 
 // compare checks one promoted product of one feed against the price in
-// force now; it returns "" when they agree.
-func (s *Service) compare(ctx context.Context, f *Feed, pr *catalog.Product, published []landing.Promotion, now time.Time) string {
-	want := landing.EffectivePrice(pr, published, now)
-	var line PriceLine
-	err := s.DB.WithContext(ctx).Where("run_id = ? AND sku = ?", *f.LastRunID, pr.SKU).Take(&line).Error
-	if err != nil {
-		var iss Issue
-		if s.DB.WithContext(ctx).Where("run_id = ? AND sku = ? AND severity = ?", *f.LastRunID, pr.SKU, "error").Take(&iss).Error == nil {
-			return fmt.Sprintf("feed %s leaves out %s: %s", f.Name, pr.SKU, iss.Message)
+// force at at; it returns "" when they agree.
+func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, published []landing.Promotion, at time.Time) string {
+	want := landing.EffectivePrice(pr, published, at)
+	if line == nil {
+		if leftOut != "" {
+			return fmt.Sprintf("feed %s leaves out %s: %s", f.Name, pr.SKU, leftOut)
 		}
 		if !want.OnSale() {
-			return "" // not on sale now (window not open yet): nothing to compare
+			return "" // not on sale then: nothing to compare
 		}
 		return fmt.Sprintf("feed %s lacks %s at its promotional price %s", f.Name, pr.SKU, money.Format(want.Effective, pr.Currency))
 	}
 	fsale := "none"
-	if line.SalePrice != nil {
-		fsale = money.Format(*line.SalePrice, pr.Currency)
+	if sale := line.saleAt(at); sale != nil {
+		fsale = money.Format(*sale, pr.Currency)
 	}
 	wsale := "none"
 	if want.OnSale() {

@@ -25,6 +25,9 @@ type Service struct {
 	Promotions *landing.Promotions
 	BaseURL    string
 	Now        func() time.Time
+	// Generated is called after a generation that succeeded: the campaigns
+	// linking the feed are re-checked (a campaign blocked on it goes live).
+	Generated func(ctx context.Context, feedID, runID uint64, name string)
 }
 
 // ErrBusy means the feed is being generated already.
@@ -83,7 +86,12 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 		return run, uerr
 	}
 	if err == nil {
-		s.DB.WithContext(ctx2).Model(&Feed{}).Where("id = ?", f.ID).Updates(map[string]any{"last_run_id": run.ID, "generated_at": now})
+		if uerr := s.DB.WithContext(ctx2).Model(&Feed{}).Where("id = ?", f.ID).Updates(map[string]any{"last_run_id": run.ID, "generated_at": now}).Error; uerr != nil {
+			return run, uerr
+		}
+		if s.Generated != nil {
+			s.Generated(ctx2, f.ID, run.ID, f.Name)
+		}
 	}
 	return run, err
 }

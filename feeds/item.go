@@ -3,6 +3,7 @@ package feeds
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -70,6 +71,10 @@ type Item struct {
 	SalePrice int64
 	OnSale    bool
 	Promoted  bool
+	// SaleFrom and SaleUntil bound the sale in formats that carry
+	// sale_price_effective_date (Google); zero elsewhere: the sale price
+	// then holds until the next generation.
+	SaleFrom, SaleUntil time.Time
 }
 
 // Problem is one validation finding on an item.
@@ -152,21 +157,53 @@ func cleanSlow(s string) string {
 // builder turns products into items for one generation: the feed's
 // filters, templates and links are compiled once, not per product.
 type builder struct {
-	f       *Feed
-	match   *matcher
-	title   template
-	link    func(string) string
-	promos  []landing.Promotion
-	now     time.Time
-	exps    map[string]int    // exponent by currency
-	dates   map[uint64]string // sale_price_effective_date by promotion
+	f      *Feed
+	match  *matcher
+	title  template
+	link   func(string) string
+	promos []landing.Promotion
+	now    time.Time
+	exps   map[string]int    // exponent by currency
+	dates  map[uint64]string // sale_price_effective_date by promotion
+	// starts are the instants, after now, at which a published promotion
+	// opens, in order: a format with effective dates carries the next sale
+	// ahead of them (nil for the others).
+	starts  []time.Time
 	scratch []byte
 }
 
 func newBuilder(f *Feed, promos []landing.Promotion, now time.Time) *builder {
 	utm := landing.UTM{Source: f.UTMSource, Medium: f.UTMMedium, Campaign: f.UTMCampaign}
-	return &builder{f: f, match: f.matcher(), title: compileTemplate(f.TitleTemplate), link: utm.Applier(), promos: promos, now: now,
+	b := &builder{f: f, match: f.matcher(), title: compileTemplate(f.TitleTemplate), link: utm.Applier(), promos: promos, now: now,
 		exps: map[string]int{}, dates: map[uint64]string{}}
+	if f.Format == GoogleXML || f.Format == GoogleTSV {
+		for _, p := range promos {
+			if p.StartsAt.After(now) && p.Code == "" {
+				b.starts = append(b.starts, p.StartsAt)
+			}
+		}
+		slices.SortFunc(b.starts, time.Time.Compare)
+		b.starts = slices.Compact(b.starts)
+	}
+	return b
+}
+
+// price is what p costs at the builder's instant or, when it is not on
+// sale then and the format carries effective dates, at the opening of its
+// next sale: Merchant Center applies a sale_price only within its
+// sale_price_effective_date, so a feed generated ahead of a promotion is
+// right at the instant it opens.
+func (b *builder) price(p *catalog.Product) landing.Price {
+	now := landing.EffectivePrice(p, b.promos, b.now)
+	if now.OnSale() {
+		return now
+	}
+	for _, at := range b.starts {
+		if next := landing.EffectivePrice(p, b.promos, at); next.OnSale() {
+			return next
+		}
+	}
+	return now
 }
 
 // amount formats minor units of cur, with the currency after it or with a
@@ -211,7 +248,7 @@ func (b *builder) effectiveDates(p *landing.Promotion) string {
 // blocking problem must be left out of the feed; warnings keep it.
 func (b *builder) build(p *catalog.Product, it *Item, probs []Problem) []Problem {
 	f := b.f
-	price := landing.EffectivePrice(p, b.promos, b.now)
+	price := b.price(p)
 	*it = Item{SKU: p.SKU, Price: p.Price, Promoted: price.Promotion != nil}
 	v := &it.Values
 	v[AttrID] = clean(p.SKU)
@@ -238,6 +275,9 @@ func (b *builder) build(p *catalog.Product, it *Item, probs []Problem) []Problem
 		v[AttrSalePrice] = b.amount(price.Effective, p.Currency, true, false)
 		v[AttrSalePriceValue] = b.amount(price.Effective, p.Currency, false, f.DecimalComma)
 		v[AttrSalePriceEffectiveDate] = b.effectiveDates(price.Promotion)
+		if b.f.Format == GoogleXML || b.f.Format == GoogleTSV {
+			it.SaleFrom, it.SaleUntil = price.Promotion.StartsAt, price.Promotion.EndsAt
+		}
 	}
 	if p.GTIN == "" && p.MPN == "" {
 		v[AttrIdentifierExists] = "no"

@@ -121,14 +121,23 @@ func (j *Jobs) Tick(ctx context.Context, now time.Time) error {
 		}
 		for _, p := range promos {
 			for _, b := range []time.Time{p.StartsAt, p.EndsAt} {
-				if b.After(since) && !b.After(now) {
+				switch {
+				case b.After(since) && !b.After(now):
 					j.Enqueue(ctx, f.ID, "promotion window boundary", now)
+				case b.After(now) && !b.After(now.Add(BoundaryLookahead)):
+					// Due at the boundary itself, not at the next tick: a
+					// feed without effective dates (idealo) changes then.
+					j.Enqueue(ctx, f.ID, "promotion window boundary", b)
 				}
 			}
 		}
 	}
 	return nil
 }
+
+// BoundaryLookahead is how far ahead Tick queues the generations due at a
+// promotion window's opening or closing: more than the scheduler's 30 s.
+const BoundaryLookahead = time.Minute
 
 // RunScheduler ticks every interval until ctx ends.
 func (j *Jobs) RunScheduler(ctx context.Context, interval time.Duration) {

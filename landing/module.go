@@ -2,7 +2,7 @@ package landing
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,9 +12,11 @@ import (
 	"github.com/rampe/rampe/catalog"
 )
 
-// Rechecker re-evaluates the campaigns linked to a page or a promotion.
+// Rechecker queues the re-check of the campaigns linked to what changed,
+// once per change key: a publish answers at once, however many campaigns
+// link to the page.
 type Rechecker interface {
-	RecheckLinked(ctx context.Context, pageID, promotionID uint64, why string) error
+	EnqueueRecheck(ctx context.Context, l campaigns.Link, key, why string)
 }
 
 // Module is the landing domain wired together.
@@ -32,15 +34,15 @@ func New(g *gorm.DB, cat *catalog.Store, rc Rechecker, reg *campaigns.Registry, 
 	m := &Module{Server: &Server{Catalog: cat, BaseURL: baseURL, Now: now, Bus: bus}}
 	m.Promotions = &Promotions{DB: g, Catalog: cat, Now: now, DefaultTZ: tz, Changed: func(ctx context.Context, id uint64) {
 		m.Server.Invalidate(ctx, "")
-		if err := rc.RecheckLinked(ctx, 0, id, "a promotion it advertises changed"); err != nil {
-			slog.Error("landing: re-check campaigns after a promotion change", "promotion", id, "err", err)
+		key := fmt.Sprintf("promotion:%d", id)
+		if p, err := m.Promotions.Get(ctx, id); err == nil {
+			key += fmt.Sprintf(":%d", p.ChangedAt.UnixNano())
 		}
+		rc.EnqueueRecheck(ctx, campaigns.Link{PromotionID: id}, key, fmt.Sprintf("promotion #%d changed", id))
 	}}
-	m.Pages = &Pages{DB: g, Now: now, Changed: func(ctx context.Context, id uint64, slug string) {
+	m.Pages = &Pages{DB: g, Now: now, Changed: func(ctx context.Context, id uint64, slug, change string) {
 		m.Server.Invalidate(ctx, slug)
-		if err := rc.RecheckLinked(ctx, id, 0, "its landing page /l/"+slug+" changed"); err != nil {
-			slog.Error("landing: re-check campaigns after a page change", "page", id, "err", err)
-		}
+		rc.EnqueueRecheck(ctx, campaigns.Link{PageID: id}, fmt.Sprintf("page:%d:%s", id, change), "landing page /l/"+slug+" changed")
 	}}
 	m.Server.Pages, m.Server.Promotions = m.Pages, m.Promotions
 	RegisterGates(reg, m.Pages, m.Promotions)

@@ -204,8 +204,9 @@ func RenderMarkdown(src string) (string, error) {
 type Pages struct {
 	DB  *gorm.DB
 	Now func() time.Time
-	// Changed is called after a publish or unpublish (gates, caches).
-	Changed func(ctx context.Context, pageID uint64, slug string)
+	// Changed is called after a publish or unpublish (gates, caches);
+	// change names it: "v3" (version 3 published), "off-v3" (taken down).
+	Changed func(ctx context.Context, pageID uint64, slug, change string)
 }
 
 // Get loads a page.
@@ -291,7 +292,7 @@ func (s *Pages) Publish(ctx context.Context, id uint64, by string) (*Version, er
 		return nil, fmt.Errorf("landing: publish page %d: %w", id, err)
 	}
 	if s.Changed != nil {
-		s.Changed(ctx, id, p.Slug)
+		s.Changed(ctx, id, p.Slug, fmt.Sprintf("v%d", v.Number))
 	}
 	return v, nil
 }
@@ -309,7 +310,7 @@ func (s *Pages) Unpublish(ctx context.Context, id uint64) error {
 		return err
 	}
 	if s.Changed != nil {
-		s.Changed(ctx, id, p.Slug)
+		s.Changed(ctx, id, p.Slug, fmt.Sprintf("off-%d", *p.PublishedVersionID))
 	}
 	return nil
 }

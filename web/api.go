@@ -358,6 +358,20 @@ func (s *Server) apiReadiness(c *fiber.Ctx) error {
 	return c.JSON(rep)
 }
 
+// apiCheckReadiness is "Check now": it evaluates, stores, and puts a blocked
+// campaign whose gates all pass live.
+func (s *Server) apiCheckReadiness(c *fiber.Ctx) error {
+	id, ok := parseID(c)
+	if !ok {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", "id must be a positive integer", "id")
+	}
+	_, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email)
+	if err != nil {
+		return apiDomainError(c, err)
+	}
+	return c.JSON(rep)
+}
+
 func (s *Server) apiHistory(c *fiber.Ctx) error {
 	id, ok := parseID(c)
 	if !ok {

@@ -38,6 +38,7 @@ type testApp struct {
 	Catalog   *catalog.Store
 	Feeds     *feeds.Service
 	checks    *loadcheck.Service
+	conn      *queue.Conn
 	tokens    map[accounts.Role]string
 	Notify    *notify.Service
 	Clicks    *clicks.Service
@@ -78,7 +79,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, tokens: map[accounts.Role]string{}}
+	ta := &testApp{t: t, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -271,7 +271,13 @@ func TestUIUnpublishPageOfLiveCampaignAsksThenAlerts(t *testing.T) {
 	if r := a.get("/l/soldes"); r.Status != 404 {
 		t.Fatalf("unpublished page still served: %d", r.Status)
 	}
-	ap, _ := a.Campaigns.Alerts(ctx, campaigns.AlertFilter{CampaignID: c.ID, OpenOnly: true}, 0, 0)
+	a.startWorker(t) // the re-check of the page's campaigns is a job
+	var ap *campaigns.AlertPage
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ap, _ = a.Campaigns.Alerts(ctx, campaigns.AlertFilter{CampaignID: c.ID, OpenOnly: true}, 0, 0); ap.Total > 0 {
+			break
+		}
+	}
 	alerts := ap.Alerts
 	if len(alerts) != 1 || !strings.Contains(alerts[0].Message, "landing page /l/soldes changed") || !strings.Contains(alerts[0].Message, "not published") {
 		t.Fatalf("alerts: %+v", alerts)

@@ -453,10 +453,23 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 		"Links": s.linksJSON(links), "SuggestedURL": suggested}})
 }
 
-// showReadiness evaluates the gates now; the campaign page loads it with htmx.
+// showReadiness evaluates the gates now, storing nothing; the campaign page
+// loads it with htmx.
 func (s *Server) showReadiness(c *fiber.Ctx) error {
 	id, _ := parseID(c)
 	camp, rep, err := s.Campaigns.Readiness(c.UserContext(), id)
+	return s.renderReadiness(c, camp, rep, err)
+}
+
+// checkReadiness is "Check now": it evaluates and stores, and a blocked
+// campaign whose gates all pass goes live.
+func (s *Server) checkReadiness(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	camp, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email)
+	return s.renderReadiness(c, camp, rep, err)
+}
+
+func (s *Server) renderReadiness(c *fiber.Ctx, camp *campaigns.Campaign, rep *campaigns.Report, err error) error {
 	if errors.Is(err, campaigns.ErrNotFound) {
 		return fiber.ErrNotFound
 	}
@@ -465,7 +478,7 @@ func (s *Server) showReadiness(c *fiber.Ctx) error {
 	}
 	t := s.pages.byName["campaign"]
 	c.Set("Content-Type", "text/html; charset=utf-8")
-	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep})
+	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep, "CanWrite": currentUser(c).Role.CanWrite()})
 }
 
 // actionsFor lists the lifecycle buttons a campaign in status st offers.

@@ -139,6 +139,9 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	}
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
 	go st.notify.Run(ctx, 5*time.Second)
+	// A flushed or restarted Redis lost every queued go-live: noticed
+	// within a second, reconciled at once rather than at the next round.
+	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
 	// Load checks get a worker of their own with concurrency 1, so a long
 	// one never holds a go-live back; one check runs at a time in the whole

@@ -136,6 +136,9 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
 	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL,
 		Now: func() time.Time { return time.Now().UTC() }}
+	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
+		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
+	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	// The channels: their gates and what each does when a campaign moves.
 	if err := channels.Register(cs,
@@ -150,7 +153,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		Policy: loadcheck.Policy{BaseURL: cfg.PublicBaseURL, AllowedHosts: cfg.LoadCheckAllowedHosts,
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID uint64) error {
-		return cs.RecheckLinked(ctx, pageID, 0, "a load check of its landing page passed")
+		return cs.RecheckLinked(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("a load check of landing page #%d passed", pageID))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)

@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -40,7 +41,13 @@ var locations sync.Map // IANA name → *time.Location
 // the zone's file each time (14 µs here), and campaigns convert to their
 // time zone in every gate, every forecast hour and every page. Only zones
 // that exist are kept, so the cache is bounded by the time zone database.
+//
+// Only IANA names are time zones here: "Local" (which LoadLocation reads as
+// the server's own zone, different on every machine) is refused, as is "".
 func Location(name string) (*time.Location, error) {
+	if name == "Local" || name == "" {
+		return nil, fmt.Errorf("clock: %q is not an IANA time zone name (e.g. Europe/Paris)", name)
+	}
 	if l, ok := locations.Load(name); ok {
 		return l.(*time.Location), nil
 	}

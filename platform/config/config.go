@@ -277,8 +277,8 @@ func (c *Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &KeyError{"public.base_url", c.PublicBaseURL, "want an absolute http(s) URL"}
 	}
-	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil || c.DefaultTimeZone == "" {
-		return &KeyError{"campaigns.default_time_zone", c.DefaultTimeZone, "unknown time zone (IANA name, e.g. Europe/Paris)"}
+	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil || c.DefaultTimeZone == "" || c.DefaultTimeZone == "Local" {
+		return &KeyError{"campaigns.default_time_zone", c.DefaultTimeZone, "want an IANA time zone name, e.g. Europe/Paris (\"Local\", the server's own zone, is not one)"}
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {

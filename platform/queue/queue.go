@@ -188,3 +188,37 @@ func NewClient(conn *Conn) *Client { return &Client{C: asynq.NewClientFromRedisC
 func (c *Client) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (bool, error) {
 	return Enqueue(ctx, c.C, t, opts...)
 }
+
+// MarkerKey is a key Rampe keeps in Redis for as long as Redis keeps its
+// data: when it is gone, Redis was flushed or restarted empty, and every
+// queued task with it.
+const MarkerKey = "rampe:marker"
+
+// WatchLoss notices a Redis that lost its data: every interval it checks
+// MarkerKey, and when the key is missing it calls onLost (the reconciler,
+// which re-creates the tasks from the database) and sets the key again once
+// onLost succeeded. The key is set at once when the watch starts: the
+// process reconciles at start anyway. A Redis that does not answer is
+// checked again at the next interval. It returns when ctx ends.
+func WatchLoss(ctx context.Context, rdb redis.UniversalClient, every time.Duration, onLost func(context.Context) error) {
+	rdb.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := rdb.Exists(ctx, MarkerKey).Result()
+		if err != nil || n > 0 {
+			continue
+		}
+		slog.Warn("queue: Redis lost its data (flushed or restarted empty); re-creating the tasks from the database now")
+		if err := onLost(ctx); err != nil {
+			slog.Error("queue: re-creating tasks after a Redis loss failed; trying again", "err", err)
+			continue
+		}
+		rdb.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0)
+	}
+}

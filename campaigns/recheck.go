@@ -1,0 +1,157 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeRecheckLinked re-checks the campaigns linked to something that
+// changed (a landing page, a promotion, a feed).
+const TypeRecheckLinked = "campaign:recheck-linked"
+
+// Link names what changed: one of a landing page, a promotion or a
+// comparator feed.
+type Link struct {
+	PageID      uint64 `json:"page_id,omitempty"`
+	PromotionID uint64 `json:"promotion_id,omitempty"`
+	FeedID      uint64 `json:"feed_id,omitempty"`
+}
+
+type recheckPayload struct {
+	Link
+	Why string `json:"why"`
+}
+
+// alertNames is how many campaigns an alert about many names; it counts
+// the others.
+const alertNames = 5
+
+// linked returns the open campaigns (scheduled, blocked, live, paused) that
+// link to l, in start order, with their promotion and feed links.
+func (s *Service) linked(ctx context.Context, l Link) ([]Campaign, error) {
+	q := s.DB.WithContext(ctx).Where("status IN ?", []Status{Scheduled, Blocked, Live, Paused}).Order("starts_at, id")
+	switch {
+	case l.PageID != 0:
+		q = q.Where("landing_page_id = ?", l.PageID)
+	case l.PromotionID != 0:
+		q = q.Where("id IN (SELECT campaign_id FROM campaign_promotions WHERE promotion_id = ?)", l.PromotionID)
+	case l.FeedID != 0:
+		q = q.Where("id IN (SELECT campaign_id FROM campaign_feeds WHERE feed_id = ?)", l.FeedID)
+	default:
+		return nil, nil
+	}
+	var out []Campaign
+	if err := q.Find(&out).Error; err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	return out, s.loadPromotions(ctx, out)
+}
+
+// EnqueueRecheck queues the re-check of the campaigns linked to l, for the
+// change key (e.g. "page:12:v3": a page and its version): the same change
+// queued twice is re-checked once. Requests (a publish) return without
+// waiting for hundreds of campaigns' gates.
+func (s *Service) EnqueueRecheck(ctx context.Context, l Link, key, why string) {
+	b, _ := json.Marshal(recheckPayload{Link: l, Why: why})
+	id := "recheck-linked:" + key
+	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRecheckLinked, b), asynq.TaskID(id), asynq.Queue("critical"),
+		asynq.Retention(taskRetention), asynq.MaxRetry(10), asynq.Timeout(10*time.Minute))
+	if err != nil {
+		// Blocked campaigns still retry on their interval; live ones are
+		// re-checked at the next change.
+		slog.Warn("campaigns: enqueue re-check of linked campaigns failed", "task_id", id, "err", err)
+	}
+}
+
+func (s *Service) handleRecheckLinked(ctx context.Context, t *asynq.Task) error {
+	var p recheckPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Link == (Link{}) {
+		return fmt.Errorf("campaigns: bad re-check payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	return s.RecheckLinked(ctx, p.Link, p.Why)
+}
+
+// RecheckLinked re-evaluates the gates of the campaigns linked to l after
+// it changed (why says how, e.g. "landing page /l/soldes changed"): each
+// readiness is stored, a blocked campaign goes live at once if everything
+// passes (or names what holds it now), and live or paused campaigns whose
+// gates now fail raise one alert per failing gate, naming the first
+// campaigns and counting the others.
+func (s *Service) RecheckLinked(ctx context.Context, l Link, why string) error {
+	list, err := s.linked(ctx, l)
+	if err != nil {
+		return err
+	}
+	failing := map[string][]*Campaign{}
+	example := map[string]string{}
+	for i := range list {
+		c := &list[i]
+		rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
+		if err := s.settle(ctx, c, rep, "worker"); err != nil {
+			return err
+		}
+		if (c.Status != Live && c.Status != Paused) || rep.Ready {
+			continue
+		}
+		for _, g := range rep.Failing() {
+			if len(failing[g.Gate]) == 0 {
+				example[g.Gate] = c.Name + ": " + g.Message
+			}
+			failing[g.Gate] = append(failing[g.Gate], c)
+		}
+	}
+	gates := make([]string, 0, len(failing))
+	for g := range failing {
+		gates = append(gates, g)
+	}
+	sort.Strings(gates)
+	now := s.Clock.Now()
+	for _, g := range gates {
+		if err := s.raiseOnce(ctx, failing[g][0].ID, causeMessage(why, g, failing[g], example[g]), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// raiseOnce raises a dependency alert unless the same one is still open (two
+// re-checks of one cause, e.g. of a publish and of the unpublish after it,
+// run late by a worker that was down).
+func (s *Service) raiseOnce(ctx context.Context, campaignID uint64, msg string, now time.Time) error {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&Alert{}).Where("campaign_id = ? AND kind = ? AND message = ? AND resolved_at IS NULL", campaignID, "dependency", msg).
+		Count(&n).Error
+	if err != nil || n > 0 {
+		return err
+	}
+	return raiseAlert(s.DB.WithContext(ctx), campaignID, "dependency", msg, now)
+}
+
+// causeMessage is one alert for every live campaign a change made fail
+// gate: "landing page /l/x changed: 37 live or paused campaigns now fail
+// landing.published — A, B, C, D, E and 32 more (A: …)".
+func causeMessage(why, gate string, list []*Campaign, example string) string {
+	var names []string
+	for _, c := range list[:min(len(list), alertNames)] {
+		names = append(names, c.Name)
+	}
+	who := strings.Join(names, ", ")
+	if len(list) > alertNames {
+		who += fmt.Sprintf(" and %d more", len(list)-alertNames)
+	}
+	n := "1 live or paused campaign now fails"
+	if len(list) > 1 {
+		n = fmt.Sprintf("%d live or paused campaigns now fail", len(list))
+	}
+	return fmt.Sprintf("%s: %s %s — %s (%s)", why, n, gate, who, example)
+}
