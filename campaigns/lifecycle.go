@@ -107,6 +107,7 @@ CREATE INDEX alerts_open ON alerts (resolved_at, created_at);
 CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, channel VARCHAR(20) NOT NULL,
   schedule_version INTEGER NOT NULL, launched_at {{ts}} NOT NULL, PRIMARY KEY (campaign_id, channel, schedule_version))`},
 	{ID: "2026120202_channel_moves", SQL: movesMigration},
+	{ID: "2026120205_golive_batches", SQL: batchLeaseMigration},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
