@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -63,6 +64,8 @@ type Deps struct {
 	Notify *notify.Service
 	// Clicks is the /r/{token} redirector and its tracked links.
 	Clicks *clicks.Service
+	// Outbox is the SMTP catch-all's mail (nil when smtp.url is set).
+	Outbox *email.Outbox
 }
 
 // Server holds the dependencies shared by every handler.

@@ -197,6 +197,8 @@ type pageData struct {
 	Alerts  int64
 	Data    map[string]any
 	Errors  campaigns.ValidationError
+	// OutboxOn shows the Outbox in the navigation (no smtp.url).
+	OutboxOn bool
 }
 
 func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
@@ -214,6 +216,7 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	}
 	d.CSRF = s.csrfToken(c)
 	d.Version = s.Version
+	d.OutboxOn = s.Outbox != nil
 	if msg, ok := s.takeFlash(c); ok {
 		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
 	}

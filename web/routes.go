@@ -116,6 +116,8 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/settings/tokens", s.showTokens)
 	in.Post("/settings/tokens", s.createToken)
 	in.Post("/settings/tokens/:id<int>/revoke", s.revokeToken)
+	in.Get("/outbox", s.outboxOn, s.showOutbox)
+	in.Get("/outbox/:id<int>", s.outboxOn, s.showOutboxMessage)
 	in.Get("/settings/notifications", s.showNotifications)
 	in.Post("/settings/notifications", s.saveNotifications)
 	in.Post("/settings/notifications/test", s.testNotifications)

@@ -72,6 +72,9 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 			if err := serveMetrics(ctx, cfg); err != nil {
 				return err
 			}
+			if err := startMail(ctx, st); err != nil {
+				return err
+			}
 			stopWorker := func() {}
 			if !noWorker {
 				if stopWorker, err = startWorker(ctx, st); err != nil {
@@ -94,7 +97,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox})
 	if err != nil {
 		return err
 	}
@@ -179,6 +182,9 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 			}
 			defer st.close()
 			if err := serveMetrics(ctx, cfg); err != nil {
+				return err
+			}
+			if err := startMail(ctx, st); err != nil {
 				return err
 			}
 			stopWorker, err := startWorker(ctx, st)

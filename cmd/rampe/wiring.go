@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/channels"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
+	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -34,7 +35,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -53,6 +54,7 @@ type stack struct {
 	loadcheck   *loadcheck.Service
 	notify      *notify.Service
 	clicks      *clicks.Service
+	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -157,6 +159,9 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)
+	if cfg.SMTPURL == "" {
+		st.outbox = &email.Outbox{DB: g}
+	}
 	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
@@ -243,4 +248,24 @@ func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accou
 	}
 	return &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: send, BaseURL: cfg.PublicBaseURL,
 		EmailReady: cfg.SMTPURL != "", HTTPHosts: cfg.WebhookHTTPHosts, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// startMail starts the SMTP catch-all when no smtp.url is configured, and
+// points Rampe's e-mail at it: real SMTP, read on the Outbox page.
+func startMail(ctx context.Context, st *stack) error {
+	if st.outbox == nil {
+		return nil
+	}
+	if err := st.outbox.Start(ctx); err != nil {
+		return err
+	}
+	mc, err := mailer.ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none", st.outbox.Port()))
+	if err != nil {
+		return err
+	}
+	mc.From = st.cfg.SMTPFrom
+	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
+	st.notify.EmailReady = true
+	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())
+	return nil
 }
