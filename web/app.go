@@ -66,6 +66,8 @@ type Deps struct {
 	Clicks *clicks.Service
 	// Outbox is the SMTP catch-all's mail (nil when smtp.url is set).
 	Outbox *email.Outbox
+	// BaseURL's check, made once the server listens (nil: not checked).
+	BaseURLStatus *BaseURLStatus
 }
 
 // Server holds the dependencies shared by every handler.
@@ -164,7 +166,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	return s.renderStatus(c, code, "error", pageData{Title: "Error", Data: map[string]any{"Code": code, "Message": msg}})
 }
 
-func (s *Server) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
+func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(deploymentHeader, DeploymentID(s.Secret))
+	return c.SendString("ok")
+}
 
 // readyz tells a load balancer whether this node can serve: the
 // database and Redis answer. Its words are fixed (the errors go to the

@@ -450,7 +450,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves,
-		"Links": s.linksJSON(links), "SuggestedURL": suggested}})
+		"Links": s.linksJSON(links), "SuggestedURL": suggested, "BaseURLProblem": s.BaseURLStatus.Problem()}})
 }
 
 // showReadiness evaluates the gates now, storing nothing; the campaign page
@@ -478,7 +478,8 @@ func (s *Server) renderReadiness(c *fiber.Ctx, camp *campaigns.Campaign, rep *ca
 	}
 	t := s.pages.byName["campaign"]
 	c.Set("Content-Type", "text/html; charset=utf-8")
-	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep, "CanWrite": currentUser(c).Role.CanWrite()})
+	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep, "CanWrite": currentUser(c).Role.CanWrite(),
+		"BaseURLProblem": s.BaseURLStatus.Problem()})
 }
 
 // actionsFor lists the lifecycle buttons a campaign in status st offers.

@@ -92,12 +92,13 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 }
 
 func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
+	baseStatus := &web.BaseURLStatus{}
 	go st.landing.Listen(ctx)
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, BaseURLStatus: baseStatus})
 	if err != nil {
 		return err
 	}
@@ -106,6 +107,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		return fail("cannot listen on http.addr=%s: %v", st.cfg.HTTPAddr, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
+	go checkBaseURL(ctx, st, baseStatus)
 	clicksCtx, stopClicks := context.WithCancel(context.Background())
 	defer stopClicks()
 	go st.clicks.Run(clicksCtx)
@@ -382,5 +384,19 @@ func servePprof(addr string) {
 	slog.Info("rampe: pprof listening", "addr", addr)
 	if err := http.ListenAndServe(addr, mux); err != nil {
 		slog.Error("rampe: pprof", "err", err)
+	}
+}
+
+// checkBaseURL asks public.base_url, once this server listens, whether it
+// reaches this deployment, and says so loudly when it does not: in the log
+// and on every readiness checklist.
+func checkBaseURL(ctx context.Context, st *stack, status *web.BaseURLStatus) {
+	time.Sleep(200 * time.Millisecond) // let the listener serve
+	problem := web.CheckBaseURL(ctx, st.cfg.PublicBaseURL, st.secret)
+	status.Set(problem)
+	if problem != "" {
+		slog.Error("rampe: " + problem)
+	} else if st.cfg.BaseURLDerived {
+		slog.Info("rampe: public.base_url not set; using the listening address", "public_base_url", st.cfg.PublicBaseURL)
 	}
 }

@@ -33,7 +33,7 @@ var Options = []Option{
 	{Key: "http.addr", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
 	{Key: "database.dsn", Default: "rampe.db", Help: "SQLite file path, or postgres://… for PostgreSQL"},
 	{Key: "redis.url", Default: "", Help: "redis://… for asynq; empty starts an in-process Redis (single process only)"},
-	{Key: "public.base_url", Default: "http://127.0.0.1:8080", Help: "absolute URL visitors and comparators use to reach Rampe"},
+	{Key: "public.base_url", Default: "", Help: "absolute URL visitors and comparators use to reach Rampe; empty: http:// and http.addr (0.0.0.0 read as 127.0.0.1)"},
 	{Key: "security.secret_key", Default: "", Help: "HMAC key for sessions, CSRF and signed tokens; generated and stored in the database when empty", Secret: true},
 	{Key: "security.session_ttl", Default: "168h", Help: "how long a sign-in lasts"},
 	{Key: "campaigns.default_time_zone", Default: "Europe/Paris", Help: "time zone of new campaigns"},
@@ -69,6 +69,8 @@ type Config struct {
 	DatabaseDSN   string
 	RedisURL      string
 	PublicBaseURL string
+	// BaseURLDerived says public.base_url was not set and follows http.addr.
+	BaseURLDerived bool
 	SecretKey     string
 	SessionTTL    time.Duration
 
@@ -144,6 +146,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	c.DatabaseDSN = v.GetString("database.dsn")
 	c.RedisURL = v.GetString("redis.url")
 	c.PublicBaseURL = strings.TrimRight(v.GetString("public.base_url"), "/")
+	if c.PublicBaseURL == "" {
+		c.PublicBaseURL, c.BaseURLDerived = baseFromAddr(c.HTTPAddr), true
+	}
 	c.SecretKey = v.GetString("security.secret_key")
 	c.DefaultTimeZone = v.GetString("campaigns.default_time_zone")
 	c.LogLevel = strings.ToLower(v.GetString("log.level"))
@@ -365,4 +370,18 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "****")
 	}
 	return u.String()
+}
+
+// baseFromAddr is the URL of a server listening on addr, as this machine
+// reaches it: a wildcard host is read as 127.0.0.1.
+func baseFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr // Validate names the key
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "[::]":
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

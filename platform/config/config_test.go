@@ -71,3 +71,19 @@ func TestFileThenEnvironment(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestBaseURLFollowsTheAddressUnlessSet(t *testing.T) {
+	t.Setenv("RAMPE_HTTP_ADDR", "127.0.0.1:19080")
+	c, err := Load("")
+	if err != nil || c.PublicBaseURL != "http://127.0.0.1:19080" || !c.BaseURLDerived {
+		t.Fatalf("derived: %q %v %v", c.PublicBaseURL, c.BaseURLDerived, err)
+	}
+	t.Setenv("RAMPE_HTTP_ADDR", "0.0.0.0:8081")
+	if c, _ := Load(""); c.PublicBaseURL != "http://127.0.0.1:8081" {
+		t.Fatalf("wildcard: %q", c.PublicBaseURL)
+	}
+	t.Setenv("RAMPE_PUBLIC_BASE_URL", "https://rampe.shop.example/")
+	if c, _ := Load(""); c.PublicBaseURL != "https://rampe.shop.example" || c.BaseURLDerived {
+		t.Fatalf("set: %q %v", c.PublicBaseURL, c.BaseURLDerived)
+	}
+}
