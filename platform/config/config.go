@@ -71,8 +71,8 @@ type Config struct {
 	PublicBaseURL string
 	// BaseURLDerived says public.base_url was not set and follows http.addr.
 	BaseURLDerived bool
-	SecretKey     string
-	SessionTTL    time.Duration
+	SecretKey      string
+	SessionTTL     time.Duration
 
 	DefaultTimeZone      string
 	BlockedRetryInterval time.Duration
