@@ -96,6 +96,7 @@ type campaignJSON struct {
 	PromotionIDs      []uint64                                 `json:"promotion_ids"`
 	FeedIDs           []uint64                                 `json:"feed_ids"`
 	Status            campaigns.Status                         `json:"status"`
+	NextAttemptAt     *time.Time                               `json:"next_attempt_at"`
 	StatusReason      string                                   `json:"status_reason"`
 	ScheduleVersion   int                                      `json:"schedule_version"`
 	RetryWhileBlocked bool                                     `json:"retry_while_blocked"`
@@ -116,7 +117,7 @@ func toJSON(c *campaigns.Campaign) campaignJSON {
 	return campaignJSON{ID: c.ID, Name: c.Name, Description: c.Description, Channels: c.Channels(), TimeZone: c.TimeZone,
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, StartsAtLocal: c.LocalStart().Format("2006-01-02T15:04"), EndsAtLocal: c.LocalEnd().Format("2006-01-02T15:04"),
 		Currency: c.Currency, Budgets: c.Budgets, Forecast: c.Forecast, LandingPageID: c.LandingPageID, PromotionIDs: pids, FeedIDs: fids,
-		Status: c.Status, StatusReason: c.StatusReason, ScheduleVersion: c.ScheduleVersion, RetryWhileBlocked: c.RetryWhileBlocked,
+		Status: c.Status, NextAttemptAt: c.NextAttemptAt, StatusReason: c.StatusReason, ScheduleVersion: c.ScheduleVersion, RetryWhileBlocked: c.RetryWhileBlocked,
 		Readiness: c.Readiness, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
@@ -384,5 +385,25 @@ func (s *Server) apiHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(map[string]any{"transitions": h})
+	out := make([]transitionJSON, len(h))
+	for i, t := range h {
+		gates := t.Gates
+		if gates == nil {
+			gates = []campaigns.Result{}
+		}
+		out[i] = transitionJSON{ID: t.ID, At: t.At, Actor: t.Actor, From: t.FromStatus, To: t.ToStatus, Reason: t.Reason, ScheduleVersion: t.ScheduleVersion, Gates: gates}
+	}
+	return c.JSON(map[string]any{"transitions": out})
+}
+
+// transitionJSON is one line of the audit log in the API's style.
+type transitionJSON struct {
+	ID              uint64             `json:"id"`
+	At              time.Time          `json:"at"`
+	Actor           string             `json:"actor"`
+	From            campaigns.Status   `json:"from_status"`
+	To              campaigns.Status   `json:"to_status"`
+	Reason          string             `json:"reason"`
+	ScheduleVersion int                `json:"schedule_version"`
+	Gates           []campaigns.Result `json:"gates"`
 }

@@ -56,6 +56,19 @@ func TestAPICampaignLifecycle(t *testing.T) {
 	if !strings.Contains(res.Body, "budget moved to Christmas") || !strings.Contains(res.Body, "marketer@shop.example") {
 		t.Fatalf("history lacks who/why: %s", res.Body)
 	}
+	// The audit log speaks the API's style: snake_case, like every answer.
+	line := res.json(t)["transitions"].([]any)[0].(map[string]any)
+	for _, k := range []string{"id", "at", "actor", "from_status", "to_status", "reason", "schedule_version", "gates"} {
+		if _, ok := line[k]; !ok {
+			t.Errorf("history line lacks %q: %v", k, line)
+		}
+	}
+	if _, goName := line["FromStatus"]; goName {
+		t.Errorf("history answers Go field names: %v", line)
+	}
+	if _, ok := a.api("GET", path, accounts.Viewer, "").json(t)["next_attempt_at"]; !ok {
+		t.Errorf("a campaign lacks next_attempt_at")
+	}
 	res = a.api("GET", "/api/v1/campaigns?status=cancelled&channel=email", accounts.Viewer, "")
 	if n := len(res.json(t)["campaigns"].([]any)); n != 1 {
 		t.Fatalf("filtered list has %d campaigns: %s", n, res.Body)
