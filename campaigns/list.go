@@ -35,6 +35,10 @@ type Filter struct {
 	Channel  Channel
 	From     time.Time // campaigns ending after From (zero: no bound)
 	To       time.Time // campaigns starting before To (zero: no bound)
+	// DueBy keeps the campaigns with something to do by this instant: a
+	// go-live, an end, a blocked retry or a re-check before the start
+	// (zero: no bound).
+	DueBy time.Time
 }
 
 func (f Filter) apply(q *gorm.DB) *gorm.DB {
@@ -52,6 +56,13 @@ func (f Filter) apply(q *gorm.DB) *gorm.DB {
 	}
 	if !f.To.IsZero() {
 		q = q.Where("starts_at < ?", f.To)
+	}
+	if !f.DueBy.IsZero() {
+		var earliest time.Duration // the earliest re-check before a start
+		for _, h := range RecheckHorizons {
+			earliest = max(earliest, h)
+		}
+		q = q.Where("(starts_at <= ? OR ends_at <= ? OR next_attempt_at <= ?)", f.DueBy.Add(earliest), f.DueBy, f.DueBy)
 	}
 	return q
 }

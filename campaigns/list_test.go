@@ -159,3 +159,41 @@ func TestGoLiveDuePutsLiveEveryDueCampaignPastOnePass(t *testing.T) {
 		t.Fatalf("%d live campaigns", n)
 	}
 }
+
+// A round of the reconciler looks only at what is due soon: campaigns far
+// ahead cost nothing until they come near (or a full round, or a lost
+// Redis), those due, late or re-checked soon get their tasks.
+func TestReconcileDueLooksAtWhatComesSoon(t *testing.T) {
+	s, _, rec := newService(t, t0)
+	list := insertMany(t, s, many, func(i int, c *Campaign) {
+		c.Status, c.ScheduleVersion = Scheduled, 1
+		c.StartsAt, c.EndsAt = t0.Add(30*24*time.Hour), t0.Add(40*24*time.Hour) // far ahead
+		switch i {
+		case 0: // starts in 90 s
+			c.StartsAt = t0.Add(90 * time.Second)
+		case 1: // late: should have gone live a minute ago
+			c.StartsAt = t0.Add(-time.Minute)
+		case 2: // its 24 h re-check comes within the round
+			c.StartsAt = t0.Add(24*time.Hour + time.Minute)
+		case 3: // live, ending in a minute
+			c.Status, c.StartsAt, c.EndsAt = Live, t0.Add(-time.Hour), t0.Add(time.Minute)
+		case 4: // blocked, retrying in two minutes
+			at := t0.Add(2 * time.Minute)
+			c.Status, c.NextAttemptAt = Blocked, &at
+		}
+	})
+	n, err := s.ReconcileDue(context.Background(), t0.Add(3*time.Minute))
+	if err != nil || n != 5 {
+		t.Fatalf("looked at %d campaigns (%v), want the 5 due soon of %d", n, err, many)
+	}
+	if !rec.has(goLiveID(&list[0])) || !rec.has(goLiveID(&list[1])+":late") || !rec.has(recheckID(&list[2], 24*time.Hour)) ||
+		!rec.has(endID(&list[3])) || !rec.has(retryID(&list[4], *list[4].NextAttemptAt)) {
+		t.Fatalf("tasks: %v", rec.ids)
+	}
+	if rec.has(goLiveID(&list[500])) {
+		t.Fatal("a campaign a month ahead was reconciled")
+	}
+	if n, _ := s.Reconcile(context.Background()); n != many {
+		t.Fatalf("a full round looked at %d", n)
+	}
+}

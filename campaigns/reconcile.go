@@ -18,9 +18,21 @@ const LateAfter = 10 * time.Second
 // gets a recovery task with its own ID, and the handlers' idempotence makes a
 // late duplicate a no-op. It returns how many campaigns it looked at.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	return s.reconcileWhere(ctx, Filter{})
+}
+
+// ReconcileDue is Reconcile for the campaigns with something to do by
+// dueBy only: a round every minute then costs what is about to happen,
+// not the whole plan (5,000 open campaigns kept a core 14 % busy).
+func (s *Service) ReconcileDue(ctx context.Context, dueBy time.Time) (int, error) {
+	return s.reconcileWhere(ctx, Filter{DueBy: dueBy})
+}
+
+func (s *Service) reconcileWhere(ctx context.Context, f Filter) (int, error) {
 	now := s.Clock.Now()
 	n := 0
-	err := s.Each(ctx, Filter{Statuses: []Status{Scheduled, Blocked, Live, Paused}}, func(open []Campaign) error {
+	f.Statuses = []Status{Scheduled, Blocked, Live, Paused}
+	err := s.Each(ctx, f, func(open []Campaign) error {
 		for i := range open {
 			s.reconcile(ctx, &open[i], now)
 		}
@@ -47,12 +59,30 @@ func (s *Service) reconcile(ctx context.Context, c *Campaign, now time.Time) {
 	}
 }
 
-// RunReconciler reconciles at once and then every interval until ctx ends.
+// FullReconcileEvery is how often the reconciler looks at every open
+// campaign; its other rounds look at what is due within a few rounds. A
+// task lost far ahead of its instant is re-created once it comes near,
+// and a Redis that lost its data is reconciled in full at once
+// (queue.WatchLoss).
+const FullReconcileEvery = time.Hour
+
+// RunReconciler reconciles everything at once and every hour, and what
+// is due soon every interval, until ctx ends.
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var lastFull time.Time
 	for {
-		if err := s.ReconcileAll(ctx); err != nil {
+		var err error
+		if time.Since(lastFull) >= FullReconcileEvery {
+			err, lastFull = s.ReconcileAll(ctx), time.Now()
+		} else {
+			_, err = s.ReconcileDue(ctx, s.Clock.Now().Add(2*interval+s.Lead+LateAfter))
+			if err == nil {
+				_, err = s.ReconcileMoves(ctx)
+			}
+		}
+		if err != nil {
 			slog.Error("campaigns: reconcile failed", "err", err)
 		}
 		select {
