@@ -304,3 +304,40 @@ func (f fullDisk) Create(ctx context.Context, id uint64, name string) (Pending, 
 }
 
 func (failingPending) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// Only the feed in force keeps its price lines: a run drops its feed's
+// earlier ones, and another feed's stay.
+func TestGenerationPrunesEarlierPriceLines(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, _ := e.promos.Create(ctx, landing.PromotionInput{Name: "BF", Kind: landing.PercentOff, Value: "30", Scope: landing.ScopeBrand, ScopeValue: "Nordik",
+		StartsAt: "2026-11-19T00:00", EndsAt: "2026-12-01T00:00", TimeZone: "Europe/Paris"})
+	if _, err := e.promos.Publish(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	a := e.feed(t, &Feed{Name: "google-fr", Format: GoogleXML})
+	b := e.feed(t, &Feed{Name: "idealo-fr", Format: IdealoCSV})
+	var runs []uint64
+	for i := 0; i < 3; i++ {
+		run, err := e.svc.Generate(ctx, a.ID, "test", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, run.ID)
+	}
+	other, err := e.svc.Generate(ctx, b.ID, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(run uint64) int64 {
+		var n int64
+		e.svc.DB.Model(&PriceLine{}).Where("run_id = ?", run).Count(&n)
+		return n
+	}
+	if count(runs[2]) == 0 || count(other.ID) == 0 {
+		t.Fatalf("the feeds in force lost their lines: %d %d", count(runs[2]), count(other.ID))
+	}
+	if count(runs[0])+count(runs[1]) != 0 {
+		t.Fatalf("earlier runs kept %d lines", count(runs[0])+count(runs[1]))
+	}
+}

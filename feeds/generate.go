@@ -89,6 +89,13 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 		if uerr := s.DB.WithContext(ctx2).Model(&Feed{}).Where("id = ?", f.ID).Updates(map[string]any{"last_run_id": run.ID, "generated_at": now}).Error; uerr != nil {
 			return run, uerr
 		}
+		// Only the feed in force is compared by the gate: the price lines
+		// of its earlier runs are dropped (they grew by a line per promoted
+		// product per run: 6.9 million after a few runs of a large catalog).
+		if uerr := s.DB.WithContext(ctx2).Where("run_id IN (?)", s.DB.Model(&Run{}).Select("id").Where("feed_id = ? AND id < ?", f.ID, run.ID)).
+			Delete(&PriceLine{}).Error; uerr != nil {
+			slog.Warn("feeds: prune earlier price lines", "feed", f.Name, "err", uerr)
+		}
 		if s.Generated != nil {
 			s.Generated(ctx2, f.ID, run.ID, f.Name)
 		}
