@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"encoding/csv"
 	"encoding/xml"
 	"errors"
@@ -339,5 +340,62 @@ func TestGenerationPrunesEarlierPriceLines(t *testing.T) {
 	}
 	if count(runs[0])+count(runs[1]) != 0 {
 		t.Fatalf("earlier runs kept %d lines", count(runs[0])+count(runs[1]))
+	}
+}
+
+// A long generation is not asked for again at every tick while it runs,
+// and a task asked for before a generation that has run since does nothing.
+func TestGenerationsCoalesce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rec := &recorder{}
+	j := &Jobs{Service: e.svc, Tasks: rec}
+	f := e.feed(t, &Feed{Name: "google-fr", Format: GoogleXML})
+	e.svc.Generate(ctx, f.ID, "first", nil)
+	e.clk.Add(time.Minute)
+	if _, err := e.cat.Import(ctx, strings.NewReader("sku,title,price\nNEW-1,Tabouret,19.90\n"), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// A generation started after the import is running.
+	e.clk.Add(time.Minute)
+	started := e.clk.Now()
+	e.svc.DB.Model(&Feed{}).Where("id = ?", f.ID).Update("generating_since", started)
+	for i := 0; i < 3; i++ {
+		e.clk.Add(time.Minute)
+		if err := j.Tick(ctx, e.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.ids) != 0 {
+		t.Fatalf("asked again while a covering generation runs: %v", rec.ids)
+	}
+	// A task asked for before a generation that has run since has nothing to do.
+	mux := asynq.NewServeMux()
+	j.Register(mux)
+	e.svc.DB.Model(&Feed{}).Where("id = ?", f.ID).Update("generating_since", nil)
+	asked := e.clk.Now()
+	e.clk.Add(time.Minute)
+	if _, err := e.svc.Generate(ctx, f.ID, "the covering one", nil); err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	e.svc.DB.Model(&Run{}).Where("feed_id = ?", f.ID).Count(&before)
+	b, _ := json.Marshal(genPayload{FeedID: f.ID, Reason: "catalog changed", Asked: asked})
+	if err := mux.ProcessTask(ctx, asynq.NewTask(TypeGenerate, b)); err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	e.svc.DB.Model(&Run{}).Where("feed_id = ?", f.ID).Count(&after)
+	if after != before {
+		t.Fatalf("a covered task ran a generation: %d runs, then %d", before, after)
+	}
+	// Asked for after the last generation began: it runs.
+	b, _ = json.Marshal(genPayload{FeedID: f.ID, Reason: "catalog changed", Asked: e.clk.Now().Add(time.Second)})
+	if err := mux.ProcessTask(ctx, asynq.NewTask(TypeGenerate, b)); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.DB.Model(&Run{}).Where("feed_id = ?", f.ID).Count(&after)
+	if after != before+1 {
+		t.Fatalf("an uncovered task did not run: %d", after)
 	}
 }

@@ -23,6 +23,9 @@ type Enqueuer interface {
 type genPayload struct {
 	FeedID uint64 `json:"feed_id"`
 	Reason string `json:"reason"`
+	// Asked is when the generation was asked for: a generation that
+	// started since covers it, and the task then has nothing to do.
+	Asked time.Time `json:"asked"`
 }
 
 // Jobs enqueues and runs generations.
@@ -34,7 +37,13 @@ type Jobs struct {
 // Enqueue asks for a generation of one feed. Requests within the same
 // minute for the same reason collapse into one task.
 func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at time.Time) {
-	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason})
+	// A task due later (a promotion boundary) is covered only by a
+	// generation that starts at its instant or after.
+	asked := j.Service.Now()
+	if at.After(asked) {
+		asked = at
+	}
+	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason, Asked: asked})
 	id := fmt.Sprintf("feed:%d:%s:%d", feedID, reason, at.Truncate(time.Minute).Unix())
 	if _, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypeGenerate, b), asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("default"),
 		asynq.MaxRetry(5), asynq.Timeout(2*time.Hour), asynq.Retention(time.Hour)); err != nil {
@@ -62,6 +71,9 @@ func (j *Jobs) Register(mux *asynq.ServeMux) {
 		var p genPayload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.FeedID == 0 {
 			return fmt.Errorf("feeds: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
+		}
+		if covered, err := j.covered(ctx, p); err != nil || covered {
+			return err
 		}
 		_, err := j.Service.Generate(ctx, p.FeedID, p.Reason, nil)
 		switch {
@@ -102,6 +114,12 @@ func (j *Jobs) Tick(ctx context.Context, now time.Time) error {
 		since := f.CreatedAt
 		if f.GeneratedAt != nil {
 			since = *f.GeneratedAt
+		}
+		// A generation running now covers what changed before it began:
+		// asking again every tick while it runs queued one run per minute
+		// of a long generation (9 runs for 3 feeds after one import).
+		if g := f.GeneratingSince; g != nil && g.After(since) && now.Sub(*g) < time.Hour {
+			since = *g
 		}
 		if f.Cron != "" {
 			if sched, err := cron.ParseStandard(f.Cron); err == nil {
@@ -164,4 +182,25 @@ func (j *Jobs) latest(ctx context.Context, table, column string) (time.Time, err
 		return time.Time{}, err
 	}
 	return ts[0], nil
+}
+
+// covered tells whether a generation that began after the task was asked
+// for has done its work already (asked before the generation that ran
+// meanwhile started): then the task has nothing left to do.
+func (j *Jobs) covered(ctx context.Context, p genPayload) (bool, error) {
+	if p.Asked.IsZero() {
+		return false, nil
+	}
+	f, err := j.Service.Get(ctx, p.FeedID)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if f.GeneratedAt != nil && f.GeneratedAt.After(p.Asked) {
+		slog.Debug("feeds: generation already covered by a later one", "feed", f.Name, "asked", p.Asked, "generated", *f.GeneratedAt)
+		return true, nil
+	}
+	return false, nil
 }
