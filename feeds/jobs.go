@@ -39,9 +39,9 @@ type Jobs struct {
 func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at time.Time) {
 	// A task due later (a promotion boundary) is covered only by a
 	// generation that starts at its instant or after.
-	asked := j.Service.Now()
-	if at.After(asked) {
-		asked = at
+	asked := at
+	if j.Service != nil && j.Service.Now().After(asked) {
+		asked = j.Service.Now()
 	}
 	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason, Asked: asked})
 	id := fmt.Sprintf("feed:%d:%s:%d", feedID, reason, at.Truncate(time.Minute).Unix())
