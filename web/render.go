@@ -67,12 +67,14 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	},
-	"deref":   func(p *uint64) uint64 { return *p },
-	"deref64": func(p *time.Time) time.Time { return *p },
-	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"channel": func(c campaigns.Channel) string { return c.Label() },
-	"join":    strings.Join,
-	"count":   thousands,
+	"deref":     func(p *uint64) uint64 { return *p },
+	"deref64":   func(p *time.Time) time.Time { return *p },
+	"utc":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"channel":   func(c campaigns.Channel) string { return c.Label() },
+	"gateTitle": gateTitle,
+	"gateFix":   fixFor,
+	"join":      strings.Join,
+	"count":     thousands,
 	"title": func(s string) string {
 		if s == "" {
 			return s

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/rampe/rampe/campaigns"
+)
+
+// gateTitles say each built-in gate in plain words, beside its name.
+var gateTitles = map[string]string{
+	"schedule.valid":          "Dates are valid",
+	"channels.configured":     "Every channel has a budget and a forecast",
+	"landing.published":       "Landing page is published",
+	"promotions.published":    "Promotions are published for the whole window",
+	"landing.load_checked":    "Landing page is load-checked at the traffic expected",
+	"comparators.feeds_fresh": "Comparator feeds are fresh and show the promoted prices",
+}
+
+func gateTitle(name string) string {
+	if t, ok := gateTitles[name]; ok {
+		return t
+	}
+	return name
+}
+
+// gateFix is where a failing gate is fixed.
+type gateFix struct{ URL, Label string }
+
+// fixFor points a gate of campaign c at the page where it is fixed (nil
+// when none is known).
+func fixFor(name string, c *campaigns.Campaign) *gateFix {
+	if c == nil {
+		return nil
+	}
+	edit := fmt.Sprintf("/campaigns/%d/edit", c.ID)
+	switch name {
+	case "schedule.valid":
+		return &gateFix{edit, "Change the dates"}
+	case "channels.configured":
+		return &gateFix{edit, "Set budgets and forecasts"}
+	case "landing.published":
+		if c.LandingPageID == nil {
+			return &gateFix{edit, "Link a landing page"}
+		}
+		return &gateFix{fmt.Sprintf("/pages/%d", *c.LandingPageID), "Publish the landing page"}
+	case "promotions.published":
+		if len(c.PromotionIDs) == 1 {
+			return &gateFix{fmt.Sprintf("/promotions/%d", c.PromotionIDs[0]), "Open the promotion"}
+		}
+		return &gateFix{"/promotions", "Open the promotions"}
+	case "landing.load_checked":
+		return &gateFix{fmt.Sprintf("/campaigns/%d#loadchecks", c.ID), "Run a load check"}
+	case "comparators.feeds_fresh":
+		if len(c.FeedIDs) == 0 {
+			return &gateFix{edit, "Link a feed"}
+		}
+		return &gateFix{fmt.Sprintf("/feeds/%d", c.FeedIDs[0]), "Generate the feed"}
+	}
+	return nil
+}
