@@ -49,6 +49,9 @@ func fixFor(name string, c *campaigns.Campaign) *gateFix {
 		}
 		return &gateFix{"/promotions", "Open the promotions"}
 	case "landing.load_checked":
+		if c.LandingPageID == nil {
+			return &gateFix{edit, "Link a landing page"}
+		}
 		return &gateFix{fmt.Sprintf("/campaigns/%d#loadchecks", c.ID), "Run a load check"}
 	case "comparators.feeds_fresh":
 		if len(c.FeedIDs) == 0 {
