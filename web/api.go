@@ -237,13 +237,9 @@ func (s *Server) apiCreateCampaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiGetCampaign(c *fiber.Ctx) error {
-	id, ok := parseID(c)
-	if !ok {
-		return apiFail(c, fiber.StatusBadRequest, "bad_request", "id must be a positive integer", "id")
-	}
-	camp, err := s.Campaigns.Get(c.UserContext(), id)
-	if err != nil {
-		return apiDomainError(c, err)
+	camp, err := s.apiCampaign(c)
+	if camp == nil {
+		return err
 	}
 	states, err := s.Campaigns.ChannelStates(c.UserContext(), camp)
 	if err != nil {
@@ -374,14 +370,11 @@ func (s *Server) apiCheckReadiness(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiHistory(c *fiber.Ctx) error {
-	id, ok := parseID(c)
-	if !ok {
-		return apiFail(c, fiber.StatusBadRequest, "bad_request", "id must be a positive integer", "id")
+	camp, err := s.apiCampaign(c)
+	if camp == nil {
+		return err
 	}
-	if _, err := s.Campaigns.Get(c.UserContext(), id); err != nil {
-		return apiDomainError(c, err)
-	}
-	h, err := s.Campaigns.History(c.UserContext(), id)
+	h, err := s.Campaigns.History(c.UserContext(), camp.ID)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (s *Server) linksJSON(list []clicks.LinkStats) []linkJSON {
 
 func (s *Server) apiListLinks(c *fiber.Ctx) error {
 	camp, err := s.apiCampaign(c)
-	if err != nil {
+	if camp == nil {
 		return err
 	}
 	list, err := s.Clicks.Stats(c.UserContext(), camp.ID)
@@ -59,7 +59,7 @@ func (s *Server) apiListLinks(c *fiber.Ctx) error {
 
 func (s *Server) apiCreateLink(c *fiber.Ctx) error {
 	camp, err := s.apiCampaign(c)
-	if err != nil {
+	if camp == nil {
 		return err
 	}
 	var in struct{ Channel, URL, Label string }
@@ -77,7 +77,9 @@ func (s *Server) apiCreateLink(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(linkJSON{ID: l.ID, Channel: l.Channel, Label: l.Label, URL: l.URL, TrackedURL: s.trackedURL(s.Clicks.Token(l.ID, 0))})
 }
 
-// apiCampaign loads the campaign of the path, or answers the error.
+// apiCampaign loads the campaign of the path. When it cannot, it has
+// answered already (400 or 404 naming the id): the campaign is nil and
+// the handler returns err as it is.
 func (s *Server) apiCampaign(c *fiber.Ctx) (*campaigns.Campaign, error) {
 	id, ok := parseID(c)
 	if !ok {

@@ -67,3 +67,16 @@ func TestTrackedLinksRedirectAndCount(t *testing.T) {
 		t.Errorf("viewer: %d", r.Status)
 	}
 }
+
+// An unknown campaign's links answer 404 naming the id, in both verbs.
+func TestTrackedLinksOfAnUnknownCampaign(t *testing.T) {
+	a := newTestApp(t)
+	for _, r := range []response{
+		a.api("GET", "/api/v1/campaigns/999/links", accounts.Viewer, ""),
+		a.api("POST", "/api/v1/campaigns/999/links", accounts.Marketer, `{"channel":"email","url":"https://x.example"}`),
+	} {
+		if r.Status != 404 || !strings.Contains(r.Body, `"field":"id"`) {
+			t.Errorf("unknown campaign: %d %s", r.Status, r.Body)
+		}
+	}
+}
