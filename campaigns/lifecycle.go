@@ -71,15 +71,6 @@ type Alert struct {
 	ResolvedAt *time.Time
 }
 
-// Launch records that a channel's launch hook ran for a schedule version, so
-// that a retried go-live never launches a channel twice.
-type Launch struct {
-	CampaignID      uint64  `gorm:"primaryKey"`
-	Channel         Channel `gorm:"primaryKey"`
-	ScheduleVersion int     `gorm:"primaryKey"`
-	LaunchedAt      time.Time
-}
-
 // Migrations of the campaigns tables.
 var Migrations = []db.Migration{
 	// List pages follow (starts_at, id); SQLite's index on starts_at holds
@@ -108,6 +99,8 @@ CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) 
   schedule_version INTEGER NOT NULL, launched_at {{ts}} NOT NULL, PRIMARY KEY (campaign_id, channel, schedule_version))`},
 	{ID: "2026120202_channel_moves", SQL: movesMigration},
 	{ID: "2026120205_golive_batches", SQL: batchLeaseMigration},
+	// Channel moves (channel_moves) replaced the launches record.
+	{ID: "2026120207_drop_launches", SQL: `DROP TABLE launches`},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{

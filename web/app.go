@@ -75,6 +75,7 @@ type Server struct {
 	Deps
 	pages      *pages
 	landingCSP []byte // Content-Security-Policy of public landing pages
+	deployment string // DeploymentID of Secret, sent by /healthz
 }
 
 // New builds the fiber app with every route of Rampe.
@@ -83,7 +84,7 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, pages: p, landingCSP: []byte(landingCSP(d.FrameAncestors))}
+	s := &Server{Deps: d, pages: p, landingCSP: []byte(landingCSP(d.FrameAncestors)), deployment: DeploymentID(d.Secret)}
 	cfg := fiber.Config{
 		AppName:               "rampe",
 		DisableStartupMessage: true,
@@ -167,7 +168,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {
-	c.Set(deploymentHeader, DeploymentID(s.Secret))
+	c.Set(deploymentHeader, s.deployment)
 	return c.SendString("ok")
 }
 
