@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -101,11 +102,14 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	_, err = s.Clicks.Link(c.UserContext(), camp, campaigns.Channel(c.FormValue("channel")), c.FormValue("url"), c.FormValue("label"), currentUser(c).Email)
 	var fe *clicks.FieldError
 	if errors.As(err, &fe) {
+		// The form comes back filled as it was sent, with the reason.
 		s.flash(c, false, "Tracked link not made: "+fe.Error())
-	} else if err != nil {
-		return err
-	} else {
-		s.flash(c, true, "Tracked link ready: give its address to the channel; clicks show here.")
+		back := url.Values{"link_channel": {c.FormValue("channel")}, "link_url": {c.FormValue("url")}, "link_label": {c.FormValue("label")}}
+		return c.Redirect(fmt.Sprintf("/campaigns/%d?%s#links", camp.ID, back.Encode()), fiber.StatusSeeOther)
 	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, true, "Tracked link ready: give its address to the channel; clicks show here.")
 	return c.Redirect(fmt.Sprintf("/campaigns/%d#links", camp.ID), fiber.StatusSeeOther)
 }

@@ -28,10 +28,11 @@ func TestTrackedLinksRedirectAndCount(t *testing.T) {
 	if r := b.post(fmt.Sprintf("/campaigns/%d/links", id), url.Values{"channel": {"email"}, "url": {dest}, "label": {"hero"}}); r.Status != 303 {
 		t.Fatalf("track: %d", r.Status)
 	}
-	if r := b.post(fmt.Sprintf("/campaigns/%d/links", id), url.Values{"channel": {"display"}, "url": {dest}}); r.Status != 303 {
+	if r := b.post(fmt.Sprintf("/campaigns/%d/links", id), url.Values{"channel": {"display"}, "url": {dest}, "label": {"banner d'été"}}); r.Status != 303 {
 		t.Fatalf("track on a channel the campaign lacks: %d", r.Status)
-	} else if pg := b.get(fmt.Sprintf("/campaigns/%d", id)); !strings.Contains(pg.Body, "not on the Display channel") {
-		t.Errorf("the refusal is not shown: %.2000s", pg.Body)
+	} else if pg := b.get(r.Header.Get("Location")); !strings.Contains(pg.Body, "not on the Display channel") ||
+		!strings.Contains(pg.Body, `value="banner d&#39;été"`) || !strings.Contains(pg.Body, "utm_source=newsletter&amp;utm_medium=email") {
+		t.Errorf("the refusal is not shown with the form as sent: %.6000s", pg.Body)
 	}
 	list := a.api("GET", fmt.Sprintf("/api/v1/campaigns/%d/links", id), accounts.Viewer, "").json(t)["links"].([]any)
 	if len(list) != 1 {

@@ -437,9 +437,9 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	suggested := ""
-	if page != nil {
-		suggested = s.BaseURL + "/l/" + page.Slug
+	linkForm := map[string]string{"channel": c.Query("link_channel"), "url": c.Query("link_url"), "label": c.Query("link_label")}
+	if linkForm["url"] == "" && page != nil {
+		linkForm["url"] = s.BaseURL + "/l/" + page.Slug
 	}
 	moves := map[campaigns.Channel]*campaigns.ChannelMove{}
 	for _, st := range states {
@@ -450,7 +450,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves,
-		"Links": s.linksJSON(links), "SuggestedURL": suggested, "BaseURLProblem": s.BaseURLStatus.Problem()}})
+		"Links": s.linksJSON(links), "LinkForm": linkForm, "BaseURLProblem": s.BaseURLStatus.Problem()}})
 }
 
 // showReadiness evaluates the gates now, storing nothing; the campaign page
