@@ -58,14 +58,23 @@ func (f Filter) apply(q *gorm.DB) *gorm.DB {
 		q = q.Where("starts_at < ?", f.To)
 	}
 	if !f.DueBy.IsZero() {
-		var earliest time.Duration // the earliest re-check before a start
-		for _, h := range RecheckHorizons {
-			earliest = max(earliest, h)
-		}
-		q = q.Where("(starts_at <= ? OR ends_at <= ? OR next_attempt_at <= ?)", f.DueBy.Add(earliest), f.DueBy, f.DueBy)
+		// A start (and its re-checks) matters only to a campaign still
+		// scheduled: one that is running has only its end ahead.
+		q = q.Where("((status = ? AND starts_at <= ?) OR ends_at <= ? OR next_attempt_at <= ?)",
+			Scheduled, f.DueBy.Add(earliestRecheck), f.DueBy, f.DueBy)
 	}
 	return q
 }
+
+// earliestRecheck is the longest of RecheckHorizons: a campaign is due
+// for a re-check that long before its start.
+var earliestRecheck = func() time.Duration {
+	var d time.Duration
+	for _, h := range RecheckHorizons {
+		d = max(d, h)
+	}
+	return d
+}()
 
 // after keeps the campaigns that sort after campaign id in start order
 // (starts_at, id): the keyset of list pages. Its position is read in SQL so

@@ -180,6 +180,11 @@ func TestReconcileDueLooksAtWhatComesSoon(t *testing.T) {
 		case 4: // blocked, retrying in two minutes
 			at := t0.Add(2 * time.Minute)
 			c.Status, c.NextAttemptAt = Blocked, &at
+		case 5, 6: // live or paused for an hour, ending in a month: nothing due
+			c.Status, c.StartsAt = Live, t0.Add(-time.Hour)
+			if i == 6 {
+				c.Status = Paused
+			}
 		}
 	})
 	n, err := s.ReconcileDue(context.Background(), t0.Add(3*time.Minute))
