@@ -268,15 +268,19 @@ func (s *Service) ReconcileMoves(ctx context.Context) (int, error) {
 		Updates(map[string]any{"status": MoveRetrying, "error": "the worker running this move stopped", "updated_at": now}).Error; err != nil {
 		return 0, err
 	}
+	// A move just recorded has its job queued already: only failed ones
+	// and ones pending for a while are handed out again.
 	var ids []uint64
-	if err := s.DB.WithContext(ctx).Model(&ChannelMove{}).Where("status IN ?", []string{MovePending, MoveRetrying}).
-		Distinct().Pluck("campaign_id", &ids).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Model(&ChannelMove{}).
+		Where("status = ? OR (status = ? AND requested_at < ?)", MoveRetrying, MovePending, now.Add(-time.Minute)).
+		Distinct().Order("campaign_id").Pluck("campaign_id", &ids).Error; err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		// One retry of the campaign's moves per reconcile: the ID lets
-		// asynq refuse a second while the first is queued.
-		s.enqueueMoves(ctx, []uint64{id}, fmt.Sprintf("moves:%d:reconcile:%d", id, now.Truncate(time.Minute).Unix()))
+	for lo := 0; lo < len(ids); lo += 500 {
+		part := ids[lo:min(lo+500, len(ids))]
+		// One job per 500 campaigns and round; the ID lets asynq refuse a
+		// second while the first is queued.
+		s.enqueueMoves(ctx, part, fmt.Sprintf("moves:reconcile:%d:%d", part[0], now.Truncate(time.Minute).Unix()))
 	}
 	return len(ids), nil
 }

@@ -93,9 +93,10 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// ReconcileAll re-creates the campaigns' missing tasks and hands lost
-// channel moves to a job again: what RunReconciler does each round, and
-// what a worker does at once when Redis lost its data (queue.WatchLoss).
+// ReconcileAll re-creates every open campaign's missing tasks and hands
+// lost channel moves to a job again: RunReconciler's full round (at start
+// and hourly), and what a worker does at once when Redis lost its data
+// (queue.WatchLoss).
 func (s *Service) ReconcileAll(ctx context.Context) error {
 	n, err := s.Reconcile(ctx)
 	if err != nil {
