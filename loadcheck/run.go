@@ -21,13 +21,9 @@ var histogramBuckets = vegeta.Buckets{0, 10 * time.Millisecond, 25 * time.Millis
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// fmtRate shows a rate as a person reads it: 4200 → "4200", 0.475 → "0.475".
-func fmtRate(v float64) string {
-	if v >= 100 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
+// FormatRate shows a rate as a person reads it: 4200 → "4200", 0.475 →
+// "0.475" (the UI and the CLI write rates with it too).
+func FormatRate(v float64) string { return fmtNumber(v) }
 
 // pacer sends rate requests per second, fractional rates included: vegeta's
 // ConstantPacer counts whole hits per period, so the period is stretched
@@ -63,7 +59,11 @@ func stepErrors(all []string) []string {
 
 // fmtMs shows milliseconds as a person reads them: 1,000 ms → "1000",
 // 0.05 ms → "0.05", 12.345 → "12.3".
-func fmtMs(v float64) string {
+func fmtMs(v float64) string { return fmtNumber(v) }
+
+// fmtNumber writes a measure whole from 100 on, with three significant
+// digits below, never in exponent form.
+func fmtNumber(v float64) string {
 	if v >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
@@ -116,7 +116,7 @@ func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
 	case ms(m.Latencies.P95) > th.MaxP95Ms:
 		return fmt.Sprintf("p95 %s ms > %s ms", fmtMs(ms(m.Latencies.P95)), fmtMs(th.MaxP95Ms))
 	case m.Rate < 0.9*target:
-		return fmt.Sprintf("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", fmtRate(m.Rate), fmtRate(target))
+		return fmt.Sprintf("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", FormatRate(m.Rate), FormatRate(target))
 	}
 	return ""
 }
@@ -172,20 +172,20 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
 			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.Now()})
 		if stop == stopAborted {
-			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, fmtRate(rate))
+			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, FormatRate(rate))
 			break
 		}
 		if !step.Held {
 			if share <= 1 {
-				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), fmtRate(rate), share*100, step.Broken)
+				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), FormatRate(rate), share*100, step.Broken)
 			} else {
-				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, fmtRate(rate), step.Broken)
+				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, FormatRate(rate), step.Broken)
 			}
 			break
 		}
 	}
 	if status == Passed && reason == "" {
-		reason = fmt.Sprintf("every step held up to %s req/s", fmtRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
+		reason = fmt.Sprintf("every step held up to %s req/s", FormatRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
 	}
 	return s.finish(ctx, c, status, reason)
 }

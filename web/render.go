@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -61,12 +61,7 @@ var funcs = template.FuncMap{
 	"bars":    barHeights,
 	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	// rate shows a request rate: 4200 → "4200", 0.475 → "0.475".
-	"rate": func(v float64) string {
-		if v >= 100 {
-			return strconv.FormatFloat(v, 'f', 0, 64)
-		}
-		return strconv.FormatFloat(v, 'g', 3, 64)
-	},
+	"rate":      loadcheck.FormatRate,
 	"deref":     func(p *uint64) uint64 { return *p },
 	"deref64":   func(p *time.Time) time.Time { return *p },
 	"utc":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },

@@ -27,7 +27,7 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 			if err != nil {
 				return fail("%v", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "load check #%d of %s at %.0f req/s, steps %v × %d s\n", chk.ID, chk.URL, chk.TargetRate, chk.Steps, chk.StepSeconds)
+			fmt.Fprintf(cmd.OutOrStdout(), "load check #%d of %s at %s req/s, steps %v × %d s\n", chk.ID, chk.URL, loadcheck.FormatRate(chk.TargetRate), chk.Steps, chk.StepSeconds)
 			done := make(chan error, 1)
 			go func() { done <- runWhenFree(cmd, st.loadcheck, chk.ID) }()
 			tick := time.NewTicker(time.Second)
@@ -42,7 +42,7 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 				case <-tick.C:
 					if got, err := st.loadcheck.Store.Get(cmd.Context(), chk.ID); err == nil && got.Live != nil {
 						l := got.Live
-						fmt.Fprintf(cmd.ErrOrStderr(), "  step %d/%d  %.0f/%.0f req/s  p95 %.0f ms  p99 %.0f ms  %.1f errors/s\n", l.Step, l.Steps, l.Rate, l.TargetRate, l.P95Ms, l.P99Ms, l.ErrorsPerS)
+						fmt.Fprintf(cmd.ErrOrStderr(), "  step %d/%d  %s/%s req/s  p95 %.0f ms  p99 %.0f ms  %.1f errors/s\n", l.Step, l.Steps, loadcheck.FormatRate(l.Rate), loadcheck.FormatRate(l.TargetRate), l.P95Ms, l.P99Ms, l.ErrorsPerS)
 					}
 				}
 				if done != nil {
@@ -56,10 +56,10 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 					continue
 				}
 				for i, r := range got.Results {
-					fmt.Fprintf(cmd.OutOrStdout(), "step %d: %.3g req/s asked, %.3g sent, p95 %.0f ms, p99 %.0f ms, errors %.2f %% — %s\n",
-						i+1, r.TargetRate, r.AchievedRate, r.P95Ms, r.P99Ms, r.ErrorRatio*100, map[bool]string{true: "held", false: "broke: " + r.Broken}[r.Held])
+					fmt.Fprintf(cmd.OutOrStdout(), "step %d: %s req/s asked, %s sent, p95 %.0f ms, p99 %.0f ms, errors %.2f %% — %s\n",
+						i+1, loadcheck.FormatRate(r.TargetRate), loadcheck.FormatRate(r.AchievedRate), r.P95Ms, r.P99Ms, r.ErrorRatio*100, map[bool]string{true: "held", false: "broke: " + r.Broken}[r.Held])
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; sustained %.0f req/s\n", got.Status, got.Reason, got.SustainedRate)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s; sustained %s req/s\n", got.Status, got.Reason, loadcheck.FormatRate(got.SustainedRate))
 				if got.Status != loadcheck.Passed {
 					return fail("the load check did not pass")
 				}
