@@ -142,8 +142,12 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 	if ok, err := s.claim(ctx, id); !ok {
 		return err
 	}
-	c.Status = Running
 	status, reason := Passed, ""
+	// One client for every step: its keep-alive connections carry over
+	// from step to step, and are closed when the check ends (a client per
+	// step left the previous step's idle connections open on the site).
+	client := s.Policy.client()
+	defer client.CloseIdleConnections()
 	for i, share := range c.Steps {
 		rate := c.TargetRate * share
 		// An attacker stops itself at the end of its attack: one per step.
@@ -156,7 +160,7 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		// Accept-Encoding they were also gunzipped — half the load
 		// generator's CPU at 10k req/s (perf).
 		// Every dial and redirect goes through the policy (Policy.client).
-		attacker := vegeta.NewAttacker(vegeta.Client(s.Policy.client()), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.MaxBody(0))
+		attacker := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(256), vegeta.MaxWorkers(256), vegeta.MaxBody(0))
 		step, stop := s.step(ctx, c, attacker, i, rate)
 		if stop == stopLost {
 			// The row is no longer ours: a sweep found this worker lost,
