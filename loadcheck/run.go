@@ -205,7 +205,7 @@ func (s *Service) finish(ctx context.Context, c *Check, status, reason string) e
 	}
 	slog.Info("loadcheck: finished", "check", c.ID, "status", status, "sustained", c.SustainedRate, "reason", reason)
 	if status == Passed && s.Recheck != nil {
-		return s.Recheck(ctx, c.PageID)
+		s.Recheck(ctx, c.PageID, c.ID)
 	}
 	return nil
 }

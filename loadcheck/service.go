@@ -41,9 +41,10 @@ type Service struct {
 	// BusyRetry is how soon a check that found another running is tried
 	// again; DefaultBusyRetry when 0.
 	BusyRetry time.Duration
-	// Recheck, when set, re-evaluates the campaigns linked to a page after a
-	// check of it passed: a campaign blocked on capacity goes live at once.
-	Recheck func(ctx context.Context, pageID uint64) error
+	// Recheck, when set, asks for a re-check of the campaigns linked to a
+	// page after check checkID of it passed (a job, like every re-check of
+	// linked campaigns): a campaign blocked on capacity goes live at once.
+	Recheck func(ctx context.Context, pageID, checkID uint64)
 }
 
 func resultsJSON(r []StepResult) string { b, _ := json.Marshal(r); return string(b) }

@@ -154,8 +154,9 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		Now: func() time.Time { return time.Now().UTC() },
 		Policy: loadcheck.Policy{BaseURL: cfg.PublicBaseURL, AllowedHosts: cfg.LoadCheckAllowedHosts,
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
-	st.loadcheck.Recheck = func(ctx context.Context, pageID uint64) error {
-		return cs.RecheckLinked(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("a load check of landing page #%d passed", pageID))
+	st.loadcheck.Recheck = func(ctx context.Context, pageID, checkID uint64) {
+		cs.EnqueueRecheck(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("page:%d:loadcheck:%d", pageID, checkID),
+			fmt.Sprintf("load check #%d of landing page #%d passed", checkID, pageID))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)
