@@ -33,10 +33,8 @@ func (goliveBatch) TableName() string { return "golive_batches" }
 // holdLease takes or renews the lease of instant at.
 func (s *Service) holdLease(ctx context.Context, at time.Time) {
 	row := goliveBatch{Instant: at.UTC(), HeartbeatAt: time.Now().UTC()}
-	if err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
-		// Without the lease the fallbacks only compete: correct, slower.
-		return
-	}
+	// Without the lease the fallbacks only compete: correct, slower.
+	_ = s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
 }
 
 // dropLease ends the lease of instant at.
@@ -45,20 +43,22 @@ func (s *Service) dropLease(ctx context.Context, at time.Time) {
 }
 
 // waitForBatch waits while a live batch works on instant at, at most
-// leaseMaxWait; it returns at once when there is none.
-func (s *Service) waitForBatch(ctx context.Context, at time.Time) error {
+// leaseMaxWait; it returns at once when there is none. waited says whether
+// it waited (the campaign may have moved meanwhile).
+func (s *Service) waitForBatch(ctx context.Context, at time.Time) (waited bool, err error) {
 	deadline := time.Now().Add(leaseMaxWait)
 	for time.Now().Before(deadline) {
 		var n int64
 		err := s.DB.WithContext(ctx).Model(&goliveBatch{}).Where("instant = ? AND heartbeat_at > ?", at.UTC(), time.Now().UTC().Add(-leaseStale)).Count(&n).Error
 		if err != nil || n == 0 {
-			return nil
+			return waited, nil
 		}
+		waited = true
 		select {
 		case <-time.After(leasePoll):
 		case <-ctx.Done():
-			return ctx.Err()
+			return waited, ctx.Err()
 		}
 	}
-	return nil
+	return waited, nil
 }

@@ -160,18 +160,21 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	} else if now.Before(c.StartsAt) {
 		return nil // not this task's moment; the task at starts_at will come
 	}
-	// The batch of the instant may be putting this campaign live: let it.
-	if err := s.waitForBatch(ctx, c.StartsAt); err != nil {
-		return err
-	}
-	if c, err = s.Get(ctx, id); errors.Is(err, ErrNotFound) {
-		return nil
-	} else if err != nil || c.ScheduleVersion != version || (c.Status != Scheduled && c.Status != Blocked) {
-		return err
-	}
-	now = s.Clock.Now()
-	if now.Before(c.StartsAt) {
-		return nil // not this task's moment; the task at starts_at will come
+	// The batch of the instant (it takes scheduled campaigns only) may be
+	// putting this one live: let it, and read the campaign again if it did.
+	if c.Status == Scheduled {
+		waited, err := s.waitForBatch(ctx, c.StartsAt)
+		if err != nil {
+			return err
+		}
+		if waited {
+			if c, err = s.Get(ctx, id); errors.Is(err, ErrNotFound) {
+				return nil
+			} else if err != nil || c.ScheduleVersion != version || c.Status != Scheduled {
+				return err
+			}
+			now = s.Clock.Now()
+		}
 	}
 	if c.Status == Blocked && c.NextAttemptAt != nil {
 		// A retry arriving a little ahead of its instant waits for it, so
