@@ -41,9 +41,9 @@ var fieldRef = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
 // compiledMsg is a message compiled for one edition.
 type compiledMsg struct {
 	compiled
-	linkIDs []uint64
-	fields  []string // the personalisation fields the message uses
-	edition edition
+	linkIDs   []uint64
+	fields    []string // the personalisation fields the message uses
+	edition   edition
 	preheader string
 }
 

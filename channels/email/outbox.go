@@ -144,7 +144,6 @@ func (o *Outbox) List(ctx context.Context, before uint64, limit int) ([]OutboxMe
 	return out, total, q.Find(&out).Error
 }
 
-
 // Get returns one message.
 func (o *Outbox) Get(ctx context.Context, id uint64) (*OutboxMessage, error) {
 	return db.Take[OutboxMessage](o.DB.WithContext(ctx), ErrNotFound, id)

@@ -287,7 +287,7 @@ type errorBox struct {
 }
 
 func (b *errorBox) set(err error) { b.mu.Lock(); b.err = err; b.mu.Unlock() }
-func (b *errorBox) get() error   { b.mu.Lock(); defer b.mu.Unlock(); return b.err }
+func (b *errorBox) get() error    { b.mu.Lock(); defer b.mu.Unlock(); return b.err }
 
 // claimBatch is how many recipients one claim takes.
 const claimBatch = 200

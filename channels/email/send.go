@@ -47,10 +47,10 @@ const (
 // Delivery statuses: one ledger row per recipient of a send.
 const (
 	DeliveryQueued   = "queued"
-	DeliveryClaimed  = "sending" // claimed by a runner
+	DeliveryClaimed  = "sending"  // claimed by a runner
 	DeliveryDeferred = "deferred" // a 4xx or a lost connection: retried after not_before
 	DeliverySent     = "sent"
-	DeliveryFailed   = "failed" // a permanent refusal
+	DeliveryFailed   = "failed"  // a permanent refusal
 	DeliverySkipped  = "skipped" // suppressed after the recipients were frozen
 )
 

@@ -113,7 +113,7 @@ type Sender struct {
 	// DownWait is how long a send waits to try again a server it could
 	// not reach (0: DefaultDownWait).
 	DownWait time.Duration
-	Now     func() time.Time
+	Now      func() time.Time
 
 	runner string
 }

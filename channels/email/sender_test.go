@@ -58,7 +58,7 @@ func (a *tableAudience) add(t *testing.T, from, n int) {
 }
 
 type contactRow struct {
-	ID                                 uint64
+	ID                                        uint64
 	Email, Name, Locale, TimeZone, Suppressed string
 }
 
