@@ -16,11 +16,15 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/favicon.ico", s.serveFavicon)
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
-	app.Get("/feeds/:token/:file", s.servePublicFeed)   // numeric ids fall through to the signed-in pages
-	app.Get("/r/:token", s.followLink)                  // tracked clicks of every channel
-	app.Get("/subscribe/confirm/:token", s.showConfirm) // double opt-in: a button, as scanners open links
+	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
+	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
+
+	// A list's public subscription form (forms pasted on the merchant's
+	// site post here too) and its double opt-in link, which shows a
+	// button: mail scanners open every link of a message.
+	app.Get("/subscribe/confirm/:token", s.showConfirm)
 	app.Post("/subscribe/confirm/:token", s.confirmSubscription)
-	app.Get("/subscribe/:token", s.showSubscribe) // a list's public form; forms pasted elsewhere post here too
+	app.Get("/subscribe/:token", s.showSubscribe)
 	app.Post("/subscribe/:token", s.subscribe)
 
 	// JSON API: bearer tokens, no cookies.
