@@ -26,6 +26,8 @@ type ImportOptions struct {
 	// when empty).
 	DefaultStatus string
 	Progress      func(Progress) // called every few thousand rows
+	// Note goes with the consent events the import records ("import" when empty).
+	Note string
 }
 
 // Progress of a running import.

@@ -82,6 +82,7 @@ func (s *Service) RunImport(ctx context.Context, run *ImportRun, r io.Reader, op
 		last = time.Now()
 		s.DB.WithContext(ctx).Model(&ImportRun{}).Where("id = ?", run.ID).Updates(map[string]any{"bytes_read": p.BytesRead, "rows_read": p.Rows, "rows_invalid": p.Invalid})
 	}
+	opt.Note = fmt.Sprintf("import #%d (%s) by %s", run.ID, run.Filename, run.CreatedBy)
 	res, err := s.Import(ctx, r, opt)
 	up := map[string]any{"finished_at": s.now(), "rows_read": res.Rows, "rows_imported": res.Imported, "rows_invalid": res.Invalid,
 		"rows_suppressed": res.Suppressed, "bytes_read": run.BytesTotal}

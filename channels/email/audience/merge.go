@@ -15,7 +15,11 @@ import (
 // the suppression of rows that say unsubscribed, bounced or complained.
 func (s *Service) merge(ctx context.Context, stage uint64, opt ImportOptions) (int64, error) {
 	now := s.now()
-	note := fmt.Sprintf("import #%d", stage%1000000)
+	note := opt.Note
+	if note == "" {
+		note = "import"
+	}
+	note = truncate(note, 300)
 	var n int64
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		steps := []struct {
