@@ -303,6 +303,15 @@ func TestContactsUI(t *testing.T) {
 	if r := b.post("/suppressions", url.Values{"email": {"not an address"}, "reason": {"bounced"}}); r.Status != 422 {
 		t.Fatalf("bad suppression: %d", r.Status)
 	}
+	if r := b.post("/contacts", url.Values{"email": {"Cleo@Shop.example"}, "name": {"Cléo"}, "list": {fmt.Sprint(list.ID)}, "attributes": {"loyalty = silver"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("new contact: %d %s", r.Status, r.Body)
+	}
+	if page = b.get(fmt.Sprintf("/contacts?list=%d&q=cleo", list.ID)); !strings.Contains(page.Body, "Cleo@shop.example") {
+		t.Fatal("a new contact did not join its list")
+	}
+	if r := b.post("/contacts", url.Values{"email": {"dora@shop.example"}, "list": {"999"}}); r.Status != 422 {
+		t.Fatalf("unknown list: %d", r.Status)
+	}
 	// A viewer reads and cannot write.
 	v := a.browser(accounts.Viewer)
 	if r := v.get(fmt.Sprintf("/contacts/%d", ann.ID)); r.Status != 200 || strings.Contains(r.Body, "Set status") {

@@ -100,8 +100,16 @@ func attrsText(m map[string]string) string {
 }
 
 func (s *Server) showNewContact(c *fiber.Ctx) error {
-	return s.render(c, "contact_form", pageData{Title: "New contact", Nav: "contacts", Data: map[string]any{
-		"Form": audience.Input{}, "Attrs": "", "Errors": validation.Errors{}, "Statuses": audience.Statuses}})
+	return s.renderNewContact(c, fiber.StatusOK, audience.Input{}, validation.Errors{})
+}
+
+func (s *Server) renderNewContact(c *fiber.Ctx, code int, in audience.Input, ve validation.Errors) error {
+	lists, err := s.Audience.Lists(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.renderStatus(c, code, "contact_form", pageData{Title: "New contact", Nav: "contacts", Data: map[string]any{
+		"Form": in, "Attrs": c.FormValue("attributes"), "Errors": ve, "Statuses": audience.Statuses, "Lists": lists}})
 }
 
 func (s *Server) actor(c *fiber.Ctx, source string) audience.Actor {
@@ -112,19 +120,26 @@ func (s *Server) createContact(c *fiber.Ctx) error {
 	in, ve := contactForm(c)
 	var ct *audience.Contact
 	var err error
+	list, _ := strconv.ParseUint(c.FormValue("list"), 10, 63)
+	if list != 0 {
+		if _, err := s.Audience.GetList(c.UserContext(), list); errors.Is(err, audience.ErrNotFound) {
+			ve = append(ve, validation.FieldError{Field: "list", Msg: "no such list"})
+		} else if err != nil {
+			return err
+		}
+	}
 	if ve == nil {
 		ct, err = s.Audience.Create(c.UserContext(), in, s.actor(c, "ui"))
 		ve = formErrors(err)
 	}
 	if ve != nil {
-		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "contact_form", pageData{Title: "New contact", Nav: "contacts", Data: map[string]any{
-			"Form": in, "Attrs": c.FormValue("attributes"), "Errors": ve, "Statuses": audience.Statuses}})
+		return s.renderNewContact(c, fiber.StatusUnprocessableEntity, in, ve)
 	}
 	if err != nil {
 		return err
 	}
-	if l, _ := strconv.ParseUint(c.FormValue("list"), 10, 63); l != 0 {
-		if err := s.Audience.AddMember(c.UserContext(), l, ct.ID); err != nil {
+	if list != 0 {
+		if err := s.Audience.AddMember(c.UserContext(), list, ct.ID); err != nil {
 			return err
 		}
 	}
