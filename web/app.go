@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -66,6 +67,9 @@ type Deps struct {
 	Clicks *clicks.Service
 	// Outbox is the SMTP catch-all's mail (nil when smtp.url is set).
 	Outbox *email.Outbox
+	// Audience is the e-mail channel's contacts, lists, segments and
+	// suppression list.
+	Audience *audience.Service
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 }
@@ -136,7 +140,7 @@ func (s *Server) longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	switch {
 	case bytes.HasPrefix(path, []byte("/feeds/")):
 		return fasthttp.RequestConfig{WriteTimeout: downloadTimeout}
-	case h.IsPost() && bytes.HasPrefix(path, []byte("/products/import")):
+	case h.IsPost() && (bytes.HasPrefix(path, []byte("/products/import")) || bytes.HasPrefix(path, []byte("/contacts/import"))):
 		tok := h.Cookie(sessionCookie)
 		if len(tok) == 0 {
 			return fasthttp.RequestConfig{}
@@ -144,6 +148,16 @@ func (s *Server) longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if u, _, err := s.Accounts.UserBySession(ctx, string(tok)); err == nil && u.Role.CanWrite() {
+			return fasthttp.RequestConfig{ReadTimeout: uploadTimeout}
+		}
+	case h.IsPost() && bytes.HasPrefix(path, []byte("/api/v1/contacts/import")):
+		tok, ok := bytes.CutPrefix(h.Peek(fiber.HeaderAuthorization), []byte("Bearer "))
+		if !ok || len(tok) == 0 {
+			return fasthttp.RequestConfig{}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if u, err := s.Accounts.UserByAPIToken(ctx, string(bytes.TrimSpace(tok))); err == nil && u.Role.CanWrite() {
 			return fasthttp.RequestConfig{ReadTimeout: uploadTimeout}
 		}
 	}

@@ -141,7 +141,11 @@ var errCSRF = fiber.NewError(fiber.StatusForbidden, "this form has expired or di
 // handler checks the form's first part, _csrf, before reading the rest
 // (readUpload). Any other multipart request must carry the token in the
 // X-CSRF-Token header.
-var uploadRoutes = map[string]bool{"/products/import": true}
+var uploadRoutes = map[string]bool{"/products/import": true, "/contacts/import": true}
+
+// rawUploadRoutes take a file as the whole request body (the API's
+// imports), streamed to disk by their handler with the same bound.
+var rawUploadRoutes = map[string]bool{"/api/v1/contacts/import": true}
 
 // csrf refuses unsafe UI requests without the token of this browser. It
 // never parses a multipart body to find the token: that would read a whole
@@ -285,7 +289,7 @@ func validText(c *fiber.Ctx) error {
 	switch {
 	case bad != "":
 		msg = fmt.Sprintf("parameter %q is not valid text: it holds a NUL byte or invalid UTF-8", bad)
-	case strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) && bytes.Contains(c.Body(), []byte(`\u0000`)):
+	case strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) && !rawUploadRoutes[c.Path()] && bytes.Contains(c.Body(), []byte(`\u0000`)):
 		msg = `a JSON string holds a NUL character (\u0000), which cannot be stored`
 	default:
 		return c.Next()
@@ -304,7 +308,7 @@ func limitBody(c *fiber.Ctx) error {
 	if n == 0 || n == -2 {
 		return c.Next()
 	}
-	if c.Method() == fiber.MethodPost && uploadRoutes[c.Path()] && isMultipart(c) {
+	if c.Method() == fiber.MethodPost && (uploadRoutes[c.Path()] && isMultipart(c) || rawUploadRoutes[c.Path()]) {
 		if int64(n) > maxUploadBody() {
 			return fiber.NewError(fiber.StatusRequestEntityTooLarge, uploadTooLarge())
 		}

@@ -34,7 +34,7 @@ func rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&cfgPath, "config", "", "path of a rampe.yaml (keys override defaults; RAMPE_* variables override the file)")
 	cfg := func() (*config.Config, error) { return loadConfig(cfgPath) }
-	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), feedCmd(cfg), loadcheckCmd(cfg), configCmd(cfg), versionCmd())
+	root.AddCommand(serveCmd(cfg), workerCmd(cfg), migrateCmd(cfg), demoCmd(cfg), userCmd(cfg), catalogCmd(cfg), contactsCmd(cfg), feedCmd(cfg), loadcheckCmd(cfg), configCmd(cfg), versionCmd())
 	return root
 }
 
@@ -98,7 +98,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, BaseURLStatus: baseStatus})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, BaseURLStatus: baseStatus})
 	if err != nil {
 		return err
 	}

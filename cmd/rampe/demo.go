@@ -32,6 +32,9 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	default:
 		fmt.Fprintf(out, "Demo admin %s exists (its password was printed at first start).\n", demoAdmin)
 	}
+	if err := seedAudience(ctx, st, out); err != nil {
+		return err
+	}
 	var n int64
 	if err := st.db.WithContext(ctx).Model(&campaigns.Campaign{}).Count(&n).Error; err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -35,7 +36,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -55,6 +56,7 @@ type stack struct {
 	notify      *notify.Service
 	clicks      *clicks.Service
 	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
+	audience    *audience.Service
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -164,10 +166,19 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		st.outbox = &email.Outbox{DB: g}
 	}
 	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
+	st.audience = &audience.Service{DB: g, Secret: st.secret, BaseURL: cfg.PublicBaseURL, Now: func() time.Time { return time.Now().UTC() }}
+	if cfg.SMTPURL != "" {
+		mc, _ := mailer.ParseURL(cfg.SMTPURL)
+		mc.From = cfg.SMTPFrom
+		st.audience.Send = sendOne(mailer.New(mc))
+	}
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
 	if n, err := st.catalog.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
 		slog.Warn("rampe: marked interrupted imports as failed", "imports", n)
+	}
+	if n, err := st.audience.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
+		slog.Warn("rampe: marked interrupted contact imports as failed", "imports", n)
 	}
 	if n, err := st.feeds.SweepInterrupted(ctx, 6*time.Hour); err == nil && n > 0 {
 		slog.Warn("rampe: marked interrupted feed generations as failed", "runs", n)
@@ -266,7 +277,14 @@ func startMail(ctx context.Context, st *stack) error {
 	}
 	mc.From = st.cfg.SMTPFrom
 	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
+	st.audience.Send = sendOne(mailer.New(mc))
 	st.notify.EmailReady = true
 	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())
 	return nil
+}
+
+// sendOne adapts a mailer to the one-message sender the audience takes
+// (double opt-in confirmations).
+func sendOne(m *mailer.Mailer) func(context.Context, mailer.Message) error {
+	return func(ctx context.Context, msg mailer.Message) error { return m.Send(ctx, msg) }
 }
