@@ -65,6 +65,8 @@ type Deps struct {
 	Notify *notify.Service
 	// Clicks is the /r/{token} redirector and its tracked links.
 	Clicks *clicks.Service
+	// Email is the e-mail channel's engine (nil: not connected).
+	Email *email.Sender
 	// Outbox is the SMTP catch-all's mail (nil when smtp.url is set).
 	Outbox *email.Outbox
 	// Audience is the e-mail channel's contacts, lists, segments and

@@ -76,6 +76,14 @@ var funcs = template.FuncMap{
 		}
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
+	"seq": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	},
+	"inc": func(i int) int { return i + 1 },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -224,6 +232,30 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	}
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	return c.Status(code).Send(buf.Bytes())
+}
+
+// renderFragment executes one named template of a page alone (an htmx
+// swap), with no layout.
+func (s *Server) renderFragment(c *fiber.Ctx, page, name string, data any) error {
+	t, ok := s.pages.byName[page]
+	if !ok {
+		return fmt.Errorf("web: no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return err
+	}
+	c.Set("Content-Type", "text/html; charset=utf-8")
+	return c.Send(buf.Bytes())
+}
+
+// renderPublic renders a page for people who are not signed in (no
+// navigation): its template defines NAME_page as a whole document.
+func (s *Server) renderPublic(c *fiber.Ctx, code int, name string, data any) error {
+	if err := s.renderFragment(c, name, name+"_page", data); err != nil {
+		return err
+	}
+	return c.SendStatus(code)
 }
 
 const flashCookie = "rampe_flash"

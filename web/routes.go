@@ -18,6 +18,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
 	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
+	app.Get("/u/:token", s.showUnsubscribe)           // unsubscribe: a page with a confirm button,
+	app.Post("/u/:token", s.doUnsubscribe)            // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
 	// A list's public subscription form (forms pasted on the merchant's
 	// site post here too) and its double opt-in link, which shows a
@@ -101,6 +103,15 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/loadcheck", writer, s.startLoadCheck)
 	in.Post("/campaigns/:id<int>/links", writer, s.createLink)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)
+	// The e-mail channel's pages (emailOn: 404 when it is not connected).
+	in.Get("/campaigns/:id<int>/email", s.emailOn, s.showEmail)
+	in.Post("/campaigns/:id<int>/email", writer, s.emailOn, s.saveEmail)
+	in.Get("/campaigns/:id<int>/email/preview", s.emailOn, s.previewEmail)
+	in.Get("/campaigns/:id<int>/email/sends", s.emailOn, s.showSendsFragment)
+	in.Post("/campaigns/:id<int>/email/proof", writer, s.emailOn, s.proofEmail)
+	in.Post("/campaigns/:id<int>/sends", writer, s.emailOn, s.addSend)
+	in.Get("/sends/:id<int>", s.emailOn, s.showSend)
+	in.Post("/sends/:id<int>/:action<regex(^(pause|resume|delete)$)>", writer, s.emailOn, s.sendAction)
 	in.Post("/loadchecks/:id<int>/abort", writer, s.abortLoadCheck)
 	in.Get("/calendar", s.showCalendar)
 	in.Get("/capacity", s.showCapacity)

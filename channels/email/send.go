@@ -29,7 +29,7 @@ CREATE TABLE email_sends (id {{id}}, campaign_id {{bigint}} NOT NULL REFERENCES 
 CREATE INDEX email_sends_campaign ON email_sends (campaign_id);
 CREATE TABLE email_deliveries (id {{id}}, send_id {{bigint}} NOT NULL REFERENCES email_sends(id) ON DELETE CASCADE,
   contact_id {{bigint}} NOT NULL, email VARCHAR(254) NOT NULL, name VARCHAR(200) NOT NULL DEFAULT '', vars TEXT NOT NULL DEFAULT '{}', status VARCHAR(10) NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  answer TEXT NOT NULL DEFAULT '', not_before {{ts}}, runner VARCHAR(40) NOT NULL DEFAULT '', sent_at {{ts}},
+  answer TEXT NOT NULL DEFAULT '', not_before {{ts}}, runner VARCHAR(40) NOT NULL DEFAULT '', sent_at {{ts}}, unsubscribed_at {{ts}},
   UNIQUE (send_id, contact_id));
 CREATE INDEX email_deliveries_queue ON email_deliveries (send_id, status, id)`},
 }
@@ -98,6 +98,9 @@ type Delivery struct {
 	NotBefore *time.Time
 	Runner    string
 	SentAt    *time.Time
+	// UnsubscribedAt is when the recipient unsubscribed through this
+	// send's link.
+	UnsubscribedAt *time.Time
 }
 
 // TableName of the ledger.

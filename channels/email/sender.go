@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
 )
@@ -46,21 +47,12 @@ type Audience interface {
 	ListName(ctx context.Context, listID uint64) (string, error)
 }
 
-// Offer is what a campaign's e-mail shows of its landing page at an
-// instant: the page's address and its products at the price in force.
-type Offer struct {
-	LandingURL string
-	Products   []OfferLine
-	// Expires is when a price may change (a promotion's boundary); zero:
-	// not before the campaign ends.
-	Expires time.Time
-}
+// Offer is what the message shows of the campaign's landing page at the
+// send instant: its address and products at the price in force.
+type Offer = landing.Offer
 
-// OfferLine is one product of an offer, its prices written for people.
-type OfferLine struct {
-	Title, Link, Image, Price, Regular, Badge string
-	OnSale                                    bool
-}
+// OfferLine is one product of an offer.
+type OfferLine = landing.OfferLine
 
 // Offers reads a campaign's landing page (the landing domain).
 type Offers interface {

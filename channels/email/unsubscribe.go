@@ -55,7 +55,10 @@ func (s *Sender) Unsubscribe(ctx context.Context, token, source, ip string) erro
 	if err != nil {
 		return err
 	}
-	return s.Audience.Suppress(ctx, d.Email, "unsubscribed", source, ip)
+	if err := s.Audience.Suppress(ctx, d.Email, "unsubscribed", source, ip); err != nil {
+		return err
+	}
+	return s.DB.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND unsubscribed_at IS NULL", d.ID).Update("unsubscribed_at", s.Now()).Error
 }
 
 // mask hides most of an address's local part: a***@shop.example.

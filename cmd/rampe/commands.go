@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -98,7 +99,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
-		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, BaseURLStatus: baseStatus})
+		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus})
 	if err != nil {
 		return err
 	}
@@ -160,8 +161,20 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("worker: start load-check worker: %w", err)
 	}
-	// Both servers stop before the Redis connection closes.
-	return func() { srv.Shutdown(); lc.Shutdown() }, nil
+	// E-mail sends get a worker of their own too: a send runs for minutes
+	// with its pool of SMTP connections, and must never hold a go-live
+	// back. Sends whose runner died are queued again every 15 s.
+	es := email.NewServer(st.conn, st.cfg.JobsPollInterval, st.cfg.EmailConcurrency)
+	emux := asynq.NewServeMux()
+	st.email.Sender.Register(emux)
+	if err := es.Start(emux); err != nil {
+		srv.Shutdown()
+		lc.Shutdown()
+		return nil, fmt.Errorf("worker: start e-mail worker: %w", err)
+	}
+	go st.email.Sender.RunReconciler(ctx, 15*time.Second)
+	// Every server stops before the Redis connection closes.
+	return func() { srv.Shutdown(); lc.Shutdown(); es.Shutdown() }, nil
 }
 
 func workerCmd(cfgf cfgFunc) *cobra.Command {

@@ -57,6 +57,7 @@ type stack struct {
 	clicks      *clicks.Service
 	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
 	audience    *audience.Service
+	email       *email.Channel
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -144,13 +145,6 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
-	// The channels: their gates and what each does when a campaign moves.
-	if err := channels.Register(cs,
-		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
-			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
-	); err != nil {
-		return nil, err
-	}
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
 		Now: func() time.Time { return time.Now().UTC() },
@@ -171,6 +165,16 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
 		mc.From = cfg.SMTPFrom
 		st.audience.Send = sendOne(mailer.New(mc))
+	}
+	// The channels: their gates and what each does when a campaign moves.
+	if st.email, err = newEmail(st); err != nil {
+		return nil, err
+	}
+	if err := channels.Register(cs, st.email,
+		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
+			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
+	); err != nil {
+		return nil, err
 	}
 	// Imports and generations are minutes long at most; hours-old "running"
 	// ones belong to a process that stopped.
@@ -278,6 +282,7 @@ func startMail(ctx context.Context, st *stack) error {
 	mc.From = st.cfg.SMTPFrom
 	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
 	st.audience.Send = sendOne(mailer.New(mc))
+	st.email.Sender.SMTP = mc
 	st.notify.EmailReady = true
 	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())
 	return nil

@@ -56,6 +56,14 @@ var Options = []Option{
 	{Key: "landing.frame_ancestors", Default: "", Help: "comma-separated origins allowed to frame landing pages (https://www.shop.example); empty: none"},
 	{Key: "smtp.url", Default: "", Help: "SMTP server Rampe sends e-mail through: smtp://user:pass@host:587?tls=starttls|tls|none; empty: no e-mail (alerts go to webhooks only)", Secret: true},
 	{Key: "smtp.from", Default: "Rampe <rampe@localhost>", Help: "sender of Rampe's own e-mails (alerts)"},
+	{Key: "email.pool_size", Default: 4, Help: "SMTP connections one running e-mail send uses"},
+	{Key: "email.concurrency", Default: 2, Help: "e-mail sends a worker runs at once (each with its pool of connections)"},
+	{Key: "email.max_rate", Default: "0", Help: "highest send rate, messages/s (0: only the landing page's measured capacity caps it)"},
+	{Key: "email.link_hosts", Default: "", Help: "comma-separated hosts a campaign e-mail may link to besides public.base_url's and the products' (the email.message gate refuses others)"},
+	{Key: "email.unsubscribe_mailto", Default: "", Help: "address of List-Unsubscribe's mailto: (a mailbox someone reads); empty: the message's sender"},
+	{Key: "email.dkim_domain", Default: "", Help: "domain messages are DKIM-signed for (d=); with email.dkim_selector and email.dkim_key_file"},
+	{Key: "email.dkim_selector", Default: "", Help: "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"},
+	{Key: "email.dkim_key_file", Default: "", Help: "PEM file of the DKIM private key (RSA or Ed25519, PKCS#1 or PKCS#8)"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
@@ -87,6 +95,14 @@ type Config struct {
 
 	SMTPURL          string
 	SMTPFrom         string
+	EmailPoolSize    int
+	EmailConcurrency int
+	EmailMaxRate     float64
+	EmailLinkHosts   []string
+	EmailMailto      string
+	DKIMDomain       string
+	DKIMSelector     string
+	DKIMKeyFile      string
 	WebhookHTTPHosts []string
 
 	MetricsAddr  string
@@ -215,6 +231,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		}
 	}
 	if c.LoadCheckMaxRate, err = integer(v, "loadcheck.max_rate", 1, 1000000); err != nil {
+		return nil, err
+	}
+	if err := emailKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -384,4 +403,43 @@ func baseFromAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// emailKeys reads the e-mail channel's keys.
+func emailKeys(v *viper.Viper, c *Config) error {
+	var err error
+	if c.EmailPoolSize, err = integer(v, "email.pool_size", 1, 100); err != nil {
+		return err
+	}
+	if c.EmailConcurrency, err = integer(v, "email.concurrency", 1, 50); err != nil {
+		return err
+	}
+	raw := v.GetString("email.max_rate")
+	if c.EmailMaxRate, err = strconv.ParseFloat(raw, 64); err != nil || c.EmailMaxRate < 0 || c.EmailMaxRate > 100000 {
+		return &KeyError{"email.max_rate", raw, "want messages per second, 0 (no cap) to 100000"}
+	}
+	for _, h := range strings.Split(v.GetString("email.link_hosts"), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.EmailLinkHosts = append(c.EmailLinkHosts, h)
+		}
+	}
+	c.EmailMailto = strings.TrimSpace(v.GetString("email.unsubscribe_mailto"))
+	if c.EmailMailto != "" {
+		if a, err := mail.ParseAddress(c.EmailMailto); err != nil || a.Name != "" {
+			return &KeyError{"email.unsubscribe_mailto", c.EmailMailto, "want one address, e.g. unsubscribe@shop.example"}
+		}
+	}
+	c.DKIMDomain = strings.ToLower(strings.TrimSpace(v.GetString("email.dkim_domain")))
+	c.DKIMSelector = strings.TrimSpace(v.GetString("email.dkim_selector"))
+	c.DKIMKeyFile = strings.TrimSpace(v.GetString("email.dkim_key_file"))
+	set := 0
+	for _, x := range []string{c.DKIMDomain, c.DKIMSelector, c.DKIMKeyFile} {
+		if x != "" {
+			set++
+		}
+	}
+	if set != 0 && set != 3 {
+		return &KeyError{"email.dkim_domain", c.DKIMDomain, "email.dkim_domain, email.dkim_selector and email.dkim_key_file go together: set all three or none"}
+	}
+	return nil
 }

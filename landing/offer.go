@@ -1,0 +1,71 @@
+package landing
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/money"
+)
+
+// Offer is what other channels show of a campaign's landing page at an
+// instant: its address and its products at the price in force then — the
+// price rule of /l/{slug} and the feeds.
+type Offer struct {
+	LandingURL string
+	Products   []OfferLine
+	// Expires is the next promotion boundary, when a price may change
+	// (zero: none known).
+	Expires time.Time
+}
+
+// OfferLine is one product of an offer, prices written for people.
+type OfferLine struct {
+	Title, Link, Image, Price, Regular, Badge string
+	OnSale                                    bool
+}
+
+// Offer reads the published version of a campaign's landing page and
+// prices its products at instant at. A campaign without a published page
+// has no offer (nil, nil).
+func (s *Server) Offer(ctx context.Context, c *campaigns.Campaign, at time.Time) (*Offer, error) {
+	if c.LandingPageID == nil {
+		return nil, nil
+	}
+	p, err := s.Pages.Get(ctx, *c.LandingPageID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Pages.PublishedVersion(ctx, p.Slug)
+	if errors.Is(err, ErrNotFound) {
+		return &Offer{LandingURL: s.BaseURL + "/l/" + p.Slug}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	snap := &v.Snapshot
+	prods, err := s.Products(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	promos, err := s.Promotions.Published(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	out := &Offer{LandingURL: s.BaseURL + "/l/" + snap.Slug, Expires: NextBoundary(promos, at)}
+	for i := range prods {
+		pr := &prods[i]
+		price := EffectivePrice(pr, promos, at)
+		line := OfferLine{Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.Format(price.Effective, pr.Currency),
+			Regular: money.Format(price.Regular, pr.Currency), OnSale: price.OnSale()}
+		if price.Promotion != nil {
+			line.Badge = price.Promotion.Label()
+		}
+		out.Products = append(out.Products, line)
+	}
+	return out, nil
+}
