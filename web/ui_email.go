@@ -368,3 +368,24 @@ func (s *Server) doUnsubscribe(c *fiber.Ctx) error {
 	}
 	return s.renderPublic(c, fiber.StatusOK, "unsubscribe", map[string]any{"U": u, "Token": token, "Done": true})
 }
+
+// emailNow says in a line where a campaign's sends stand, for its page:
+// "Launch: sending, 41 % (2050 of 5000 sent)".
+func (s *Server) emailNow(c *fiber.Ctx, camp *campaigns.Campaign) string {
+	if s.Email == nil || !camp.Has(campaigns.Email) {
+		return ""
+	}
+	sends, err := s.Email.Sends(c.UserContext(), camp.ID)
+	if err != nil || len(sends) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, sd := range sends {
+		p, err := s.Email.Progress(c.UserContext(), sd.ID)
+		if err != nil {
+			return ""
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s, %.0f %% (%d of %d sent)", sd.Label, sd.Status, p.Done()*100, p.Sent, p.Total))
+	}
+	return strings.Join(parts, " · ")
+}

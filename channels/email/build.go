@@ -116,7 +116,7 @@ var blockTmpl = template.Must(template.New("products").Parse(`<table role="prese
 	`{{range .}}<tr><td width="120">{{if .Image}}<img src="{{.Image}}" alt="{{.Title}}" width="120" style="display:block;max-width:120px">{{end}}</td>` +
 	`<td><a href="{{.Link}}" style="color:#111111;font-weight:bold;text-decoration:none">{{.Title}}</a><br>` +
 	`{{if .OnSale}}<span style="color:#b91c1c;font-weight:bold">{{.Price}}</span> <s style="color:#666666">{{.Regular}}</s>{{if .Badge}} · {{.Badge}}{{end}}` +
-	`{{else}}<span style="font-weight:bold">{{.Price}}</span>{{end}}</td></tr>{{end}}</table>`))
+	`{{else}}<span style="font-weight:bold">{{.Price}}</span>{{end}}<br></td></tr>{{end}}</table>`))
 
 // productBlock is the HTML of the products of an offer.
 func productBlock(lines []OfferLine) string {

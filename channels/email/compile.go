@@ -25,16 +25,16 @@ type edition struct {
 // layout wraps every body: the preheader (hidden, shown by mail clients
 // in the inbox list), and the footer with the unsubscribe link, in the
 // recipient's language.
-const layoutHead = `<!DOCTYPE html><html lang="{{.locale}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>` +
+const layoutHead = `<!DOCTYPE html><html lang="{{or .__lang "en"}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>` +
 	`<body style="margin:0;padding:0;background-color:#f4f4f5"><span style="display:none;max-height:0;overflow:hidden">{{.__preheader}}</span>` +
 	`<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center">` +
 	`<table role="presentation" width="600" cellpadding="24" cellspacing="0" style="max-width:600px;width:100%;background-color:#ffffff;font-family:Arial,Helvetica,sans-serif;line-height:1.5"><tr><td>`
 
 const layoutFoot = `</td></tr></table><p style="font-family:Arial,Helvetica,sans-serif;font-size:12px;color:#666666;padding:12px">` +
-	`{{if eq .locale "fr"}}Vous recevez cet e-mail car vous êtes inscrit(e) à « {{.__list}} ». <a href="{{.__unsubscribe}}">Se désinscrire</a>` +
+	`{{if eq .__lang "fr"}}Vous recevez cet e-mail car vous êtes inscrit(e) à « {{.__list}} ». <a href="{{.__unsubscribe}}">Se désinscrire</a>` +
 	`{{else}}You receive this e-mail because you subscribed to “{{.__list}}”. <a href="{{.__unsubscribe}}">Unsubscribe</a>{{end}}</p></td></tr></table></body></html>`
 
-const textFoot = "\n\n--\n{{if eq .locale \"fr\"}}Se désinscrire : {{.__unsubscribe}}{{else}}Unsubscribe: {{.__unsubscribe}}{{end}}\n"
+const textFoot = "\n\n--\n{{if eq .__lang \"fr\"}}Se désinscrire : {{.__unsubscribe}}{{else}}Unsubscribe: {{.__unsubscribe}}{{end}}\n"
 
 var fieldRef = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)`)
 
@@ -128,6 +128,9 @@ func (c *compiledMsg) render(vars map[string]string, links []string, unsubscribe
 	if _, ok := data["locale"]; !ok {
 		data["locale"] = ""
 	}
+	// The footer speaks the recipient's language: fr, fr-FR, fr-CA…
+	lang, _, _ := strings.Cut(strings.ToLower(vars["locale"]), "-")
+	data["__lang"] = lang
 	if len(links) == 0 {
 		links = c.links
 	}

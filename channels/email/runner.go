@@ -223,11 +223,15 @@ func localInstant(base time.Time, hhmm, zone string, fallback *time.Location) ti
 // deliver mails the send's queued recipients through the pool until none
 // is left to send now, the run is halted, or ctx ends.
 func (s *Sender) deliver(ctx, outer context.Context, sd *Send, c *campaigns.Campaign, msg *Message, me string) error {
-	limit, reason, err := s.rateFor(ctx, c)
+	limit, reason, err := s.rateFor(ctx, c, sd.Recipients)
 	if err != nil {
 		return s.fail(outer, sd, err)
 	}
-	s.DB.WithContext(ctx).Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"rate": float64(limit), "rate_reason": reason})
+	capped := 0.0 // stored for no cap
+	if limit != rate.Inf {
+		capped = float64(limit)
+	}
+	s.DB.WithContext(ctx).Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"rate": capped, "rate_reason": reason})
 	var lim *rate.Limiter
 	if limit > 0 {
 		lim = rate.NewLimiter(limit, max(1, s.pool()))

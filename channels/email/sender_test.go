@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/wneessen/go-mail"
+	"golang.org/x/time/rate"
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/campaigns"
@@ -441,5 +443,34 @@ func TestGoMailDKIMFoldsInsideHeaderNames(t *testing.T) {
 	}
 	if v[0].Err == nil {
 		t.Fatal("go-mail's DKIM signature verifies now: sign with go-mail again (build.go, delivery.go)")
+	}
+}
+
+// The send rate keeps the visits it brings, with the clicks' decay, under
+// the page's capacity left by the other campaigns.
+func TestSendRateFollowsTheLandingPageCapacity(t *testing.T) {
+	c := &campaigns.Campaign{ChannelList: ",email,", Forecast: map[campaigns.Channel]map[string]float64{campaigns.Email: {"open_rate": 0.5, "click_rate": 0.4}}}
+	h := Headroom{Sustained: 150, Safety: 1.5, Others: 60, CheckID: 3} // 40 req/s of room
+	lim, why := capacityRate(c, h, 1_000_000)
+	perMsg := 0.5 * 0.4 * campaigns.DefaultPagesPerVisit // 0.8 req/s per message/s
+	lambda := math.Ln2 / (campaigns.DefaultHalfLifeHours * 3600)
+	r := float64(lim)
+	if peak := perMsg * r * (1 - math.Exp(-lambda*1e6/r)); peak > 40.001 || peak < 39.9 {
+		t.Fatalf("rate %.1f brings a peak of %.2f req/s, want 40 (%s)", r, peak, why)
+	}
+	if !strings.Contains(why, "check #3") {
+		t.Fatalf("reason: %s", why)
+	}
+	// A small send fits at once; a full page sends at the floor.
+	if lim, why := capacityRate(c, h, 1000); lim != rate.Inf || !strings.Contains(why, "whole send at once") {
+		t.Fatalf("small send: %v %s", lim, why)
+	}
+	if lim, _ := capacityRate(c, Headroom{Sustained: 90, Safety: 1.5, Others: 60}, 1_000_000); float64(lim) != minRate {
+		t.Fatalf("full page: %v", lim)
+	}
+	// email.max_rate caps below the page.
+	s := &Sender{MaxRate: 50, Capacity: func(context.Context, *campaigns.Campaign) (Headroom, error) { return h, nil }}
+	if lim, why, _ := s.rateFor(context.Background(), c, 1_000_000); lim != 50 || !strings.Contains(why, "email.max_rate") {
+		t.Fatalf("max rate: %v %s", lim, why)
 	}
 }

@@ -205,7 +205,22 @@ func trackLinks(doc string) (string, []string, error) {
 
 // textOf is the text part of an HTML body: html2text, links written out.
 func textOf(doc string) string {
-	return html2text.HTML2TextWithOptions(doc, html2text.WithLinksInnerText(), html2text.WithUnixLineBreaks())
+	t := html2text.HTML2TextWithOptions(doc, html2text.WithLinksInnerText(), html2text.WithUnixLineBreaks())
+	lines := strings.Split(t, "\n")
+	out := make([]string, 0, len(lines))
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			if blank++; blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
 // errorLine reads the line number out of a template error.

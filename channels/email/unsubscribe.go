@@ -41,7 +41,7 @@ func (s *Sender) LookupUnsubscribe(ctx context.Context, token string) (*Unsubscr
 		return nil, err
 	}
 	u := &Unsubscription{Masked: mask(d.Email), Already: sup[d.Email]}
-	if strings.Contains(d.Vars, `"locale":"fr"`) {
+	if strings.Contains(d.Vars, `"locale":"fr`) {
 		u.Locale = "fr"
 	}
 	return u, nil
