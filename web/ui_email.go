@@ -347,9 +347,9 @@ func (s *Server) doUnsubscribe(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	token := c.Params("token")
-	source := "unsubscribe page"
+	source := "unsubscribe link"
 	if strings.Contains(string(c.Body()), "List-Unsubscribe=One-Click") {
-		source = "one-click (RFC 8058)"
+		source = "one-click"
 	}
 	err := s.Email.Unsubscribe(c.UserContext(), token, source, c.IP())
 	if errors.Is(err, email.ErrNotFound) {
@@ -359,7 +359,7 @@ func (s *Server) doUnsubscribe(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set("Cache-Control", "no-store")
-	if source != "unsubscribe page" {
+	if source != "unsubscribe link" {
 		return c.SendStatus(fiber.StatusOK)
 	}
 	u, err := s.Email.LookupUnsubscribe(c.UserContext(), token)

@@ -78,7 +78,7 @@ func (s *Sender) Events(ctx context.Context, evs []Event) ([]EventOutcome, error
 			out[i].Outcome = "recorded"
 			continue
 		}
-		if err := s.Audience.Suppress(ctx, email, reason, "provider event: "+detail, ""); err != nil {
+		if err := s.Audience.Suppress(ctx, email, reason, "provider event", ""); err != nil {
 			return nil, err
 		}
 		out[i].Outcome = "suppressed"

@@ -44,7 +44,7 @@ func (s *Sender) commit(ctx context.Context, group []*result) error {
 	}
 	for _, r := range group {
 		if r.bounce {
-			if err := s.Audience.Suppress(ctx, r.d.Email, "bounced", "smtp: "+r.answer, ""); err != nil {
+			if err := s.Audience.Suppress(ctx, r.d.Email, "bounced", "smtp bounce", ""); err != nil {
 				return err
 			}
 			r.bounce = false // a retried commit does not suppress twice
