@@ -285,8 +285,11 @@ func TestContactsUI(t *testing.T) {
 	if page = b.get(fmt.Sprintf("/contacts/%d", ann.ID)); !strings.Contains(page.Body, "suppression list (unsubscribed)") {
 		t.Fatal("re-subscribing a suppressed contact by hand was not refused")
 	}
-	if page = b.get("/suppressions?q=ann"); !strings.Contains(page.Body, "ann@shop.example") {
+	if page = b.get("/suppressions?q=ann&reason=unsubscribed"); !strings.Contains(page.Body, "ann@shop.example") || !strings.Contains(page.Body, `<option value="unsubscribed" selected>`) {
 		t.Fatal("suppression list search")
+	}
+	if page = b.get("/suppressions?reason=bounced"); strings.Contains(page.Body, "ann@shop.example") {
+		t.Fatal("reason filter")
 	}
 	if r := b.post("/contacts", url.Values{"email": {"Ann@SHOP.example"}}); r.Status != 422 || !strings.Contains(r.Body, "suppression list") {
 		t.Fatalf("new contact on a suppressed address: %d", r.Status)

@@ -85,7 +85,7 @@ func demoContactsCSV(n int) string {
 			loyalty = "silver"
 		}
 		status := ""
-		switch r := (i * 37) % 100; {
+		switch r := int(uint32(i)*2654435761>>16) % 100; { // spread over names and places
 		case r < 5:
 			status = audience.Pending
 		case r < 12:
