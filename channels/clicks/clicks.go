@@ -319,3 +319,34 @@ func parseTime(v sql.NullString) *time.Time {
 	}
 	return nil
 }
+
+// Track makes (or finds) the e-mail links of campaign c to each
+// destination, in order: the links of a message.
+func (s *Service) Track(ctx context.Context, c *campaigns.Campaign, dests []string) ([]uint64, error) {
+	ids := make([]uint64, len(dests))
+	for i, d := range dests {
+		l, err := s.Link(ctx, c, campaigns.Email, d, "", "e-mail")
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = l.ID
+	}
+	return ids, nil
+}
+
+// Clickers are the recipients who clicked one of a campaign's e-mail
+// links (buffered clicks are flushed first).
+func (s *Service) Clickers(ctx context.Context, campaignID uint64) (map[uint64]bool, error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	err := s.DB.WithContext(ctx).Table("clicks").Joins("JOIN tracked_links l ON l.id = clicks.link_id").
+		Where("l.campaign_id = ? AND l.channel = ? AND clicks.recipient_id <> 0", campaignID, campaigns.Email).
+		Distinct().Pluck("clicks.recipient_id", &ids).Error
+	out := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,14 +28,14 @@ import (
 	"github.com/rampe/rampe/platform/db"
 )
 
-// Migrations of the outbox.
-var Migrations = []db.Migration{
+// Migrations of the outbox, messages, sends and their ledger.
+var Migrations = append([]db.Migration{
 	{ID: "2026120206_outbox", SQL: `CREATE TABLE outbox_messages (id {{id}}, mail_from TEXT NOT NULL, rcpt_to TEXT NOT NULL, subject TEXT NOT NULL,
   raw TEXT NOT NULL, received_at {{ts}} NOT NULL)`},
-}
+}, sendMigrations...)
 
-// Message is one e-mail the catch-all received.
-type Message struct {
+// OutboxMessage is one e-mail the catch-all received.
+type OutboxMessage struct {
 	ID         uint64 `gorm:"primaryKey"`
 	MailFrom   string
 	RcptTo     string // comma-separated
@@ -46,7 +45,7 @@ type Message struct {
 }
 
 // TableName of the outbox.
-func (Message) TableName() string { return "outbox_messages" }
+func (OutboxMessage) TableName() string { return "outbox_messages" }
 
 // Limits of the catch-all.
 const (
@@ -79,13 +78,13 @@ func (o *Outbox) Start(ctx context.Context) error {
 // Port is the catch-all's port on 127.0.0.1.
 func (o *Outbox) Port() int { return o.ln.Addr().(*net.TCPAddr).Port }
 
-func (o *Outbox) store(ctx context.Context, m *Message) error {
+func (o *Outbox) store(ctx context.Context, m *OutboxMessage) error {
 	return o.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(m).Error; err != nil {
 			return err
 		}
 		// The outbox keeps the latest messages only.
-		return tx.Where("id <= ?", int64(m.ID)-keepMessages).Delete(&Message{}).Error
+		return tx.Where("id <= ?", int64(m.ID)-keepMessages).Delete(&OutboxMessage{}).Error
 	})
 }
 
@@ -110,7 +109,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m := &Message{MailFrom: s.from, RcptTo: strings.Join(s.to, ", "), Raw: strings.ToValidUTF8(string(raw), "\uFFFD"), ReceivedAt: time.Now().UTC()}
+	m := &OutboxMessage{MailFrom: s.from, RcptTo: strings.Join(s.to, ", "), Raw: strings.ToValidUTF8(string(raw), "\uFFFD"), ReceivedAt: time.Now().UTC()}
 	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		m.Subject = decodeHeader(msg.Header.Get("Subject"))
 	}
@@ -132,25 +131,22 @@ func decodeHeader(v string) string {
 
 // List returns the latest messages, newest first, after id before (0: from
 // the newest), and the total.
-func (o *Outbox) List(ctx context.Context, before uint64, limit int) ([]Message, int64, error) {
+func (o *Outbox) List(ctx context.Context, before uint64, limit int) ([]OutboxMessage, int64, error) {
 	var total int64
-	if err := o.DB.WithContext(ctx).Model(&Message{}).Count(&total).Error; err != nil {
+	if err := o.DB.WithContext(ctx).Model(&OutboxMessage{}).Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	q := o.DB.WithContext(ctx).Select("id, mail_from, rcpt_to, subject, received_at").Order("id DESC").Limit(limit)
 	if before > 0 {
 		q = q.Where("id < ?", before)
 	}
-	var out []Message
+	var out []OutboxMessage
 	return out, total, q.Find(&out).Error
 }
 
-// ErrNotFound is a message the outbox does not hold.
-var ErrNotFound = errors.New("email: no such message")
-
 // Get returns one message.
-func (o *Outbox) Get(ctx context.Context, id uint64) (*Message, error) {
-	return db.Take[Message](o.DB.WithContext(ctx), ErrNotFound, id)
+func (o *Outbox) Get(ctx context.Context, id uint64) (*OutboxMessage, error) {
+	return db.Take[OutboxMessage](o.DB.WithContext(ctx), ErrNotFound, id)
 }
 
 // Readable is a message as a recipient reads it: its headers and its text.
@@ -162,7 +158,7 @@ type Readable struct {
 }
 
 // Read parses a message's MIME structure for display.
-func Read(m *Message) Readable {
+func Read(m *OutboxMessage) Readable {
 	out := Readable{Subject: m.Subject}
 	msg, err := mail.ReadMessage(strings.NewReader(m.Raw))
 	if err != nil {

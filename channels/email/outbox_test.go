@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/testenv"
@@ -17,7 +18,7 @@ func startOutbox(t *testing.T) *Outbox {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	o := &Outbox{DB: testenv.DB(t, db.Migrations, Migrations)}
+	o := &Outbox{DB: testenv.DB(t, db.Migrations, campaigns.Migrations, Migrations)}
 	if err := o.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestOutboxReadsMultipartMessages(t *testing.T) {
 	if err := smtp.SendMail(fmt.Sprintf("127.0.0.1:%d", o.Port()), nil, "shop@shop.example", []string{"bob@shop.example"}, []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
-	var list []Message
+	var list []OutboxMessage
 	for i := 0; i < 50 && len(list) == 0; i++ {
 		list, _, _ = o.List(ctx, 0, 10)
 		time.Sleep(10 * time.Millisecond)

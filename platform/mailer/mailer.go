@@ -89,7 +89,7 @@ func (m *Mailer) Send(ctx context.Context, msgs ...Message) error {
 		msg.SetBodyString(mail.TypeTextPlain, in.Text)
 		out = append(out, msg)
 	}
-	c, err := m.client()
+	c, err := m.cfg.Client()
 	if err != nil {
 		return err
 	}
@@ -99,9 +99,10 @@ func (m *Mailer) Send(ctx context.Context, msgs ...Message) error {
 	return nil
 }
 
-func (m *Mailer) client() (*mail.Client, error) {
-	opts := []mail.Option{mail.WithPort(m.cfg.Port), mail.WithTimeout(m.cfg.Timeout)}
-	switch m.cfg.TLS {
+// Client is a go-mail client for the server of c, not connected yet.
+func (c Config) Client() (*mail.Client, error) {
+	opts := []mail.Option{mail.WithPort(c.Port), mail.WithTimeout(c.Timeout)}
+	switch c.TLS {
 	case "tls":
 		opts = append(opts, mail.WithSSL())
 	case "none":
@@ -109,12 +110,12 @@ func (m *Mailer) client() (*mail.Client, error) {
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
 	}
-	if m.cfg.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(m.cfg.Username), mail.WithPassword(m.cfg.Password))
+	if c.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.Username), mail.WithPassword(c.Password))
 	}
-	c, err := mail.NewClient(m.cfg.Host, opts...)
+	cl, err := mail.NewClient(c.Host, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("mailer: %w", err)
 	}
-	return c, nil
+	return cl, nil
 }

@@ -28,6 +28,41 @@ type Server struct {
 	got  []Mail
 	// refuse makes RCPT TO answer 550 for addresses containing it.
 	refuse string
+	// deferOnce makes RCPT TO answer 451 the first time for addresses
+	// containing it.
+	deferOnce string
+	deferred  map[string]bool
+	srv       *smtp.Server
+	ln        net.Listener
+}
+
+// DeferOnce makes the server answer 451 the first time it sees a
+// recipient containing part.
+func (s *Server) DeferOnce(part string) {
+	s.mu.Lock()
+	s.deferOnce, s.deferred = part, map[string]bool{}
+	s.mu.Unlock()
+}
+
+// Stop closes the server: its port refuses connections until Restart.
+func (s *Server) Stop() { s.srv.Close() }
+
+// Restart serves again on the same port.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+}
+
+func (s *Server) serve(ln net.Listener) {
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	s.srv, s.ln = srv, ln
+	go srv.Serve(ln)
 }
 
 // Refuse makes the server answer 550 to recipients containing part.
@@ -41,15 +76,13 @@ func (s *Server) Refuse(part string) {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Addr, s.Port = ln.Addr().String(), ln.Addr().(*net.TCPAddr).Port
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	s.serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
 	return s
 }
 
@@ -74,7 +107,14 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.mu.Lock()
 	refuse := ss.s.refuse
+	deferNow := ss.s.deferOnce != "" && strings.Contains(to, ss.s.deferOnce) && !ss.s.deferred[to]
+	if deferNow {
+		ss.s.deferred[to] = true
+	}
 	ss.s.mu.Unlock()
+	if deferNow {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
 	if refuse != "" && strings.Contains(to, refuse) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
 	}

@@ -1,0 +1,178 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Body formats.
+const (
+	FormatMarkdown = "markdown"
+	FormatHTML     = "html"
+)
+
+// Message is a campaign's e-mail: who it is from, what it says, who it
+// goes to. Its sends (launch, reminder, last chance) share it.
+type Message struct {
+	ID          uint64 `gorm:"primaryKey" json:"id"`
+	CampaignID  uint64 `json:"campaign_id"`
+	FromName    string `json:"from_name"`
+	FromAddr    string `json:"from"`
+	ReplyTo     string `json:"reply_to"`
+	Subject     string `json:"subject"`
+	Preheader   string `json:"preheader"`
+	Format      string `json:"format"`
+	Body        string `json:"body"`
+	ListID      uint64 `json:"list_id"`
+	SegmentID   uint64 `json:"segment_id"`
+	UTMSource   string `json:"utm_source"`
+	UTMCampaign string `json:"utm_campaign"`
+	// ProofTo lists the addresses proofs go to, comma-separated.
+	ProofTo   string    `json:"proof_to"`
+	UpdatedBy string    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TableName of messages.
+func (Message) TableName() string { return "email_messages" }
+
+// FieldError names the field of a message or a send that is wrong.
+type FieldError struct{ Field, Msg string }
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// ErrNotFound is a message, send or token that does not exist.
+var ErrNotFound = errors.New("email: not found")
+
+// checkAddress validates one address field (and returns it cleaned).
+func checkAddress(field, v string, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			return "", &FieldError{field, "required"}
+		}
+		return "", nil
+	}
+	if strings.ContainsAny(v, "\r\n") || len(v) > 254 {
+		return "", &FieldError{field, "one address of at most 254 characters, on one line"}
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Name != "" {
+		return "", &FieldError{field, fmt.Sprintf("%q is not an e-mail address", v)}
+	}
+	return a.Address, nil
+}
+
+// oneLine refuses control characters in a header-bound field: a CR or LF
+// would start a header of its own.
+func oneLine(field, v string, maxChars int) (string, error) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", &FieldError{field, "one line, with no control characters"}
+	}
+	if utf8.RuneCountInString(v) > maxChars {
+		return "", &FieldError{field, fmt.Sprintf("at most %d characters", maxChars)}
+	}
+	return v, nil
+}
+
+// Validate cleans m and names the first field that is wrong. The body
+// must compile (its template error names the line).
+func (m *Message) Validate() error {
+	var err error
+	if m.FromAddr, err = checkAddress("from", m.FromAddr, true); err != nil {
+		return err
+	}
+	if m.ReplyTo, err = checkAddress("reply_to", m.ReplyTo, false); err != nil {
+		return err
+	}
+	if m.FromName, err = oneLine("from_name", m.FromName, 100); err != nil {
+		return err
+	}
+	if m.Subject, err = oneLine("subject", m.Subject, MaxSubjectChars); err != nil {
+		return err
+	}
+	if m.Subject == "" {
+		return &FieldError{"subject", "required"}
+	}
+	if err := checkActions("subject", m.Subject); err != nil {
+		return err
+	}
+	if m.Preheader, err = oneLine("preheader", m.Preheader, 200); err != nil {
+		return err
+	}
+	for f, v := range map[string]*string{"utm_source": &m.UTMSource, "utm_campaign": &m.UTMCampaign} {
+		if *v, err = oneLine(f, *v, 100); err != nil {
+			return err
+		}
+	}
+	var proofs []string
+	for _, p := range strings.FieldsFunc(m.ProofTo, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+		a, err := checkAddress("proof_to", p, false)
+		if err != nil {
+			return err
+		}
+		proofs = append(proofs, a)
+	}
+	if len(proofs) > 10 {
+		return &FieldError{"proof_to", "at most 10 addresses"}
+	}
+	m.ProofTo = strings.Join(proofs, ", ")
+	if m.Format == "" {
+		m.Format = FormatMarkdown
+	}
+	if m.Format != FormatMarkdown && m.Format != FormatHTML {
+		return &FieldError{"format", `"markdown" or "html"`}
+	}
+	if len(m.Body) > MaxBodyBytes {
+		return &FieldError{"body", fmt.Sprintf("%d KB: at most %d KB", len(m.Body)>>10, MaxBodyBytes>>10)}
+	}
+	if !utf8.ValidString(m.Body) {
+		return &FieldError{"body", "not valid UTF-8 text"}
+	}
+	if strings.TrimSpace(m.Body) == "" {
+		return &FieldError{"body", "required"}
+	}
+	if _, err := compileMessage(m, edition{LandingURL: "https://example.invalid/"}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Messages stores campaigns' messages.
+type Messages struct {
+	DB  *gorm.DB
+	Now func() time.Time
+}
+
+// Get returns the message of a campaign (ErrNotFound when it has none).
+func (s *Messages) Get(ctx context.Context, campaignID uint64) (*Message, error) {
+	var m Message
+	err := s.DB.WithContext(ctx).Where("campaign_id = ?", campaignID).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &m, err
+}
+
+// Save validates and writes a campaign's message, replacing the previous
+// one. Sends already under way keep what they froze (their recipients);
+// the text of messages not sent yet is the new one.
+func (s *Messages) Save(ctx context.Context, m *Message, by string) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	m.UpdatedBy, m.UpdatedAt = by, s.Now()
+	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "campaign_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"from_name", "from_addr", "reply_to", "subject", "preheader", "format", "body", "list_id", "segment_id", "utm_source", "utm_campaign", "proof_to", "updated_by", "updated_at"}),
+	}).Create(m).Error
+}
