@@ -32,7 +32,7 @@ func seedAudience(ctx context.Context, st *stack, out io.Writer) error {
 	if _, err := st.audience.CreateList(ctx, audience.ListInput{Name: "Flash sales (no double opt-in)", DoubleOptIn: &no}); err != nil {
 		return err
 	}
-	res, err := st.audience.Import(ctx, strings.NewReader(demoContactsCSV(5000)), audience.ImportOptions{ListID: news.ID})
+	res, err := st.audience.Import(ctx, strings.NewReader(demoContactsCSV(5000)), audience.ImportOptions{ListID: news.ID, Note: "demo data"})
 	if err != nil {
 		return fmt.Errorf("demo contacts: %w", err)
 	}
