@@ -379,3 +379,49 @@ func (s *Server) apiAddSuppression(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusCreated).JSON(map[string]any{"email": in.Email, "reason": in.Reason, "suppressed": true})
 }
+
+// apiListMembers adds contacts to a list ({"contact_ids": [..]}) or, with
+// DELETE, takes them out.
+func (s *Server) apiListMembers(c *fiber.Ctx) error {
+	id, ok := parseID(c)
+	if !ok {
+		return apiBadID(c)
+	}
+	var in struct {
+		ContactIDs []uint64 `json:"contact_ids"`
+	}
+	if decodeStrict(c, &in) != nil {
+		return nil
+	}
+	ctx := c.UserContext()
+	if _, err := s.Audience.GetList(ctx, id); err != nil {
+		return apiAudienceError(c, err, "list")
+	}
+	if len(in.ContactIDs) == 0 || len(in.ContactIDs) > 1000 {
+		return apiInvalid(c, validation.Errors{{Field: "contact_ids", Msg: "give 1 to 1000 contact ids"}})
+	}
+	for _, cid := range in.ContactIDs {
+		if _, err := s.Audience.Get(ctx, cid); err != nil {
+			if errors.Is(err, audience.ErrNotFound) {
+				return apiInvalid(c, validation.Errors{{Field: "contact_ids", Msg: fmt.Sprintf("no contact %d", cid)}})
+			}
+			return err
+		}
+	}
+	for _, cid := range in.ContactIDs {
+		var err error
+		if c.Method() == fiber.MethodDelete {
+			err = s.Audience.RemoveMember(ctx, id, cid)
+		} else {
+			err = s.Audience.AddMember(ctx, id, cid)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	l, err := s.Audience.GetList(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(map[string]any{"id": l.ID, "members": l.Members})
+}

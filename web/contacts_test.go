@@ -145,6 +145,21 @@ func TestContactsAPI(t *testing.T) {
 	if r := a.api("GET", fmt.Sprintf("/api/v1/contacts/%v", id), accounts.Viewer, ""); r.Status != 404 {
 		t.Fatalf("deleted: %d", r.Status)
 	}
+	r = a.api("POST", fmt.Sprintf("/api/v1/lists/%v/members", listID), accounts.Marketer, `{"contact_ids":[1,2,3]}`)
+	if r.Status != 422 || errField(t, r) != "contact_ids" {
+		t.Fatalf("members of a deleted contact: %d %s", r.Status, r.Body)
+	}
+	page := a.api("GET", "/api/v1/contacts?limit=2", accounts.Viewer, "").json(t)["contacts"].([]any)
+	ids := fmt.Sprintf("[%v,%v]", page[0].(map[string]any)["id"], page[1].(map[string]any)["id"])
+	if r := a.api("POST", fmt.Sprintf("/api/v1/lists/%v/members", listID), accounts.Viewer, `{"contact_ids":`+ids+`}`); r.Status != 403 {
+		t.Fatalf("viewer members: %d", r.Status)
+	}
+	if r := a.api("POST", fmt.Sprintf("/api/v1/lists/%v/members", listID), accounts.Marketer, `{"contact_ids":`+ids+`}`); r.Status != 200 || r.json(t)["members"].(float64) != 2 {
+		t.Fatalf("add members: %d %s", r.Status, r.Body)
+	}
+	if r := a.api("DELETE", fmt.Sprintf("/api/v1/lists/%v/members", listID), accounts.Marketer, `{"contact_ids":`+ids[:strings.Index(ids, ",")]+`]}`); r.Status != 200 || r.json(t)["members"].(float64) != 1 {
+		t.Fatalf("remove members: %d %s", r.Status, r.Body)
+	}
 	r = a.api("POST", "/api/v1/segments", accounts.Marketer, fmt.Sprintf(`{"name":"Gold","list_id":%v,"filters":[{"field":"loyalty","op":"eq","value":"gold"}]}`, listID))
 	if r.Status != 201 {
 		t.Fatalf("segment: %d %s", r.Status, r.Body)
@@ -285,8 +300,11 @@ func TestContactsUI(t *testing.T) {
 	if page = b.get(fmt.Sprintf("/contacts/%d", ann.ID)); !strings.Contains(page.Body, "suppression list (unsubscribed)") {
 		t.Fatal("re-subscribing a suppressed contact by hand was not refused")
 	}
-	if page = b.get("/suppressions?q=ann"); !strings.Contains(page.Body, "ann@shop.example") {
+	if page = b.get("/suppressions?q=ann&reason=unsubscribed"); !strings.Contains(page.Body, "ann@shop.example") || !strings.Contains(page.Body, `<option value="unsubscribed" selected>`) {
 		t.Fatal("suppression list search")
+	}
+	if page = b.get("/suppressions?reason=bounced"); strings.Contains(page.Body, "ann@shop.example") {
+		t.Fatal("reason filter")
 	}
 	if r := b.post("/contacts", url.Values{"email": {"Ann@SHOP.example"}}); r.Status != 422 || !strings.Contains(r.Body, "suppression list") {
 		t.Fatalf("new contact on a suppressed address: %d", r.Status)

@@ -222,7 +222,7 @@ func signedIn(c *fiber.Ctx) error {
 func writer(c *fiber.Ctx) error {
 	u := currentUser(c)
 	if u == nil || !u.Role.CanWrite() {
-		return fiber.NewError(fiber.StatusForbidden, "your role (viewer) can read but not change campaigns")
+		return fiber.NewError(fiber.StatusForbidden, "your role (viewer) can read but not change anything")
 	}
 	return c.Next()
 }

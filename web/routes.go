@@ -80,6 +80,8 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/lists", s.apiListLists)
 	api.Post("/lists", apiWriter, s.apiCreateList)
 	api.Get("/lists/:id<int>", s.apiGetList)
+	api.Post("/lists/:id<int>/members", apiWriter, s.apiListMembers)
+	api.Delete("/lists/:id<int>/members", apiWriter, s.apiListMembers)
 	api.Get("/segments", s.apiListSegments)
 	api.Post("/segments", apiWriter, s.apiCreateSegment)
 	api.Get("/segments/:id<int>", s.apiGetSegment)

@@ -32,7 +32,7 @@ func seedAudience(ctx context.Context, st *stack, out io.Writer) error {
 	if _, err := st.audience.CreateList(ctx, audience.ListInput{Name: "Flash sales (no double opt-in)", DoubleOptIn: &no}); err != nil {
 		return err
 	}
-	res, err := st.audience.Import(ctx, strings.NewReader(demoContactsCSV(5000)), audience.ImportOptions{ListID: news.ID})
+	res, err := st.audience.Import(ctx, strings.NewReader(demoContactsCSV(5000)), audience.ImportOptions{ListID: news.ID, Note: "demo data"})
 	if err != nil {
 		return fmt.Errorf("demo contacts: %w", err)
 	}
@@ -85,7 +85,7 @@ func demoContactsCSV(n int) string {
 			loyalty = "silver"
 		}
 		status := ""
-		switch r := (i * 37) % 100; {
+		switch r := int(uint32(i)*2654435761>>16) % 100; { // spread over names and places
 		case r < 5:
 			status = audience.Pending
 		case r < 12:

@@ -158,6 +158,13 @@ func TestSuppressionIsNeverOverridden(t *testing.T) {
 	if got.Status != Bounced {
 		t.Fatalf("status %s", got.Status)
 	}
+	got2, err := s.Suppressed(ctx, []string{"BOB@shop.example", "bob@shop.example", "ann@shop.example", "not an address"})
+	if err != nil || !got2["BOB@shop.example"] || !got2["bob@shop.example"] || got2["ann@shop.example"] || !got2["not an address"] {
+		t.Fatalf("suppressed: %v %v", got2, err)
+	}
+	if name, err := s.ListName(ctx, l.ID); err != nil || name != "News" {
+		t.Fatalf("list name: %q %v", name, err)
+	}
 	// API: a status change back, and a new contact after deletion.
 	if _, err := s.SetStatus(ctx, c.ID, OptedIn, Actor{Source: "api"}); !errors.Is(err, ErrSuppressed) {
 		t.Fatalf("set status: %v", err)

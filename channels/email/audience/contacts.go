@@ -50,6 +50,41 @@ func (s *Service) IsSuppressed(ctx context.Context, email string) (bool, error) 
 	return sup != nil, err
 }
 
+// Suppressed tells which of emails are on the suppression list, keyed by
+// the address as given; an address that is not valid is reported
+// suppressed (it must not be mailed either).
+func (s *Service) Suppressed(ctx context.Context, emails []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(emails))
+	byKey := make(map[string][]string, len(emails))
+	keys := make([]string, 0, len(emails))
+	for _, e := range emails {
+		_, key, err := NormalizeEmail(e)
+		if err != nil {
+			out[e] = true
+			continue
+		}
+		out[e] = false
+		if _, seen := byKey[key]; !seen {
+			keys = append(keys, key)
+		}
+		byKey[key] = append(byKey[key], e)
+	}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), 500)]
+		keys = keys[len(chunk):]
+		var hit []string
+		if err := s.DB.WithContext(ctx).Model(&Suppression{}).Where("email_key IN ?", chunk).Pluck("email_key", &hit).Error; err != nil {
+			return nil, fmt.Errorf("audience: suppressed: %w", err)
+		}
+		for _, k := range hit {
+			for _, e := range byKey[k] {
+				out[e] = true
+			}
+		}
+	}
+	return out, nil
+}
+
 // Create adds a contact; with no status it is opted_in (the caller vouches
 // for the consent). A suppressed address is refused unless the status is
 // its suppression.

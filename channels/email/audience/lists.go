@@ -58,6 +58,18 @@ func (s *Service) GetList(ctx context.Context, id uint64) (*List, error) {
 	return l, err
 }
 
+// ListName is a list's name ("" for list 0, every contact).
+func (s *Service) ListName(ctx context.Context, id uint64) (string, error) {
+	if id == 0 {
+		return "", nil
+	}
+	l, err := db.Take[List](s.DB.WithContext(ctx), ErrNotFound, id)
+	if err != nil {
+		return "", err
+	}
+	return l.Name, nil
+}
+
 // ListByToken loads a list by its public token.
 func (s *Service) ListByToken(ctx context.Context, token string) (*List, error) {
 	if token == "" || len(token) > 40 {

@@ -57,10 +57,15 @@ func (s *Service) narrow(tx *gorm.DB, listID uint64, filters []Filter) *gorm.DB 
 const notSuppressed = "NOT EXISTS (SELECT 1 FROM email_suppressions x WHERE x.email_key = contacts.email_key)"
 
 // Mailable returns a keyset page, by id after afterID, of the contacts of
-// sp that may be mailed: status opted_in or confirmed, not suppressed.
+// sp that may be mailed: status opted_in or confirmed, not suppressed. A
+// page holds at most limit contacts (1,000 when 0, never more than
+// 10,000); an empty page is the end.
 func (s *Service) Mailable(ctx context.Context, sp Spec, afterID uint64, limit int) ([]Contact, error) {
-	if limit <= 0 || limit > 10000 {
+	switch {
+	case limit <= 0:
 		limit = 1000
+	case limit > 10000:
+		limit = 10000
 	}
 	tx, err := s.audience(ctx, sp)
 	if err != nil {
