@@ -185,4 +185,9 @@ func TestEmailChannelThroughTheAPIAndThePages(t *testing.T) {
 	if r := b.get(fmt.Sprintf("/sends/%d", sends[0].ID)); r.Status != 200 || !strings.Contains(r.Body, "Unsubscribed through this send</dt><dd>1") {
 		t.Fatalf("report: %d", r.Status)
 	}
+	// A contact's page lists what was sent to it.
+	anaC, _ := a.Audience.ByEmail(ctx, "ana@example.org")
+	if r := b.get(fmt.Sprintf("/contacts/%d", anaC.ID)); r.Status != 200 || !strings.Contains(r.Body, "unsubscribed through it") || !strings.Contains(r.Body, "Soldes d&#39;hiver") {
+		t.Fatalf("contact page: %d", r.Status)
+	}
 }

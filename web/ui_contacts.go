@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -191,8 +192,15 @@ func (s *Server) contactPage(c *fiber.Ctx, ct *audience.Contact, form audience.I
 	if ve == nil {
 		ve = validation.Errors{}
 	}
+	var sends []email.ContactSend
+	if s.Email != nil {
+		if sends, err = s.Email.SendsTo(ctx, ct.ID, 50); err != nil {
+			return pageData{}, err
+		}
+	}
 	return pageData{Title: ct.Email, Nav: "contacts", Data: map[string]any{"Contact": ct, "History": history, "Member": member, "Lists": lists,
-		"Suppressed": suppressed, "Form": form, "Attrs": attrs, "Errors": ve, "Statuses": audience.Statuses, "Reasons": audience.SuppressReasons}}, nil
+		"Suppressed": suppressed, "Form": form, "Attrs": attrs, "Errors": ve, "Statuses": audience.Statuses, "Reasons": audience.SuppressReasons,
+		"Sends": sends}}, nil
 }
 
 func (s *Server) showContact(c *fiber.Ctx) error {

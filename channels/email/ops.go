@@ -159,3 +159,22 @@ func (s *Sender) Report(ctx context.Context, id uint64) (*Report, error) {
 	r.Failures = fails
 	return r, nil
 }
+
+// ContactSend is one message a send mailed (or tried to mail) to a contact.
+type ContactSend struct {
+	SendID, CampaignID uint64
+	Label, Campaign    string
+	Status, Answer     string
+	SentAt             *time.Time
+	UnsubscribedAt     *time.Time
+}
+
+// SendsTo lists the latest sends to a contact, newest first.
+func (s *Sender) SendsTo(ctx context.Context, contactID uint64, limit int) ([]ContactSend, error) {
+	var out []ContactSend
+	err := s.DB.WithContext(ctx).Table("email_deliveries d").
+		Select("d.send_id, s.campaign_id, s.label, c.name AS campaign, d.status, d.answer, d.sent_at, d.unsubscribed_at").
+		Joins("JOIN email_sends s ON s.id = d.send_id").Joins("JOIN campaigns c ON c.id = s.campaign_id").
+		Where("d.contact_id = ?", contactID).Order("d.id DESC").Limit(limit).Scan(&out).Error
+	return out, err
+}

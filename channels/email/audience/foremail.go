@@ -2,13 +2,15 @@ package audience
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/rampe/rampe/channels/email"
 )
 
-// ForEmail is the audience as the e-mail channel's sender reads it.
+// ForEmail is the audience as the e-mail channel's sender reads it
+// (email.Audience, owned by the consumer).
 type ForEmail struct{ Service *Service }
+
+var _ email.Audience = ForEmail{}
 
 func (x ForEmail) Mailable(ctx context.Context, listID, segmentID, afterID uint64, limit int) ([]email.Recipient, error) {
 	list, err := x.Service.Mailable(ctx, Spec{ListID: listID, SegmentID: segmentID}, afterID, limit)
@@ -28,7 +30,7 @@ func (x ForEmail) Count(ctx context.Context, listID, segmentID uint64) (email.Co
 }
 
 func (x ForEmail) Suppressed(ctx context.Context, emails []string) (map[string]bool, error) {
-	return x.Service.SuppressedAmong(ctx, emails)
+	return x.Service.Suppressed(ctx, emails)
 }
 
 func (x ForEmail) Suppress(ctx context.Context, addr, reason, source, ip string) error {
@@ -36,12 +38,5 @@ func (x ForEmail) Suppress(ctx context.Context, addr, reason, source, ip string)
 }
 
 func (x ForEmail) ListName(ctx context.Context, listID uint64) (string, error) {
-	if listID == 0 {
-		return "", nil
-	}
-	l, err := x.Service.GetList(ctx, listID)
-	if err != nil {
-		return "", fmt.Errorf("list %d: %w", listID, err)
-	}
-	return l.Name, nil
+	return x.Service.ListName(ctx, listID)
 }

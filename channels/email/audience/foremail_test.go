@@ -1,26 +1,25 @@
-package main
+package audience
 
 import (
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
 )
 
 // The adapter hands the sender the contacts' personalisation fields and
 // the audience's exclusions.
-func TestEmailAudienceAdapter(t *testing.T) {
-	svc := &audience.Service{DB: testenv.DB(t, db.Migrations, audience.Migrations)}
+func TestForEmailAdapter(t *testing.T) {
+	svc := &Service{DB: testenv.DB(t, db.Migrations, Migrations)}
 	ctx := context.Background()
-	l, _ := svc.CreateList(ctx, audience.ListInput{Name: "News"})
+	l, _ := svc.CreateList(ctx, ListInput{Name: "News"})
 	csv := "email,name,loyalty,status\nana@shop.example,Ana Lima,gold,\nbob@shop.example,Bob,none,bounced\n"
-	if _, err := svc.Import(ctx, strings.NewReader(csv), audience.ImportOptions{ListID: l.ID}); err != nil {
+	if _, err := svc.Import(ctx, strings.NewReader(csv), ImportOptions{ListID: l.ID}); err != nil {
 		t.Fatal(err)
 	}
-	a := emailAudience{svc}
+	a := ForEmail{Service: svc}
 	rs, err := a.Mailable(ctx, l.ID, 0, 0, 10)
 	if err != nil || len(rs) != 1 || rs[0].Vars["first_name"] != "Ana" || rs[0].Vars["loyalty"] != "gold" {
 		t.Fatalf("mailable %+v %v", rs, err)
