@@ -245,9 +245,14 @@ func (s *Service) Run(ctx context.Context) {
 		case <-t.C:
 		case <-kick:
 		}
-		if err := s.Flush(ctx); err != nil {
+		// A flush is not cut by the stop: cancelled in the middle of its
+		// commit, the driver may report a failure for a transaction the
+		// database has committed, and the batch would be written twice.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := s.Flush(fctx); err != nil {
 			slog.Warn("clicks: flush failed; kept for the next one", "err", err)
 		}
+		cancel()
 	}
 }
 

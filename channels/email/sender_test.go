@@ -474,3 +474,59 @@ func TestSendRateFollowsTheLandingPageCapacity(t *testing.T) {
 		t.Fatalf("max rate: %v %s", lim, why)
 	}
 }
+
+// A reminder leaves out who clicked the launch's links, and waits for its
+// local hour; a send outside the window is refused.
+func TestReminderLeavesOutClickersAndWaitsForItsLocalHour(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 20)
+	f.s.Launch(ctx, f.c)
+	if err := f.s.Run(ctx, f.send(t).ID); err != nil {
+		t.Fatal(err)
+	}
+	cl := f.s.Clicks.(*clicks.Service)
+	links, err := cl.Stats(ctx, f.c.ID)
+	if err != nil || len(links) == 0 {
+		t.Fatalf("links: %v %v", links, err)
+	}
+	for _, contact := range []uint64{3, 4} {
+		if _, err := cl.Follow(ctx, cl.Token(links[0].ID, contact)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.s.AddSend(ctx, f.c.ID, SendInput{Label: "Too late", At: ptr(f.c.EndsAt.Add(time.Hour))}); err == nil || !strings.Contains(err.Error(), "at:") {
+		t.Fatalf("a send after the end: %v", err)
+	}
+	if _, err := f.s.AddSend(ctx, f.c.ID, SendInput{Label: "Bad hour", LocalTime: "25:00"}); err == nil || !strings.Contains(err.Error(), "local_time") {
+		t.Fatalf("a bad local time: %v", err)
+	}
+	sd, err := f.s.AddSend(ctx, f.c.ID, SendInput{Label: "Reminder", SkipClicked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Run(ctx, sd.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := received(f.smtp)
+	if got["c3@shop.example"] != 1 || got["c4@shop.example"] != 1 || got["c5@shop.example"] != 2 {
+		t.Fatalf("after the reminder: c3 %d, c4 %d, c5 %d", got["c3@shop.example"], got["c4@shop.example"], got["c5@shop.example"])
+	}
+	// A send at a local hour freezes its recipients with their instant and
+	// waits for it: none is due yet.
+	later := time.Now().In(f.c.Location()).Add(3 * time.Hour).Format("15:04")
+	ls, err := f.s.AddSend(ctx, f.c.ID, SendInput{Label: "Morning", LocalTime: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.smtp.Mails())
+	if err := f.s.Run(ctx, ls.ID); err != nil {
+		t.Fatal(err)
+	}
+	var waiting int64
+	f.g.Model(&Delivery{}).Where("send_id = ? AND status = ? AND not_before > ?", ls.ID, DeliveryQueued, time.Now().Add(2*time.Hour)).Count(&waiting)
+	if len(f.smtp.Mails()) != before || waiting != 20 {
+		t.Fatalf("a local-hour send mailed %d early, %d waiting", len(f.smtp.Mails())-before, waiting)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -183,7 +183,9 @@ func trackLinks(doc string) (string, []string, error) {
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "a" {
 			for i, a := range n.Attr {
-				if a.Key == "href" && (strings.HasPrefix(a.Val, "https://") || strings.HasPrefix(a.Val, "http://")) {
+				// A link whose address holds a personal field is left as
+				// it is: its destination differs per recipient.
+				if a.Key == "href" && (strings.HasPrefix(a.Val, "https://") || strings.HasPrefix(a.Val, "http://")) && !strings.Contains(a.Val, "RAMPEACTION") {
 					n.Attr[i].Val = "RAMPELINK" + strconv.Itoa(len(links)) + "X"
 					links = append(links, a.Val)
 				}
