@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -46,8 +47,15 @@ type staticFile struct {
 var funcs = template.FuncMap{
 	"money": money.Format,
 	"minor": money.Plain,
-	"local": func(t time.Time, c *campaigns.Campaign) string {
-		return t.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")
+	"local": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format(dateLayout) },
+	// inZone shows an instant in a named IANA zone (a promotion's, an
+	// alert's campaign's), the zone named; the deployment's zone when unknown.
+	"inZone": func(t time.Time, zone string) string {
+		loc, err := clock.Location(zone)
+		if err != nil || zone == "" {
+			return t.UTC().Format(dateLayout)
+		}
+		return t.In(loc).Format(dateLayout)
 	},
 	"inputTS": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format("2006-01-02T15:04") },
 	"ago": func(t time.Time) string {
@@ -64,7 +72,6 @@ var funcs = template.FuncMap{
 	"rate":      loadcheck.FormatRate,
 	"deref":     func(p *uint64) uint64 { return *p },
 	"deref64":   func(p *time.Time) time.Time { return *p },
-	"utc":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel":   func(c campaigns.Channel) string { return c.Label() },
 	"gateTitle": gateTitle,
 	"gateFix":   fixFor,
@@ -100,9 +107,20 @@ var funcs = template.FuncMap{
 	},
 }
 
-func loadPages() (*pages, error) {
+// dateLayout is how the UI writes an instant: in a zone, the zone named.
+const dateLayout = "Mon 2 Jan 2006, 15:04 MST"
+
+// loadPages parses every page; zone is the deployment's time zone
+// (campaigns.default_time_zone), in which "at" shows the instants that
+// belong to no campaign.
+func loadPages(zone string) (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}, static: map[string]staticFile{}}
-	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	loc, err := clock.Location(zone)
+	if err != nil || zone == "" {
+		loc = time.UTC
+	}
+	at := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset, "at": at}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}

@@ -77,6 +77,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", writer, s.campaignAction)
 	in.Post("/campaigns/:id<int>/loadcheck", writer, s.startLoadCheck)
 	in.Post("/campaigns/:id<int>/links", writer, s.createLink)
+	in.Get("/loadchecks", s.showLoadChecks)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)
 	in.Post("/loadchecks/:id<int>/abort", writer, s.abortLoadCheck)
 	in.Get("/calendar", s.showCalendar)

@@ -96,7 +96,7 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 		c.Set("Content-Type", "text/html; charset=utf-8")
 		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}
-	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "campaigns", Data: data})
+	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "loadchecks", Data: data})
 }
 
 func (s *Server) abortLoadCheck(c *fiber.Ctx) error {
