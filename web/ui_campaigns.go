@@ -122,13 +122,12 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 			}
 		}
 		for _, fld := range campaigns.ForecastFields[ch] {
-			raw := strings.TrimSpace(strings.ReplaceAll(f.Forecast[string(ch)][fld.Key], ",", "."))
-			if raw == "" {
+			v, err := parseForecast(fld, f.Forecast[string(ch)][fld.Key])
+			if isEmpty(err) {
 				continue
 			}
-			v, err := strconv.ParseFloat(raw, 64)
 			if err != nil {
-				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: fmt.Sprintf("%q is not a number", raw)})
+				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: err.Error()})
 				continue
 			}
 			if in.Forecast[string(ch)] == nil {
@@ -202,6 +201,7 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 		return err
 	}
 	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
+		"Labelled": labelErrors(errs), "FixFields": msgFixFields,
 		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
 		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": idSet(f.PromotionIDs), "Feeds": feedList, "ChosenFeeds": idSet(f.FeedIDs)}})
 }
