@@ -171,6 +171,10 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 	if rescheduled {
 		s.enqueueSchedule(ctx, c)
 	}
+	// The checklist follows the plan just saved (new dates, new inputs),
+	// not the answer of the plan before.
+	c.Readiness = s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	s.saveReadiness(ctx, c.ID, c.Readiness)
 	return c, nil
 }
 

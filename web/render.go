@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/url"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -90,21 +89,7 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"measured": func(m map[string]any) string {
-		if len(m) == 0 {
-			return ""
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
-		}
-		return strings.Join(parts, " · ")
-	},
+	"measured": measured,
 }
 
 // dateLayout is how the UI writes an instant: in a zone, the zone named.
