@@ -125,6 +125,12 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/users", admin, s.showUsers)
 	in.Post("/users", admin, s.createUser)
 	in.Post("/users/signin-locks/lift", admin, s.liftSigninLock)
+	in.Post("/users/:id<int>/role", admin, s.setUserRole)
+	in.Post("/users/:id<int>/deactivate", admin, s.deactivateUser)
+	in.Post("/users/:id<int>/reactivate", admin, s.reactivateUser)
+	in.Post("/users/:id<int>/password", admin, s.resetUserPassword)
+	in.Get("/settings/password", s.showPassword)
+	in.Post("/settings/password", s.changePassword)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path()) })
 }
