@@ -87,3 +87,32 @@ func TestUIFinishedCampaignShowsFinalReadiness(t *testing.T) {
 		t.Errorf("cancelled draft: %.3000s", page.Body)
 	}
 }
+
+func TestDuplicateCampaignUIAndAPI(t *testing.T) {
+	a := newTestApp(t)
+	id := a.createCampaign(t, "Rentrée")
+	b := a.browser(accounts.Marketer)
+	b.get(fmt.Sprintf("/campaigns/%d", id))
+	res := b.post(fmt.Sprintf("/campaigns/%d/duplicate", id), url.Values{})
+	if res.Status != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), "/edit") {
+		t.Fatalf("duplicate: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, `value="Copy of Rentrée"`) || !strings.Contains(page.Body, "Duplicated as a draft") {
+		t.Fatalf("copy's form: %.2000s", page.Body)
+	}
+	r := a.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/duplicate", id), accounts.Marketer, "")
+	if r.Status != http.StatusCreated || r.json(t)["name"] != "Copy of Rentrée" || r.json(t)["status"] != "draft" {
+		t.Fatalf("API duplicate: %d %s", r.Status, r.Body)
+	}
+	if r := a.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/duplicate", id), accounts.Viewer, ""); r.Status != http.StatusForbidden {
+		t.Fatalf("viewer duplicates: %d", r.Status)
+	}
+	if r := a.api("POST", "/api/v1/campaigns/999999/duplicate", accounts.Marketer, ""); r.Status != http.StatusNotFound {
+		t.Fatalf("unknown campaign: %d %s", r.Status, r.Body)
+	}
+	v := a.browser(accounts.Viewer)
+	v.get("/campaigns")
+	if res := v.post(fmt.Sprintf("/campaigns/%d/duplicate", id), url.Values{}); res.Status != http.StatusForbidden {
+		t.Fatalf("viewer duplicates in the UI: %d", res.Status)
+	}
+}
