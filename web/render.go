@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ var funcs = template.FuncMap{
 		return d.String() + " ago"
 	},
 	"pathesc": url.PathEscape,
+	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
 	"bars":    barHeights,
 	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	// rate shows a request rate: 4200 → "4200", 0.475 → "0.475".
