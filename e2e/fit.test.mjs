@@ -46,3 +46,32 @@ for (const width of [1366, 390]) {
     await page.close();
   });
 }
+
+test('forms show only the fields of the choice made', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const errors = collectErrors(page);
+  await signIn(page, app);
+  await page.goto(app.url + '/feeds/new');
+  await page.selectOption('select[name=format]', 'google_xml');
+  assert.equal(await page.isVisible('input[name=col_header_0]'), false, 'generic columns hidden for Google XML');
+  assert.equal(await page.isVisible('input[name=delivery_time]'), false, 'idealo delivery time hidden for Google XML');
+  assert.ok(await page.isVisible('input[name=shipping]'));
+  await page.selectOption('select[name=format]', 'generic');
+  assert.ok(await page.isVisible('input[name=col_header_0]'), 'generic columns shown');
+  assert.equal(await page.isVisible('input[name=shipping]'), false);
+  await page.screenshot({ path: join(shots, 'form-feed-generic.png'), fullPage: true });
+
+  await page.goto(app.url + '/promotions/new');
+  await page.selectOption('select[name=scope]', 'brand');
+  assert.equal(await page.isVisible('textarea[name=scope_value]'), false, 'the SKU list is hidden for a brand');
+  const brands = await page.$$eval('select[name=scope_brand] option', (os) => os.map((o) => o.textContent));
+  assert.ok(brands.length > 3, `brands come from the catalog: ${brands}`);
+  await page.selectOption('select[name=scope]', 'product_type');
+  assert.ok(await page.isVisible('select[name=scope_type]'));
+  await page.screenshot({ path: join(shots, 'form-promotion-type.png'), fullPage: true });
+
+  await page.goto(app.url + '/products/import');
+  assert.ok(await page.isVisible('a:has-text("demo-catalog.csv")'), "the demo's import is listed");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
