@@ -15,6 +15,7 @@ const (
 	KindDNS      = "unknown host"
 	KindTLS      = "TLS error"
 	KindRedirect = "redirect refused"
+	KindPolicy   = "address refused by the allow-list"
 	KindOther    = "other error"
 )
 
@@ -27,6 +28,8 @@ func errorKind(code uint16, err string) string {
 		return "HTTP " + strconv.Itoa(int(code))
 	case err == "":
 		return ""
+	case strings.Contains(e, "loadcheck: refused"):
+		return KindPolicy
 	case strings.Contains(e, "connection refused"):
 		return KindRefused
 	case strings.Contains(e, "timeout") || strings.Contains(e, "deadline exceeded"):

@@ -183,8 +183,7 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 			if share <= 1 {
 				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), FormatRate(rate), share*100, step.Broken)
 				if len(step.Kinds) > 0 {
-					threshold, _, _ := strings.Cut(step.Broken, ": ")
-					reason = fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s (%s)", i+1, len(c.Steps), FormatRate(rate), share*100, step.Why(), threshold)
+					reason = fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s (%s)", i+1, len(c.Steps), FormatRate(rate), share*100, step.Why(), step.Broken)
 				}
 			} else {
 				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, FormatRate(rate), step.Broken)
