@@ -50,6 +50,25 @@ func fieldLabel(key string) string {
 	return key
 }
 
+// promotionLabels are the promotion form's labels by field key.
+var promotionLabels = map[string]string{
+	"name": "Name", "kind": "Kind", "value": "Value", "currency": "Currency", "scope": "Scope", "scope_value": "SKUs, brand or product type",
+	"starts_at": "Starts", "ends_at": "Ends", "time_zone": "Time zone", "code": "Promo code",
+}
+
+// labelsOf names a form's errors by the labels of its form.
+func labelsOf(errs []campaigns.FieldError, labels map[string]string) []labelled {
+	out := make([]labelled, len(errs))
+	for i, e := range errs {
+		l, ok := labels[e.Field]
+		if !ok {
+			l = e.Field
+		}
+		out[i] = labelled{l, e.Msg}
+	}
+	return out
+}
+
 // labelled are a form's errors named by their labels, for the summary at
 // the top of the form.
 type labelled struct{ Label, Msg string }

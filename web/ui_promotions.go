@@ -73,7 +73,8 @@ func (s *Server) promotionFormPage(c *fiber.Ctx, code int, p *landing.Promotion,
 		return err
 	}
 	return s.renderStatus(c, code, "promotion_form", pageData{Title: title, Nav: "promotions", Data: map[string]any{
-		"In": in, "P": p, "Action": action, "Errs": errs, "TimeZones": timeZones, "Brands": brands, "Types": types}})
+		"In": in, "P": p, "Action": action, "Errs": errs, "TimeZones": timeZones, "Brands": brands, "Types": types,
+		"Labelled": labelsOf(errs, promotionLabels), "FixFields": msgFixFields}})
 }
 
 func (s *Server) showNewPromotion(c *fiber.Ctx) error {
