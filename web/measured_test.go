@@ -22,3 +22,16 @@ func TestMeasuredValuesNeverReadNil(t *testing.T) {
 		t.Fatal("<nil> shown")
 	}
 }
+
+func TestChoicesKeepWhatTheCatalogLacks(t *testing.T) {
+	got := choices([]string{"Lumen", "Nordik"}, "Nordik\nMaison\n")
+	want := []choice{{"Lumen", false}, {"Nordik", true}, {"Maison", true}}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%v, want %v", got, want)
+		}
+	}
+}
