@@ -37,7 +37,7 @@ func TestDuplicateKeepsThePlanAsAFutureDraft(t *testing.T) {
 	if d := got.EndsAt.Sub(got.StartsAt); d != src.EndsAt.Sub(src.StartsAt) {
 		t.Fatalf("length %v", d)
 	}
-	if cp2, _ := s.Duplicate(ctx, cp.ID, "bob"); cp2.StartsAt != cp.StartsAt {
+	if cp2, _ := s.Duplicate(ctx, cp.ID, "bob"); !cp2.StartsAt.Equal(cp.StartsAt) {
 		t.Fatalf("a future window is kept: %v", cp2.StartsAt)
 	}
 	if n := copyName(strings.Repeat("é", 200)); len([]rune(n)) != 200 {
