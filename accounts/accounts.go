@@ -52,6 +52,8 @@ type User struct {
 	Role         Role
 	PasswordHash string `json:"-"`
 	CreatedAt    time.Time
+	// DeactivatedAt is when an admin stopped the user from signing in.
+	DeactivatedAt *time.Time
 }
 
 // Session is one signed-in browser.
@@ -93,6 +95,7 @@ CREATE TABLE sessions (id {{id}}, token_hash VARCHAR(64) NOT NULL UNIQUE, user_i
 CREATE TABLE api_tokens (id {{id}}, user_id {{bigint}} NOT NULL REFERENCES users(id) ON DELETE CASCADE, name VARCHAR(100) NOT NULL, prefix VARCHAR(20) NOT NULL, token_hash VARCHAR(64) NOT NULL UNIQUE, last_used_at {{ts}}, created_at {{ts}} NOT NULL)`},
 	{ID: "2026120201_signin_failures", SQL: `
 CREATE TABLE signin_failures (subject VARCHAR(300) PRIMARY KEY, failures INTEGER NOT NULL, last_failure {{ts}} NOT NULL, locked_until {{ts}})`},
+	{ID: "2026120210_users_deactivated", SQL: `ALTER TABLE users ADD COLUMN deactivated_at {{ts}}`},
 }
 
 // Store is the accounts repository.
@@ -158,6 +161,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
 		return nil, ErrBadCredentials
 	}
+	if !u.Active() {
+		return nil, ErrDeactivated
+	}
 	return u, nil
 }
 
@@ -195,6 +201,9 @@ func (s *Store) UserBySession(ctx context.Context, token string) (*User, uint64,
 		return nil, 0, err
 	}
 	u, err := s.ByID(ctx, sess.UserID)
+	if err == nil && !u.Active() {
+		return nil, 0, ErrNotFound
+	}
 	return u, sess.ID, err
 }
 
@@ -232,9 +241,13 @@ func (s *Store) UserByAPIToken(ctx context.Context, secret string) (*User, error
 	if err != nil {
 		return nil, err
 	}
+	u, err := s.ByID(ctx, tok.UserID)
+	if err != nil || !u.Active() {
+		return nil, firstErr(err, ErrNotFound)
+	}
 	now := time.Now().UTC()
 	s.DB.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", now)
-	return s.ByID(ctx, tok.UserID)
+	return u, nil
 }
 
 // APITokens lists a user's tokens.

@@ -76,11 +76,11 @@ var AllStatuses = []Status{Draft, Scheduled, Blocked, Live, Paused, Ended, Cance
 
 // ForecastFields lists, per channel, the forecast inputs and their bounds.
 var ForecastFields = map[Channel][]ForecastField{
-	Email: {{"audience", "Audience (recipients)", 0, 1e9, false}, {"open_rate", "Open rate (0–1)", 0, 1, false}, {"click_rate", "Click rate of openers (0–1)", 0, 1, false},
+	Email: {{"audience", "Audience (recipients)", 0, 1e9, false}, {"open_rate", "Open rate (22 % or 0.22)", 0, 1, false}, {"click_rate", "Click rate of openers (8 % or 0.08)", 0, 1, false},
 		{"half_life_hours", "Clicks half-life after the send (hours, default 2)", 0.1, 72, true}, pagesPerVisit},
 	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9, false}, {"uplift", "Uplift during the campaign (×)", 0, 100, false}, pagesPerVisit, peakHourShare},
-	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit, peakHourShare},
-	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (0–1)", 0, 1, false}, pagesPerVisit, peakHourShare},
+	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (2 % or 0.02)", 0, 1, false}, pagesPerVisit, peakHourShare},
+	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (2 % or 0.02)", 0, 1, false}, pagesPerVisit, peakHourShare},
 	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9, false}, pagesPerVisit, peakHourShare},
 }
 
@@ -318,7 +318,7 @@ func Build(in Input, defaultTZ string) (*Campaign, error) {
 		endOK = true
 	}
 	if startOK && endOK && !c.EndsAt.After(c.StartsAt) {
-		add("ends_at", "must be after starts_at (%s)", c.LocalStart().Format("2006-01-02 15:04 MST"))
+		add("ends_at", "must be after the start (%s)", c.LocalStart().Format("Mon 2 Jan 2006, 15:04 MST"))
 	}
 	if startOK && endOK && c.EndsAt.Sub(c.StartsAt) > 366*24*time.Hour {
 		add("ends_at", "a campaign lasts at most one year")

@@ -74,7 +74,7 @@ func TestBuildNamesEveryBadField(t *testing.T) {
 		{"bad channel", func(in *Input) { in.Channels = append(in.Channels, "tv") }, "channels", `"tv"`},
 		{"bad zone", func(in *Input) { in.TimeZone = "Mars/Olympus" }, "time_zone", "Mars/Olympus"},
 		{"bad start", func(in *Input) { in.StartsAt = "next friday" }, "starts_at", "next friday"},
-		{"inverted", func(in *Input) { in.EndsAt = "2026-11-26T08:00" }, "ends_at", "after starts_at"},
+		{"inverted", func(in *Input) { in.EndsAt = "2026-11-26T08:00" }, "ends_at", "after the start"},
 		{"too long", func(in *Input) { in.EndsAt = "2028-01-01T00:00" }, "ends_at", "one year"},
 		{"currency", func(in *Input) { in.Currency = "EURO" }, "currency", "ISO 4217"},
 		{"negative budget", func(in *Input) { in.Budgets["email"] = -1 }, "budgets.email", "negative"},

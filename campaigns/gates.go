@@ -197,7 +197,7 @@ var ScheduleGate = GateFunc{GateName: "schedule.valid", Fn: func(_ context.Conte
 	case !c.EndsAt.After(c.StartsAt):
 		return Result{Outcome: Fail, Message: "the end is not after the start", Measured: m}
 	case !now.Before(c.EndsAt):
-		return Result{Outcome: Fail, Message: fmt.Sprintf("the campaign window ended at %s", c.LocalEnd().Format("2006-01-02 15:04 MST")), Measured: m}
+		return Result{Outcome: Fail, Message: fmt.Sprintf("the campaign window ended at %s", c.LocalEnd().Format("Mon 2 Jan 2006, 15:04 MST")), Measured: m}
 	}
 	left := c.EndsAt.Sub(now).Round(time.Minute)
 	return Result{Outcome: Pass, Message: fmt.Sprintf("window %s → %s, %s left", c.LocalStart().Format("Jan 2 15:04"), c.LocalEnd().Format("Jan 2 15:04 MST"), left), Measured: m}

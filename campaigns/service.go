@@ -171,6 +171,10 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 	if rescheduled {
 		s.enqueueSchedule(ctx, c)
 	}
+	// The checklist follows the plan just saved (new dates, new inputs),
+	// not the answer of the plan before.
+	c.Readiness = s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	s.saveReadiness(ctx, c.ID, c.Readiness)
 	return c, nil
 }
 
@@ -198,9 +202,9 @@ func (s *Service) Schedule(ctx context.Context, id uint64, actor string) (*Campa
 		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: "only a draft can be scheduled"}
 	}
 	if !c.EndsAt.After(now) {
-		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: fmt.Sprintf("its window ended at %s; change the dates first", c.LocalEnd().Format("2006-01-02 15:04 MST"))}
+		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: fmt.Sprintf("its window ended at %s; change the dates first", c.LocalEnd().Format("Mon 2 Jan 2006, 15:04 MST"))}
 	}
-	reason := fmt.Sprintf("scheduled to go live at %s", c.LocalStart().Format("2006-01-02 15:04 MST"))
+	reason := fmt.Sprintf("scheduled to go live at %s", c.LocalStart().Format("Mon 2 Jan 2006, 15:04 MST"))
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return move(tx, c, Scheduled, actor, reason, nil, now, map[string]any{"schedule_version": c.ScheduleVersion + 1, "next_attempt_at": nil})
 	})

@@ -78,7 +78,7 @@ feeds:
 			continue
 		case f.GeneratedAt.Before(changed):
 			problems = append(problems, fmt.Sprintf("feed %s was generated %s, before the last change of a promotion (%s)",
-				f.Name, f.GeneratedAt.Format("Jan 2 15:04 UTC"), changed.Format("Jan 2 15:04 UTC")))
+				f.Name, f.GeneratedAt.In(c.Location()).Format("Jan 2 15:04 MST"), changed.In(c.Location()).Format("Jan 2 15:04 MST")))
 			continue
 		}
 		kept := keptBy(f, prods)
@@ -106,7 +106,7 @@ feeds:
 		return campaigns.Result{Outcome: campaigns.Fail, Message: strings.Join(problems, "; ") + more, Measured: m}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d feed(s) fresh; %d promoted product line(s) match the landing-page price at %s",
-		len(feeds), checked, at.Format("Jan 2 15:04 UTC")), Measured: m}
+		len(feeds), checked, at.In(c.Location()).Format("Jan 2 15:04 MST")), Measured: m}
 }
 
 // promoted reads the products of the campaign's promotions, once each

@@ -40,7 +40,7 @@ func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) 
 		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error(), Measured: m}
 	}
 	m["version"], m["published_at"] = v.Number, v.PublishedAt
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("/l/%s is published (version %d, %s)", p.Slug, v.Number, v.PublishedAt.Format("2006-01-02 15:04 UTC")), Measured: m}
+	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("/l/%s is published (version %d, %s)", p.Slug, v.Number, v.PublishedAt.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")), Measured: m}
 }
 
 func promotionsPublished(ctx context.Context, promos *Promotions, c *campaigns.Campaign) campaigns.Result {

@@ -259,7 +259,7 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 		okE = true
 	}
 	if okS && okE && !p.EndsAt.After(p.StartsAt) {
-		add("ends_at", "the window is empty or inverted: it must end after it starts")
+		add("ends_at", "the window is empty or inverted: it must end after it starts (%s)", p.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"))
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -94,3 +94,19 @@ func TestGateKeepsTheCheckOfIdenticalContent(t *testing.T) {
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// The gate names the failed check, the step it failed at and why, by kind.
+func TestGateNamesTheFailedCheckAndWhy(t *testing.T) {
+	e, page, gate := gateEnv(t)
+	v1, _ := e.pages.Publish(context.Background(), page.ID, "test")
+	c := e.finished(t, page.ID, v1.ID, Failed, 0, time.Minute)
+	c.Results = []StepResult{{Share: 0.25, TargetRate: 10, Requests: 10, Held: true},
+		{Share: 0.5, TargetRate: 20, Requests: 200, Kinds: map[string]uint64{KindRefused: 200}, Broken: "error ratio 100.0 % > 1.0 %"}}
+	if err := e.svc.Store.DB.Save(c).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := "check #" + itoa(c.ID) + " failed at 50 % of the target (20 req/s): 100 % connection refused (the latest check of this version of /l/bf"
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.HasPrefix(r.Message, want) {
+		t.Fatalf("gate message %q, want it to start with %q", r.Message, want)
+	}
+}

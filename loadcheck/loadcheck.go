@@ -8,6 +8,7 @@ package loadcheck
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -62,6 +63,9 @@ type StepResult struct {
 	// Errors are the distinct errors of the step (at most 5), e.g.
 	// "redirect to https://other.example/ not followed (not allow-listed: …)".
 	Errors []string `json:"errors,omitempty"`
+	// Kinds counts the failed requests by kind: "connection refused",
+	// "timeout", "HTTP 503"… (errorKind).
+	Kinds map[string]uint64 `json:"kinds,omitempty"`
 }
 
 // Bucket is one latency histogram bar.
@@ -171,4 +175,28 @@ func (s *Store) Latest(ctx context.Context, pageID uint64, versionIDs []uint64) 
 // LastPassedAny is the newest passing check of any page, for the capacity page.
 func (s *Store) LastPassedAny(ctx context.Context) (*Check, error) {
 	return db.Take[Check](s.DB.WithContext(ctx).Where("status = ?", Passed).Order("finished_at DESC, id DESC"), ErrNotFound)
+}
+
+// ListPage is one page of checks, newest first, and where the next begins.
+type ListPage struct {
+	Checks    []Check
+	NextAfter uint64 // 0: this is the last page
+}
+
+// List returns at most limit checks with an id below before (0: from the
+// newest), newest first, for the load checks page.
+func (s *Store) List(ctx context.Context, before uint64, limit int) (ListPage, error) {
+	q := s.DB.WithContext(ctx).Order("id DESC").Limit(limit + 1)
+	if before != 0 {
+		q = q.Where("id < ?", before)
+	}
+	var out []Check
+	if err := q.Find(&out).Error; err != nil {
+		return ListPage{}, fmt.Errorf("loadcheck: list: %w", err)
+	}
+	page := ListPage{Checks: out}
+	if len(out) > limit {
+		page.Checks, page.NextAfter = out[:limit], out[limit-1].ID
+	}
+	return page, nil
 }

@@ -3,6 +3,7 @@ package loadcheck
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -224,5 +225,55 @@ func TestGateFollowsRepublishAndNewCampaigns(t *testing.T) {
 	e.pages.Publish(ctx, page.ID, "test")
 	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "republished") {
 		t.Fatalf("republished: %+v", r)
+	}
+}
+
+func TestAFailedCheckSaysWhyByKind(t *testing.T) {
+	for _, tc := range []struct {
+		code uint16
+		err  string
+		want string
+	}{
+		{0, `Get "http://127.0.0.1:1/l/x": dial tcp 127.0.0.1:1: connect: connection refused`, KindRefused},
+		{0, `Get "http://x/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`, KindTimeout},
+		{0, "read tcp 127.0.0.1:5->127.0.0.1:6: read: connection reset by peer", KindReset},
+		{0, "dial tcp: lookup nowhere.invalid: no such host", KindDNS},
+		{503, "503 Service Unavailable", "HTTP 503"},
+		{404, "", "HTTP 404"},
+		{200, "", ""},
+	} {
+		if got := errorKind(tc.code, tc.err); got != tc.want {
+			t.Errorf("errorKind(%d, %q) = %q, want %q", tc.code, tc.err, got, tc.want)
+		}
+	}
+	c := &Check{ID: 3, Status: Failed, Results: []StepResult{{Share: 0.25, TargetRate: 5, Held: true, Requests: 5},
+		{Share: 0.5, TargetRate: 10, Requests: 10, Kinds: map[string]uint64{KindRefused: 10}, Broken: "error ratio 100.0 % > 1.0 %"}}}
+	if got, want := c.Summary(), "check #3 failed at 50 % of the target (10 req/s): 100 % connection refused"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	r := StepResult{Requests: 200, Kinds: map[string]uint64{"HTTP 503": 124, KindTimeout: 16, KindReset: 1}}
+	if got, want := r.Why(), "62 % HTTP 503, 8 % timeout, <1 % connection reset"; got != want {
+		t.Errorf("Why = %q, want %q", got, want)
+	}
+}
+
+func TestRefusedConnectionsAreNamedInTheReason(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nobody listens there any more
+	e := newEnv(t, url)
+	c := e.check(t, url, 20)
+	if err := e.svc.Run(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.svc.Store.Get(context.Background(), c.ID)
+	if got.Status != Failed || !strings.Contains(got.Reason, "100 % connection refused") || got.Results[0].Kinds[KindRefused] == 0 {
+		t.Fatalf("status %s, reason %q, kinds %v", got.Status, got.Reason, got.Results[0].Kinds)
+	}
+	if want := fmt.Sprintf("check #%d failed at 25 %% of the target (5 req/s): 100 %% connection refused", got.ID); got.Summary() != want {
+		t.Fatalf("summary %q, want %q", got.Summary(), want)
 	}
 }

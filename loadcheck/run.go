@@ -182,6 +182,9 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		if !step.Held {
 			if share <= 1 {
 				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), FormatRate(rate), share*100, step.Broken)
+				if len(step.Kinds) > 0 {
+					reason = fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s (%s)", i+1, len(c.Steps), FormatRate(rate), share*100, step.Why(), step.Broken)
+				}
 			} else {
 				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, FormatRate(rate), step.Broken)
 			}
@@ -235,6 +238,7 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	defer tick.Stop()
 	start := time.Now()
 	stop, early := "", false
+	kinds := map[string]uint64{}
 	for done := false; !done; {
 		select {
 		case r, ok := <-results:
@@ -244,6 +248,9 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 			}
 			all.Add(r)
 			window.Add(r)
+			if k := errorKind(r.Code, r.Error); k != "" {
+				kinds[k]++
+			}
 		case <-tick.C:
 			window.Close()
 			all.Close()
@@ -267,6 +274,9 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	out = StepResult{TargetRate: rate, AchievedRate: all.Rate, Requests: all.Requests, ErrorRatio: 1 - all.Success,
 		P50Ms: ms(all.Latencies.P50), P95Ms: ms(all.Latencies.P95), P99Ms: ms(all.Latencies.P99), MaxMs: ms(all.Latencies.Max),
 		StatusCodes: all.StatusCodes, StoppedEarly: early, Errors: stepErrors(all.Errors)}
+	if len(kinds) > 0 {
+		out.Kinds = kinds
+	}
 	if all.Requests == 0 {
 		out.ErrorRatio = 0
 	}

@@ -222,7 +222,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	switch {
 	case last.Status == Failed:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("the latest load check of this version of /l/%s (#%d, %s ago) failed: %s", page.Slug, last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), last.Reason)}
+			Message: fmt.Sprintf("%s (the latest check of this version of /l/%s, %s ago)", last.Summary(), page.Slug, now.Sub(*last.FinishedAt).Round(time.Minute))}
 	case now.Sub(*last.FinishedAt) > s.Validity:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}

@@ -86,7 +86,7 @@ type Server struct {
 
 // New builds the fiber app with every route of Rampe.
 func New(d Deps) (*fiber.App, error) {
-	p, err := loadPages()
+	p, err := loadPages(d.Campaigns.DefaultTimeZone)
 	if err != nil {
 		return nil, err
 	}

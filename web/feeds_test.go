@@ -137,3 +137,24 @@ func TestAPIFeeds(t *testing.T) {
 		t.Fatalf("unknown: %d", res.Status)
 	}
 }
+
+func TestFeedFormPicksBrandsFromTheCatalog(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t) // brand Nordik
+	b := a.browser(accounts.Marketer)
+	if form := b.get("/feeds/new"); !strings.Contains(form.Body, `<select name="brands" multiple`) || !strings.Contains(form.Body, "<option >Nordik</option>") {
+		t.Fatalf("brands not offered from the catalog: %.3000s", form.Body)
+	}
+	res := b.post("/feeds", url.Values{"name": {"by-brand"}, "format": {"google_xml"}, "availability": {"in_stock"}, "title_template": {"{title}"},
+		"brands": {"Nordik", "Lumen"}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	list, _ := a.Feeds.List(context.Background())
+	if len(list) != 1 || list[0].Brands != "Nordik\nLumen" {
+		t.Fatalf("brands stored: %+v", list)
+	}
+	if page := b.get(res.Header.Get("Location")); !strings.Contains(page.Body, "<option selected>Nordik</option>") || !strings.Contains(page.Body, "<option selected>Lumen</option>") {
+		t.Fatalf("chosen brands, one missing from the catalog, come back chosen: %.4000s", page.Body)
+	}
+}

@@ -184,3 +184,17 @@ func (b *browser) post(path string, form url.Values) response {
 
 // LoadChecksStore is the load-check repository of the app.
 func (a *testApp) LoadChecksStore() *loadcheck.Store { return a.checks.Store }
+
+// createCampaign stores a draft e-mail campaign starting in two days and
+// returns its id.
+func (a *testApp) createCampaign(t *testing.T, name string) uint64 {
+	t.Helper()
+	start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Hour)
+	c, err := a.Campaigns.Create(context.Background(), campaigns.Input{Name: name, Channels: []string{"email"}, TimeZone: "Europe/Paris",
+		StartsAt: start.Format(time.RFC3339), EndsAt: start.Add(24 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"email": 100},
+		Forecast: map[string]map[string]float64{"email": {"audience": 1000, "open_rate": 0.5, "click_rate": 0.5}}}, "test@shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}

@@ -294,13 +294,18 @@ func TestUIPromotionAndPageForms(t *testing.T) {
 	if res.Status != 422 {
 		t.Fatalf("bad promotion: %d", res.Status)
 	}
-	for _, want := range []string{"is required", "at most 100", "name the brand", "empty or inverted"} {
+	for _, want := range []string{"is required", "at most 100", "name the brand", "empty or inverted", "<b>Ends</b>: the window is empty or inverted: it must end after it starts (Tue 1 Dec 2026, 00:00 CET)",
+		"<b>Name</b>: is required"} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("promotion form lacks %q", want)
 		}
 	}
-	res = b.post("/promotions", url.Values{"name": {"Nordik -10"}, "kind": {"percent"}, "value": {"10"}, "scope": {"brand"}, "scope_value": {"Nordik"},
-		"starts_at": {"2026-12-01T00:00"}, "ends_at": {"2026-12-05T00:00"}, "time_zone": {"Europe/Paris"}})
+	// The brand is picked from the catalog's brands.
+	if form := b.get("/promotions/new"); !strings.Contains(form.Body, `<select name="scope_brand"`) || !strings.Contains(form.Body, "<option >Nordik</option>") {
+		t.Fatalf("the brand is not offered from the catalog: %.4000s", form.Body)
+	}
+	res = b.post("/promotions", url.Values{"name": {"Nordik -10"}, "kind": {"percent"}, "value": {"10"}, "scope": {"brand"}, "scope_brand": {"Nordik"},
+		"scope_value": {"SKU-IGNORED"}, "starts_at": {"2026-12-01T00:00"}, "ends_at": {"2026-12-05T00:00"}, "time_zone": {"Europe/Paris"}})
 	loc := res.Header.Get("Location")
 	if page := b.get(loc); !strings.Contains(page.Body, "2 product(s) affected") || !strings.Contains(page.Body, "108.00 EUR") {
 		t.Fatalf("preview: %.500s", page.Body)

@@ -81,3 +81,38 @@ func TestAbortEndsAQueuedCheckAtOnce(t *testing.T) {
 		t.Fatalf("API abort of an ended check: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestLoadChecksPageListsEveryCheckWithItsVerdictAndCampaign(t *testing.T) {
+	a := newTestApp(t)
+	store := a.LoadChecksStore()
+	now := time.Now().UTC()
+	camp := a.createCampaign(t, "Checked campaign")
+	var last *loadcheck.Check
+	for i := range 3 {
+		c := &loadcheck.Check{PageID: 1, PageVersionID: 1, URL: "http://127.0.0.1/l/x", TargetRate: 10, Steps: loadcheck.DefaultSteps, StepSeconds: 1,
+			Thresholds: loadcheck.DefaultThresholds, Status: loadcheck.Failed, Reason: fmt.Sprintf("reason %d", i), CreatedAt: now, FinishedAt: &now,
+			Results: []loadcheck.StepResult{{Share: 0.25, TargetRate: 2.5, Requests: 10, Kinds: map[string]uint64{loadcheck.KindRefused: 10}}}}
+		if i == 2 {
+			c.CampaignID = &camp
+		}
+		if err := store.DB.Create(c).Error; err != nil {
+			t.Fatal(err)
+		}
+		last = c
+	}
+	b := a.browser(accounts.Viewer)
+	page := b.get("/loadchecks?limit=2")
+	if page.Status != 200 || !strings.Contains(page.Body, "Checked campaign") || !strings.Contains(page.Body, "reason 2") ||
+		strings.Contains(page.Body, "reason 0") || !strings.Contains(page.Body, fmt.Sprintf(`href="/loadchecks?after=%d"`, last.ID-1)) {
+		t.Fatalf("first page: %d %.3000s", page.Status, page.Body)
+	}
+	if next := b.get(fmt.Sprintf("/loadchecks?after=%d", last.ID-1)); !strings.Contains(next.Body, "reason 0") || strings.Contains(next.Body, "reason 2") {
+		t.Fatalf("second page: %.3000s", next.Body)
+	}
+	if one := b.get(fmt.Sprintf("/loadchecks/%d", last.ID)); !strings.Contains(one.Body, "connection refused") {
+		t.Fatalf("a step's failures by kind are shown: %.3000s", one.Body)
+	}
+	if bad := b.get("/loadchecks?after=x"); bad.Status != 400 {
+		t.Fatalf("bad after: %d", bad.Status)
+	}
+}

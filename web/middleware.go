@@ -24,6 +24,7 @@ import (
 
 const (
 	userKey       = "user"
+	sessionKey    = "session"
 	sessionCookie = "rampe_session"
 	csrfCookie    = "rampe_csrf"
 	csrfField     = "_csrf"
@@ -199,8 +200,9 @@ func (s *Server) clearCookie(c *fiber.Ctx, name string) {
 // loadUser puts the signed-in user, if any, in the context.
 func (s *Server) loadUser(c *fiber.Ctx) error {
 	if tok := c.Cookies(sessionCookie); tok != "" {
-		if u, _, err := s.Accounts.UserBySession(c.UserContext(), tok); err == nil {
+		if u, sid, err := s.Accounts.UserBySession(c.UserContext(), tok); err == nil {
 			c.Locals(userKey, u)
+			c.Locals(sessionKey, sid)
 		}
 	}
 	return c.Next()

@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -46,8 +47,15 @@ type staticFile struct {
 var funcs = template.FuncMap{
 	"money": money.Format,
 	"minor": money.Plain,
-	"local": func(t time.Time, c *campaigns.Campaign) string {
-		return t.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")
+	"local": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format(dateLayout) },
+	// inZone shows an instant in a named IANA zone (a promotion's, an
+	// alert's campaign's), the zone named; the deployment's zone when unknown.
+	"inZone": func(t time.Time, zone string) string {
+		loc, err := clock.Location(zone)
+		if err != nil || zone == "" {
+			return t.UTC().Format(dateLayout)
+		}
+		return t.In(loc).Format(dateLayout)
 	},
 	"inputTS": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format("2006-01-02T15:04") },
 	"ago": func(t time.Time) string {
@@ -58,13 +66,13 @@ var funcs = template.FuncMap{
 		return d.String() + " ago"
 	},
 	"pathesc": url.PathEscape,
+	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
 	"bars":    barHeights,
 	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	// rate shows a request rate: 4200 → "4200", 0.475 → "0.475".
 	"rate":      loadcheck.FormatRate,
 	"deref":     func(p *uint64) uint64 { return *p },
 	"deref64":   func(p *time.Time) time.Time { return *p },
-	"utc":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"channel":   func(c campaigns.Channel) string { return c.Label() },
 	"gateTitle": gateTitle,
 	"gateFix":   fixFor,
@@ -91,26 +99,23 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"measured": func(m map[string]any) string {
-		if len(m) == 0 {
-			return ""
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
-		}
-		return strings.Join(parts, " · ")
-	},
+	"measured": measured,
 }
 
-func loadPages() (*pages, error) {
+// dateLayout is how the UI writes an instant: in a zone, the zone named.
+const dateLayout = "Mon 2 Jan 2006, 15:04 MST"
+
+// loadPages parses every page; zone is the deployment's time zone
+// (campaigns.default_time_zone), in which "at" shows the instants that
+// belong to no campaign.
+func loadPages(zone string) (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}, static: map[string]staticFile{}}
-	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	loc, err := clock.Location(zone)
+	if err != nil || zone == "" {
+		loc = time.UTC
+	}
+	at := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset, "at": at}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}

@@ -37,6 +37,7 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/campaigns/:id", s.apiGetCampaign)
 	api.Put("/campaigns/:id", apiWriter, s.apiUpdateCampaign)
 	api.Delete("/campaigns/:id", apiWriter, s.apiDeleteCampaign)
+	api.Post("/campaigns/:id<int>/duplicate", apiWriter, s.apiDuplicateCampaign)
 	api.Post("/campaigns/:id/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", apiWriter, s.apiCampaignAction)
 	api.Get("/campaigns/:id/readiness", s.apiReadiness)
 	api.Post("/campaigns/:id/readiness", apiWriter, s.apiCheckReadiness)
@@ -108,9 +109,11 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/campaigns/:id<int>/edit", writer, s.showEditCampaign)
 	in.Post("/campaigns/:id<int>", writer, s.updateCampaign)
 	in.Post("/campaigns/:id<int>/delete", writer, s.deleteCampaign)
+	in.Post("/campaigns/:id<int>/duplicate", writer, s.duplicateCampaign)
 	in.Post("/campaigns/:id<int>/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", writer, s.campaignAction)
 	in.Post("/campaigns/:id<int>/loadcheck", writer, s.startLoadCheck)
 	in.Post("/campaigns/:id<int>/links", writer, s.createLink)
+	in.Get("/loadchecks", s.showLoadChecks)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)
 	// The e-mail channel's pages (emailOn: 404 when it is not connected).
 	in.Get("/campaigns/:id<int>/email", s.emailOn, s.showEmail)
@@ -188,6 +191,12 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/users", admin, s.showUsers)
 	in.Post("/users", admin, s.createUser)
 	in.Post("/users/signin-locks/lift", admin, s.liftSigninLock)
+	in.Post("/users/:id<int>/role", admin, s.setUserRole)
+	in.Post("/users/:id<int>/deactivate", admin, s.deactivateUser)
+	in.Post("/users/:id<int>/reactivate", admin, s.reactivateUser)
+	in.Post("/users/:id<int>/password", admin, s.resetUserPassword)
+	in.Get("/settings/password", s.showPassword)
+	in.Post("/settings/password", s.changePassword)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path()) })
 }

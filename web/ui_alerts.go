@@ -38,11 +38,11 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	names := map[uint64]string{}
+	names, zones := map[uint64]string{}, map[uint64]string{}
 	for _, a := range page.Alerts {
 		if _, ok := names[a.CampaignID]; !ok {
 			if camp, err := s.Campaigns.Get(ctx, a.CampaignID); err == nil {
-				names[a.CampaignID] = camp.Name
+				names[a.CampaignID], zones[a.CampaignID] = camp.Name, camp.TimeZone
 			}
 		}
 	}
@@ -59,6 +59,6 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 		q.Set("after", strconv.FormatUint(page.NextAfter, 10))
 		next = "/alerts?" + q.Encode()
 	}
-	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": page.Alerts, "Names": names,
+	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": page.Alerts, "Names": names, "Zones": zones,
 		"All": !f.OpenOnly, "Total": page.Total, "Next": next, "First": first, "Paged": pg.After != 0, "CampaignID": f.CampaignID}})
 }

@@ -65,6 +65,10 @@ func (s *Server) doLogin(c *fiber.Ctx) error {
 		return refuse(fiber.StatusTooManyRequests, lock.Error())
 	}
 	u, err := s.Accounts.Authenticate(ctx, email, password)
+	if errors.Is(err, accounts.ErrDeactivated) {
+		slog.Info("web: sign-in of a deactivated user", "email", email, "ip", ip)
+		return refuse(fiber.StatusForbidden, msgDeactivated)
+	}
 	if err != nil {
 		if !errors.Is(err, accounts.ErrBadCredentials) {
 			return err
@@ -141,10 +145,12 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 }
 
 func (s *Server) showUsers(c *fiber.Ctx) error {
-	return s.renderUsers(c, fiber.StatusOK, nil, map[string]string{})
+	return s.renderUsers(c, fiber.StatusOK, nil, map[string]string{}, "")
 }
 
-func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, form map[string]string) error {
+// renderUsers shows the users page; secret is a message shown once (a reset
+// password).
+func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, form map[string]string, secret string) error {
 	users, err := s.Accounts.List(c.UserContext())
 	if err != nil {
 		return err
@@ -159,7 +165,8 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 		errs[fe.Field] = fe.Msg
 	}
 	return s.renderStatus(c, code, "users", pageData{Title: "Users", Nav: "users",
-		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now}})
+		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now, "Secret": secret, "Me": currentUser(c).ID,
+			"Roles": []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer}}})
 }
 
 func (s *Server) createUser(c *fiber.Ctx) error {
@@ -170,7 +177,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	}
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		return s.renderUsers(c, fiber.StatusUnprocessableEntity, fe, form)
+		return s.renderUsers(c, fiber.StatusUnprocessableEntity, fe, form, "")
 	}
 	if err != nil {
 		return err

@@ -122,13 +122,12 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 			}
 		}
 		for _, fld := range campaigns.ForecastFields[ch] {
-			raw := strings.TrimSpace(strings.ReplaceAll(f.Forecast[string(ch)][fld.Key], ",", "."))
-			if raw == "" {
+			v, err := parseForecast(fld, f.Forecast[string(ch)][fld.Key])
+			if isEmpty(err) {
 				continue
 			}
-			v, err := strconv.ParseFloat(raw, 64)
 			if err != nil {
-				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: fmt.Sprintf("%q is not a number", raw)})
+				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: err.Error()})
 				continue
 			}
 			if in.Forecast[string(ch)] == nil {
@@ -202,6 +201,7 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 		return err
 	}
 	return s.renderStatus(c, code, "campaign_form", pageData{Title: title, Nav: "campaigns", Errors: errs, Data: map[string]any{
+		"Labelled": labelErrors(errs), "FixFields": msgFixFields,
 		"Form": f, "Campaign": camp, "Action": action, "Channels": campaigns.AllChannels, "ForecastFields": campaigns.ForecastFields,
 		"TimeZones": timeZones, "Pages": pages, "Promotions": promos, "Chosen": idSet(f.PromotionIDs), "Feeds": feedList, "ChosenFeeds": idSet(f.FeedIDs)}})
 }
@@ -329,6 +329,15 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 		s.flash(c, false, err.Error())
 	case err != nil:
 		return err
+	case action == "schedule":
+		// Scheduling stores a fresh readiness, and says what would block it.
+		msg := "Scheduled. Rampe will check every gate at go-live."
+		if _, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email); err == nil {
+			if names := failingTitles(rep); len(names) > 0 {
+				msg = fmt.Sprintf(msgScheduledWarn, len(names), strings.Join(names, ", "))
+			}
+		}
+		s.flash(c, true, msg)
 	default:
 		s.flash(c, true, map[string]string{"schedule": "Scheduled. Rampe will check every gate at go-live.", "unschedule": "Back to draft.",
 			"pause": "Paused.", "resume": "Live again.", "cancel": "Cancelled."}[action])
@@ -441,6 +450,11 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	if linkForm["url"] == "" && page != nil {
 		linkForm["url"] = s.BaseURL + "/l/" + page.Slug
 	}
+	camp.Readiness = s.draftReadiness(c.UserContext(), camp)
+	var final *finalReadiness
+	if finished(camp.Status) {
+		final = finalFrom(hist)
+	}
 	moves := map[campaigns.Channel]*campaigns.ChannelMove{}
 	for _, st := range states {
 		if st.Move != nil {
@@ -450,7 +464,8 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves,
-		"Links": s.linksJSON(links), "LinkForm": linkForm, "BaseURLProblem": s.BaseURLStatus.Problem(), "EmailNow": s.emailNow(c, camp)}})
+		"Links": s.linksJSON(links), "LinkForm": linkForm, "BaseURLProblem": s.BaseURLStatus.Problem(),
+		"Final": final, "ScheduleWarning": scheduleWarning(camp.Readiness), "EmailNow": s.emailNow(c, camp)}})
 }
 
 // showReadiness evaluates the gates now, storing nothing; the campaign page

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const genericRows = 8
 
 func feedForm(c *fiber.Ctx) (*feeds.Feed, feeds.ValidationError) {
 	f := &feeds.Feed{Name: c.FormValue("name"), Format: c.FormValue("format"), Availability: strings.Join(formList(c, "availability"), ","),
-		Brands: c.FormValue("brands"), ProductTypes: c.FormValue("product_types"), SKUs: c.FormValue("skus"), TitleTemplate: c.FormValue("title_template"),
+		Brands: strings.Join(formList(c, "brands"), "\n"), ProductTypes: strings.Join(formList(c, "product_types"), "\n"), SKUs: c.FormValue("skus"), TitleTemplate: c.FormValue("title_template"),
 		Country: c.FormValue("country"), Language: c.FormValue("language"), Currency: c.FormValue("currency"), Shipping: c.FormValue("shipping"),
 		DeliveryTime: c.FormValue("delivery_time"), UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"),
 		UTMCampaign: c.FormValue("utm_campaign"), Separator: c.FormValue("separator"), DecimalComma: c.FormValue("decimal_comma") == "on", Cron: c.FormValue("cron")}
@@ -84,6 +85,15 @@ func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.Vali
 		avail[a] = true
 	}
 	data["Avail"] = avail
+	// Brands and product types are picked from the catalog's values; a
+	// kept value the catalog no longer has (or a type prefix) stays offered.
+	for _, fc := range []struct{ key, column, kept string }{{"Brands", "brand", f.Brands}, {"Types", "product_type", f.ProductTypes}} {
+		values, err := s.Catalog.Facets(c.UserContext(), fc.column, facetLimit)
+		if err != nil {
+			return err
+		}
+		data[fc.key] = choices(values, fc.kept)
+	}
 	title := "New feed"
 	if f.ID != 0 {
 		title = "Feed " + f.Name
@@ -353,4 +363,35 @@ func (s *Server) showProduct(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, "product", pageData{Title: p.Title, Nav: "products", Data: map[string]any{"P": p, "Price": landing.EffectivePrice(p, promos, now), "Issues": issues}})
+}
+
+// choice is one option of a multiple select.
+type choice struct {
+	Value  string
+	Chosen bool
+}
+
+// choices offers values, the kept ones (one per line) chosen, and adds the
+// kept ones that values lack.
+func choices(values []string, kept string) []choice {
+	chosen := map[string]bool{}
+	for _, k := range strings.Split(kept, "\n") {
+		if k = strings.TrimSpace(k); k != "" {
+			chosen[k] = true
+		}
+	}
+	out := make([]choice, 0, len(values)+len(chosen))
+	for _, v := range values {
+		out = append(out, choice{v, chosen[v]})
+		delete(chosen, v)
+	}
+	extra := make([]string, 0, len(chosen))
+	for k := range chosen {
+		extra = append(extra, k)
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		out = append(out, choice{k, true})
+	}
+	return out
 }

@@ -11,13 +11,14 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/money"
 )
 
 func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 	id, _ := parseID(c)
 	plan := loadcheck.Plan{CampaignID: id, By: currentUser(c).Email}
 	if v := strings.TrimSpace(c.FormValue("rate")); v != "" {
-		r, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+		r, err := money.ParseNumber(v)
 		if err != nil || r <= 0 {
 			s.flash(c, false, fmt.Sprintf("Load check not started: rate %q is not a positive number of requests per second.", v))
 			return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
@@ -31,7 +32,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 		div  float64
 	}{{"max_error_pct", &th.MaxErrorRatio, 100}, {"max_p95_ms", &th.MaxP95Ms, 1}, {"max_p99_ms", &th.MaxP99Ms, 1}} {
 		if v := strings.TrimSpace(c.FormValue(f.name)); v != "" {
-			n, err := strconv.ParseFloat(v, 64)
+			n, err := money.ParseNumber(strings.TrimSpace(strings.TrimSuffix(v, "%")))
 			if err != nil || n <= 0 {
 				s.flash(c, false, fmt.Sprintf("Load check not started: %s %q is not a positive number.", f.name, v))
 				return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
@@ -96,7 +97,7 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 		c.Set("Content-Type", "text/html; charset=utf-8")
 		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}
-	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "campaigns", Data: data})
+	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "loadchecks", Data: data})
 }
 
 func (s *Server) abortLoadCheck(c *fiber.Ctx) error {

@@ -14,10 +14,29 @@ import (
 )
 
 func promotionForm(c *fiber.Ctx) landing.PromotionInput {
-	return landing.PromotionInput{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Value: c.FormValue("value"), Currency: c.FormValue("currency"),
+	in := landing.PromotionInput{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Value: c.FormValue("value"), Currency: c.FormValue("currency"),
 		Scope: c.FormValue("scope"), ScopeValue: c.FormValue("scope_value"), Code: c.FormValue("code"), TimeZone: c.FormValue("time_zone"),
 		StartsAt: c.FormValue("starts_at"), EndsAt: c.FormValue("ends_at")}
+	// A brand or a product type is picked from the catalog's values, in a
+	// field of its own (scope_value stays the SKU list, and the API's field).
+	switch in.Scope {
+	case landing.ScopeBrand:
+		in.ScopeValue = cmpOrStr(c.FormValue("scope_brand"), in.ScopeValue)
+	case landing.ScopeType:
+		in.ScopeValue = cmpOrStr(c.FormValue("scope_type"), in.ScopeValue)
+	}
+	return in
 }
+
+func cmpOrStr(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+// facetLimit bounds the brands and product types a form offers.
+const facetLimit = 500
 
 func promotionInputOf(p *landing.Promotion) landing.PromotionInput {
 	loc, err := clock.Location(p.TimeZone)
@@ -45,8 +64,17 @@ func (s *Server) promotionFormPage(c *fiber.Ctx, code int, p *landing.Promotion,
 	if p != nil {
 		title, action = "Edit "+p.Name, fmt.Sprintf("/promotions/%d", p.ID)
 	}
+	brands, err := s.Catalog.Facets(c.UserContext(), "brand", facetLimit)
+	if err != nil {
+		return err
+	}
+	types, err := s.Catalog.Facets(c.UserContext(), "product_type", facetLimit)
+	if err != nil {
+		return err
+	}
 	return s.renderStatus(c, code, "promotion_form", pageData{Title: title, Nav: "promotions", Data: map[string]any{
-		"In": in, "P": p, "Action": action, "Errs": errs, "TimeZones": timeZones}})
+		"In": in, "P": p, "Action": action, "Errs": errs, "TimeZones": timeZones, "Brands": brands, "Types": types,
+		"Labelled": labelsOf(errs, promotionLabels), "FixFields": msgFixFields}})
 }
 
 func (s *Server) showNewPromotion(c *fiber.Ctx) error {

@@ -84,7 +84,9 @@ func TestUIFormErrorsBesideFieldsAndNothingSaved(t *testing.T) {
 	if res.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", res.Status)
 	}
-	for _, want := range []string{"is required", "is not an amount in EUR", "must be after starts_at", "7 is out of range"} {
+	for _, want := range []string{"is required", "is not an amount: write it as 1 500,00 or 1,500.00 or 1500 (in EUR)", "must be after the start (",
+		"is ambiguous: write 22 % for twenty-two percent, or 0.22", "<b>E-mailing budget</b>: ", "<b>Ends</b>: must be after the start",
+		"<b>E-mailing: Open rate (22 % or 0.22)</b>: ", "Starts (Europe/Paris time)"} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("form lacks error %q", want)
 		}
@@ -94,6 +96,28 @@ func TestUIFormErrorsBesideFieldsAndNothingSaved(t *testing.T) {
 	}
 	if list := b.get("/campaigns"); !strings.Contains(list.Body, "No campaign here yet") {
 		t.Fatal("an invalid form stored a campaign")
+	}
+}
+
+func TestUIFormTakesAmountsAndRatesAsTyped(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/campaigns/new")
+	f := formValues("Typed")
+	f.Set("budget_email", "1 500,00 €")
+	f.Set("forecast_email_audience", "150 000")
+	f.Set("forecast_email_open_rate", "22 %")
+	f.Set("forecast_email_click_rate", "0,08")
+	if res := b.post("/campaigns", f); res.Status != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
+	}
+	list, err := a.Campaigns.List(context.Background(), campaigns.Filter{}, 0, 10)
+	if err != nil || len(list.Campaigns) != 1 {
+		t.Fatalf("%v %+v", err, list)
+	}
+	c := list.Campaigns[0]
+	if c.Budgets["email"] != 150000 || c.Forecast["email"]["audience"] != 150000 || c.Forecast["email"]["open_rate"] != 0.22 || c.Forecast["email"]["click_rate"] != 0.08 {
+		t.Fatalf("stored %v %v", c.Budgets, c.Forecast)
 	}
 }
 

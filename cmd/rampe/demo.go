@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
@@ -224,31 +226,63 @@ func seedCampaigns(ctx context.Context, cs *campaigns.Service, refs *demoRefs, w
 			}
 		}
 	}
-	return seedEnded(ctx, cs, day)
+	return seedEnded(ctx, cs, refs, day)
 }
 
-// seedEnded records a campaign that ran last month, with its history, as the
-// worker would have written it.
-func seedEnded(ctx context.Context, cs *campaigns.Service, day time.Time) error {
+// seedEnded runs a campaign of last month through the real lifecycle on a
+// fixed clock: created and scheduled a week before its start, judged by
+// every gate at its go-live instant, ended at the end of its window. Its
+// history is whatever the gates said then — here, blocked: /l/demo had no
+// load check yet — never a claim written by hand. Its tasks go nowhere
+// (the clock is past), and the alerts it raised are resolved, as a
+// marketer would have done since.
+func seedEnded(ctx context.Context, cs *campaigns.Service, refs *demoRefs, day time.Time) error {
 	allB, allF := full(300000)
-	b, f := pick(allB, allF, "email", "comparators", "seo")
+	b, f := pick(allB, allF, "email", "seo")
 	start, end := day.AddDate(0, -1, 0).Add(8*time.Hour), day.AddDate(0, -1, 10).Add(20*time.Hour)
-	c, err := cs.Create(ctx, campaigns.Input{Name: "Mid-season sales", Channels: []string{"email", "comparators", "seo"},
-		StartsAt: start.Format(time.RFC3339), EndsAt: end.Format(time.RFC3339), Currency: "EUR", Budgets: b, Forecast: f}, demoAdmin)
+	clk := clock.NewFixed(start.AddDate(0, 0, -7))
+	past := *cs
+	past.Clock, past.Tasks = clk, noTasks{}
+	in := campaigns.Input{Name: "Mid-season sales", Description: "Last month's sales, as the worker saw them.", Channels: []string{"email", "seo"},
+		StartsAt: start.Format(time.RFC3339), EndsAt: end.Format(time.RFC3339), Currency: "EUR", Budgets: b, Forecast: f}
+	if id, ok := refs.pages["demo"]; ok {
+		in.LandingPageID = &id
+	}
+	c, err := past.Create(ctx, in, demoAdmin)
 	if err != nil {
 		return err
 	}
-	steps := []campaigns.Transition{
-		{At: start.AddDate(0, 0, -7), Actor: demoAdmin, FromStatus: campaigns.Draft, ToStatus: campaigns.Scheduled, Reason: "scheduled"},
-		{At: start, Actor: "worker", FromStatus: campaigns.Scheduled, ToStatus: campaigns.Live, Reason: "went live: all gates pass"},
-		{At: end, Actor: "worker", FromStatus: campaigns.Live, ToStatus: campaigns.Ended, Reason: "window ended"},
+	if c, err = past.Schedule(ctx, c.ID, demoAdmin); err != nil {
+		return err
 	}
-	for _, t := range steps {
-		t.CampaignID, t.ScheduleVersion = c.ID, 1
-		if err := cs.DB.WithContext(ctx).Create(&t).Error; err != nil {
+	clk.Set(start)
+	if err := past.GoLive(ctx, c.ID, c.ScheduleVersion, "worker"); err != nil {
+		return err
+	}
+	if c, err = past.Get(ctx, c.ID); err != nil {
+		return err
+	}
+	clk.Set(end)
+	if err := past.End(ctx, c.ID, c.ScheduleVersion); err != nil {
+		return err
+	}
+	clk.Set(end.Add(14 * time.Hour))
+	alerts, err := past.Alerts(ctx, campaigns.AlertFilter{CampaignID: c.ID, OpenOnly: true}, 0, 100)
+	if err != nil {
+		return err
+	}
+	for _, a := range alerts.Alerts {
+		if err := past.ResolveAlert(ctx, a.ID); err != nil {
 			return err
 		}
 	}
-	return cs.DB.WithContext(ctx).Model(&campaigns.Campaign{}).Where("id = ?", c.ID).
-		Updates(map[string]any{"status": campaigns.Ended, "status_reason": "window ended", "schedule_version": 1}).Error
+	return nil
+}
+
+// noTasks drops the tasks of a campaign run on a past clock: their instants
+// are over, and the lifecycle was played to its end in place.
+type noTasks struct{}
+
+func (noTasks) Enqueue(context.Context, *asynq.Task, ...asynq.Option) (bool, error) {
+	return false, nil
 }

@@ -57,7 +57,14 @@ func seedCatalog(ctx context.Context, st *stack, window func(days, hour int) tim
 	fmt.Fprintf(&b, "RMP-ODD-1;Lampe sans photo;Lumen;;39.00;5;Maison > Luminaires;https://shop.rampe.demo/p/RMP-ODD-1;;Une lampe.\n")
 	fmt.Fprintf(&b, "RMP-ODD-2;Fauteuil offert;Nordik;;0.00;3;Maison > Salon;https://shop.rampe.demo/p/RMP-ODD-2;%s/static/demo/p1.svg;Prix à zéro.\n", st.cfg.PublicBaseURL)
 	fmt.Fprintf(&b, "RMP-ODD-3;SUPER PROMO CHAISE OSLO;Nordik;;59.00;8;Maison > Salon;https://shop.rampe.demo/p/RMP-ODD-3;%s/static/demo/p1.svg;<b>Chaise</b> en chêne.\n", st.cfg.PublicBaseURL)
-	if _, err := st.catalog.Import(ctx, strings.NewReader(b.String()), catalog.Options{}); err != nil {
+	// Through an import record, as a merchant's upload: the import page
+	// lists it with its report.
+	body := b.String()
+	imp, err := st.catalog.StartImport(ctx, "demo-catalog.csv", "csv", int64(len(body)), false, "rampe demo")
+	if err != nil {
+		return nil, fmt.Errorf("demo: catalog: %w", err)
+	}
+	if _, err := st.catalog.RunImport(ctx, imp, strings.NewReader(body), catalog.Options{}); err != nil {
 		return nil, fmt.Errorf("demo: catalog: %w", err)
 	}
 	refs := &demoRefs{pages: map[string]uint64{}, promos: map[string]uint64{}}

@@ -27,35 +27,6 @@ func Exponent(code string) int {
 	return scale
 }
 
-// Parse turns a decimal amount typed by a person ("1 500,50", "1500.5",
-// "1500") into minor units of cur. Money never goes through a float.
-func Parse(s, cur string) (int64, error) {
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "_", "").Replace(strings.TrimSpace(s))
-	if s == "" {
-		return 0, nil
-	}
-	exp := Exponent(cur)
-	intPart, frac := s, ""
-	if i := strings.LastIndexAny(s, ".,"); i >= 0 && len(s)-i-1 <= exp && len(s)-i-1 > 0 {
-		intPart, frac = s[:i], s[i+1:]
-	}
-	intPart = strings.NewReplacer(",", "", ".", "").Replace(intPart)
-	if intPart == "" {
-		intPart = "0"
-	}
-	if strings.HasPrefix(intPart, "-") {
-		return 0, fmt.Errorf("%q: must not be negative", s)
-	}
-	for len(frac) < exp {
-		frac += "0"
-	}
-	n, err := strconv.ParseInt(intPart+frac, 10, 64)
-	if err != nil || len(intPart) > 13 {
-		return 0, fmt.Errorf("%q is not an amount in %s (example: 1500.00)", s, cur)
-	}
-	return n, nil
-}
-
 // Format renders minor units as a decimal amount with the currency code.
 func Format(minor int64, cur string) string {
 	exp := Exponent(cur)

@@ -15,3 +15,19 @@ document.addEventListener("htmx:xhr:progress", function (e) {
     bar.value = (e.detail.loaded / e.detail.total) * 100;
   }
 });
+// Fields that matter for one choice only (data-show-when="NAME=VALUE"): a
+// promotion's brand or SKUs, a feed format's options. Without script every
+// field shows.
+function showWhen() {
+  document.querySelectorAll("[data-show-when]").forEach(function (el) {
+    var rule = el.getAttribute("data-show-when").split("=");
+    var field = el.closest("form") && el.closest("form").elements[rule[0]];
+    if (!field) return;
+    var values = rule[1].split("|");
+    el.hidden = values.indexOf(field.value) < 0;
+  });
+}
+document.addEventListener("DOMContentLoaded", showWhen);
+document.addEventListener("change", function (e) {
+  if (e.target.form && e.target.form.querySelector("[data-show-when]")) showWhen();
+});

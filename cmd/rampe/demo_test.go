@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/config"
+)
+
+// The demo's history is written by the lifecycle itself: every go-live in
+// it recorded gate answers that all pass, every block recorded the failing
+// ones, and the ended campaign of last month has its final readiness.
+func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("RAMPE_DATABASE_DSN", filepath.Join(dir, "rampe.db"))
+	t.Setenv("RAMPE_REDIS_URL", "")
+	t.Setenv("RAMPE_FEEDS_DIR", filepath.Join(dir, "feeds"))
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := build(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	if err := seedDemo(ctx, st, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var hist []campaigns.Transition
+	if err := st.db.Order("id").Find(&hist).Error; err != nil {
+		t.Fatal(err)
+	}
+	ended := 0
+	for _, tr := range hist {
+		switch {
+		case tr.ToStatus == campaigns.Live && tr.FromStatus != campaigns.Paused:
+			if len(tr.Gates) == 0 {
+				t.Errorf("campaign %d went live with no gate answer recorded: %q", tr.CampaignID, tr.Reason)
+			}
+			for _, g := range tr.Gates {
+				if g.Outcome == campaigns.Fail {
+					t.Errorf("campaign %d went live with %s failing: %s", tr.CampaignID, g.Gate, g.Message)
+				}
+			}
+		case strings.Contains(tr.Reason, "all gates pass") || strings.Contains(tr.Reason, "all ") && strings.Contains(tr.Reason, "gates pass"):
+			t.Errorf("a transition to %s claims every gate passes: %q", tr.ToStatus, tr.Reason)
+		case tr.ToStatus == campaigns.Blocked && len(tr.Gates) == 0:
+			t.Errorf("campaign %d blocked without its gate answers", tr.CampaignID)
+		case tr.ToStatus == campaigns.Ended:
+			ended++
+		}
+	}
+	if ended != 1 {
+		t.Fatalf("%d ended campaign(s) in the demo, want 1", ended)
+	}
+	imports, err := st.catalog.Imports(ctx, 10)
+	if err != nil || len(imports) != 1 || imports[0].Filename != "demo-catalog.csv" || imports[0].Status != "done" {
+		t.Fatalf("the demo's import is not recorded: %v %+v", err, imports)
+	}
+}
