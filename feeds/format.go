@@ -30,13 +30,13 @@ type part struct {
 // bytes whatever the number of workers.
 type formatter struct {
 	f       *Feed
-	promos  []landing.Promotion
+	promos  *landing.Index
 	now     time.Time
 	workers int
 	caps    issueCaps
 }
 
-func newFormatter(f *Feed, promos []landing.Promotion, now time.Time) *formatter {
+func newFormatter(f *Feed, promos *landing.Index, now time.Time) *formatter {
 	return &formatter{f: f, promos: promos, now: now, workers: min(runtime.GOMAXPROCS(0), 4), caps: issueCaps{full: map[string]bool{}}}
 }
 

@@ -67,6 +67,9 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	if err != nil {
 		return pending(err)
 	}
+	// Indexed once per evaluation: each SKU list split once, not once
+	// per product compared.
+	index := landing.NewIndex(published)
 	var problems []string
 	checked := 0
 feeds:
@@ -91,7 +94,7 @@ feeds:
 				break feeds
 			}
 			checked++
-			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], published, at); msg != "" {
+			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], index, at); msg != "" {
 				problems = append(problems, msg)
 			}
 		}
@@ -182,8 +185,8 @@ func (s *Service) runFindings(ctx context.Context, run uint64, prods []*catalog.
 
 // compare checks one promoted product of one feed against the price in
 // force at at; it returns "" when they agree.
-func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, published []landing.Promotion, at time.Time) string {
-	want := landing.EffectivePrice(pr, published, at)
+func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, promos *landing.Index, at time.Time) string {
+	want := promos.Price(pr, at)
 	if line == nil {
 		if leftOut != "" {
 			return fmt.Sprintf("feed %s leaves out %s: %s", f.Name, pr.SKU, leftOut)

@@ -136,7 +136,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		defer close(batches)
 		readErr <- s.stream(ctx, f, free, batches)
 	}()
-	fmtErr := s.format(ctx, f, run, newFormatter(f, promos, now), out, batches, free, progress)
+	fmtErr := s.format(ctx, f, run, newFormatter(f, landing.NewIndex(promos), now), out, batches, free, progress)
 	cancel()
 	for range batches { // let the reader finish after a failure
 	}
