@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,9 @@ type formatter struct {
 	now     time.Time
 	workers int
 	caps    issueCaps
+	prices  *priceSink // where the promoted products' lines go
+	// compared are the SKUs whose lines the gate may read; nil: all.
+	compared map[string]struct{}
 }
 
 func newFormatter(f *Feed, promos *landing.Index, now time.Time) *formatter {
@@ -134,8 +138,10 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 				return err
 			}
 			p.written++
-			if it.Promoted {
-				line := PriceLine{SKU: prod.SKU, Price: it.Price}
+			if it.Promoted && fm.compares(prod.SKU) {
+				// A copy: the SKU is a slice of the text the batch was
+				// read into, which it would keep alive.
+				line := PriceLine{SKU: strings.Clone(prod.SKU), Price: it.Price}
 				if it.OnSale {
 					sale := it.SalePrice
 					line.SalePrice = &sale
@@ -157,6 +163,14 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			return ctx.Err()
 		}
 	}
+}
+
+func (fm *formatter) compares(sku string) bool {
+	if fm.compared == nil {
+		return true
+	}
+	_, ok := fm.compared[sku]
+	return ok
 }
 
 // write takes the parts in order, writes their bytes and merges their
@@ -208,7 +222,7 @@ func (fm *formatter) merge(p *part, r *Run, kept map[string]int) {
 			fm.caps.set(is.Rule)
 		}
 	}
-	r.prices = append(r.prices, p.prices...)
+	fm.prices.put(p.prices)
 }
 
 // record counts an item's problems by rule and keeps them with their item
@@ -226,7 +240,9 @@ func (p *part) record(sku string, problems []Problem, caps *issueCaps) (blocked 
 		if caps.isFull(pr.Rule) {
 			continue
 		}
-		p.issues = append(p.issues, Issue{SKU: sku, Rule: pr.Rule, Field: pr.Field, Value: truncate(pr.Value, 300), Severity: sev, Message: pr.Message})
+		// Copies: an issue outlives the batch whose text its values slice.
+		p.issues = append(p.issues, Issue{SKU: strings.Clone(sku), Rule: pr.Rule, Field: pr.Field, Value: strings.Clone(truncate(pr.Value, 300)),
+			Severity: sev, Message: strings.Clone(pr.Message)})
 	}
 	return blocked
 }
