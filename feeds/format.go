@@ -24,6 +24,8 @@ type part struct {
 	byRule                           map[string]int
 	issues                           []Issue
 	prices                           []PriceLine
+	reads                            []scopedRead // products in a promotion's scope, in order
+	scoped                           []int        // the promotions of reads
 }
 
 // formatter formats the batches of a generation on several goroutines and
@@ -36,12 +38,12 @@ type formatter struct {
 	workers int
 	caps    issueCaps
 	prices  *priceSink // where the promoted products' lines go
-	// compared are the SKUs whose lines the gate may read; nil: all.
-	compared map[string]struct{}
+	lines   gateLines
 }
 
 func newFormatter(f *Feed, promos *landing.Index, now time.Time) *formatter {
-	return &formatter{f: f, promos: promos, now: now, workers: min(runtime.GOMAXPROCS(0), 4), caps: issueCaps{full: map[string]bool{}}}
+	return &formatter{f: f, promos: promos, now: now, workers: min(runtime.GOMAXPROCS(0), 4), caps: issueCaps{full: map[string]bool{}},
+		lines: newGateLines(promos.Promotions())}
 }
 
 type job struct {
@@ -130,28 +132,21 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.read++
 			problems = b.build(prod, &it, problems[:0])
+			rec := p.scope(fm.promos, prod)
 			if p.record(prod.SKU, problems, &fm.caps) {
 				p.skipped++
+				p.addRead(rec)
 				continue
 			}
 			if err := enc.Item(&it); err != nil {
 				return err
 			}
 			p.written++
-			if it.Promoted && fm.compares(prod.SKU) {
-				// A copy: the SKU is a slice of the text the batch was
-				// read into, which it would keep alive.
-				line := PriceLine{SKU: strings.Clone(prod.SKU), Price: it.Price}
-				if it.OnSale {
-					sale := it.SalePrice
-					line.SalePrice = &sale
-					if !it.SaleFrom.IsZero() {
-						from, until := it.SaleFrom, it.SaleUntil
-						line.SaleStartsAt, line.SaleEndsAt = &from, &until
-					}
-				}
-				p.prices = append(p.prices, line)
+			if it.Promoted {
+				rec.line = int32(len(p.prices))
+				p.prices = append(p.prices, priceLine(prod, &it))
 			}
+			p.addRead(rec)
 		}
 		if err := enc.Close(); err != nil {
 			return err
@@ -163,14 +158,6 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			return ctx.Err()
 		}
 	}
-}
-
-func (fm *formatter) compares(sku string) bool {
-	if fm.compared == nil {
-		return true
-	}
-	_, ok := fm.compared[sku]
-	return ok
 }
 
 // write takes the parts in order, writes their bytes and merges their
@@ -222,7 +209,7 @@ func (fm *formatter) merge(p *part, r *Run, kept map[string]int) {
 			fm.caps.set(is.Rule)
 		}
 	}
-	fm.prices.put(p.prices)
+	fm.prices.put(fm.lines.keep(p))
 }
 
 // record counts an item's problems by rule and keeps them with their item

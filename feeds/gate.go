@@ -129,7 +129,7 @@ func (s *Service) promoted(ctx context.Context, ids []uint64) ([]*catalog.Produc
 		if p.ChangedAt.After(changed) {
 			changed = p.ChangedAt
 		}
-		prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
+		prods, err := s.Promotions.PricingProducts(ctx, p, maxGateProducts)
 		if err != nil {
 			return nil, changed, err
 		}
@@ -141,24 +141,6 @@ func (s *Service) promoted(ctx context.Context, ids []uint64) ([]*catalog.Produc
 		}
 	}
 	return out, changed, nil
-}
-
-// gateSKUs are the products the gate may compare: the first
-// maxGateProducts of each published promotion's scope, as promoted reads
-// them. A generation keeps price lines for these only (at most 2,000 per
-// promotion), not for every promoted product (up to a million lines a run).
-func (s *Service) gateSKUs(ctx context.Context, promos []landing.Promotion) (map[string]struct{}, error) {
-	out := map[string]struct{}{}
-	for i := range promos {
-		skus, err := s.Promotions.ProductSKUs(ctx, &promos[i], maxGateProducts)
-		if err != nil {
-			return nil, fmt.Errorf("feeds: products of promotion %d: %w", promos[i].ID, err)
-		}
-		for _, sku := range skus {
-			out[sku] = struct{}{}
-		}
-	}
-	return out, nil
 }
 
 func keptBy(f *Feed, prods []*catalog.Product) []*catalog.Product {

@@ -124,10 +124,6 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	if err != nil {
 		return err
 	}
-	compared, err := s.gateSKUs(ctx, promos)
-	if err != nil {
-		return err
-	}
 	plain, err := s.Storage.Create(ctx, f.ID, f.FileName())
 	if err != nil {
 		return err
@@ -156,7 +152,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		readErr <- s.stream(ctx, f, free, batches)
 	}()
 	fm := newFormatter(f, landing.NewIndex(promos), now)
-	fm.prices, fm.compared = prices, compared
+	fm.prices = prices
 	fmtErr := s.format(ctx, f, run, fm, out, batches, free, progress)
 	cancel()
 	if err := fm.prices.close(); err != nil && fmtErr == nil {

@@ -43,15 +43,19 @@ func TestGenerationPricesAsEffectivePriceAndKeepsTheGatesLines(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.importMany(t, 2600)
-	var skus []string
-	for i := 1; i <= 2600; i += 7 {
-		skus = append(skus, fmt.Sprintf("G-%d", i))
+	var skus, every []string
+	for i := 1; i <= 2600; i++ {
+		if every = append(every, fmt.Sprintf("G-%d", i)); i%7 == 1 {
+			skus = append(skus, every[i-1])
+		}
 	}
 	promos := []landing.Promotion{
 		e.publishWindow(t, landing.PromotionInput{Name: "brand", Kind: landing.PercentOff, Value: "15", Scope: landing.ScopeBrand, ScopeValue: "lumo"}),
 		e.publishWindow(t, landing.PromotionInput{Name: "skus", Kind: landing.AmountOff, Value: "5", Scope: landing.ScopeSKUs, ScopeValue: strings.Join(skus, "\n")}),
 		e.publishWindow(t, landing.PromotionInput{Name: "type", Kind: landing.FixedPrice, Value: "19.99", Scope: landing.ScopeType, ScopeValue: "Maison > Cuisine"}),
 		e.publishWindow(t, landing.PromotionInput{Name: "coded", Kind: landing.PercentOff, Value: "50", Scope: landing.ScopeAll, Code: "HALF"}),
+		// Every G product on sale: more than the 2,000 the gate compares.
+		e.publishWindow(t, landing.PromotionInput{Name: "every G", Kind: landing.PercentOff, Value: "1", Scope: landing.ScopeSKUs, ScopeValue: strings.Join(every, ",")}),
 	}
 	f := e.feed(t, &Feed{Name: "prices", Format: Generic, Separator: ";", Columns: []Column{
 		{Header: "sku", Template: "{sku}"}, {Header: "price", Template: "{price_value}"}, {Header: "sale", Template: "{sale_price_value}"}}})
@@ -86,16 +90,44 @@ func TestGenerationPricesAsEffectivePriceAndKeepsTheGatesLines(t *testing.T) {
 	}
 	var lines int64
 	e.svc.DB.Model(&PriceLine{}).Where("run_id = ?", run.ID).Count(&lines)
-	if lines == 0 || lines > int64(onSale) {
+	// Every product of a SKU list, the first 2,000 of a brand or type.
+	if onSale < 2600 || lines < 2600 {
 		t.Fatalf("%d price lines for %d products on sale", lines, onSale)
 	}
 	reg := &campaigns.Registry{}
 	RegisterGate(reg, e.svc)
 	c := &campaigns.Campaign{ChannelList: ",comparators,", FeedIDs: []uint64{f.ID}, TimeZone: "Europe/Paris"}
-	for _, p := range promos[:3] {
+	for _, p := range promos {
+		if p.Code != "" {
+			continue // it covers F-3 and F-4, which the feed leaves out
+		}
 		c.PromotionIDs = append(c.PromotionIDs, p.ID)
 	}
 	if res := reg.Evaluate(ctx, c, e.clk.Now()).Results[0]; res.Outcome != campaigns.Pass {
 		t.Fatalf("gate: %+v", res)
+	}
+}
+
+// A run keeps the lines of the first 2,000 products of a brand (or type, or
+// all-products) scope, and of every product a SKU list names.
+func TestGateLinesKeepTheFirst2000OfAScope(t *testing.T) {
+	g := newGateLines([]landing.Promotion{{Scope: landing.ScopeBrand}, {Scope: landing.ScopeSKUs}})
+	kept := 0
+	for range 5 { // five parts of 600 products
+		p := &part{}
+		for i := range 600 {
+			p.scoped = append(p.scoped, 0)
+			r := scopedRead{from: int32(len(p.scoped) - 1), to: int32(len(p.scoped)), line: int32(len(p.prices))}
+			if i%3 == 0 { // also in the SKU list
+				p.scoped = append(p.scoped, 1)
+				r.to++
+			}
+			p.prices = append(p.prices, PriceLine{SKU: fmt.Sprint(i)})
+			p.addRead(r)
+		}
+		kept += len(g.keep(p))
+	}
+	if want := 2000 + 1000/3; kept != want { // 2,000, then the listed third of the last 1,000
+		t.Fatalf("kept %d lines of 3,000, want %d", kept, want)
 	}
 }

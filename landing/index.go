@@ -97,6 +97,18 @@ func (x *Index) candidates(pr *catalog.Product, dst []int) []int {
 	return slices.Compact(dst)
 }
 
+// Scoped appends to dst the promotions (indexes into Promotions()) whose
+// scope includes pr, whatever their status or window.
+func (x *Index) Scoped(pr *catalog.Product, dst []int) []int {
+	var buf [8]int
+	for _, i := range x.candidates(pr, buf[:0]) {
+		if p := &x.promos[i]; p.Scope == ScopeSKUs || p.Matches(pr) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
 // Price is EffectivePrice(pr, promotions, t), looking only at the
 // promotions whose scope may include pr.
 func (x *Index) Price(pr *catalog.Product, t time.Time) Price {
