@@ -34,6 +34,7 @@ type Service struct {
 	// three feeds side by side held 2.4 GB. The others wait their turn.
 	MaxGenerations int
 	running        slots
+	gateCache      gateCache
 }
 
 // ErrBusy means the feed is being generated already.

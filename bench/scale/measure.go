@@ -221,6 +221,7 @@ func measurePages(c *client, s seeded, reps int, only string) []pageFigure {
 			continue
 		}
 		var ms []float64
+		first := 0.0
 		for i := range reps + 1 {
 			t := time.Now()
 			code, body := c.do("GET", p.path, nil, p.api)
@@ -230,10 +231,12 @@ func measurePages(c *client, s seeded, reps int, only string) []pageFigure {
 			}
 			if i > 0 { // the first is a warm-up
 				ms = append(ms, d)
+			} else {
+				first = d
 			}
 		}
 		med, lo, hi := stats(ms)
-		logf("%-20s %8.1f ms (%.1f–%.1f)  %s", p.name, med, lo, hi, p.path)
+		logf("%-20s %8.1f ms (%.1f–%.1f; first %.1f)  %s", p.name, med, lo, hi, first, p.path)
 		out = append(out, pageFigure{p.name, med, lo, hi})
 	}
 	return out
