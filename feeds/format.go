@@ -23,9 +23,9 @@ type part struct {
 	read, written, skipped, warnings int64
 	byRule                           map[string]int
 	issues                           []Issue
-	prices                           []PriceLine
-	reads                            []scopedRead // products in a promotion's scope, in order
-	scoped                           []int        // the promotions of reads
+	pending                          []pendingLine // promoted items, of which keep chooses the lines
+	reads                            []scopedRead  // products in a promotion's scope, in order
+	scoped                           []int         // the promotions of reads
 }
 
 // formatter formats the batches of a generation on several goroutines and
@@ -132,7 +132,7 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.read++
 			problems = b.build(prod, &it, problems[:0])
-			rec := p.scope(fm.promos, prod)
+			rec := p.scope(b.scoped)
 			if p.record(prod.SKU, problems, &fm.caps) {
 				p.skipped++
 				p.addRead(rec)
@@ -143,8 +143,9 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.written++
 			if it.Promoted {
-				rec.line = int32(len(p.prices))
-				p.prices = append(p.prices, priceLine(prod, &it))
+				rec.line = int32(len(p.pending))
+				p.pending = append(p.pending, pendingLine{sku: prod.SKU, price: it.Price, sale: it.SalePrice, onSale: it.OnSale,
+					from: it.SaleFrom, until: it.SaleUntil})
 			}
 			p.addRead(rec)
 		}

@@ -2,8 +2,8 @@ package feeds
 
 import (
 	"strings"
+	"time"
 
-	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
 )
 
@@ -35,16 +35,27 @@ func newGateLines(promos []landing.Promotion) gateLines {
 }
 
 // scopedRead is one product read that lies in a promotion's scope: its
-// promotions are part.scoped[from:to], its price line part.prices[line]
-// (-1: none).
+// promotions are part.scoped[from:to], its prices part.pending[line] (-1:
+// not promoted).
 type scopedRead struct {
 	from, to, line int32
 }
 
-// scope notes the promotions whose scope includes prod.
-func (p *part) scope(promos *landing.Index, prod *catalog.Product) scopedRead {
+// pendingLine is a promoted item's prices until keep decides: nothing is
+// allocated for the many promoted products whose line is not kept (the SKU
+// still points into the batch's text).
+type pendingLine struct {
+	sku         string
+	price, sale int64
+	onSale      bool
+	from, until time.Time
+}
+
+// scope notes the promotions whose scope includes a product (the
+// builder's Scoped answer).
+func (p *part) scope(scoped []int) scopedRead {
 	from := len(p.scoped)
-	p.scoped = promos.Scoped(prod, p.scoped)
+	p.scoped = append(p.scoped, scoped...)
 	return scopedRead{from: int32(from), to: int32(len(p.scoped)), line: -1}
 }
 
@@ -55,9 +66,9 @@ func (p *part) addRead(r scopedRead) {
 }
 
 // keep counts the part's products in their promotions' scopes and returns
-// the lines to store, p.prices compacted in place.
+// the lines to store.
 func (g *gateLines) keep(p *part) []PriceLine {
-	n := 0
+	var out []PriceLine
 	for _, r := range p.reads {
 		keep := false
 		for _, i := range p.scoped[r.from:r.to] {
@@ -66,23 +77,22 @@ func (g *gateLines) keep(p *part) []PriceLine {
 			}
 		}
 		if keep && r.line >= 0 {
-			p.prices[n] = p.prices[r.line]
-			n++
+			out = append(out, p.pending[r.line].line())
 		}
 	}
-	return p.prices[:n]
+	return out
 }
 
-// priceLine is what the gate compares of a promoted item.
-func priceLine(prod *catalog.Product, it *Item) PriceLine {
+// line is what the gate compares of a promoted item.
+func (l *pendingLine) line() PriceLine {
 	// A copy: the SKU is a slice of the text the batch was read into,
 	// which the line would keep alive.
-	line := PriceLine{SKU: strings.Clone(prod.SKU), Price: it.Price}
-	if it.OnSale {
-		sale := it.SalePrice
+	line := PriceLine{SKU: strings.Clone(l.sku), Price: l.price}
+	if l.onSale {
+		sale := l.sale
 		line.SalePrice = &sale
-		if !it.SaleFrom.IsZero() {
-			from, until := it.SaleFrom, it.SaleUntil
+		if !l.from.IsZero() {
+			from, until := l.from, l.until
 			line.SaleStartsAt, line.SaleEndsAt = &from, &until
 		}
 	}

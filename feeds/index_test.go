@@ -117,12 +117,12 @@ func TestGateLinesKeepTheFirst2000OfAScope(t *testing.T) {
 		p := &part{}
 		for i := range 600 {
 			p.scoped = append(p.scoped, 0)
-			r := scopedRead{from: int32(len(p.scoped) - 1), to: int32(len(p.scoped)), line: int32(len(p.prices))}
+			r := scopedRead{from: int32(len(p.scoped) - 1), to: int32(len(p.scoped)), line: int32(len(p.pending))}
 			if i%3 == 0 { // also in the SKU list
 				p.scoped = append(p.scoped, 1)
 				r.to++
 			}
-			p.prices = append(p.prices, PriceLine{SKU: fmt.Sprint(i)})
+			p.pending = append(p.pending, pendingLine{sku: fmt.Sprint(i)})
 			p.addRead(r)
 		}
 		kept += len(g.keep(p))

@@ -170,6 +170,9 @@ type builder struct {
 	// ahead of them (nil for the others).
 	starts  []time.Time
 	scratch []byte
+	// scoped are the promotions whose scope includes the product being
+	// built (indexes into promos.Promotions()).
+	scoped []int
 }
 
 func newBuilder(f *Feed, promos *landing.Index, now time.Time) *builder {
@@ -194,12 +197,13 @@ func newBuilder(f *Feed, promos *landing.Index, now time.Time) *builder {
 // sale_price_effective_date, so a feed generated ahead of a promotion is
 // right at the instant it opens.
 func (b *builder) price(p *catalog.Product) landing.Price {
-	now := b.promos.Price(p, b.now)
-	if now.OnSale() {
+	b.scoped = b.promos.Scoped(p, b.scoped[:0])
+	now := b.promos.PriceAmong(p, b.now, b.scoped)
+	if now.OnSale() || len(b.scoped) == 0 {
 		return now
 	}
 	for _, at := range b.starts {
-		if next := b.promos.Price(p, at); next.OnSale() {
+		if next := b.promos.PriceAmong(p, at, b.scoped); next.OnSale() {
 			return next
 		}
 	}

@@ -68,13 +68,30 @@ func isASCII(s string) bool {
 	return true
 }
 
+// lowerASCII appends s lower-cased to buf: a map lookup with
+// m[string(bytes)] allocates nothing (strings.ToLower made a string per
+// product).
+func lowerASCII(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
 // candidates appends to dst, in the promotions' order and once each, the
 // promotions that may match pr; Matches decides.
 func (x *Index) candidates(pr *catalog.Product, dst []int) []int {
 	dst = append(dst, x.all...)
 	dst = append(dst, x.sku[pr.SKU]...)
 	if isASCII(pr.Brand) {
-		dst = append(dst, x.brand[strings.ToLower(pr.Brand)]...)
+		if len(x.brand) > 0 {
+			var buf [64]byte
+			dst = append(dst, x.brand[string(lowerASCII(buf[:0], pr.Brand))]...)
+		}
 		dst = append(dst, x.foldBrand...)
 	} else {
 		dst = append(dst, x.anyBrand...)
@@ -113,12 +130,15 @@ func (x *Index) Scoped(pr *catalog.Product, dst []int) []int {
 // promotions whose scope may include pr.
 func (x *Index) Price(pr *catalog.Product, t time.Time) Price {
 	var buf [8]int
+	return x.PriceAmong(pr, t, x.Scoped(pr, buf[:0]))
+}
+
+// PriceAmong is Price(pr, t) given scoped, what Scoped(pr) answered: a
+// generation asks for both.
+func (x *Index) PriceAmong(pr *catalog.Product, t time.Time, scoped []int) Price {
 	out := Price{Regular: pr.Price, Effective: pr.Price, Currency: pr.Currency}
-	for _, i := range x.candidates(pr, buf[:0]) {
-		p := &x.promos[i]
-		// The SKU set answered for a SKU scope; Matches would split
-		// the list again.
-		out.consider(p, pr, t, p.Scope == ScopeSKUs || p.Matches(pr))
+	for _, i := range scoped {
+		out.consider(&x.promos[i], pr, t, true)
 	}
 	return out
 }
