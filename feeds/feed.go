@@ -325,7 +325,6 @@ type Run struct {
 	Message    string         `json:"message"`
 	// What a generation collects before saving it with the run.
 	issues []Issue
-	prices []PriceLine
 }
 
 // Duration of a finished run.

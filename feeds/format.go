@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +23,9 @@ type part struct {
 	read, written, skipped, warnings int64
 	byRule                           map[string]int
 	issues                           []Issue
-	prices                           []PriceLine
+	pending                          []pendingLine // promoted items, of which keep chooses the lines
+	reads                            []scopedRead  // products in a promotion's scope, in order
+	scoped                           []int         // the promotions of reads
 }
 
 // formatter formats the batches of a generation on several goroutines and
@@ -30,14 +33,17 @@ type part struct {
 // bytes whatever the number of workers.
 type formatter struct {
 	f       *Feed
-	promos  []landing.Promotion
+	promos  *landing.Index
 	now     time.Time
 	workers int
 	caps    issueCaps
+	prices  *priceSink // where the promoted products' lines go
+	lines   gateLines
 }
 
-func newFormatter(f *Feed, promos []landing.Promotion, now time.Time) *formatter {
-	return &formatter{f: f, promos: promos, now: now, workers: min(runtime.GOMAXPROCS(0), 4), caps: issueCaps{full: map[string]bool{}}}
+func newFormatter(f *Feed, promos *landing.Index, now time.Time) *formatter {
+	return &formatter{f: f, promos: promos, now: now, workers: min(runtime.GOMAXPROCS(0), 4), caps: issueCaps{full: map[string]bool{}},
+		lines: newGateLines(promos.Promotions())}
 }
 
 type job struct {
@@ -126,8 +132,10 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.read++
 			problems = b.build(prod, &it, problems[:0])
+			rec := p.scope(b.scoped)
 			if p.record(prod.SKU, problems, &fm.caps) {
 				p.skipped++
+				p.addRead(rec)
 				continue
 			}
 			if err := enc.Item(&it); err != nil {
@@ -135,17 +143,11 @@ func (fm *formatter) work(ctx context.Context, jobs <-chan job, bufs chan *bytes
 			}
 			p.written++
 			if it.Promoted {
-				line := PriceLine{SKU: prod.SKU, Price: it.Price}
-				if it.OnSale {
-					sale := it.SalePrice
-					line.SalePrice = &sale
-					if !it.SaleFrom.IsZero() {
-						from, until := it.SaleFrom, it.SaleUntil
-						line.SaleStartsAt, line.SaleEndsAt = &from, &until
-					}
-				}
-				p.prices = append(p.prices, line)
+				rec.line = int32(len(p.pending))
+				p.pending = append(p.pending, pendingLine{sku: prod.SKU, price: it.Price, sale: it.SalePrice, onSale: it.OnSale,
+					from: it.SaleFrom, until: it.SaleUntil})
 			}
+			p.addRead(rec)
 		}
 		if err := enc.Close(); err != nil {
 			return err
@@ -208,7 +210,7 @@ func (fm *formatter) merge(p *part, r *Run, kept map[string]int) {
 			fm.caps.set(is.Rule)
 		}
 	}
-	r.prices = append(r.prices, p.prices...)
+	fm.prices.put(fm.lines.keep(p))
 }
 
 // record counts an item's problems by rule and keeps them with their item
@@ -226,7 +228,9 @@ func (p *part) record(sku string, problems []Problem, caps *issueCaps) (blocked 
 		if caps.isFull(pr.Rule) {
 			continue
 		}
-		p.issues = append(p.issues, Issue{SKU: sku, Rule: pr.Rule, Field: pr.Field, Value: truncate(pr.Value, 300), Severity: sev, Message: pr.Message})
+		// Copies: an issue outlives the batch whose text its values slice.
+		p.issues = append(p.issues, Issue{SKU: strings.Clone(sku), Rule: pr.Rule, Field: pr.Field, Value: strings.Clone(truncate(pr.Value, 300)),
+			Severity: sev, Message: strings.Clone(pr.Message)})
 	}
 	return blocked
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/landing"
 )
 
 // FuzzWriters feeds arbitrary product text to every writer and checks that
@@ -24,7 +25,7 @@ func FuzzWriters(f *testing.F) {
 		for _, format := range []string{GoogleXML, GoogleTSV, IdealoCSV} {
 			fd := &Feed{Name: "z", Format: format, TitleTemplate: "{title}", Currency: "EUR"}
 			var it Item
-			newBuilder(fd, nil, time.Now()).build(p, &it, nil)
+			newBuilder(fd, landing.NewIndex(nil), time.Now()).build(p, &it, nil)
 			var buf bytes.Buffer
 			if err := writeHead(fd, &buf, "z", "https://rampe.example"); err != nil {
 				t.Fatal(err)

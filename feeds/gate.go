@@ -59,7 +59,11 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 		}
 		feeds = append(feeds, *f)
 	}
-	prods, changed, err := s.promoted(ctx, c.PromotionIDs)
+	version, err := s.catalogVersion(ctx)
+	if err != nil {
+		return pending(err)
+	}
+	prods, changed, err := s.promoted(ctx, version, c.PromotionIDs)
 	if err != nil {
 		return pending(err)
 	}
@@ -67,6 +71,9 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	if err != nil {
 		return pending(err)
 	}
+	// Indexed once per evaluation: each SKU list split once, not once
+	// per product compared.
+	index := landing.NewIndex(published)
 	var problems []string
 	checked := 0
 feeds:
@@ -91,7 +98,7 @@ feeds:
 				break feeds
 			}
 			checked++
-			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], published, at); msg != "" {
+			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], index, at); msg != "" {
 				problems = append(problems, msg)
 			}
 		}
@@ -111,7 +118,7 @@ feeds:
 
 // promoted reads the products of the campaign's promotions, once each
 // (a product in two promotions once), and the last change among them.
-func (s *Service) promoted(ctx context.Context, ids []uint64) ([]*catalog.Product, time.Time, error) {
+func (s *Service) promoted(ctx context.Context, version catalogVersion, ids []uint64) ([]*catalog.Product, time.Time, error) {
 	var out []*catalog.Product
 	var changed time.Time
 	seen := map[string]bool{}
@@ -126,11 +133,11 @@ func (s *Service) promoted(ctx context.Context, ids []uint64) ([]*catalog.Produc
 		if p.ChangedAt.After(changed) {
 			changed = p.ChangedAt
 		}
-		prods, err := s.Promotions.Products(ctx, p, maxGateProducts)
+		prods, err := s.promotionProducts(ctx, version, p)
 		if err != nil {
 			return nil, changed, err
 		}
-		for i := range prods {
+		for i := range prods { // shared with the cache: read only
 			if !seen[prods[i].SKU] {
 				seen[prods[i].SKU] = true
 				out = append(out, &prods[i])
@@ -151,10 +158,13 @@ func keptBy(f *Feed, prods []*catalog.Product) []*catalog.Product {
 	return out
 }
 
-// runFindings reads what run wrote for prods: their price lines, and the
-// blocking problem that left a product out.
-func (s *Service) runFindings(ctx context.Context, run uint64, prods []*catalog.Product) (map[string]*PriceLine, map[string]string, error) {
-	lines, left := map[string]*PriceLine{}, map[string]string{}
+// runFindings reads what run wrote for prods: their price lines, and for
+// the products without one (left out, or not on sale) the blocking problem
+// that left a product out. What the cache does not know is read in queries
+// of 500 SKUs, and remembered: a finished run never changes.
+func (s *Service) runFindings(ctx context.Context, run uint64, all []*catalog.Product) (map[string]*PriceLine, map[string]string, error) {
+	lines, left, prods := s.gateCache.cachedFindings(run, all)
+	var missing []string
 	for lo := 0; lo < len(prods); lo += 500 {
 		skus := make([]string, 0, 500)
 		for _, p := range prods[lo:min(lo+500, len(prods))] {
@@ -167,8 +177,16 @@ func (s *Service) runFindings(ctx context.Context, run uint64, prods []*catalog.
 		for i := range ls {
 			lines[ls[i].SKU] = &ls[i]
 		}
+		for _, sku := range skus {
+			if lines[sku] == nil {
+				missing = append(missing, sku)
+			}
+		}
+	}
+	for lo := 0; lo < len(missing); lo += 500 {
 		var iss []Issue
-		if err := s.DB.WithContext(ctx).Where("run_id = ? AND severity = ? AND sku IN ?", run, "error", skus).Order("id").Find(&iss).Error; err != nil {
+		if err := s.DB.WithContext(ctx).Where("run_id = ? AND severity = ? AND sku IN ?", run, "error", missing[lo:min(lo+500, len(missing))]).
+			Order("id").Find(&iss).Error; err != nil {
 			return nil, nil, err
 		}
 		for _, is := range iss {
@@ -177,13 +195,14 @@ func (s *Service) runFindings(ctx context.Context, run uint64, prods []*catalog.
 			}
 		}
 	}
+	s.gateCache.remember(run, prods, lines, left)
 	return lines, left, nil
 }
 
 // compare checks one promoted product of one feed against the price in
 // force at at; it returns "" when they agree.
-func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, published []landing.Promotion, at time.Time) string {
-	want := landing.EffectivePrice(pr, published, at)
+func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, promos *landing.Index, at time.Time) string {
+	want := promos.Price(pr, at)
 	if line == nil {
 		if leftOut != "" {
 			return fmt.Sprintf("feed %s leaves out %s: %s", f.Name, pr.SKU, leftOut)

@@ -151,8 +151,23 @@ func TestGateReadsPromotedProductsOncePerEvaluation(t *testing.T) {
 	if r.Outcome != campaigns.Pass || r.Measured["promoted_products_checked"] != 75 {
 		t.Fatalf("setup: %s %q %v", r.Outcome, r.Message, r.Measured)
 	}
-	if products.Load() != 1 || all.Load() > 15 {
-		t.Fatalf("%d queries of products (want 1, one promotion), %d queries in all for 3 feeds × 25 products", products.Load(), all.Load())
+	// One for the promotion's products, one for the catalog's version.
+	if products.Load() != 2 || all.Load() > 16 {
+		t.Fatalf("%d queries of products (want 2, one promotion), %d queries in all for 3 feeds × 25 products", products.Load(), all.Load())
+	}
+	// Evaluated again: the promotion's products and the runs' lines come
+	// from the cache; an import changes the catalog's version.
+	products.Store(0)
+	all.Store(0)
+	if r := reg.Evaluate(ctx, c, e.clk.Now()).Results[0]; r.Outcome != campaigns.Pass || products.Load() != 1 || all.Load() > 7 {
+		t.Fatalf("again: %s, %d queries of products, %d in all", r.Outcome, products.Load(), all.Load())
+	}
+	e.clk.Add(time.Minute)
+	if _, err := e.cat.Import(ctx, strings.NewReader("sku,title,brand,price,link,image_link,description\nM-1,Autre,Many,1.00,https://shop.example/m,https://cdn.example/m.jpg,x\n"), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := reg.Evaluate(ctx, c, e.clk.Now()).Results[0]; r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "lacks M-1 ") {
+		t.Fatalf("after an import that added a promoted product: %s %q", r.Outcome, r.Message)
 	}
 }
 

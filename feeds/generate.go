@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -28,6 +29,12 @@ type Service struct {
 	// Generated is called after a generation that succeeded: the campaigns
 	// linking the feed are re-checked (a campaign blocked on it goes live).
 	Generated func(ctx context.Context, feedID, runID uint64, name string)
+	// MaxGenerations bounds the generations this process runs at once
+	// (feeds.max_concurrent_generations; 1 when 0): an import regenerating
+	// three feeds side by side held 2.4 GB. The others wait their turn.
+	MaxGenerations int
+	running        slots
+	gateCache      gateCache
 }
 
 // ErrBusy means the feed is being generated already.
@@ -50,6 +57,10 @@ type Progress struct{ Read, Written, Skipped int64 }
 // validated, blocking problems leave it out, and the file and its gzip
 // sibling replace the previous ones only when both are complete.
 func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, progress func(Progress)) (*Run, error) {
+	if err := s.running.acquire(ctx, s.MaxGenerations); err != nil {
+		return nil, err
+	}
+	defer s.running.release()
 	now := s.Now()
 	res := s.DB.WithContext(ctx).Model(&Feed{}).Where("id = ? AND (generating_since IS NULL OR generating_since < ?)", feedID, now.Add(-time.Hour)).
 		Update("generating_since", now)
@@ -77,6 +88,8 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 	if err != nil {
 		run.Status, run.Message = "failed", "the previous file is still served: "+err.Error()
 		slog.Error("feeds: generation failed", "feed", f.Name, "err", err)
+		// Lines stored while it ran are of a feed never served.
+		s.DB.WithContext(context.WithoutCancel(ctx)).Where("run_id = ?", run.ID).Delete(&PriceLine{})
 	} else {
 		run.Status = "done"
 		run.Message = fmt.Sprintf("%d items written, %d left out, %d warnings", run.Written, run.Skipped, run.Warnings)
@@ -125,6 +138,9 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	// level costs about a third of a generation for a few % of size.
 	zw, _ := gzip.NewWriterLevel(gzPending, gzip.BestSpeed)
 	out := newFanout(plain, zw)
+	// The sink stores what the pipeline handed it even once the pipeline
+	// is cancelled at its end.
+	prices := newPriceSink(ctx, s.DB, run.ID)
 	ctx, cancel := context.WithCancel(ctx)
 	width, inFlight := s.rangePlan()
 	batches, free := make(chan []catalog.Product, 2), make(chan []catalog.Product, inFlight)
@@ -136,8 +152,13 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		defer close(batches)
 		readErr <- s.stream(ctx, f, free, batches)
 	}()
-	fmtErr := s.format(ctx, f, run, newFormatter(f, promos, now), out, batches, free, progress)
+	fm := newFormatter(f, landing.NewIndex(promos), now)
+	fm.prices = prices
+	fmtErr := s.format(ctx, f, run, fm, out, batches, free, progress)
 	cancel()
+	if err := fm.prices.close(); err != nil && fmtErr == nil {
+		fmtErr = fmt.Errorf("feeds: store price lines: %w", err)
+	}
 	for range batches { // let the reader finish after a failure
 	}
 	if fmtErr == nil {
@@ -180,13 +201,21 @@ func (s *Service) format(ctx context.Context, f *Feed, run *Run, fm *formatter, 
 		return err
 	}
 	last := time.Now()
+	var saving atomic.Bool
 	tick := func() {
 		if time.Since(last) < 300*time.Millisecond {
 			return
 		}
 		last = time.Now()
-		s.DB.WithContext(ctx).Model(&Run{}).Where("id = ?", run.ID).
-			Updates(map[string]any{"items_read": run.ItemsRead, "written": run.Written, "skipped": run.Skipped})
+		// Stored on the side: on SQLite the write waits for the price
+		// lines' transaction, and the pipeline must not wait with it.
+		if saving.CompareAndSwap(false, true) {
+			counts := map[string]any{"items_read": run.ItemsRead, "written": run.Written, "skipped": run.Skipped}
+			go func() {
+				defer saving.Store(false)
+				s.DB.WithContext(ctx).Model(&Run{}).Where("id = ?", run.ID).Updates(counts)
+			}()
+		}
 		if progress != nil {
 			progress(Progress{Read: run.ItemsRead, Written: run.Written, Skipped: run.Skipped})
 		}
@@ -198,19 +227,13 @@ func (s *Service) format(ctx context.Context, f *Feed, run *Run, fm *formatter, 
 	return err
 }
 
-// saveFindings stores the problems and promoted prices a run collected.
+// saveFindings stores the problems a run collected (its price lines are
+// stored as it goes).
 func (s *Service) saveFindings(ctx context.Context, run *Run) error {
 	for i := range run.issues {
 		run.issues[i].RunID = run.ID
 	}
-	for i := range run.prices {
-		run.prices[i].RunID = run.ID
-	}
-	ctx = context.WithoutCancel(ctx)
-	if err := s.DB.WithContext(ctx).CreateInBatches(run.issues, db.InsertBatch).Error; err != nil {
-		return err
-	}
-	return s.DB.WithContext(ctx).CreateInBatches(run.prices, db.InsertBatch).Error
+	return s.DB.WithContext(context.WithoutCancel(ctx)).CreateInBatches(run.issues, db.InsertBatch).Error
 }
 
 // filtered applies the filters the database can use; Matches applies all.

@@ -161,7 +161,7 @@ type builder struct {
 	match  *matcher
 	title  template
 	link   func(string) string
-	promos []landing.Promotion
+	promos *landing.Index
 	now    time.Time
 	exps   map[string]int    // exponent by currency
 	dates  map[uint64]string // sale_price_effective_date by promotion
@@ -170,14 +170,17 @@ type builder struct {
 	// ahead of them (nil for the others).
 	starts  []time.Time
 	scratch []byte
+	// scoped are the promotions whose scope includes the product being
+	// built (indexes into promos.Promotions()).
+	scoped []int
 }
 
-func newBuilder(f *Feed, promos []landing.Promotion, now time.Time) *builder {
+func newBuilder(f *Feed, promos *landing.Index, now time.Time) *builder {
 	utm := landing.UTM{Source: f.UTMSource, Medium: f.UTMMedium, Campaign: f.UTMCampaign}
 	b := &builder{f: f, match: f.matcher(), title: compileTemplate(f.TitleTemplate), link: utm.Applier(), promos: promos, now: now,
 		exps: map[string]int{}, dates: map[uint64]string{}}
 	if f.Format == GoogleXML || f.Format == GoogleTSV {
-		for _, p := range promos {
+		for _, p := range promos.Promotions() {
 			if p.StartsAt.After(now) && p.Code == "" {
 				b.starts = append(b.starts, p.StartsAt)
 			}
@@ -194,12 +197,13 @@ func newBuilder(f *Feed, promos []landing.Promotion, now time.Time) *builder {
 // sale_price_effective_date, so a feed generated ahead of a promotion is
 // right at the instant it opens.
 func (b *builder) price(p *catalog.Product) landing.Price {
-	now := landing.EffectivePrice(p, b.promos, b.now)
-	if now.OnSale() {
+	b.scoped = b.promos.Scoped(p, b.scoped[:0])
+	now := b.promos.PriceAmong(p, b.now, b.scoped)
+	if now.OnSale() || len(b.scoped) == 0 {
 		return now
 	}
 	for _, at := range b.starts {
-		if next := landing.EffectivePrice(p, b.promos, at); next.OnSale() {
+		if next := b.promos.PriceAmong(p, at, b.scoped); next.OnSale() {
 			return next
 		}
 	}

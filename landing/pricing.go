@@ -35,20 +35,8 @@ func (p Price) OnSale() bool { return p.Effective < p.Regular }
 func EffectivePrice(pr *catalog.Product, promos []Promotion, t time.Time) Price {
 	out := Price{Regular: pr.Price, Effective: pr.Price, Currency: pr.Currency}
 	for i := range promos {
-		p := &promos[i]
-		if !p.ActiveAt(t) || !p.Matches(pr) {
-			continue
-		}
-		v, ok := p.Apply(pr.Price, pr.Currency)
-		if !ok || v >= pr.Price {
-			continue
-		}
-		if p.Code != "" {
-			out.Coded = append(out.Coded, CodedPrice{Code: p.Code, Price: v})
-			continue
-		}
-		if v < out.Effective || (v == out.Effective && out.Promotion != nil && p.ID < out.Promotion.ID) {
-			out.Effective, out.Promotion = v, p
+		if p := &promos[i]; p.ActiveAt(t) {
+			out.consider(p, pr, t, p.Matches(pr))
 		}
 	}
 	return out

@@ -292,10 +292,84 @@ func (s *Promotions) Get(ctx context.Context, id uint64) (*Promotion, error) {
 	return db.Take[Promotion](s.DB.WithContext(ctx), ErrNotFound, id)
 }
 
-// List returns promotions, newest window first.
-func (s *Promotions) List(ctx context.Context) ([]Promotion, error) {
+// PromotionPageSize is how many promotions a list page holds (the UI, and
+// the API by default); MaxPromotionPageSize the most an API caller may ask.
+const (
+	PromotionPageSize    = 100
+	MaxPromotionPageSize = 500
+)
+
+// PromotionPage is one page of promotions, newest window first; NextAfter
+// is the after of the next page, 0 when none follows.
+type PromotionPage struct {
+	Promotions []Promotion
+	NextAfter  uint64
+}
+
+// Page returns the promotions that sort after promotion after (0: the
+// first page) in the order (starts_at DESC, id DESC), at most limit
+// (PromotionPageSize when 0). An after naming no promotion is ErrNotFound.
+func (s *Promotions) Page(ctx context.Context, after uint64, limit int) (PromotionPage, error) {
+	if limit <= 0 {
+		limit = PromotionPageSize
+	}
+	q := s.DB.WithContext(ctx).Order("starts_at DESC, id DESC").Limit(limit + 1)
+	if after != 0 {
+		a, err := s.Get(ctx, after)
+		if err != nil {
+			return PromotionPage{}, err
+		}
+		q = q.Where("(starts_at < ? OR (starts_at = ? AND id < ?))", a.StartsAt, a.StartsAt, a.ID)
+	}
+	var out PromotionPage
+	if err := q.Find(&out.Promotions).Error; err != nil {
+		return out, fmt.Errorf("landing: list promotions: %w", err)
+	}
+	if len(out.Promotions) > limit {
+		out.Promotions = out.Promotions[:limit]
+		out.NextAfter = out.Promotions[limit-1].ID
+	}
+	return out, nil
+}
+
+// Count is how many promotions there are.
+func (s *Promotions) Count(ctx context.Context) (int64, error) {
+	var n int64
+	return n, s.DB.WithContext(ctx).Model(&Promotion{}).Count(&n).Error
+}
+
+// All returns every promotion, newest window first, read page by page
+// (the forms that link one to a campaign or a page offer them all).
+func (s *Promotions) All(ctx context.Context) ([]Promotion, error) {
 	var out []Promotion
-	return out, s.DB.WithContext(ctx).Order("starts_at DESC, id DESC").Limit(500).Find(&out).Error
+	var after uint64
+	for {
+		page, err := s.Page(ctx, after, MaxPromotionPageSize)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Promotions...)
+		if page.NextAfter == 0 {
+			return out, nil
+		}
+		after = page.NextAfter
+	}
+}
+
+// ScopeSummary says what the scope covers in a few words: a SKU list by
+// its count, not its (up to 10,000) SKUs.
+func (p *Promotion) ScopeSummary() string {
+	switch p.Scope {
+	case ScopeAll:
+		return "all products"
+	case ScopeSKUs:
+		n := len(p.SKUs())
+		if n == 1 {
+			return "SKU " + p.ScopeValue
+		}
+		return strconv.Itoa(n) + " SKUs"
+	}
+	return strings.ReplaceAll(p.Scope, "_", " ") + " " + p.ScopeValue
 }
 
 // Published returns every published promotion whose window has not ended by t.
@@ -379,6 +453,14 @@ func (s *Promotions) scopeQuery(ctx context.Context, p *Promotion) *gorm.DB {
 func (s *Promotions) Products(ctx context.Context, p *Promotion, limit int) ([]catalog.Product, error) {
 	var out []catalog.Product
 	return out, s.scopeQuery(ctx, p).Order("id").Limit(limit).Find(&out).Error
+}
+
+// PricingProducts returns Products(ctx, p, limit) with only what pricing
+// and feed filters read (id, SKU, price, currency, brand, product type,
+// availability): a third of the cost of whole rows.
+func (s *Promotions) PricingProducts(ctx context.Context, p *Promotion, limit int) ([]catalog.Product, error) {
+	var out []catalog.Product
+	return out, s.scopeQuery(ctx, p).Select("id, sku, price, currency, brand, product_type, availability").Order("id").Limit(limit).Find(&out).Error
 }
 
 // Publish makes a draft live for its window, refusing an empty or inverted

@@ -238,9 +238,10 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	data["CTAs"] = ctas
 	var views []productView
 	var ld []template.JS
+	index := NewIndex(promos)
 	for i := range prods {
 		pr := &prods[i]
-		price := EffectivePrice(pr, promos, now)
+		price := index.Price(pr, now)
 		link := withUTM(pr.Link)
 		view := productView{Title: pr.Title, Brand: pr.Brand, Link: link, Image: pr.ImageLink,
 			Price: money.Format(price.Effective, pr.Currency), Regular: money.Format(price.Regular, pr.Currency),

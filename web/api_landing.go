@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,11 +44,26 @@ func (s *Server) apiListProducts(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiListPromotions(c *fiber.Ctx) error {
-	list, err := s.Promotions.List(c.UserContext())
+	pg, ferr := parsePaging(c, landing.MaxPromotionPageSize)
+	if ferr != nil {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", ferr.Error(), ferr.Field)
+	}
+	page, err := s.Promotions.Page(c.UserContext(), pg.After, pg.Limit)
+	if errors.Is(err, landing.ErrNotFound) {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", "after: no promotion "+strconv.FormatUint(pg.After, 10), "after")
+	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(map[string]any{"promotions": list})
+	total, err := s.Promotions.Count(c.UserContext())
+	if err != nil {
+		return err
+	}
+	res := map[string]any{"promotions": page.Promotions, "total": total, "more": page.NextAfter != 0}
+	if page.NextAfter != 0 {
+		res["next_after"] = page.NextAfter
+	}
+	return c.JSON(res)
 }
 
 func (s *Server) apiCreatePromotion(c *fiber.Ctx) error {

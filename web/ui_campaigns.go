@@ -192,7 +192,7 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.
 	if err != nil {
 		return err
 	}
-	promos, err := s.Promotions.List(c.UserContext())
+	promos, err := s.Promotions.All(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -49,9 +49,10 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	index := landing.NewIndex(promos)
 	rows := make([]productRow, len(list))
 	for i := range list {
-		rows[i] = productRow{Product: list[i], Price: landing.EffectivePrice(&list[i], promos, now)}
+		rows[i] = productRow{Product: list[i], Price: index.Price(&list[i], now)}
 	}
 	next := ""
 	if more {

@@ -64,7 +64,7 @@ func (s *Server) showPages(c *fiber.Ctx) error {
 }
 
 func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landing.PageInput, errs landing.ValidationError) error {
-	promos, err := s.Promotions.List(c.UserContext())
+	promos, err := s.Promotions.All(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,11 +53,31 @@ func promotionInputOf(p *landing.Promotion) landing.PromotionInput {
 }
 
 func (s *Server) showPromotions(c *fiber.Ctx) error {
-	list, err := s.Promotions.List(c.UserContext())
+	pg, ferr := parsePaging(c, landing.MaxPromotionPageSize)
+	if ferr != nil {
+		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+	}
+	ctx := c.UserContext()
+	page, err := s.Promotions.Page(ctx, pg.After, pg.Limit)
+	if errors.Is(err, landing.ErrNotFound) {
+		return fiber.NewError(fiber.StatusBadRequest, "after: no promotion "+strconv.FormatUint(pg.After, 10))
+	}
 	if err != nil {
 		return err
 	}
-	return s.render(c, "promotions", pageData{Title: "Promotions", Nav: "promotions", Data: map[string]any{"List": list, "Now": time.Now()}})
+	total, err := s.Promotions.Count(ctx)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if page.NextAfter != 0 {
+		next = "/promotions?after=" + strconv.FormatUint(page.NextAfter, 10)
+		if pg.Limit != 0 {
+			next += "&limit=" + strconv.Itoa(pg.Limit)
+		}
+	}
+	return s.render(c, "promotions", pageData{Title: "Promotions", Nav: "promotions", Data: map[string]any{"List": page.Promotions, "Now": time.Now(),
+		"Total": total, "Next": next, "Paged": pg.After != 0}})
 }
 
 func (s *Server) promotionFormPage(c *fiber.Ctx, code int, p *landing.Promotion, in landing.PromotionInput, errs landing.ValidationError) error {

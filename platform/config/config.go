@@ -50,6 +50,7 @@ var Options = []Option{
 	{Key: "loadcheck.validity", Default: "24h", Help: "how long a passing load check counts for the landing.load_checked gate"},
 	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
 	{Key: "feeds.dir", Default: "rampe-feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
+	{Key: "feeds.max_concurrent_generations", Default: 1, Help: "feed generations a process runs at once; others wait their turn (each holds up to ~100 MiB at 1M products)"},
 	{Key: "http.trusted_proxies", Default: "", Help: "comma-separated addresses or CIDRs of the reverse proxies in front of Rampe, whose X-Forwarded-For names the client (sign-in throttling counts per client address); empty: the connection's address is the client's"},
 	{Key: "metrics.addr", Default: "", Help: "address of a separate server for /metrics (e.g. 10.0.0.5:9100, reachable by Prometheus only); empty: /metrics on http.addr"},
 	{Key: "metrics.token", Default: "", Help: "bearer token /metrics demands (Authorization: Bearer …); empty: /metrics on http.addr answers loopback clients only", Secret: true},
@@ -115,6 +116,8 @@ type Config struct {
 	PprofAddr  string
 	CPUProfile string
 	FeedsDir   string
+	// FeedsMaxGenerations bounds the generations a process runs at once.
+	FeedsMaxGenerations int
 
 	LoadCheckAllowedHosts []string
 	LoadCheckMaxRate      int
@@ -229,6 +232,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 			}
 			c.LoadCheckAllowedHosts = append(c.LoadCheckAllowedHosts, h)
 		}
+	}
+	if c.FeedsMaxGenerations, err = integer(v, "feeds.max_concurrent_generations", 1, 64); err != nil {
+		return nil, err
 	}
 	if c.LoadCheckMaxRate, err = integer(v, "loadcheck.max_rate", 1, 1000000); err != nil {
 		return nil, err

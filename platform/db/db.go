@@ -90,10 +90,14 @@ func Close(g *gorm.DB) error {
 
 // Migration is one schema step. ID orders migrations across packages
 // (yyyymmddnn_name); SQL is applied in one transaction. In SQL, {{id}},
-// {{ts}} and {{bigint}} are replaced by the engine's types.
+// {{ts}} and {{bigint}} are replaced by the engine's types. A migration
+// with an Engine ("sqlite" or "postgres") runs on that engine only; on the
+// other it is recorded as applied without running (full-text indexes, say,
+// are made differently).
 type Migration struct {
-	ID  string
-	SQL string
+	ID     string
+	SQL    string
+	Engine string
 }
 
 type schemaMigration struct {
@@ -144,8 +148,12 @@ func Migrate(ctx context.Context, g *gorm.DB, sets ...[]Migration) (applied int,
 		if done[m.ID] {
 			continue
 		}
+		skip := m.Engine != "" && (m.Engine == "postgres") != IsPostgres(g)
 		err := g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			for _, stmt := range splitStatements(expand(g, m.SQL)) {
+				if skip {
+					break
+				}
 				if err := tx.Exec(stmt).Error; err != nil {
 					return fmt.Errorf("db: migration %s: %w", m.ID, err)
 				}
@@ -205,9 +213,19 @@ func appliedIDs(ctx context.Context, g *gorm.DB) (map[string]bool, error) {
 
 func splitStatements(sql string) []string {
 	var out []string
+	trigger := false // inside CREATE TRIGGER … BEGIN …; … END
 	for _, s := range strings.Split(sql, ";") {
-		if s = strings.TrimSpace(s); s != "" {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if trigger {
+			out[len(out)-1] += "; " + s
+		} else {
 			out = append(out, s)
+			trigger = strings.HasPrefix(strings.ToUpper(s), "CREATE TRIGGER")
+		}
+		if trigger && strings.HasSuffix(strings.ToUpper(s), "END") {
+			trigger = false
 		}
 	}
 	return out
