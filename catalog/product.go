@@ -91,8 +91,8 @@ CREATE TRIGGER products_fts_update AFTER UPDATE OF title ON products WHEN old.ti
   INSERT INTO products_fts(products_fts, rowid, title) VALUES ('delete', old.id, old.title);
   INSERT INTO products_fts(rowid, title) VALUES (new.id, new.title); END`},
 	{ID: "2026120221_products_title_search_pg", Engine: "postgres", SQL: `
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX products_title_trgm ON products USING gin (LOWER(title) gin_trgm_ops)`},
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+CREATE INDEX products_title_trgm ON products USING gin (LOWER(title) public.gin_trgm_ops)`},
 }
 
 // RowError is one problem of an imported row, named by line and column.

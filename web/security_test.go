@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -460,7 +461,7 @@ func TestSignInThrottlingAndAdminLift(t *testing.T) {
 	// Locked: even the right password is refused, with the wait.
 	right := url.Values{"email": {"marketer@shop.example"}, "password": {testPassword}}
 	r = b.post("/login", right)
-	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(r.Body, "try again in 1 minute") {
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !regexp.MustCompile(`try again in (1 minute|[1-5]?[0-9] seconds)`).MatchString(r.Body) {
 		t.Fatalf("locked account, right password: %d %v %.1500s", r.Status, r.Header, r.Body)
 	}
 	// Another account from the same address is not locked.

@@ -283,6 +283,7 @@ func startMail(ctx context.Context, st *stack) error {
 	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
 	st.audience.Send = sendOne(mailer.New(mc))
 	st.email.Sender.SMTP = mc
+	st.email.Sender.SMTP.Timeout = st.cfg.SMTPTimeout
 	st.notify.EmailReady = true
 	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())
 	return nil

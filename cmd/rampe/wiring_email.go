@@ -20,6 +20,7 @@ func newEmail(st *stack) (*email.Channel, error) {
 		MaxRate: cfg.EmailMaxRate, UnsubscribeMailto: cfg.EmailMailto, Now: utcNow}
 	if cfg.SMTPURL != "" {
 		s.SMTP, _ = mailer.ParseURL(cfg.SMTPURL)
+		s.SMTP.Timeout = cfg.SMTPTimeout
 	}
 	if cfg.DKIMKeyFile != "" {
 		pem, err := os.ReadFile(cfg.DKIMKeyFile)

@@ -56,6 +56,7 @@ var Options = []Option{
 	{Key: "metrics.token", Default: "", Help: "bearer token /metrics demands (Authorization: Bearer …); empty: /metrics on http.addr answers loopback clients only", Secret: true},
 	{Key: "landing.frame_ancestors", Default: "", Help: "comma-separated origins allowed to frame landing pages (https://www.shop.example); empty: none"},
 	{Key: "smtp.url", Default: "", Help: "SMTP server Rampe sends e-mail through: smtp://user:pass@host:587?tls=starttls|tls|none; empty: no e-mail (alerts go to webhooks only)", Secret: true},
+	{Key: "smtp.timeout", Default: "15s", Help: "how long Rampe waits for the SMTP server: to connect, and for each message it sends"},
 	{Key: "smtp.from", Default: "Rampe <rampe@localhost>", Help: "sender of Rampe's own e-mails (alerts)"},
 	{Key: "email.pool_size", Default: 4, Help: "SMTP connections one running e-mail send uses"},
 	{Key: "email.concurrency", Default: 2, Help: "e-mail sends a worker runs at once (each with its pool of connections)"},
@@ -96,6 +97,7 @@ type Config struct {
 
 	SMTPURL          string
 	SMTPFrom         string
+	SMTPTimeout      time.Duration
 	EmailPoolSize    int
 	EmailConcurrency int
 	EmailMaxRate     float64
@@ -212,6 +214,7 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		{"loadcheck.max_duration", &c.LoadCheckMaxDuration, time.Second, 0},
 		{"loadcheck.step_duration", &c.LoadCheckStep, time.Second, 0},
 		{"loadcheck.validity", &c.LoadCheckValidity, time.Minute, 0},
+		{"smtp.timeout", &c.SMTPTimeout, time.Second, 10 * time.Minute},
 	}
 	for _, d := range durations {
 		if *d.dst, err = duration(v, d.key, d.min, d.max); err != nil {
