@@ -94,13 +94,22 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 	}
 }
 
+// smtpTimeout bounds a dial and each message's exchange (smtp.url's
+// timeout; 15 s when unset).
+func (s *Sender) smtpTimeout() time.Duration {
+	if s.SMTP.Timeout > 0 {
+		return s.SMTP.Timeout
+	}
+	return 15 * time.Second
+}
+
 // dial opens one connection to the SMTP server.
 func (s *Sender) dial(ctx context.Context) (*mail.Client, *smtp.Client, error) {
 	cl, err := s.SMTP.Client()
 	if err != nil {
 		return nil, nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.SMTP.Timeout)
+	dctx, cancel := context.WithTimeout(ctx, s.smtpTimeout())
 	defer cancel()
 	sc, err := cl.DialToSMTPClientWithContext(dctx)
 	if err != nil {
@@ -131,6 +140,12 @@ func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string
 			return &smtpError{stage: stage, code: te.Code, msg: te.Msg}
 		}
 		return err
+	}
+	// go-mail sets the connection's deadline once, at the dial: each
+	// message gets the whole timeout, or a connection would break
+	// smtp.url's timeout after it opened.
+	if err := sc.UpdateDeadline(s.smtpTimeout()); err != nil {
+		return "", err
 	}
 	if err := sc.Mail(from); err != nil {
 		sc.Reset()

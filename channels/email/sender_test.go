@@ -443,3 +443,27 @@ func TestGoMailDKIMFoldsInsideHeaderNames(t *testing.T) {
 		t.Fatal("go-mail's DKIM signature verifies now: sign with go-mail again (build.go, delivery.go)")
 	}
 }
+
+// A connection that lives longer than smtp.url's timeout keeps sending:
+// the timeout bounds each message, not the connection's life (go-mail
+// sets the deadline once, at the dial).
+func TestALongLivedConnectionOutlivesTheTimeout(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 30)
+	f.s.Pool = 1
+	f.s.SMTP.Timeout = 300 * time.Millisecond
+	f.s.MaxRate = 30 // a second of sending on one connection
+	f.s.Launch(ctx, f.c)
+	sd := f.send(t)
+	if err := f.s.Run(ctx, sd.ID); err != nil {
+		t.Fatal(err)
+	}
+	var retried []Delivery
+	f.g.Where("send_id = ? AND (attempts <> 1 OR status <> ?)", sd.ID, DeliverySent).Find(&retried)
+	if len(retried) > 0 {
+		t.Fatalf("%d recipients not sent at the first attempt, e.g. %s: %s", len(retried), retried[0].Status, retried[0].Answer)
+	}
+	if got := received(f.smtp); len(got) != 30 {
+		t.Fatalf("%d of 30 received", len(got))
+	}
+}
