@@ -147,11 +147,13 @@ func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string
 	if err := sc.UpdateDeadline(s.smtpTimeout()); err != nil {
 		return "", err
 	}
-	if err := sc.Mail(from); err != nil {
+	// go-mail's smtp.Client writes the path as given: RFC 5321 wants it
+	// in angle brackets, and strict servers (Mailpit) refuse it bare.
+	if err := sc.Mail("<" + from + ">"); err != nil {
 		sc.Reset()
 		return "", refused("MAIL", err)
 	}
-	if err := sc.Rcpt(to); err != nil {
+	if err := sc.Rcpt("<" + to + ">"); err != nil {
 		sc.Reset()
 		return "", refused("RCPT", err)
 	}
