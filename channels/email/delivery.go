@@ -53,6 +53,7 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 		}
 	}()
 	var prev <-chan struct{}
+	var buf bytes.Buffer // the message being written, reused
 	wait := func() {
 		if prev != nil {
 			<-prev
@@ -84,7 +85,7 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 				continue
 			}
 		}
-		answer, err := s.transmit(sc, ed.msg.FromAddr, d.Email, m)
+		answer, err := s.transmit(sc, ed.msg.FromAddr, d.Email, m, &buf)
 		r := s.classify(d, answer, err)
 		if r.broken {
 			cl.CloseWithSMTPClient(sc)
@@ -133,7 +134,10 @@ func (e *smtpError) Error() string { return fmt.Sprintf("%s: %d %s", e.stage, e.
 // its h= tag inside a header name once the list is long (ours is), and
 // the signature no longer verifies (TestGoMailDKIMFoldsInsideHeaderNames
 // shows it).
-func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string, error) {
+//
+// buf holds the message while it is written (and signed); a connection
+// reuses its own across messages (nil: a new one).
+func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg, buf *bytes.Buffer) (string, error) {
 	refused := func(stage string, err error) error {
 		var te *textproto.Error
 		if errors.As(err, &te) {
@@ -162,13 +166,16 @@ func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string
 		sc.Reset()
 		return "", refused("DATA", err)
 	}
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	if _, err := m.WriteTo(buf); err != nil {
 		w.Close()
 		return "", err
 	}
 	if s.DKIM != nil {
-		err = dkim.Sign(w, &buf, s.DKIM.options())
+		err = dkim.Sign(w, buf, s.DKIM.options())
 	} else {
 		_, err = w.Write(buf.Bytes())
 	}
