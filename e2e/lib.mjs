@@ -18,23 +18,25 @@ export function buildBinary() {
   return out;
 }
 
-// startRampe runs `rampe serve --demo` and resolves with its URL and the
-// demo admin's credentials once it listens.
-function freePort() {
+// freePort is a TCP port free on 127.0.0.1 now.
+export function freePort() {
   return new Promise((ok) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)); });
   });
 }
 
-export async function startRampe(bin) {
+// startRampe runs `rampe serve --demo` (with extraEnv added to its
+// environment) and resolves with its URL and the demo admin's credentials
+// once it listens.
+export async function startRampe(bin, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rampe-e2e-'));
   const port = await freePort();
   // public.base_url must match the address: load checks target it.
   const proc = spawn(bin, ['serve', '--demo'], {
     cwd: dir,
     env: { ...process.env, RAMPE_HTTP_ADDR: `127.0.0.1:${port}`, RAMPE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      RAMPE_DATABASE_DSN: join(dir, 'rampe.db'), RAMPE_REDIS_URL: '', RAMPE_LOG_LEVEL: 'warn', RAMPE_LOADCHECK_STEP_DURATION: '1s' },
+      RAMPE_DATABASE_DSN: join(dir, 'rampe.db'), RAMPE_REDIS_URL: '', RAMPE_LOG_LEVEL: 'warn', RAMPE_LOADCHECK_STEP_DURATION: '1s', ...extraEnv },
   });
   let out = '';
   return new Promise((ok, fail) => {

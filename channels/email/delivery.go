@@ -53,6 +53,7 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 		}
 	}()
 	var prev <-chan struct{}
+	var buf bytes.Buffer // the message being written, reused
 	wait := func() {
 		if prev != nil {
 			<-prev
@@ -84,7 +85,7 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 				continue
 			}
 		}
-		answer, err := s.transmit(sc, ed.msg.FromAddr, d.Email, m)
+		answer, err := s.transmit(sc, ed.msg.FromAddr, d.Email, m, &buf)
 		r := s.classify(d, answer, err)
 		if r.broken {
 			cl.CloseWithSMTPClient(sc)
@@ -94,13 +95,22 @@ func (s *Sender) connection(ctx context.Context, work <-chan Delivery, ed *editi
 	}
 }
 
+// smtpTimeout bounds a dial and each message's exchange (smtp.url's
+// timeout; 15 s when unset).
+func (s *Sender) smtpTimeout() time.Duration {
+	if s.SMTP.Timeout > 0 {
+		return s.SMTP.Timeout
+	}
+	return 15 * time.Second
+}
+
 // dial opens one connection to the SMTP server.
 func (s *Sender) dial(ctx context.Context) (*mail.Client, *smtp.Client, error) {
 	cl, err := s.SMTP.Client()
 	if err != nil {
 		return nil, nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.SMTP.Timeout)
+	dctx, cancel := context.WithTimeout(ctx, s.smtpTimeout())
 	defer cancel()
 	sc, err := cl.DialToSMTPClientWithContext(dctx)
 	if err != nil {
@@ -124,7 +134,10 @@ func (e *smtpError) Error() string { return fmt.Sprintf("%s: %d %s", e.stage, e.
 // its h= tag inside a header name once the list is long (ours is), and
 // the signature no longer verifies (TestGoMailDKIMFoldsInsideHeaderNames
 // shows it).
-func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string, error) {
+//
+// buf holds the message while it is written (and signed); a connection
+// reuses its own across messages (nil: a new one).
+func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg, buf *bytes.Buffer) (string, error) {
 	refused := func(stage string, err error) error {
 		var te *textproto.Error
 		if errors.As(err, &te) {
@@ -132,11 +145,19 @@ func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string
 		}
 		return err
 	}
-	if err := sc.Mail(from); err != nil {
+	// go-mail sets the connection's deadline once, at the dial: each
+	// message gets the whole timeout, or a connection would break
+	// smtp.url's timeout after it opened.
+	if err := sc.UpdateDeadline(s.smtpTimeout()); err != nil {
+		return "", err
+	}
+	// go-mail's smtp.Client writes the path as given: RFC 5321 wants it
+	// in angle brackets, and strict servers (Mailpit) refuse it bare.
+	if err := sc.Mail("<" + from + ">"); err != nil {
 		sc.Reset()
 		return "", refused("MAIL", err)
 	}
-	if err := sc.Rcpt(to); err != nil {
+	if err := sc.Rcpt("<" + to + ">"); err != nil {
 		sc.Reset()
 		return "", refused("RCPT", err)
 	}
@@ -145,13 +166,16 @@ func (s *Sender) transmit(sc *smtp.Client, from, to string, m *mail.Msg) (string
 		sc.Reset()
 		return "", refused("DATA", err)
 	}
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	if _, err := m.WriteTo(buf); err != nil {
 		w.Close()
 		return "", err
 	}
 	if s.DKIM != nil {
-		err = dkim.Sign(w, &buf, s.DKIM.options())
+		err = dkim.Sign(w, buf, s.DKIM.options())
 	} else {
 		_, err = w.Write(buf.Bytes())
 	}

@@ -96,7 +96,7 @@ func (s *Sender) Proof(ctx context.Context, c *campaigns.Campaign, m *Message, t
 		if err != nil {
 			return err
 		}
-		if _, err := s.transmit(sc, m.FromAddr, addr, mm); err != nil {
+		if _, err := s.transmit(sc, m.FromAddr, addr, mm, nil); err != nil {
 			return fmt.Errorf("proof to %s: %w", addr, err)
 		}
 	}

@@ -1,12 +1,15 @@
 package email
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"math"
+	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -530,3 +533,126 @@ func TestReminderLeavesOutClickersAndWaitsForItsLocalHour(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+// A connection that lives longer than smtp.url's timeout keeps sending:
+// the timeout bounds each message, not the connection's life (go-mail
+// sets the deadline once, at the dial).
+func TestALongLivedConnectionOutlivesTheTimeout(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 30)
+	f.s.Pool = 1
+	f.s.SMTP.Timeout = 300 * time.Millisecond
+	f.s.MaxRate = 30 // a second of sending on one connection
+	f.s.Launch(ctx, f.c)
+	sd := f.send(t)
+	if err := f.s.Run(ctx, sd.ID); err != nil {
+		t.Fatal(err)
+	}
+	var retried []Delivery
+	f.g.Where("send_id = ? AND (attempts <> 1 OR status <> ?)", sd.ID, DeliverySent).Find(&retried)
+	if len(retried) > 0 {
+		t.Fatalf("%d recipients not sent at the first attempt, e.g. %s: %s", len(retried), retried[0].Status, retried[0].Answer)
+	}
+	if got := received(f.smtp); len(got) != 30 {
+		t.Fatalf("%d of 30 received", len(got))
+	}
+}
+
+// strictSMTP is a server that, like Mailpit and many MTAs, refuses a
+// MAIL FROM or RCPT TO whose address is not in angle brackets (RFC 5321
+// 4.1.2); it records the envelopes it accepted.
+func strictSMTP(t *testing.T) (port int, envelopes func() []string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var got []string
+	path := regexp.MustCompile(`^(MAIL FROM|RCPT TO):<[^<>\s]+>( [A-Z0-9=]+)*$`)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				fmt.Fprint(conn, "220 strict ESMTP\r\n")
+				var env string
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+					switch {
+					case verb == "EHLO":
+						fmt.Fprint(conn, "250-strict\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+					case strings.HasPrefix(verb, "MAIL") || strings.HasPrefix(verb, "RCPT"):
+						if !path.MatchString(line) {
+							fmt.Fprint(conn, "501 5.5.4 Syntax error in parameters or arguments\r\n")
+							continue
+						}
+						env += line + ";"
+						fmt.Fprint(conn, "250 2.1.0 Ok\r\n")
+					case verb == "DATA":
+						fmt.Fprint(conn, "354 go ahead\r\n")
+						for {
+							l, err := r.ReadString('\n')
+							if err != nil {
+								return
+							}
+							if l == ".\r\n" {
+								break
+							}
+						}
+						mu.Lock()
+						got = append(got, env)
+						mu.Unlock()
+						env = ""
+						fmt.Fprint(conn, "250 2.0.0 Ok: queued\r\n")
+					case verb == "RSET" || verb == "NOOP":
+						env = ""
+						fmt.Fprint(conn, "250 2.0.0 Ok\r\n")
+					case verb == "QUIT":
+						fmt.Fprint(conn, "221 2.0.0 Bye\r\n")
+						return
+					default:
+						fmt.Fprint(conn, "502 5.5.2 Error: command not recognized\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+}
+
+// The envelope's addresses go in angle brackets: a server that insists
+// (Mailpit does) accepts every recipient, and the proof too.
+func TestEnvelopeAddressesAreInAngleBrackets(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, 5)
+	port, envelopes := strictSMTP(t)
+	f.s.SMTP, _ = mailer.ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none", port))
+	f.s.Launch(ctx, f.c)
+	sd := f.send(t)
+	if err := f.s.Run(ctx, sd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.s.Progress(ctx, sd.ID); p.Sent != 5 {
+		var d Delivery
+		f.g.Where("send_id = ?", sd.ID).Take(&d)
+		t.Fatalf("ledger %+v, e.g. %s: %s", p, d.Status, d.Answer)
+	}
+	if err := f.s.Proof(ctx, f.c, mustMessage(t, f), []string{"proof@shop.example"}); err != nil {
+		t.Fatal(err)
+	}
+	env := envelopes()
+	if len(env) != 6 || !strings.Contains(strings.Join(env, "\n"), "MAIL FROM:<news@shop.example>") ||
+		!strings.Contains(strings.Join(env, "\n"), "RCPT TO:<proof@shop.example>") {
+		t.Fatalf("envelopes: %q", env)
+	}
+}
