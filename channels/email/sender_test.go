@@ -533,6 +533,7 @@ func TestReminderLeavesOutClickersAndWaitsForItsLocalHour(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
 // A connection that lives longer than smtp.url's timeout keeps sending:
 // the timeout bounds each message, not the connection's life (go-mail
 // sets the deadline once, at the dial).
