@@ -90,9 +90,17 @@ CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN
 CREATE TRIGGER products_fts_update AFTER UPDATE OF title ON products WHEN old.title <> new.title BEGIN
   INSERT INTO products_fts(products_fts, rowid, title) VALUES ('delete', old.id, old.title);
   INSERT INTO products_fts(rowid, title) VALUES (new.id, new.title); END`},
+	// The extension is the database's, in whichever schema it was made
+	// (public when this makes it): the operator class is named through it,
+	// whatever the search_path.
 	{ID: "2026120221_products_title_search_pg", Engine: "postgres", SQL: `
-CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
-CREATE INDEX products_title_trgm ON products USING gin (LOWER(title) public.gin_trgm_ops)`},
+DO $$
+DECLARE s text;
+BEGIN
+  CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+  SELECT n.nspname INTO s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+  EXECUTE format('CREATE INDEX products_title_trgm ON products USING gin (LOWER(title) %I.gin_trgm_ops)', s);
+END $$`},
 }
 
 // RowError is one problem of an imported row, named by line and column.

@@ -113,7 +113,6 @@ func run(ctx context.Context, o options) {
 	pageID := seedPage(ctx, g, promos[0])
 	cli.run("feed", "create", "bench", "--format", "google_xml", "--title", "{brand} {title}")
 	var feedID uint64
-	must(g.Table("feeds").Where("name = ?", "bench").Pluck("id", &[]uint64{}).Error)
 	must(g.Table("feeds").Select("id").Where("name = ?", "bench").Row().Scan(&feedID))
 	s := seedCampaigns(ctx, g, o.campaigns, start, pageID, feedID, promos)
 	cli.run("user", "create", "--email", "bench@shop.example", "--role", "admin", "--password", "bench-password-1")

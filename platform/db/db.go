@@ -214,11 +214,12 @@ func appliedIDs(ctx context.Context, g *gorm.DB) (map[string]bool, error) {
 func splitStatements(sql string) []string {
 	var out []string
 	trigger := false // inside CREATE TRIGGER … BEGIN …; … END
+	dollar := false  // inside a $$ … $$ body (a DO block)
 	for _, s := range strings.Split(sql, ";") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		if trigger {
+		if trigger || dollar {
 			out[len(out)-1] += "; " + s
 		} else {
 			out = append(out, s)
@@ -226,6 +227,9 @@ func splitStatements(sql string) []string {
 		}
 		if trigger && strings.HasSuffix(strings.ToUpper(s), "END") {
 			trigger = false
+		}
+		if strings.Count(s, "$$")%2 == 1 {
+			dollar = !dollar
 		}
 	}
 	return out
