@@ -45,7 +45,12 @@ func (s *Server) DeferOnce(part string) {
 }
 
 // Stop closes the server: its port refuses connections until Restart.
-func (s *Server) Stop() { s.srv.Close() }
+// The listener is closed directly too: go-smtp's Close only closes the
+// listeners Serve has registered, and Serve may not have started yet.
+func (s *Server) Stop() {
+	s.ln.Close()
+	s.srv.Close()
+}
 
 // Restart serves again on the same port.
 func (s *Server) Restart(t testing.TB) {
