@@ -231,10 +231,12 @@ func (s *Sender) Halt(ctx context.Context, c *campaigns.Campaign, reason string)
 	if err != nil {
 		return "", err
 	}
-	open := []string{SendPlanned, SendPreparing, SendSending}
-	to := SendPaused
+	// A pause or a block pauses what runs; a send still planned stays
+	// planned (it is due only while the campaign is live: the resume
+	// queues it for its instant again). An end or a cancel stops all.
+	open, to := []string{SendPreparing, SendSending}, SendPaused
 	if cur.Status == campaigns.Ended || cur.Status == campaigns.Cancelled {
-		open, to = append(open, SendPaused), SendStopped
+		open, to = []string{SendPlanned, SendPreparing, SendSending, SendPaused}, SendStopped
 	}
 	if _, err := s.setStatus(ctx, c.ID, open, to); err != nil {
 		return "", err

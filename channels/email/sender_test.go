@@ -283,10 +283,30 @@ func TestHaltStopsTheSendAndResumeSendsNobodyTwice(t *testing.T) {
 			t.Fatalf("%s got %d", to, n)
 		}
 	}
-	// The end stops for good: a resume does not restart a stopped send.
+	// A reminder planned for later stays planned through a pause: the
+	// resume does not send it before its instant.
+	later := time.Now().Add(24 * time.Hour)
+	rem, err := f.s.AddSend(ctx, f.c.ID, SendInput{Label: "Reminder", At: &later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.setStatus(t, campaigns.Paused)
+	f.s.Halt(ctx, f.c, "paused")
+	f.setStatus(t, campaigns.Live)
+	f.s.Resume(ctx, f.c)
+	if err := f.s.Run(ctx, rem.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.s.GetSend(ctx, rem.ID); r.Status != SendPlanned || len(f.smtp.Mails()) != 300 {
+		t.Fatalf("the reminder after a pause and a resume: %s, %d mails", r.Status, len(f.smtp.Mails()))
+	}
+	// The end stops for good: planned sends included.
 	f.setStatus(t, campaigns.Ended)
 	if _, err := f.s.Halt(ctx, f.c, "ended"); err != nil {
 		t.Fatal(err)
+	}
+	if r, _ := f.s.GetSend(ctx, rem.ID); r.Status != SendStopped {
+		t.Fatalf("the reminder after the end: %s", r.Status)
 	}
 }
 
