@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"gorm.io/gorm"
 	"log/slog"
 	"sort"
 	"strings"
@@ -127,14 +128,21 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why string) error {
 // raiseOnce raises a dependency alert unless the same one is still open (two
 // re-checks of one cause, e.g. of a publish and of the unpublish after it,
 // run late by a worker that was down).
+// The check and the insert run in one transaction holding the campaign's
+// row lock, so two re-checks running side by side raise it once.
 func (s *Service) raiseOnce(ctx context.Context, campaignID uint64, msg string, now time.Time) error {
-	var n int64
-	err := s.DB.WithContext(ctx).Model(&Alert{}).Where("campaign_id = ? AND kind = ? AND message = ? AND resolved_at IS NULL", campaignID, "dependency", msg).
-		Count(&n).Error
-	if err != nil || n > 0 {
-		return err
-	}
-	return raiseAlert(s.DB.WithContext(ctx), campaignID, "dependency", msg, now)
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("UPDATE campaigns SET id = id WHERE id = ?", campaignID).Error; err != nil {
+			return err
+		}
+		var n int64
+		err := tx.Model(&Alert{}).Where("campaign_id = ? AND kind = ? AND message = ? AND resolved_at IS NULL", campaignID, "dependency", msg).
+			Count(&n).Error
+		if err != nil || n > 0 {
+			return err
+		}
+		return raiseAlert(tx, campaignID, "dependency", msg, now)
+	})
 }
 
 // causeMessage is one alert for every live campaign a change made fail
