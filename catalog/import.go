@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/rowfile"
 	"gorm.io/gorm"
 )
 
@@ -54,25 +54,7 @@ type stagedProduct struct {
 }
 
 // FormatFor guesses the format from a file name.
-func FormatFor(name string) string {
-	n := strings.ToLower(name)
-	if strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".ndjson") || strings.HasSuffix(n, ".jsonl") {
-		return "json"
-	}
-	return "csv"
-}
-
-// countingReader counts bytes for progress.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
+func FormatFor(name string) string { return rowfile.FormatFor(name) }
 
 // Import reads products from r and upserts them by SKU. By default it is
 // all-or-nothing: any invalid row (or a SKU present twice) means nothing is
@@ -85,7 +67,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 	}
 	importID := uint64(time.Now().UnixNano())
 	stamp := s.now()
-	cr := &countingReader{r: r}
+	cr := &rowfile.Counter{R: r}
 	var rd reader
 	var err error
 	if opt.Format == "json" {
@@ -158,7 +140,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 			}
 		}
 		if opt.Progress != nil && res.Rows%2000 == 0 {
-			opt.Progress(Progress{BytesRead: cr.n.Load(), Rows: res.Rows, Invalid: res.Invalid})
+			opt.Progress(Progress{BytesRead: cr.N(), Rows: res.Rows, Invalid: res.Invalid})
 		}
 	}
 	if err := flush(); err != nil {
@@ -174,7 +156,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 	report(dups...)
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	if opt.Progress != nil {
-		opt.Progress(Progress{BytesRead: cr.n.Load(), Rows: res.Rows, Invalid: res.Invalid})
+		opt.Progress(Progress{BytesRead: cr.N(), Rows: res.Rows, Invalid: res.Invalid})
 	}
 	if res.Invalid > 0 && !opt.SkipInvalid {
 		return res, fmt.Errorf("%w: %d of %d rows, first: %v", ErrInvalidRows, res.Invalid, res.Rows, res.Errors[0])

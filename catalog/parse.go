@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -15,11 +14,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/rampe/rampe/platform/money"
+	"github.com/rampe/rampe/platform/rowfile"
 )
 
 // MaxLineBytes bounds one line of an imported file: a broken file with no
 // line breaks must not be read into memory whole.
-const MaxLineBytes = 1 << 20
+const MaxLineBytes = rowfile.MaxLineBytes
 
 // columns maps header names, lower-cased, to product attributes.
 var columns = map[string]string{
@@ -57,29 +57,6 @@ type reader interface {
 	ignored() []string
 }
 
-// lineLimit fails a read when a line grows past MaxLineBytes.
-type lineLimit struct {
-	r    io.Reader
-	run  int
-	line int64
-}
-
-func (l *lineLimit) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			l.run = 0
-			l.line++
-			continue
-		}
-		l.run++
-		if l.run > MaxLineBytes {
-			return 0, RowError{Line: l.line + 1, Msg: fmt.Sprintf("line is longer than %d bytes; is this a CSV or JSON catalog?", MaxLineBytes)}
-		}
-	}
-	return n, err
-}
-
 type csvReader struct {
 	r      *csv.Reader
 	header []string // attribute per column, "" when ignored
@@ -87,11 +64,8 @@ type csvReader struct {
 }
 
 func newCSVReader(in io.Reader) (*csvReader, error) {
-	br := bufio.NewReaderSize(&lineLimit{r: in}, 64<<10)
-	// Strip a UTF-8 byte-order mark, then guess the separator from the header.
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
-	}
+	br := rowfile.Open(in, "catalog")
+	// Guess the separator from the header.
 	peek, _ := br.Peek(4096)
 	first := string(peek)
 	if i := strings.IndexByte(first, '\n'); i >= 0 {
@@ -179,10 +153,7 @@ type jsonReader struct {
 }
 
 func newJSONReader(in io.Reader) (*jsonReader, error) {
-	br := bufio.NewReaderSize(&lineLimit{r: in}, 64<<10)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
-	}
+	br := rowfile.Open(in, "catalog")
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	j := &jsonReader{dec: dec, skip: map[string]bool{}}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/currency"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/rowfile"
 )
 
 // Availability values of the feed specification.
@@ -104,23 +105,7 @@ END $$`},
 }
 
 // RowError is one problem of an imported row, named by line and column.
-type RowError struct {
-	Line   int64  `json:"line"`
-	Column string `json:"column"`
-	Value  string `json:"value"`
-	Msg    string `json:"message"`
-}
-
-func (e RowError) Error() string {
-	v := e.Value
-	if utf8.RuneCountInString(v) > 60 {
-		v = string([]rune(v)[:60]) + "…"
-	}
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
-	}
-	return fmt.Sprintf("line %d, column %s, value %q: %s", e.Line, e.Column, v, e.Msg)
-}
+type RowError = rowfile.RowError
 
 // ValidGTIN tells whether s is a GTIN-8, -12, -13 or -14 with a correct
 // mod-10 check digit.

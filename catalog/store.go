@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
-	"github.com/rampe/rampe/platform/sheet"
+	"github.com/rampe/rampe/platform/rowfile"
 )
 
 // Store is the catalog repository.
@@ -292,15 +291,7 @@ func (s *Store) ImportErrors(ctx context.Context, id uint64, limit int) ([]Impor
 }
 
 // WriteReport writes the problems of an import as CSV (line, column, value, message).
-func WriteReport(w io.Writer, errs []RowError) error {
-	cw := sheet.NewWriter(w) // people open it in a spreadsheet
-	cw.Write([]string{"line", "column", "value", "message"})
-	for _, e := range errs {
-		cw.Write([]string{strconv.FormatInt(e.Line, 10), e.Column, e.Value, e.Msg})
-	}
-	cw.Flush()
-	return cw.Error()
-}
+func WriteReport(w io.Writer, errs []RowError) error { return rowfile.WriteReport(w, errs) }
 
 // ReportRows converts stored problems back to row errors.
 func ReportRows(stored []ImportError) []RowError {

@@ -8,10 +8,10 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/rowfile"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -50,13 +50,7 @@ const MaxReportedErrors = 10000
 var ErrInvalidRows = errors.New("audience: invalid rows; nothing imported")
 
 // FormatFor guesses a file's format from its name.
-func FormatFor(name string) string {
-	n := strings.ToLower(name)
-	if strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".ndjson") || strings.HasSuffix(n, ".jsonl") {
-		return "json"
-	}
-	return "csv"
-}
+func FormatFor(name string) string { return rowfile.FormatFor(name) }
 
 // stagedContact is a valid row waiting for the final merge: staging in the
 // database keeps memory flat at a million rows and lets SQL find
@@ -70,17 +64,6 @@ type stagedContact struct {
 }
 
 func (stagedContact) TableName() string { return "staged_contacts" }
-
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // rowErrors converts a row's validation errors, naming the value.
 func rowErrors(rec record, in Input, ve validation.Errors) []RowError {
@@ -128,7 +111,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (*
 		}
 	}
 	stage := uint64(time.Now().UnixNano())
-	cr := &countingReader{r: r}
+	cr := &rowfile.Counter{R: r}
 	var rd reader
 	var err error
 	if opt.Format == "json" {
@@ -153,7 +136,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (*
 	}
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	if opt.Progress != nil {
-		opt.Progress(Progress{BytesRead: cr.n.Load(), Rows: res.Rows, Invalid: res.Invalid})
+		opt.Progress(Progress{BytesRead: cr.N(), Rows: res.Rows, Invalid: res.Invalid})
 	}
 	if res.Invalid > 0 && !opt.Partial {
 		first := res.Errors[0]
@@ -182,7 +165,7 @@ func (res *ImportResult) report(errs ...RowError) {
 }
 
 // stage reads, validates and stages every row.
-func (s *Service) stage(ctx context.Context, rd reader, cr *countingReader, stage uint64, opt ImportOptions, res *ImportResult) error {
+func (s *Service) stage(ctx context.Context, rd reader, cr *rowfile.Counter, stage uint64, opt ImportOptions, res *ImportResult) error {
 	batch := make([]stagedContact, 0, 500)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -233,7 +216,7 @@ func (s *Service) stage(ctx context.Context, rd reader, cr *countingReader, stag
 			}
 		}
 		if opt.Progress != nil && res.Rows%2000 == 0 {
-			opt.Progress(Progress{BytesRead: cr.n.Load(), Rows: res.Rows, Invalid: res.Invalid})
+			opt.Progress(Progress{BytesRead: cr.N(), Rows: res.Rows, Invalid: res.Invalid})
 		}
 	}
 	return flush()

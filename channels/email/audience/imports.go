@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/rampe/rampe/platform/db"
-	"github.com/rampe/rampe/platform/sheet"
+	"github.com/rampe/rampe/platform/rowfile"
 )
 
 // ImportRun is the record of one import, for its progress and history.
@@ -135,15 +134,7 @@ func (s *Service) ImportProblems(ctx context.Context, id uint64, limit int) ([]I
 
 // WriteReport writes problems as CSV (line, column, value, message), safe
 // to open in a spreadsheet.
-func WriteReport(w io.Writer, errs []RowError) error {
-	cw := sheet.NewWriter(w)
-	cw.Write([]string{"line", "column", "value", "message"})
-	for _, e := range errs {
-		cw.Write([]string{strconv.FormatInt(e.Line, 10), e.Column, e.Value, e.Msg})
-	}
-	cw.Flush()
-	return cw.Error()
-}
+func WriteReport(w io.Writer, errs []RowError) error { return rowfile.WriteReport(w, errs) }
 
 // ReportRows converts stored problems back to row errors.
 func ReportRows(stored []ImportProblem) []RowError {

@@ -1,7 +1,6 @@
 package audience
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -9,31 +8,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/rampe/rampe/platform/rowfile"
 )
 
 // MaxLineBytes bounds one line of an imported file, so that a file with
 // no line breaks is never read into memory whole.
-const MaxLineBytes = 1 << 20
+const MaxLineBytes = rowfile.MaxLineBytes
 
-// RowError is one problem of an imported row, by line and column. For
-// JSON, the line is the item's position (1 for the first object).
-type RowError struct {
-	Line   int64  `json:"line"`
-	Column string `json:"column"`
-	Value  string `json:"value"`
-	Msg    string `json:"message"`
-}
-
-func (e RowError) Error() string {
-	v := e.Value
-	if len(v) > 60 {
-		v = truncate(v, 60) + "…"
-	}
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
-	}
-	return fmt.Sprintf("line %d, column %s, value %q: %s", e.Line, e.Column, v, e.Msg)
-}
+// RowError is one problem of an imported row, named by line and column.
+type RowError = rowfile.RowError
 
 // columns maps header names, lower-cased, to contact fields; any other
 // column is a custom attribute (an "attr." or "attributes." prefix is
@@ -59,37 +43,6 @@ type reader interface {
 	next() (record, error) // io.EOF at the end
 }
 
-// lineLimit fails a read when a line grows past MaxLineBytes.
-type lineLimit struct {
-	r    io.Reader
-	run  int
-	line int64
-}
-
-func (l *lineLimit) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			l.run = 0
-			l.line++
-			continue
-		}
-		l.run++
-		if l.run > MaxLineBytes {
-			return 0, RowError{Line: l.line + 1, Msg: fmt.Sprintf("line is longer than %d bytes; is this a CSV or JSON file of contacts?", MaxLineBytes)}
-		}
-	}
-	return n, err
-}
-
-func bomless(in io.Reader) *bufio.Reader {
-	br := bufio.NewReaderSize(&lineLimit{r: in}, 64<<10)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
-	}
-	return br
-}
-
 type csvReader struct {
 	r      *csv.Reader
 	header []string // field per column; "attr:NAME" for an attribute
@@ -109,7 +62,7 @@ func column(h string) (string, error) {
 }
 
 func newCSVReader(in io.Reader) (*csvReader, error) {
-	br := bomless(in)
+	br := rowfile.Open(in, "file of contacts")
 	peek, _ := br.Peek(4096)
 	first := string(peek)
 	if i := strings.IndexByte(first, '\n'); i >= 0 {
@@ -199,7 +152,7 @@ type jsonReader struct {
 }
 
 func newJSONReader(in io.Reader) (*jsonReader, error) {
-	br := bomless(in)
+	br := rowfile.Open(in, "file of contacts")
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	j := &jsonReader{dec: dec}
