@@ -12,11 +12,7 @@ package clicks
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +26,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/signed"
 )
 
 // Migrations of the tracked links and their clicks.
@@ -121,40 +118,16 @@ func (s *Service) Link(ctx context.Context, c *campaigns.Campaign, ch campaigns.
 
 // Token is the signed token of a link for one recipient (0: everyone).
 func (s *Service) Token(linkID, recipientID uint64) string {
-	var b [2 * binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(b[:], linkID)
-	n += binary.PutUvarint(b[n:], recipientID)
-	payload := b[:n]
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(s.mac(payload))
-}
-
-func (s *Service) mac(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.Secret)
-	m.Write([]byte("rampe-click:"))
-	m.Write(payload)
-	return m.Sum(nil)[:12]
+	return signed.Token(s.Secret, "rampe-click", linkID, recipientID)
 }
 
 // parse checks a token's signature and returns what it names.
 func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
-	p, m, found := strings.Cut(token, ".")
-	if !found || len(token) > 64 {
+	n, ok := signed.Parse(s.Secret, "rampe-click", token, 2, 64)
+	if !ok {
 		return 0, 0, false
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	sig, err2 := base64.RawURLEncoding.DecodeString(m)
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.mac(payload)) {
-		return 0, 0, false
-	}
-	linkID, n := binary.Uvarint(payload)
-	if n <= 0 {
-		return 0, 0, false
-	}
-	recipientID, k := binary.Uvarint(payload[n:])
-	if k <= 0 || n+k != len(payload) {
-		return 0, 0, false
-	}
-	return linkID, recipientID, true
+	return n[0], n[1], true
 }
 
 // Follow resolves a token to its destination and records the click. Only

@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -21,6 +17,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/signed"
 )
 
 // editions compiles a send's message for the instant, and again when a
@@ -215,37 +212,14 @@ func LoadDKIMKey(domain, selector string, pemBytes []byte) (*DKIMKey, error) {
 
 // UnsubscribeToken is the signed token of a recipient's unsubscribe link.
 func (s *Sender) UnsubscribeToken(sendID, contactID uint64) string {
-	var b [2 * binary.MaxVarintLen64]byte
-	n := binary.PutUvarint(b[:], sendID)
-	n += binary.PutUvarint(b[n:], contactID)
-	return base64.RawURLEncoding.EncodeToString(b[:n]) + "." + base64.RawURLEncoding.EncodeToString(s.unsubMAC(b[:n]))
-}
-
-func (s *Sender) unsubMAC(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.Secret)
-	m.Write([]byte("rampe-unsubscribe:"))
-	m.Write(payload)
-	return m.Sum(nil)[:12]
+	return signed.Token(s.Secret, "rampe-unsubscribe", sendID, contactID)
 }
 
 // parseUnsubscribe checks a token's signature and returns what it names.
 func (s *Sender) parseUnsubscribe(token string) (sendID, contactID uint64, ok bool) {
-	p, sig, found := strings.Cut(token, ".")
-	if !found || len(token) > 80 {
+	n, ok := signed.Parse(s.Secret, "rampe-unsubscribe", token, 2, 80)
+	if !ok {
 		return 0, 0, false
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.unsubMAC(payload)) {
-		return 0, 0, false
-	}
-	sendID, n := binary.Uvarint(payload)
-	if n <= 0 {
-		return 0, 0, false
-	}
-	contactID, k := binary.Uvarint(payload[n:])
-	if k <= 0 || n+k != len(payload) {
-		return 0, 0, false
-	}
-	return sendID, contactID, true
+	return n[0], n[1], true
 }
