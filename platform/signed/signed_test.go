@@ -11,7 +11,7 @@ func TestTokensKeepTheirFormat(t *testing.T) {
 	if !ok || n[0] != 42 || n[1] != 7 {
 		t.Fatalf("%v %v", n, ok)
 	}
-	for _, bad := range []string{"Kgc.g_ev2h-2WsJ8_wcV", "Kgd.g_ev2h-2WsJ8_wcU", "Kgc", "", "Kgc.g_ev2h-2WsJ8_wcU.x"} {
+	for _, bad := range []string{"Kgc.g_ev2h-2WsJ8_wcV", "Kwc.g_ev2h-2WsJ8_wcU", "Kgc", "", "Kgc.g_ev2h-2WsJ8_wcU.x"} {
 		if _, ok := Parse([]byte("k"), "rampe-click", bad, 2, 64); ok {
 			t.Errorf("%q parsed", bad)
 		}
