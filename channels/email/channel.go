@@ -58,18 +58,24 @@ func pending(err error) campaigns.Result {
 	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
 }
 
-func noMessage() campaigns.Result {
-	return campaigns.Result{Outcome: campaigns.Fail, Message: "the campaign has no e-mail message: write one (sender, subject, body, list) on the campaign's E-mail page"}
+// message reads the campaign's message for a gate; without one, the
+// result says what to do.
+func (ch *Channel) message(ctx context.Context, c *campaigns.Campaign) (*Message, campaigns.Result) {
+	m, err := ch.Sender.Messages.Get(ctx, c.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, campaigns.Result{Outcome: campaigns.Fail, Message: "the campaign has no e-mail message: write one (sender, subject, body, list) on the campaign's E-mail page"}
+	}
+	if err != nil {
+		return nil, pending(err)
+	}
+	return m, campaigns.Result{}
 }
 
 // audienceGate: mailable recipients after suppression, and who is left out.
 func (ch *Channel) audienceGate(ctx context.Context, c *campaigns.Campaign, _ time.Time) campaigns.Result {
-	m, err := ch.Sender.Messages.Get(ctx, c.ID)
-	if errors.Is(err, ErrNotFound) {
-		return noMessage()
-	}
-	if err != nil {
-		return pending(err)
+	m, res := ch.message(ctx, c)
+	if m == nil {
+		return res
 	}
 	n, err := ch.Sender.Audience.Count(ctx, m.ListID, m.SegmentID)
 	if err != nil {
@@ -107,12 +113,9 @@ const sampleSize = 20
 // unsubscribe link. Fields a sample lacks are a warning.
 func (ch *Channel) messageGate(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
 	s := ch.Sender
-	m, err := s.Messages.Get(ctx, c.ID)
-	if errors.Is(err, ErrNotFound) {
-		return noMessage()
-	}
-	if err != nil {
-		return pending(err)
+	m, res := ch.message(ctx, c)
+	if m == nil {
+		return res
 	}
 	at := c.StartsAt
 	if now.After(at) {
@@ -215,12 +218,9 @@ func productLinks(block string) []string {
 // campaigns at once.
 func (ch *Channel) senderGate(ctx context.Context, c *campaigns.Campaign, _ time.Time) campaigns.Result {
 	s := ch.Sender
-	m, err := s.Messages.Get(ctx, c.ID)
-	if errors.Is(err, ErrNotFound) {
-		return noMessage()
-	}
-	if err != nil {
-		return pending(err)
+	m, res := ch.message(ctx, c)
+	if m == nil {
+		return res
 	}
 	ch.mu.Lock()
 	if time.Since(ch.probed) > 30*time.Second {

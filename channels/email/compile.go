@@ -96,13 +96,11 @@ func compileMessage(m *Message, ed edition) (*compiledMsg, error) {
 	return out, nil
 }
 
+var actionIn = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
 func templateError(field, src string, err error) error {
 	line, msg := errorLine(err)
-	action := ""
-	if m := regexp.MustCompile(`\{\{[^}]*\}\}`).FindString(msg); m != "" {
-		action = m
-	}
-	return &TemplateError{Field: field, Line: sourceLine(src, action, line), Msg: msg}
+	return &TemplateError{Field: field, Line: sourceLine(src, actionIn.FindString(msg), line), Msg: msg}
 }
 
 // rendered is one recipient's message.

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // leaseTTL is how long a send's runner may go without a heartbeat before
@@ -205,10 +206,8 @@ func (s *Sender) freeze(ctx context.Context, sd *Send, c *campaigns.Campaign, ms
 // that a DST change skips, and picks the first of one it repeats.
 func localInstant(base time.Time, hhmm, zone string, fallback *time.Location) time.Time {
 	loc := fallback
-	if zone != "" {
-		if l, err := time.LoadLocation(zone); err == nil && zone != "Local" {
-			loc = l
-		}
+	if l, err := clock.Location(zone); err == nil { // cached: called per recipient
+		loc = l
 	}
 	var h, m int
 	fmt.Sscanf(hhmm, "%d:%d", &h, &m)

@@ -2,12 +2,9 @@ package email
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
 )
@@ -105,11 +102,6 @@ type Delivery struct {
 
 // TableName of the ledger.
 func (Delivery) TableName() string { return "email_deliveries" }
-
-// Open says whether a send may still mail someone.
-func (s *Send) Open() bool {
-	return s.Status == SendPlanned || s.Status == SendPreparing || s.Status == SendSending || s.Status == SendPaused
-}
 
 var localTime = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 
@@ -248,8 +240,6 @@ func (s *Sender) setStatus(ctx context.Context, campaignID uint64, from []string
 	return res.RowsAffected, res.Error
 }
 
-var errNoMessage = errors.New("email: the campaign has no message")
-
 // ensureLaunchSend gives a campaign with a message and no send its first
 // send, at go-live.
 func (s *Sender) ensureLaunchSend(ctx context.Context, campaignID uint64) error {
@@ -260,5 +250,3 @@ func (s *Sender) ensureLaunchSend(ctx context.Context, campaignID uint64) error 
 	now := s.Now()
 	return s.DB.WithContext(ctx).Create(&Send{CampaignID: campaignID, Label: "Launch", Status: SendPlanned, CreatedAt: now, UpdatedAt: now}).Error
 }
-
-var _ = gorm.ErrRecordNotFound

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -107,7 +108,8 @@ type Sender struct {
 	DownWait time.Duration
 	Now      func() time.Time
 
-	runner string
+	runnerOnce sync.Once
+	runner     string // this process's name in send leases
 }
 
 // TypeSend runs one send.
@@ -121,12 +123,13 @@ type sendPayload struct {
 	SendID uint64 `json:"send_id"`
 }
 
+// id names this process in the leases it takes (sends run side by side).
 func (s *Sender) id() string {
-	if s.runner == "" {
+	s.runnerOnce.Do(func() {
 		var b [8]byte
 		rand.Read(b[:])
 		s.runner = hex.EncodeToString(b[:])
-	}
+	})
 	return s.runner
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -435,9 +434,6 @@ func TestLocalInstantAcrossDST(t *testing.T) {
 		t.Fatalf("same day: %s", got)
 	}
 }
-
-var _ = sync.Mutex{}
-var _ = rand.Reader
 
 // go-mail v0.8.1's own DKIM signer folds the h= tag inside a header name
 // once the list is long, and its signature does not verify; Rampe signs
