@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -399,4 +400,18 @@ type transitionJSON struct {
 	Reason          string             `json:"reason"`
 	ScheduleVersion int                `json:"schedule_version"`
 	Gates           []campaigns.Result `json:"gates"`
+}
+
+// loadByID reads the record the path's :id names; an id that names none
+// (or is no id) is a 404 saying so in notFound's words.
+func loadByID[T any](c *fiber.Ctx, get func(context.Context, uint64) (*T, error), errNotFound error, notFound string) (*T, error) {
+	id, ok := parseID(c)
+	if !ok {
+		return nil, fiber.NewError(fiber.StatusNotFound, notFound)
+	}
+	v, err := get(c.UserContext(), id)
+	if errors.Is(err, errNotFound) {
+		return nil, fiber.NewError(fiber.StatusNotFound, notFound)
+	}
+	return v, err
 }

@@ -239,15 +239,7 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadCampaign(c *fiber.Ctx) (*campaigns.Campaign, error) {
-	id, ok := parseID(c)
-	if !ok {
-		return nil, fiber.ErrNotFound
-	}
-	camp, err := s.Campaigns.Get(c.UserContext(), id)
-	if errors.Is(err, campaigns.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no campaign with this id")
-	}
-	return camp, err
+	return loadByID(c, s.Campaigns.Get, campaigns.ErrNotFound, "there is no campaign with this id")
 }
 
 func (s *Server) showEditCampaign(c *fiber.Ctx) error {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -123,12 +122,7 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadImport(c *fiber.Ctx) (*catalog.Import, error) {
-	id, _ := parseID(c)
-	imp, err := s.Catalog.GetImport(c.UserContext(), id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "no import with this id")
-	}
-	return imp, err
+	return loadByID(c, s.Catalog.GetImport, catalog.ErrNotFound, "no import with this id")
 }
 
 func (s *Server) showImportRun(c *fiber.Ctx) error {

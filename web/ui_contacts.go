@@ -163,12 +163,7 @@ func formErrors(err error) validation.Errors {
 }
 
 func (s *Server) loadContact(c *fiber.Ctx) (*audience.Contact, error) {
-	id, _ := parseID(c)
-	ct, err := s.Audience.Get(c.UserContext(), id)
-	if errors.Is(err, audience.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "no contact with this id")
-	}
-	return ct, err
+	return loadByID(c, s.Audience.Get, audience.ErrNotFound, "no contact with this id")
 }
 
 func (s *Server) contactPage(c *fiber.Ctx, ct *audience.Contact, form audience.Input, attrs string, ve validation.Errors) (pageData, error) {

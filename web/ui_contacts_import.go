@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,12 +91,7 @@ func (s *Server) startContactImport(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadContactImport(c *fiber.Ctx) (*audience.ImportRun, error) {
-	id, _ := parseID(c)
-	run, err := s.Audience.GetImport(c.UserContext(), id)
-	if errors.Is(err, audience.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "no contact import with this id")
-	}
-	return run, err
+	return loadByID(c, s.Audience.GetImport, audience.ErrNotFound, "no contact import with this id")
 }
 
 func (s *Server) showContactImportRun(c *fiber.Ctx) error {

@@ -245,15 +245,7 @@ func (s *Server) addSend(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadSend(c *fiber.Ctx) (*email.Send, error) {
-	id, ok := parseID(c)
-	if !ok {
-		return nil, fiber.ErrNotFound
-	}
-	sd, err := s.Email.GetSend(c.UserContext(), id)
-	if errors.Is(err, email.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no send with this id")
-	}
-	return sd, err
+	return loadByID(c, s.Email.GetSend, email.ErrNotFound, "there is no send with this id")
 }
 
 func (s *Server) sendAction(c *fiber.Ctx) error {

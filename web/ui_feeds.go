@@ -135,12 +135,7 @@ func (s *Server) createFeed(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadFeed(c *fiber.Ctx) (*feeds.Feed, error) {
-	id, _ := parseID(c)
-	f, err := s.Feeds.Get(c.UserContext(), id)
-	if errors.Is(err, feeds.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no feed with this id")
-	}
-	return f, err
+	return loadByID(c, s.Feeds.Get, feeds.ErrNotFound, "there is no feed with this id")
 }
 
 func (s *Server) showFeed(c *fiber.Ctx) error {

@@ -72,12 +72,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadCheck(c *fiber.Ctx) (*loadcheck.Check, error) {
-	id, _ := parseID(c)
-	chk, err := s.LoadChecks.Store.Show(c.UserContext(), id)
-	if errors.Is(err, loadcheck.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no load check with this id")
-	}
-	return chk, err
+	return loadByID(c, s.LoadChecks.Store.Show, loadcheck.ErrNotFound, "there is no load check with this id")
 }
 
 func (s *Server) showLoadCheck(c *fiber.Ctx) error {

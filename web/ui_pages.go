@@ -109,12 +109,7 @@ func (s *Server) createPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadPage(c *fiber.Ctx) (*landing.Page, error) {
-	id, _ := parseID(c)
-	p, err := s.Pages.Get(c.UserContext(), id)
-	if errors.Is(err, landing.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no landing page with this id")
-	}
-	return p, err
+	return loadByID(c, s.Pages.Get, landing.ErrNotFound, "there is no landing page with this id")
 }
 
 func (s *Server) showPage(c *fiber.Ctx) error {

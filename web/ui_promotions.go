@@ -118,12 +118,7 @@ func (s *Server) createPromotion(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadPromotion(c *fiber.Ctx) (*landing.Promotion, error) {
-	id, _ := parseID(c)
-	p, err := s.Promotions.Get(c.UserContext(), id)
-	if errors.Is(err, landing.ErrNotFound) {
-		return nil, fiber.NewError(fiber.StatusNotFound, "there is no promotion with this id")
-	}
-	return p, err
+	return loadByID(c, s.Promotions.Get, landing.ErrNotFound, "there is no promotion with this id")
 }
 
 func (s *Server) showPromotion(c *fiber.Ctx) error {
