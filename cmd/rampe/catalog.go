@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/catalog"
@@ -41,25 +38,14 @@ func catalogCmd(cfgf cfgFunc) *cobra.Command {
 			if format == "" {
 				format = catalog.FormatFor(args[0])
 			}
-			bar := progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowBytes(true),
-				progressbar.OptionSetDescription("importing "+filepath.Base(args[0])), progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionSetWidth(30), progressbar.OptionShowElapsedTimeOnFinish())
+			bar := importBar(cmd, args[0], st.Size())
 			store := &catalog.Store{DB: g}
 			res, err := store.Import(cmd.Context(), f, catalog.Options{Format: format, DefaultCurrency: cur, SkipInvalid: skip,
 				Progress: func(p catalog.Progress) { bar.Set64(p.BytesRead) }})
 			bar.Finish()
 			fmt.Fprintln(cmd.ErrOrStderr())
-			if len(res.Errors) > 0 {
-				if werr := writeReport(report, res.Errors); werr != nil {
-					return werr
-				}
-				shown := min(len(res.Errors), 10)
-				for _, e := range res.Errors[:shown] {
-					fmt.Fprintln(cmd.ErrOrStderr(), "  "+e.Error())
-				}
-				if len(res.Errors) > shown {
-					fmt.Fprintf(cmd.ErrOrStderr(), "  … %d more in %s\n", res.Invalid-int64(shown), report)
-				}
+			if werr := reportRows(cmd, report, res.Errors); werr != nil {
+				return werr
 			}
 			if errors.Is(err, catalog.ErrInvalidRows) {
 				return fail("nothing imported: %d invalid row(s) of %d; report written to %s (use --skip-invalid to import the rest)", res.Invalid, res.Rows, report)
@@ -84,13 +70,4 @@ func catalogCmd(cfgf cfgFunc) *cobra.Command {
 	imp.Flags().StringVar(&format, "format", "", "csv or json (default: from the file name)")
 	c.AddCommand(imp)
 	return c
-}
-
-func writeReport(path string, errs []catalog.RowError) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fail("cannot write the report: %v", err)
-	}
-	defer f.Close()
-	return catalog.WriteReport(f, errs)
 }

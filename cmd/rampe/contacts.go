@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/channels/email/audience"
@@ -53,24 +51,13 @@ func contactsCmd(cfgf cfgFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			bar := progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowBytes(true),
-				progressbar.OptionSetDescription("importing "+filepath.Base(args[0])), progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionSetWidth(30), progressbar.OptionShowElapsedTimeOnFinish())
+			bar := importBar(cmd, args[0], st.Size())
 			opt.Progress = func(p audience.Progress) { bar.Set64(p.BytesRead) }
 			res, err := svc.RunImport(cmd.Context(), run, f, opt)
 			bar.Finish()
 			fmt.Fprintln(cmd.ErrOrStderr())
-			if len(res.Errors) > 0 {
-				if werr := writeContactReport(report, res.Errors); werr != nil {
-					return werr
-				}
-				shown := min(len(res.Errors), 10)
-				for _, e := range res.Errors[:shown] {
-					fmt.Fprintln(cmd.ErrOrStderr(), "  "+e.Error())
-				}
-				if len(res.Errors) > shown {
-					fmt.Fprintf(cmd.ErrOrStderr(), "  … %d more in %s\n", len(res.Errors)-shown, report)
-				}
+			if werr := reportRows(cmd, report, res.Errors); werr != nil {
+				return werr
 			}
 			if errors.Is(err, audience.ErrInvalidRows) {
 				return fail("nothing imported: %d invalid row(s) of %d; report written to %s (use --partial to import the rest)", res.Invalid, res.Rows, report)
@@ -95,13 +82,4 @@ func contactsCmd(cfgf cfgFunc) *cobra.Command {
 	imp.Flags().StringVar(&format, "format", "", "csv or json (default: from the file name)")
 	c.AddCommand(imp)
 	return c
-}
-
-func writeContactReport(path string, errs []audience.RowError) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fail("cannot write the report: %v", err)
-	}
-	defer f.Close()
-	return audience.WriteReport(f, errs)
 }
