@@ -147,8 +147,8 @@ func (s *Sender) Register(mux *asynq.ServeMux) {
 // NewServer is the worker of the email queue: sends run there, a few at a
 // time, each with its pool of connections.
 func NewServer(conn *queue.Conn, poll time.Duration, concurrency int) *asynq.Server {
-	return asynq.NewServerFromRedisClient(conn.Redis, asynq.Config{Concurrency: concurrency, Queues: map[string]int{Queue: 1},
-		TaskCheckInterval: poll, DelayedTaskCheckInterval: poll, ShutdownTimeout: 10 * time.Second, LogLevel: asynq.WarnLevel})
+	return queue.NewServer(conn, queue.ServerConfig{Concurrency: concurrency, PollInterval: poll, ShutdownTimeout: 10 * time.Second,
+		Queues: map[string]int{Queue: 1}})
 }
 
 // enqueue queues a send's job, at a time or now. Its ID names the send

@@ -165,7 +165,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// with its pool of SMTP connections, and must never hold a go-live
 	// back. Sends whose runner died are queued again every 15 s.
 	es := email.NewServer(st.conn, st.cfg.JobsPollInterval, st.cfg.EmailConcurrency)
-	emux := asynq.NewServeMux()
+	emux := queue.NewMux()
 	st.email.Sender.Register(emux)
 	if err := es.Start(emux); err != nil {
 		srv.Shutdown()

@@ -109,13 +109,19 @@ type ServerConfig struct {
 	Concurrency     int
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration
+	// Queues served, by weight (nil: Rampe's main queues, Weights).
+	Queues map[string]int
 }
 
 // NewServer builds an asynq server on conn with Rampe's queues.
 func NewServer(conn *Conn, sc ServerConfig) *asynq.Server {
+	queues := sc.Queues
+	if queues == nil {
+		queues = Weights
+	}
 	return asynq.NewServerFromRedisClient(conn.Redis, asynq.Config{
 		Concurrency:              sc.Concurrency,
-		Queues:                   Weights,
+		Queues:                   queues,
 		TaskCheckInterval:        sc.PollInterval,
 		DelayedTaskCheckInterval: sc.PollInterval,
 		ShutdownTimeout:          sc.ShutdownTimeout,
