@@ -111,6 +111,22 @@ func TestEmailChannelThroughTheAPIAndThePages(t *testing.T) {
 		t.Fatalf("proof: %d, %d mails", r.Status, len(srv.Mails()))
 	}
 
+	// A wrong send or proof names the field; the send form keeps what was typed.
+	r0 := b.post(fmt.Sprintf("/campaigns/%d/sends", camp.ID), url.Values{"label": {"Rappel du soir"}, "local_time": {"25:00"}})
+	if r0.Status != 422 || !strings.Contains(r0.Body, "local_time: &#34;25:00&#34;: want HH:MM") || !strings.Contains(r0.Body, `value="Rappel du soir"`) {
+		t.Fatalf("a bad send: %d", r0.Status)
+	}
+	r0 = b.post(fmt.Sprintf("/campaigns/%d/sends", camp.ID), url.Values{"label": {"Trop tard"}, "at": {"2031-01-01T10:00"}})
+	if r0.Status != 422 || !strings.Contains(r0.Body, "must fall inside the campaign&#39;s window, ") {
+		t.Fatalf("a send after the end: %d", r0.Status)
+	}
+	if sends, _ := sender.Sends(ctx, camp.ID); len(sends) != 0 {
+		t.Fatalf("a refused send was planned: %+v", sends)
+	}
+	if err := sender.Proof(ctx, camp, &email.Message{CampaignID: camp.ID}, []string{"nope"}); err == nil || err.Error() != `proof_to: "nope" is not an e-mail address` {
+		t.Fatalf("a bad proof address: %v", err)
+	}
+
 	// Live: the launch mails the list.
 	sender.DB.Model(&campaigns.Campaign{}).Where("id = ?", camp.ID).Update("status", campaigns.Live)
 	camp.Status = campaigns.Live

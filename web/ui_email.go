@@ -71,7 +71,7 @@ func (s *Server) showEmail(c *fiber.Ctx) error {
 
 // emailPage renders the message editor with its sends; saved says the
 // message exists (preview and proof are possible).
-func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *email.Message, formErr error, saved bool) error {
+func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *email.Message, formErr error, saved bool, extra ...map[string]any) error {
 	ctx := c.UserContext()
 	sends, err := s.Email.Sends(ctx, camp.ID)
 	if err != nil {
@@ -92,6 +92,11 @@ func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *
 			data["ErrField"] = fe.Field
 		case errors.As(formErr, &te):
 			data["ErrField"] = te.Field
+		}
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			data[k] = v
 		}
 	}
 	if s.Audience != nil {
@@ -236,11 +241,22 @@ func (s *Server) addSend(c *fiber.Ctx) error {
 	if err == nil {
 		_, err = s.Email.AddSend(c.UserContext(), camp.ID, in)
 	}
-	if err != nil {
-		s.flash(c, false, "Send not added: "+err.Error())
-	} else {
-		s.flash(c, true, "Send "+in.Label+" planned.")
+	var fe *email.FieldError
+	var te *email.TemplateError
+	if errors.As(err, &fe) || errors.As(err, &te) {
+		// The page again, with what was typed and what is wrong with it.
+		m, merr := s.Email.Messages.Get(c.UserContext(), camp.ID)
+		if merr != nil {
+			m = &email.Message{CampaignID: camp.ID, Format: email.FormatMarkdown}
+		}
+		form := map[string]string{"label": c.FormValue("label"), "at": c.FormValue("at"), "local_time": c.FormValue("local_time"),
+			"subject": c.FormValue("subject"), "skip_clicked": c.FormValue("skip_clicked")}
+		return s.emailPage(c, fiber.StatusUnprocessableEntity, camp, m, nil, merr == nil, map[string]any{"SendForm": form, "SendErr": "Send not added: " + err.Error()})
 	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, true, "Send "+in.Label+" planned.")
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/email#sends", camp.ID), fiber.StatusSeeOther)
 }
 

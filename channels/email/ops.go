@@ -81,6 +81,13 @@ func (s *Sender) Proof(ctx context.Context, c *campaigns.Campaign, m *Message, t
 	if len(to) == 0 {
 		return &FieldError{"proof_to", "give at least one test address"}
 	}
+	for i, addr := range to {
+		a, err := checkAddress("proof_to", addr, true)
+		if err != nil {
+			return err
+		}
+		to[i] = a
+	}
 	r, err := s.Preview(ctx, c, m, 0)
 	if err != nil {
 		return err

@@ -115,7 +115,7 @@ type SendInput struct {
 }
 
 // checkSend validates a send against its campaign's window.
-func checkSend(in *SendInput, starts, ends time.Time) error {
+func checkSend(in *SendInput, starts, ends time.Time, loc *time.Location) error {
 	var err error
 	if in.Label, err = oneLine("label", in.Label, 100); err != nil {
 		return err
@@ -133,7 +133,8 @@ func checkSend(in *SendInput, starts, ends time.Time) error {
 		return &FieldError{"local_time", fmt.Sprintf("%q: want HH:MM, 00:00 to 23:59", in.LocalTime)}
 	}
 	if in.At != nil && (in.At.Before(starts) || !in.At.Before(ends)) {
-		return &FieldError{"at", "must fall inside the campaign's window"}
+		const layout = "Mon 2 Jan 2006, 15:04 MST"
+		return &FieldError{"at", fmt.Sprintf("must fall inside the campaign's window, %s → %s", starts.In(loc).Format(layout), ends.In(loc).Format(layout))}
 	}
 	return nil
 }
@@ -157,7 +158,7 @@ func (s *Sender) AddSend(ctx context.Context, campaignID uint64, in SendInput) (
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSend(&in, c.StartsAt, c.EndsAt); err != nil {
+	if err := checkSend(&in, c.StartsAt, c.EndsAt, c.Location()); err != nil {
 		return nil, err
 	}
 	now := s.Now()
