@@ -41,27 +41,29 @@ var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg         *config.Config
-	db          *gorm.DB
-	conn        *queue.Conn
-	tasks       *queue.Client
-	accounts    *accounts.Store
-	campaigns   *campaigns.Service
-	catalog     *catalog.Store
-	promotions  *landing.Promotions
-	pages       *landing.Pages
-	landing     *landing.Server
-	feeds       *feeds.Service
-	feedJobs    *feeds.Jobs
-	loadcheck   *loadcheck.Service
-	notify      *notify.Service
-	clicks      *clicks.Service
-	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
-	audience    *audience.Service
-	email       *email.Channel
-	secret      []byte
-	demoChecks  bool // demo data was just seeded: run its load checks once serving
-	stopProfile func()
+	cfg        *config.Config
+	db         *gorm.DB
+	conn       *queue.Conn
+	tasks      *queue.Client
+	accounts   *accounts.Store
+	campaigns  *campaigns.Service
+	catalog    *catalog.Store
+	promotions *landing.Promotions
+	pages      *landing.Pages
+	landing    *landing.Server
+	feeds      *feeds.Service
+	feedJobs   *feeds.Jobs
+	loadcheck  *loadcheck.Service
+	notify     *notify.Service
+	clicks     *clicks.Service
+	outbox     *email.Outbox // the SMTP catch-all when smtp.url is empty
+	audience   *audience.Service
+	email      *email.Channel
+	secret     []byte
+	// noDemoChecks: seeding the demo does not leave its load checks for
+	// the first node that serves (rampe demo --no-load-checks).
+	noDemoChecks bool
+	stopProfile  func()
 }
 
 func setupLogging(cfg *config.Config) {
