@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/accounts"
-	"github.com/rampe/rampe/feeds"
 )
 
 func TestFeedUIGenerateReportAndServe(t *testing.T) {
@@ -40,20 +39,22 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	if r := b.post(loc+"/generate", url.Values{}); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
-	var f *feeds.Feed
-	for i := 0; i < 100; i++ {
-		list, _ := a.Feeds.List(ctx)
-		if f = &list[0]; f.LastRunID != nil {
+	// A worker runs it (and the one the creation queued): the page shows
+	// the finished run once both are through.
+	var page response
+	for i := 0; i < 200; i++ {
+		if page = b.get(loc); strings.Contains(page.Body, "identifiers.missing") && strings.Contains(page.Body, "2 written") && !strings.Contains(page.Body, "imp-running") {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if f.LastRunID == nil {
-		t.Fatal("the feed was not generated")
-	}
-	page := b.get(loc)
 	if !strings.Contains(page.Body, "identifiers.missing") || !strings.Contains(page.Body, "2 written") {
 		t.Fatalf("feed page: %.1500s", page.Body)
+	}
+	list, _ := a.Feeds.List(ctx)
+	f := &list[0]
+	if f.LastRunID == nil {
+		t.Fatal("the feed was not generated")
 	}
 	if rep := b.get(loc + "/report.csv"); !strings.Contains(rep.Body, "W-1,warning,identifiers.missing") {
 		t.Fatalf("report: %s", rep.Body)
