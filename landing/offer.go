@@ -23,7 +23,7 @@ type Offer struct {
 // OfferLine is one product of an offer, prices written for people.
 type OfferLine struct {
 	SKU, Title, Link, Image, Price, Regular, Badge string
-	OnSale                                    bool
+	OnSale                                         bool
 }
 
 // Offer reads the published version of a campaign's landing page and

@@ -25,7 +25,9 @@ func TestWidthCountsAsTheAdPlatforms(t *testing.T) {
 	}
 }
 
-func ad(h, d []string) *Ad { return &Ad{Headlines: h, Descriptions: d, Path1: "soldes", Path2: "salon"} }
+func ad(h, d []string) *Ad {
+	return &Ad{Headlines: h, Descriptions: d, Path1: "soldes", Path2: "salon"}
+}
 
 func fields(errs validation.Errors) string {
 	var out []string
