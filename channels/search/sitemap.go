@@ -145,20 +145,3 @@ func Robots(baseURL, rules string) string {
 	}
 	return rules + "\n\nSitemap: " + baseURL + "/sitemap.xml\n"
 }
-
-// ValidRobotsRules refuses a robots.txt rule that is not "Field: value"
-// with a known field, naming its line.
-func ValidRobotsRules(rules string) error {
-	known := map[string]bool{"user-agent": true, "allow": true, "disallow": true, "crawl-delay": true, "sitemap": true}
-	for i, line := range strings.Split(strings.ReplaceAll(rules, "\r\n", "\n"), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, _, ok := strings.Cut(line, ":")
-		if !ok || !known[strings.ToLower(strings.TrimSpace(k))] {
-			return fmt.Errorf("line %d %q is not a robots.txt rule (User-agent, Allow, Disallow, Crawl-delay or Sitemap, then a colon)", i+1, line)
-		}
-	}
-	return nil
-}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,10 @@ var Options = []Option{
 	{Key: "email.dkim_domain", Default: "", Help: "domain messages are DKIM-signed for (d=); with email.dkim_selector and email.dkim_key_file"},
 	{Key: "email.dkim_selector", Default: "", Help: "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"},
 	{Key: "email.dkim_key_file", Default: "", Help: "PEM file of the DKIM private key (RSA or Ed25519, PKCS#1 or PKCS#8)"},
+	{Key: "seo.robots_rules", Default: "", Help: "robots.txt rules, one directive a line (User-agent, Allow, Disallow, Crawl-delay); the Sitemap line is added; empty: allow /l/, disallow /api/, /r/, /u/"},
+	{Key: "seo.page_weight_kb", Default: 2048, Help: "page weight budget of the seo.page audit: a landing page's HTML and images together, in KB"},
+	{Key: "seo.indexnow_endpoint", Default: "", Help: "IndexNow endpoint notified when a campaign's page goes live, e.g. https://api.indexnow.org/indexnow; its host must be allowed by loadcheck.allowed_hosts; empty: off"},
+	{Key: "seo.indexnow_key", Default: "", Help: "IndexNow key (8–128 of a-z, A-Z, 0-9, -), served at /indexnow.txt; empty: derived from security.secret_key", Secret: true},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
@@ -107,6 +112,11 @@ type Config struct {
 	DKIMSelector     string
 	DKIMKeyFile      string
 	WebhookHTTPHosts []string
+
+	SEORobotsRules      string
+	SEOPageWeightKB     int
+	SEOIndexNowEndpoint string
+	SEOIndexNowKey      string
 
 	MetricsAddr  string
 	MetricsToken string
@@ -243,6 +253,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := emailKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := seoKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -412,6 +425,45 @@ func baseFromAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+var indexNowKeyRE = regexp.MustCompile(`^[a-zA-Z0-9-]{8,128}$`)
+
+// seoKeys reads the search channel's keys.
+func seoKeys(v *viper.Viper, c *Config) error {
+	var err error
+	c.SEORobotsRules = v.GetString("seo.robots_rules")
+	for i, line := range strings.Split(strings.ReplaceAll(c.SEORobotsRules, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, _, colon := strings.Cut(line, ":")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "user-agent", "allow", "disallow", "crawl-delay", "sitemap":
+			if colon {
+				break
+			}
+			fallthrough
+		default:
+			return &KeyError{"seo.robots_rules", line, fmt.Sprintf("line %d is not a robots.txt rule (User-agent, Allow, Disallow, Crawl-delay or Sitemap, then a colon)", i+1)}
+		}
+	}
+	if c.SEOPageWeightKB, err = integer(v, "seo.page_weight_kb", 1, 1<<20); err != nil {
+		return err
+	}
+	c.SEOIndexNowEndpoint = strings.TrimSpace(v.GetString("seo.indexnow_endpoint"))
+	if c.SEOIndexNowEndpoint != "" {
+		u, err := url.Parse(c.SEOIndexNowEndpoint)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &KeyError{"seo.indexnow_endpoint", c.SEOIndexNowEndpoint, "want an absolute http(s) URL, e.g. https://api.indexnow.org/indexnow"}
+		}
+	}
+	c.SEOIndexNowKey = strings.TrimSpace(v.GetString("seo.indexnow_key"))
+	if c.SEOIndexNowKey != "" && !indexNowKeyRE.MatchString(c.SEOIndexNowKey) {
+		return &KeyError{"seo.indexnow_key", c.SEOIndexNowKey, "want 8 to 128 letters, digits or dashes"}
+	}
+	return nil
 }
 
 // emailKeys reads the e-mail channel's keys.

@@ -38,6 +38,10 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_METRICS_TOKEN":                    {"short", "metrics.token"},
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
 		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
+		"RAMPE_SEO_ROBOTS_RULES":                 {"User-agent: *\nDisalow /x", "seo.robots_rules"},
+		"RAMPE_SEO_PAGE_WEIGHT_KB":               {"0", "seo.page_weight_kb"},
+		"RAMPE_SEO_INDEXNOW_ENDPOINT":            {"api.indexnow.org/indexnow", "seo.indexnow_endpoint"},
+		"RAMPE_SEO_INDEXNOW_KEY":                 {"short", "seo.indexnow_key"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
