@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,78 @@ func TestSearchAPI(t *testing.T) {
 	}
 	if r := a.api("DELETE", fmt.Sprintf("%s/adgroups/%d", base, gid), accounts.Marketer, ""); r.Status != 204 {
 		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}
+
+func TestSearchTab(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	c := a.searchCampaign(t, p.ID)
+	b := a.browser(accounts.Marketer)
+	tab := fmt.Sprintf("/campaigns/%d/search", c.ID)
+	if r := b.get(fmt.Sprintf("/campaigns/%d", c.ID)); !strings.Contains(r.Body, tab) {
+		t.Fatalf("the campaign page does not link its search tab")
+	}
+	r := b.get(tab)
+	if r.Status != 200 || !strings.Contains(r.Body, "New ad group") || !strings.Contains(r.Body, "Not audited yet") {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	// A refused ad group keeps what was typed and names the line.
+	r = b.post(tab[:len(tab)-len("/search")]+"/adgroups", url.Values{"name": {"Chaises"}, "max_cpc": {"0.50"}, "keywords": {"[chaise]\n<bad>"}})
+	if r.Status != 422 || !strings.Contains(r.Body, "keywords line 2") || !strings.Contains(r.Body, "&lt;bad&gt;") {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	r = b.post(fmt.Sprintf("/campaigns/%d/adgroups", c.ID), url.Values{"name": {"Chaises"}, "max_cpc": {"0.50"}, "keywords": {"[chaise]\n\"chaise scandinave\" @ 0.80"}})
+	if r.Status != 303 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	groups, _ := a.Search.AdGroups(context.Background(), c.ID)
+	if len(groups) != 1 {
+		t.Fatalf("%+v", groups)
+	}
+	adURL := fmt.Sprintf("/campaigns/%d/adgroups/%d/ads", c.ID, groups[0].ID)
+	r = b.post(adURL, url.Values{"headlines": {"Chaise à {price:W-1}\nSoldes\n" + strings.Repeat("夏", 16)}, "descriptions": {"a\nb"}})
+	if r.Status != 422 || !strings.Contains(r.Body, "headline 3") || !strings.Contains(r.Body, strings.Repeat("夏", 16)) {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	r = b.post(adURL, url.Values{"headlines": {"Chaise à {price:W-1}\nSoldes d'hiver\n夏のセール"}, "descriptions": {"Des prix doux.\nRetours gratuits."}, "path1": {"soldes"}})
+	if r.Status != 303 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	r = b.get(tab)
+	for _, want := range []string{"Chaise à 120.00", "10/30", `data-line-limit="30"`, "[chaise]", `"chaise scandinave" @ 0.80`, "None yet"} {
+		if !strings.Contains(r.Body, want) && !strings.Contains(r.Body, strings.ReplaceAll(want, `"`, "&#34;")) {
+			t.Errorf("the tab lacks %q", want)
+		}
+	}
+	if _, err := a.Search.Launch(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	r = b.get(tab)
+	if !strings.Contains(r.Body, "Google Ads Editor CSV") || !strings.Contains(r.Body, "enabled") {
+		t.Fatalf("no export listed")
+	}
+	ex, _ := a.Search.Exports(context.Background(), c.ID)
+	if r := b.get(fmt.Sprintf("/campaigns/%d/exports/%d/microsoft.csv", c.ID, ex[0].ID)); r.Status != 200 || !strings.HasPrefix(r.Body, "Type,Status,Id") {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	// The audit, from the tab and in the page editor.
+	if r := b.post(tab+"/audit", url.Values{}); r.Status != 303 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if r := b.get(fmt.Sprintf("/pages/%d", p.ID)); !strings.Contains(r.Body, "SEO audit of the published version") || !strings.Contains(r.Body, "Advice") {
+		t.Fatalf("the page editor does not show the audit")
+	}
+	// A viewer sees, never writes.
+	v := a.browser(accounts.Viewer)
+	if r := v.get(tab); r.Status != 200 || strings.Contains(r.Body, "New ad group") {
+		t.Fatalf("viewer: %d", r.Status)
+	}
+	if r := v.post(fmt.Sprintf("/campaigns/%d/adgroups", c.ID), url.Values{"name": {"x"}}); r.Status != 403 {
+		t.Fatalf("viewer post: %d", r.Status)
+	}
+	// A campaign off the channel has no tab.
+	if r := b.get(fmt.Sprintf("/campaigns/%d/search", a.createCampaign(t, "mail only"))); r.Status != 404 {
+		t.Fatalf("%d", r.Status)
 	}
 }

@@ -455,3 +455,6 @@ func (a *Auditor) fetch(ctx context.Context, u, kind string) fetched {
 	}
 	return f
 }
+
+// KB is the page's weight with its images, in KB rounded up.
+func (a *Audit) KB() int64 { return (a.Bytes + 1023) >> 10 }

@@ -267,6 +267,15 @@ func KeywordLine(k Keyword, currency string) string {
 	return s
 }
 
+// KeywordLines writes the group's keywords back as a keyword list.
+func (g AdGroup) KeywordLines(currency string) string {
+	var b strings.Builder
+	for _, k := range g.Keywords {
+		b.WriteString(KeywordLine(k, currency) + "\n")
+	}
+	return b.String()
+}
+
 // AdGroups lists a campaign's ad groups with their ads.
 func (ch *Channel) AdGroups(ctx context.Context, campaignID uint64) ([]AdGroup, error) {
 	var groups []AdGroup
