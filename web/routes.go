@@ -16,7 +16,11 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/favicon.ico", s.serveFavicon)
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
-	app.Get("/feeds/:token/:file", s.servePublicFeed)          // numeric ids fall through to the signed-in pages
+	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
+	// Landing pages: GET and HEAD are answered before this router by
+	// fastPages (web/public.go) unless http.fast_landing is false; this
+	// route serves them then, and answers other methods.
+	app.Get("/l/*", s.landingPage)
 	app.Get("/r/:token", s.followLink)                         // tracked clicks of every channel
 	app.Get("/sitemap.xml", s.searchOn, s.serveSitemapIndex)   // the search channel's sitemap index,
 	app.Get("/sitemaps/:file", s.searchOn, s.serveSitemapFile) // its files (N.xml, ≤ 50,000 URLs each),

@@ -42,6 +42,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_SEO_PAGE_WEIGHT_KB":               {"0", "seo.page_weight_kb"},
 		"RAMPE_SEO_INDEXNOW_ENDPOINT":            {"api.indexnow.org/indexnow", "seo.indexnow_endpoint"},
 		"RAMPE_SEO_INDEXNOW_KEY":                 {"short", "seo.indexnow_key"},
+		"RAMPE_HTTP_FAST_LANDING":                {"maybe", "http.fast_landing"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
