@@ -147,12 +147,12 @@ func (s *Server) previewSegment(c *fiber.Ctx) error {
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	w := c.Response().BodyWriter()
 	if ve := formErrors(err); ve != nil {
-		return s.pages.byName["segments"].ExecuteTemplate(w, "preview", map[string]any{"Error": ve.Error()})
+		return s.page(c, "segments").ExecuteTemplate(w, "preview", map[string]any{"Error": ve.Error()})
 	}
 	if err != nil {
 		return err
 	}
-	return s.pages.byName["segments"].ExecuteTemplate(w, "preview", map[string]any{"Counts": cnt})
+	return s.page(c, "segments").ExecuteTemplate(w, "preview", map[string]any{"Counts": cnt})
 }
 
 func (s *Server) deleteSegment(c *fiber.Ctx) error {

@@ -483,7 +483,7 @@ func (s *Server) renderReadiness(c *fiber.Ctx, camp *campaigns.Campaign, rep *ca
 	if err != nil {
 		return err
 	}
-	t := s.pages.byName["campaign"]
+	t := s.page(c, "campaign")
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep, "CanWrite": currentUser(c).Role.CanWrite(),
 		"BaseURLProblem": s.BaseURLStatus.Problem()})

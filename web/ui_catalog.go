@@ -137,7 +137,7 @@ func (s *Server) showImportRun(c *fiber.Ctx) error {
 	data := map[string]any{"Import": imp, "Errors": errs}
 	if c.Query("fragment") != "" {
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["import_run"].ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
+		return s.page(c, "import_run").ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
 	}
 	return s.render(c, "import_run", pageData{Title: "Import " + imp.Filename, Nav: "products", Data: data})
 }

@@ -106,7 +106,7 @@ func (s *Server) showContactImportRun(c *fiber.Ctx) error {
 	data := map[string]any{"Import": run, "Errors": problems, "Reported": run.RowsInvalid + run.RowsSuppressed}
 	if c.Query("fragment") != "" {
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["contact_import_run"].ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
+		return s.page(c, "contact_import_run").ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
 	}
 	return s.render(c, "contact_import_run", pageData{Title: "Import " + run.Filename, Nav: "contacts", Data: data})
 }

@@ -149,7 +149,7 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 			return err
 		}
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["feed"].ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
+		return s.page(c, "feed").ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
 	}
 	return s.feedPage(c, fiber.StatusOK, f, nil)
 }

@@ -90,7 +90,7 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 		u := currentUser(c)
 		data["CanWrite"], data["CSRF"] = u.Role.CanWrite(), s.csrfToken(c)
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
+		return s.page(c, "loadcheck").ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}
 	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "loadchecks", Data: data})
 }
