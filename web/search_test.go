@@ -177,6 +177,12 @@ func TestSearchTab(t *testing.T) {
 	if r := b.get(fmt.Sprintf("/pages/%d", p.ID)); !strings.Contains(r.Body, "SEO audit of the published version") || !strings.Contains(r.Body, "Advice") {
 		t.Fatalf("the page editor does not show the audit")
 	}
+	// In French for a French browser.
+	req, _ := http.NewRequest("GET", a.URL+tab, nil)
+	req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
+	if r := a.do(b.client, req); !strings.Contains(r.Body, "Exports d&#39;annonces") || !strings.Contains(r.Body, "2 mots-clés") || !strings.Contains(r.Body, "Conseils") {
+		t.Fatalf("the tab is not in French:\n%s", r.Body)
+	}
 	// A viewer sees, never writes.
 	v := a.browser(accounts.Viewer)
 	if r := v.get(tab); r.Status != 200 || strings.Contains(r.Body, "New ad group") {

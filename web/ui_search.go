@@ -10,6 +10,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -128,10 +129,10 @@ func (s *Server) searchPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, fo
 	if form != nil {
 		data["Err"] = form.Errs.Error()
 	}
-	return s.renderStatus(c, code, "search", pageData{Title: "Search — " + camp.Name, Nav: "campaigns", Data: data})
+	return s.renderStatus(c, code, "search", pageData{Title: i18n.M("Search — %s", camp.Name), Nav: "campaigns", Data: data})
 }
 
-func (s *Server) searchBack(c *fiber.Ctx, camp *campaigns.Campaign, msg, anchor string) error {
+func (s *Server) searchBack(c *fiber.Ctx, camp *campaigns.Campaign, msg i18n.Message, anchor string) error {
 	s.flash(c, true, msg)
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/search%s", camp.ID, anchor), fiber.StatusSeeOther)
 }
@@ -145,9 +146,9 @@ func (s *Server) saveSearchSettings(c *fiber.Ctx) error {
 	if err := s.Search.SaveSettings(c.UserContext(), search.Settings{CampaignID: camp.ID, Evergreen: ev}); err != nil {
 		return err
 	}
-	msg := "The page leaves the sitemap when the campaign ends."
+	msg := i18n.M("The page leaves the sitemap when the campaign ends.")
 	if ev {
-		msg = "The page stays in the sitemap after the campaign ends (evergreen)."
+		msg = i18n.M("The page stays in the sitemap after the campaign ends (evergreen).")
 	}
 	return s.searchBack(c, camp, msg, "#seo")
 }
@@ -168,7 +169,7 @@ func (s *Server) auditSearchPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.searchBack(c, camp, "The landing page was audited.", "#seo")
+	return s.searchBack(c, camp, i18n.M("The landing page was audited."), "#seo")
 }
 
 func (s *Server) saveAdGroup(c *fiber.Ctx) error {
@@ -191,7 +192,7 @@ func (s *Server) saveAdGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.searchBack(c, camp, fmt.Sprintf("Ad group %q saved with %d keywords.", g.Name, len(g.Keywords)), fmt.Sprintf("#group-%d", g.ID))
+	return s.searchBack(c, camp, i18n.M("Ad group %q saved with %d keywords.", g.Name, len(g.Keywords)), fmt.Sprintf("#group-%d", g.ID))
 }
 
 func (s *Server) deleteAdGroup(c *fiber.Ctx) error {
@@ -204,7 +205,7 @@ func (s *Server) deleteAdGroup(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return s.searchBack(c, camp, "Ad group deleted with its ads.", "#sea")
+	return s.searchBack(c, camp, i18n.M("Ad group deleted with its ads."), "#sea")
 }
 
 func (s *Server) saveAd(c *fiber.Ctx) error {
@@ -233,7 +234,7 @@ func (s *Server) saveAd(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	return s.searchBack(c, camp, "Ad saved.", fmt.Sprintf("#group-%d", gid))
+	return s.searchBack(c, camp, i18n.M("Ad saved."), fmt.Sprintf("#group-%d", gid))
 }
 
 func (s *Server) deleteAd(c *fiber.Ctx) error {
@@ -246,7 +247,7 @@ func (s *Server) deleteAd(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return s.searchBack(c, camp, "Ad deleted.", "#sea")
+	return s.searchBack(c, camp, i18n.M("Ad deleted."), "#sea")
 }
 
 func (s *Server) downloadExport(c *fiber.Ctx) error {
