@@ -46,7 +46,7 @@ function countLines(el) {
   var over = lines.some(function (l) { return adWidth(l.trim()) > limit; });
   el.classList.toggle("over", over);
   if (out && out.classList.contains("counters")) {
-    out.textContent = lines.map(function (l, i) { var w = adWidth(l.trim()); return (i + 1) + ": " + w + "/" + limit + (w > limit ? " ✗" : ""); }).join(" · ") + (lines.length ? " — " + lines.length + " lines" : "");
+    out.textContent = lines.map(function (l, i) { var w = adWidth(l.trim()); return (i + 1) + ": " + w + "/" + limit + (w > limit ? " ✗" : ""); }).join(" · ");
   }
 }
 document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.lineLimit) countLines(e.target); });
