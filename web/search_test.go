@@ -180,7 +180,7 @@ func TestSearchTab(t *testing.T) {
 	// In French for a French browser.
 	req, _ := http.NewRequest("GET", a.URL+tab, nil)
 	req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
-	if r := a.do(b.client, req); !strings.Contains(r.Body, "Exports d&#39;annonces") || !strings.Contains(r.Body, "2 mots-clés") || !strings.Contains(r.Body, "Conseils") {
+	if r := a.do(b.client, req); !strings.Contains(r.Body, "Exports d&#39;annonces") || !strings.Contains(r.Body, "2 mots-clés") || !strings.Contains(r.Body, "Conseils") || !strings.Contains(r.Body, "le titre fait 6 caractères") {
 		t.Fatalf("the tab is not in French:\n%s", r.Body)
 	}
 	// A viewer sees, never writes.

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Level separates what holds a campaign (Fail) from advice (Warn).
@@ -26,11 +28,30 @@ const (
 	Warn Level = "warn"
 )
 
-// Finding is one rule an audited page breaks.
+// Finding is one rule an audited page breaks. Message is English (gates,
+// API, logs); Format and Args write it in the reader's language (Text).
 type Finding struct {
 	Rule    string `json:"rule"`
 	Level   Level  `json:"level"`
 	Message string `json:"message"`
+	Format  string `json:"format,omitempty"`
+	Args    []any  `json:"args,omitempty"`
+}
+
+// Text writes the finding in lang. Arguments read back from JSON are
+// float64: whole ones are given back as ints for %d.
+func (f Finding) Text(lang string) string {
+	if f.Format == "" {
+		return f.Message
+	}
+	args := make([]any, len(f.Args))
+	for i, a := range f.Args {
+		if v, ok := a.(float64); ok && v == float64(int64(v)) {
+			a = int64(v)
+		}
+		args[i] = a
+	}
+	return i18n.T(lang, f.Format, args...)
 }
 
 // Audit is the SEO audit of one page.
@@ -189,12 +210,19 @@ func parse(doc []byte) (*parsed, error) {
 // then links, images and hreflang alternates are fetched, a few at a time.
 func (a *Auditor) Audit(ctx context.Context, t Target) *Audit {
 	out := &Audit{URL: t.URL, CheckedAt: a.now(), Bytes: int64(len(t.HTML))}
-	add := func(rule string, l Level, format string, args ...any) {
-		out.Findings = append(out.Findings, Finding{Rule: rule, Level: l, Message: fmt.Sprintf(format, args...)})
+	add := func(rule string, l Level, m i18n.Message) {
+		args := make([]any, len(m.Args))
+		for i, a := range m.Args {
+			if err, ok := a.(error); ok {
+				a = err.Error()
+			}
+			args[i] = a
+		}
+		out.Findings = append(out.Findings, Finding{Rule: rule, Level: l, Message: fmt.Sprintf(m.Format, m.Args...), Format: m.Format, Args: args})
 	}
 	p, err := parse(t.HTML)
 	if err != nil {
-		add("html", Fail, "the page does not parse as HTML: %v", err)
+		add("html", Fail, i18n.M("the page does not parse as HTML: %v", err))
 		return out
 	}
 	checkStatic(p, t, add)
@@ -211,63 +239,63 @@ func (a *Auditor) now() time.Time {
 	return a.Now()
 }
 
-type addFunc func(rule string, l Level, format string, args ...any)
+type addFunc func(rule string, l Level, m i18n.Message)
 
 // checkStatic applies the rules that need nothing but the page.
 func checkStatic(p *parsed, t Target, add addFunc) {
 	switch {
 	case len(p.titles) == 0 || p.titles[0] == "":
-		add("title", Fail, "the page has no title")
+		add("title", Fail, i18n.M("the page has no title"))
 	case len(p.titles) > 1:
-		add("title", Fail, "the page has %d titles; keep one", len(p.titles))
+		add("title", Fail, i18n.M("the page has %d titles; keep one", len(p.titles)))
 	default:
 		if n := utf8.RuneCountInString(p.titles[0]); n < TitleMin || n > TitleMax {
-			add("title", Warn, "the title is %d characters long; search engines show %d to %d best", n, TitleMin, TitleMax)
+			add("title", Warn, i18n.M("the title is %d characters long; search engines show %d to %d best", n, TitleMin, TitleMax))
 		}
 	}
 	switch {
 	case len(p.descriptions) == 0 || p.descriptions[0] == "":
-		add("description", Warn, "the page has no meta description: search engines will pick a snippet themselves")
+		add("description", Warn, i18n.M("the page has no meta description: search engines will pick a snippet themselves"))
 	case len(p.descriptions) > 1:
-		add("description", Warn, "the page has %d meta descriptions; keep one", len(p.descriptions))
+		add("description", Warn, i18n.M("the page has %d meta descriptions; keep one", len(p.descriptions)))
 	default:
 		if n := utf8.RuneCountInString(p.descriptions[0]); n < MetaMin || n > MetaMax {
-			add("description", Warn, "the meta description is %d characters long; search engines show %d to %d best", n, MetaMin, MetaMax)
+			add("description", Warn, i18n.M("the meta description is %d characters long; search engines show %d to %d best", n, MetaMin, MetaMax))
 		}
 	}
 	if p.h1 != 1 {
-		add("h1", Fail, "the page has %d h1 headings; it needs exactly one (a Markdown \"# \" line in the body adds one)", p.h1)
+		add("h1", Fail, i18n.M("the page has %d h1 headings; it needs exactly one (a Markdown \"# \" line in the body adds one)", p.h1))
 	}
 	checkCanonical(p, t, add)
 	if p.noindex {
 		if t.Running {
-			add("noindex", Fail, "the page tells search engines not to index it (robots noindex) while its campaign runs")
+			add("noindex", Fail, i18n.M("the page tells search engines not to index it (robots noindex) while its campaign runs"))
 		} else {
-			add("noindex", Warn, "the page tells search engines not to index it (robots noindex)")
+			add("noindex", Warn, i18n.M("the page tells search engines not to index it (robots noindex)"))
 		}
 	}
 	if p.imgsNoAlt > 0 {
-		add("img_alt", Fail, "%d of %d images have no alt text", p.imgsNoAlt, len(p.imgs))
+		add("img_alt", Fail, i18n.M("%d of %d images have no alt text", p.imgsNoAlt, len(p.imgs)))
 	}
 }
 
 func checkCanonical(p *parsed, t Target, add addFunc) {
 	switch {
 	case len(p.canonicals) == 0:
-		add("canonical", Fail, "the page has no canonical link")
+		add("canonical", Fail, i18n.M("the page has no canonical link"))
 		return
 	case len(p.canonicals) > 1:
-		add("canonical", Fail, "the page has %d canonical links; search engines ignore them all", len(p.canonicals))
+		add("canonical", Fail, i18n.M("the page has %d canonical links; search engines ignore them all", len(p.canonicals)))
 		return
 	}
 	c := p.canonicals[0]
 	u, err := url.Parse(c)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("canonical", Fail, "the canonical link %q is not an absolute http(s) URL", c)
+		add("canonical", Fail, i18n.M("the canonical link %q is not an absolute http(s) URL", c))
 		return
 	}
 	if c != t.URL && (t.Declared == "" || c != t.Declared) {
-		add("canonical", Fail, "the canonical link %s points neither at the page (%s) nor at its declared canonical URL", c, t.URL)
+		add("canonical", Fail, i18n.M("the canonical link %s points neither at the page (%s) nor at its declared canonical URL", c, t.URL))
 	}
 }
 
@@ -340,7 +368,7 @@ func (a *Auditor) checkFetched(ctx context.Context, p *parsed, t Target, base *u
 		limit = 200
 	}
 	if len(order) > limit {
-		add("links", Warn, "the page has %d links and images; only the first %d were checked", len(order), limit)
+		add("links", Warn, i18n.M("the page has %d links and images; only the first %d were checked", len(order), limit))
 		order = order[:limit]
 	}
 	out.Links = len(order)
@@ -376,22 +404,22 @@ func (a *Auditor) checkFetched(ctx context.Context, p *parsed, t Target, base *u
 			total += r.bytes
 		case "alternate":
 			if !linksBack(r.body, u, t) {
-				add("hreflang", Fail, "the alternate %s does not link back to this page with hreflang: alternates must be reciprocal", u)
+				add("hreflang", Fail, i18n.M("the alternate %s does not link back to this page with hreflang: alternates must be reciprocal", u))
 			}
 		}
 	}
 	out.Bytes = total
 	if len(p.alternates) > 0 && !selfListed {
-		add("hreflang", Warn, "the page lists hreflang alternates but not itself; add its own language with its own URL")
+		add("hreflang", Warn, i18n.M("the page lists hreflang alternates but not itself; add its own language with its own URL"))
 	}
 	if len(broken) > 0 {
-		add("links", Fail, "%d links do not answer 2xx or 3xx: %s", len(broken), strings.Join(first(broken, 5), ", "))
+		add("links", Fail, i18n.M("%d links do not answer 2xx or 3xx: %s", len(broken), strings.Join(first(broken, 5), ", ")))
 	}
 	if len(refused) > 0 {
-		add("links", Warn, "%d links were not checked: their hosts are not allow-listed (loadcheck.allowed_hosts): %s", len(refused), strings.Join(first(refused, 5), ", "))
+		add("links", Warn, i18n.M("%d links were not checked: their hosts are not allow-listed (loadcheck.allowed_hosts): %s", len(refused), strings.Join(first(refused, 5), ", ")))
 	}
 	if a.WeightBudget > 0 && total > a.WeightBudget {
-		add("weight", Fail, "the page and its images weigh %d KB; the budget (seo.page_weight_kb) is %d KB", total>>10, a.WeightBudget>>10)
+		add("weight", Fail, i18n.M("the page and its images weigh %d KB; the budget (seo.page_weight_kb) is %d KB", total>>10, a.WeightBudget>>10))
 	}
 }
 

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -129,5 +130,25 @@ func TestAuditHostileHTML(t *testing.T) {
 		if len(a.Fails()) == 0 || a.Links != 0 {
 			t.Errorf("%.30q: %+v", doc, a)
 		}
+	}
+}
+
+// A finding read back from the database is written in the reader's
+// language with its numbers.
+func TestFindingTextAfterStorage(t *testing.T) {
+	a := (&Auditor{}).Audit(context.Background(), Target{URL: "https://s.example/l/x", HTML: []byte("<title>Court</title><h1>x</h1>")})
+	b, _ := json.Marshal(a)
+	var back Audit
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	var title Finding
+	for _, f := range back.Findings {
+		if f.Rule == "title" {
+			title = f
+		}
+	}
+	if title.Text("fr") != "le titre fait 5 caractères ; les moteurs de recherche affichent au mieux de 30 à 60" || title.Text("en") != title.Message {
+		t.Fatalf("%q / %q", title.Text("fr"), title.Text("en"))
 	}
 }
