@@ -234,24 +234,36 @@ func (ch *Channel) Export(ctx context.Context, c *campaigns.Campaign, m campaign
 	if err != nil || len(groups) == 0 {
 		return nil, err
 	}
+	enabled := m != campaigns.MoveHalt
 	offer, err := ch.Offers.Offer(ctx, c, c.StartsAt)
-	if err != nil {
+	if err != nil && enabled {
 		return nil, fmt.Errorf("search: price the ads of campaign %d: %w", c.ID, err)
 	}
-	if offer == nil {
+	if offer == nil && enabled {
 		return nil, fmt.Errorf("search: campaign %d has no landing page for its ads", c.ID)
 	}
-	enabled := m != campaigns.MoveHalt
 	ex := &Export{CampaignID: c.ID, Move: m, Status: "paused", CreatedAt: ch.Now()}
 	if enabled {
 		ex.Status = "enabled"
 	}
-	prices := PricesOf(offer)
-	if ex.Google, err = writeGoogle(c, groups, prices, offer.LandingURL, enabled); err != nil {
-		return nil, fmt.Errorf("search: export campaign %d: %w", c.ID, err)
+	landingURL, prices := "", Prices{}
+	if offer != nil {
+		landingURL, prices = offer.LandingURL, PricesOf(offer)
 	}
-	if ex.Microsoft, err = writeMicrosoft(c, groups, prices, offer.LandingURL, enabled); err != nil {
-		return nil, fmt.Errorf("search: export campaign %d: %w", c.ID, err)
+	if err := ch.write(ex, c, groups, prices, landingURL, enabled); err != nil {
+		if enabled {
+			return nil, fmt.Errorf("search: export campaign %d: %w", c.ID, err)
+		}
+		// The file that pauses must always exist, even when the page no
+		// longer shows an ad's product: the campaign and ad group rows,
+		// paused, without the ads.
+		bare := make([]AdGroup, len(groups))
+		for i, g := range groups {
+			bare[i] = AdGroup{Name: g.Name, MaxCPC: g.MaxCPC}
+		}
+		if err := ch.write(ex, c, bare, prices, landingURL, false); err != nil {
+			return nil, fmt.Errorf("search: export campaign %d: %w", c.ID, err)
+		}
 	}
 	var last Export
 	err = ch.DB.WithContext(ctx).Where("campaign_id = ?", c.ID).Order("id DESC").Take(&last).Error
@@ -262,6 +274,14 @@ func (ch *Channel) Export(ctx context.Context, c *campaigns.Campaign, m campaign
 		return nil, err
 	}
 	return ex, ch.DB.WithContext(ctx).Create(ex).Error
+}
+
+func (ch *Channel) write(ex *Export, c *campaigns.Campaign, groups []AdGroup, prices Prices, landingURL string, enabled bool) (err error) {
+	if ex.Google, err = writeGoogle(c, groups, prices, landingURL, enabled); err != nil {
+		return err
+	}
+	ex.Microsoft, err = writeMicrosoft(c, groups, prices, landingURL, enabled)
+	return err
 }
 
 // Exports lists a campaign's exports, newest first.

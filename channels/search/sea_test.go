@@ -359,3 +359,33 @@ func TestIndexNow(t *testing.T) {
 		t.Fatalf("%v %v", err, got)
 	}
 }
+
+// The file that pauses is written even when the page no longer shows an
+// ad's product (the ads cannot be filled): the campaign row, paused.
+func TestHaltExportsWhenPricesCannotBeFilled(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.page(t, "soldes")
+	c := e.campaign(t, p.ID)
+	adGroup(t, e, c)
+	if _, err := e.ch.Launch(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e.g.Exec("UPDATE pages SET product_skus = 'P2' WHERE id = ?", p.ID)
+	e.pages.Publish(ctx, p.ID, "test")
+	c.Status = campaigns.Paused
+	if _, err := e.ch.Halt(ctx, c, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := e.ch.Exports(ctx, c.ID)
+	ex, _ := e.ch.GetExport(ctx, c.ID, list[0].ID)
+	g := readCSV(t, ex.Google)
+	if len(list) != 2 || col(g, 1, "Campaign Status") != "Paused" || len(g) != 3 {
+		t.Fatalf("%d exports:\n%s", len(list), ex.Google)
+	}
+	// Resuming cannot enable ads whose price the page no longer shows.
+	c.Status = campaigns.Live
+	if _, err := e.ch.Resume(ctx, c); err == nil || !strings.Contains(err.Error(), `"P1"`) {
+		t.Fatalf("%v", err)
+	}
+}
