@@ -1,12 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // TestUILanguageFollowsBrowserThenPreference: anonymous pages speak the
@@ -52,5 +54,53 @@ func TestUILanguageFollowsBrowserThenPreference(t *testing.T) {
 	b.post("/settings/language", url.Values{"lang": {""}})
 	if res := b.get("/campaigns"); !strings.Contains(res.Body, `<html lang="en">`) {
 		t.Error("an empty preference does not follow the browser again")
+	}
+}
+
+// TestUIFrenchPagesPluralsAmountsDates: a French browser reads the signed-in
+// pages in French, plurals agree with their count, amounts and dates are
+// written the French way, and English keeps its own forms.
+func TestUIFrenchPagesPluralsAmountsDates(t *testing.T) {
+	a := newTestApp(t)
+	id := a.createCampaign(t, "Soldes d'hiver")
+	camp, err := a.Campaigns.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	month := camp.StartsAt.In(camp.Location()).Format("2006-01")
+	fr := a.browser(accounts.Marketer)
+	fr.acceptLanguage = "fr-FR,fr;q=0.9"
+	en := a.browser(accounts.Viewer)
+	en.acceptLanguage = "en-US"
+
+	page := fr.get("/calendar?month=" + month).Body
+	for _, want := range []string{`<html lang="fr">`, ">Calendrier</a>", "1 campagne autour de ce mois", ">lun.</div>", "Aujourd&#39;hui"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("French calendar lacks %q", want)
+		}
+	}
+	if got := en.get("/calendar?month=" + month).Body; !strings.Contains(got, "1 campaign around this month") {
+		t.Error("English calendar: the singular is not used for 1")
+	}
+	a.createCampaign(t, "Soldes d'été")
+	if page := fr.get("/calendar?month=" + month).Body; !strings.Contains(page, "2 campagnes autour de ce mois") {
+		t.Error("French calendar: the plural is not used for 2")
+	}
+	if got := en.get("/calendar?month=" + month).Body; !strings.Contains(got, "2 campaigns around this month") {
+		t.Error("English calendar: the plural is not used for 2")
+	}
+
+	page = fr.get(fmt.Sprintf("/campaigns/%d", id)).Body
+	frDate := i18n.FormatTime(i18n.FR, camp.StartsAt.In(camp.Location()), dateLayout)
+	for _, want := range []string{"Canaux", "État de préparation", "brouillon", frDate} {
+		if !strings.Contains(page, want) {
+			t.Errorf("French campaign page lacks %q", want)
+		}
+	}
+	if !strings.Contains(page, "\u00a0€") {
+		t.Error("French campaign page: no amount written with the euro sign after it")
+	}
+	if got := en.get(fmt.Sprintf("/campaigns/%d", id)).Body; !strings.Contains(got, "€") || strings.Contains(got, "\u00a0€") || !strings.Contains(got, "Readiness") {
+		t.Error("English campaign page: amounts are not written €1,500.00 or the page is not English")
 	}
 }

@@ -148,8 +148,7 @@ func loadPages(zone string) (*pages, error) {
 // parsePages parses every page for one language: t, text and lang are bound
 // to it; at shows instants in loc.
 func parsePages(lang string, loc *time.Location, asset func(string) (string, error)) (map[string]*template.Template, error) {
-	at := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
-	layout, err := template.New("layout.html").Funcs(funcs).Funcs(i18n.Funcs(lang)).Funcs(template.FuncMap{"asset": asset, "at": at}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(langFuncs(lang, loc)).Funcs(template.FuncMap{"asset": asset}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -167,6 +166,47 @@ func parsePages(lang string, loc *time.Location, asset func(string) (string, err
 		out[name] = t
 	}
 	return out, nil
+}
+
+// langFuncs are the template functions that write words, numbers and dates
+// in lang: t, text and lang (see i18n.Funcs), amounts, counts, rates and
+// instants (in the campaign's zone, a named zone, or loc for "at"), channel
+// and gate names.
+func langFuncs(lang string, loc *time.Location) template.FuncMap {
+	date := func(t time.Time, in *time.Location) string { return i18n.FormatTime(lang, t.In(in), dateLayout) }
+	m := i18n.Funcs(lang)
+	for k, v := range (template.FuncMap{
+		"money": func(minor int64, cur string) string { return money.FormatIn(lang, minor, cur) },
+		"at":    func(t time.Time) string { return date(t, loc) },
+		"local": func(t time.Time, c *campaigns.Campaign) string { return date(t, c.Location()) },
+		// inZone shows an instant in a named IANA zone (a promotion's, an
+		// alert's campaign's), the zone named; the deployment's zone when unknown.
+		"inZone": func(t time.Time, zone string) string {
+			in, err := clock.Location(zone)
+			if err != nil || zone == "" {
+				in = time.UTC
+			}
+			return date(t, in)
+		},
+		"month": func(t time.Time) string { return i18n.FormatTime(lang, t, "January 2006") },
+		// date writes t (already in its zone) with a Go layout, names in lang.
+		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
+		"ago": func(t time.Time) string {
+			d := time.Since(t).Round(time.Second)
+			if d < 0 {
+				return i18n.T(lang, "in %s", (-d).String())
+			}
+			return i18n.T(lang, "%s ago", d.String())
+		},
+		"pct":       func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
+		"count":     func(v any) string { return i18n.T(lang, "%v", v) },
+		"channel":   func(c campaigns.Channel) string { return i18n.T(lang, c.Label()) },
+		"gateTitle": func(name string) string { return i18n.Text(lang, gateTitle(name)) },
+		"measured":  func(m map[string]any, c *campaigns.Campaign) string { return measured(lang, m, c) },
+	}) {
+		m[k] = v
+	}
+	return m
 }
 
 // page is the parsed page name in the request's language (nil when there is

@@ -117,7 +117,7 @@ func (s *Server) renderTokens(c *fiber.Ctx, secret, fieldErr string) error {
 	if fieldErr != "" {
 		code = fiber.StatusUnprocessableEntity
 	}
-	return s.renderStatus(c, code, "tokens", pageData{Title: "API tokens", Nav: "tokens",
+	return s.renderStatus(c, code, "tokens", pageData{Title: i18n.M("API tokens"), Nav: "tokens",
 		Data: map[string]any{"Tokens": toks, "Secret": secret, "NameError": fieldErr, "BaseURL": s.BaseURL}})
 }
 
@@ -165,7 +165,7 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 	if fe != nil {
 		errs[fe.Field] = fe.Msg
 	}
-	return s.renderStatus(c, code, "users", pageData{Title: "Users", Nav: "users",
+	return s.renderStatus(c, code, "users", pageData{Title: i18n.M("Users"), Nav: "users",
 		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now, "Secret": secret, "Me": currentUser(c).ID,
 			"Roles": []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer}}})
 }

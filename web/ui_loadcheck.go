@@ -11,6 +11,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 		c.Set("Content-Type", "text/html; charset=utf-8")
 		return s.page(c, "loadcheck").ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}
-	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "loadchecks", Data: data})
+	return s.render(c, "loadcheck", pageData{Title: i18n.M("Load check #%s", strconv.FormatUint(chk.ID, 10)), Nav: "loadchecks", Data: data})
 }
 
 func (s *Server) abortLoadCheck(c *fiber.Ctx) error {

@@ -108,8 +108,15 @@ func Text(lang string, v any) string {
 }
 
 // T writes the format in lang with its arguments; arguments that are
-// messages or errors are written in lang too.
+// messages or errors are written in lang too. A key given no argument is a
+// plain text, not a format: "Open rate (22 % or 0.22)" is written as is.
 func T(lang string, format string, args ...any) string {
+	if len(args) == 0 {
+		if e, ok := Catalogs[lang][format]; ok && e.Plural == nil {
+			return e.Text
+		}
+		return format
+	}
 	p := printers[lang]
 	if p == nil {
 		p = printers[EN]

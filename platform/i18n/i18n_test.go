@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"testing/fstest"
 )
 
@@ -159,6 +160,21 @@ func TestCheckEntry(t *testing.T) {
 	} {
 		if got := checkEntry(c.key, c.e); (got == "") != c.okay {
 			t.Errorf("checkEntry(%q, %+v) = %q, want ok=%v", c.key, c.e, got, c.okay)
+		}
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	at := time.Date(2026, 2, 2, 15, 4, 0, 0, time.UTC)
+	for _, c := range []struct{ lang, layout, want string }{
+		{EN, "Mon 2 Jan 2006, 15:04 MST", "Mon 2 Feb 2026, 15:04 UTC"},
+		{FR, "Mon 2 Jan 2006, 15:04 MST", "lun. 2 févr. 2026, 15:04 UTC"},
+		{FR, "Monday 2 January 2006", "lundi 2 février 2026"},
+		{FR, "January 2006", "février 2026"},
+		{FR, "02/01/2006", "02/02/2026"},
+	} {
+		if got := FormatTime(c.lang, at, c.layout); got != c.want {
+			t.Errorf("FormatTime(%s, %q) = %q, want %q", c.lang, c.layout, got, c.want)
 		}
 	}
 }

@@ -215,8 +215,8 @@ func templateKeys(t *testing.T, file string) []use {
 	return out
 }
 
-// goKeys finds the keys given to i18n.Errorf, i18n.M and i18n.T (second
-// argument) in a Go file: string literals, or constants of the same file.
+// goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key and i18n.T
+// (second argument) in a Go file: string literals, or constants of the same file.
 func goKeys(t *testing.T, file string) []use {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -253,7 +253,7 @@ func goKeys(t *testing.T, file string) []use {
 		}
 		arg := 0
 		switch sel.Sel.Name {
-		case "Errorf", "M":
+		case "Errorf", "M", "Key":
 		case "T":
 			arg = 1
 		default:
