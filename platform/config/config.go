@@ -73,6 +73,11 @@ var Options = []Option{
 	{Key: "seo.indexnow_endpoint", Default: "", Help: "IndexNow endpoint notified when a campaign's page goes live, e.g. https://api.indexnow.org/indexnow; its host must be allowed by loadcheck.allowed_hosts; empty: off"},
 	{Key: "seo.indexnow_key", Default: "", Help: "IndexNow key (8–128 of a-z, A-Z, 0-9, -), served at /indexnow.txt; empty: derived from security.secret_key", Secret: true},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
+	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
+	{Key: "retention.load_checks_days", Default: 365, Help: "days a finished load check is kept (a page's last passing check and a campaign's last check always stay); 0: forever"},
+	{Key: "retention.audit_days", Default: 3650, Help: "days the audit log keeps campaign transitions (each campaign's last stays), done channel moves, resolved alerts and consent changes (each contact's last stays); 0: forever"},
+	{Key: "retention.events_days", Default: 730, Help: "days clicks, alert deliveries and the outbox's messages are kept; 0: forever"},
+	{Key: "retention.imports_days", Default: 90, Help: "days a finished catalog or contact import is kept with its row report; 0: forever"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -114,6 +119,8 @@ type Config struct {
 	DKIMSelector     string
 	DKIMKeyFile      string
 	WebhookHTTPHosts []string
+	// Retention is each kind's retention (retention.KIND_days); 0: forever.
+	Retention map[string]time.Duration
 
 	SEORobotsRules      string
 	SEOPageWeightKB     int
@@ -261,6 +268,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := seoKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := retentionKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -476,6 +486,21 @@ func seoKeys(v *viper.Viper, c *Config) error {
 	c.SEOIndexNowKey = strings.TrimSpace(v.GetString("seo.indexnow_key"))
 	if c.SEOIndexNowKey != "" && !indexNowKeyRE.MatchString(c.SEOIndexNowKey) {
 		return &KeyError{"seo.indexnow_key", c.SEOIndexNowKey, "want 8 to 128 letters, digits or dashes"}
+	}
+	return nil
+}
+
+// RetentionKinds are the kinds of retention.KIND_days.
+var RetentionKinds = []string{"feed_runs", "load_checks", "audit", "events", "imports"}
+
+func retentionKeys(v *viper.Viper, c *Config) error {
+	c.Retention = map[string]time.Duration{}
+	for _, k := range RetentionKinds {
+		days, err := integer(v, "retention."+k+"_days", 0, 36500)
+		if err != nil {
+			return err
+		}
+		c.Retention[k] = time.Duration(days) * 24 * time.Hour
 	}
 	return nil
 }

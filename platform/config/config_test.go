@@ -43,6 +43,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_SEO_INDEXNOW_ENDPOINT":            {"api.indexnow.org/indexnow", "seo.indexnow_endpoint"},
 		"RAMPE_SEO_INDEXNOW_KEY":                 {"short", "seo.indexnow_key"},
 		"RAMPE_HTTP_FAST_LANDING":                {"maybe", "http.fast_landing"},
+		"RAMPE_RETENTION_AUDIT_DAYS":             {"-1", "retention.audit_days"},
+		"RAMPE_RETENTION_EVENTS_DAYS":            {"two years", "retention.events_days"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
