@@ -85,7 +85,8 @@ func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landin
 		promoID = strconv.FormatUint(*in.PromotionID, 10)
 	}
 	return s.renderStatus(c, code, "page_form", pageData{Title: title, Nav: "pages", Data: map[string]any{
-		"In": in, "P": p, "Action": action, "Errs": errs, "Promotions": promos, "PromotionID": promoID, "Versions": versions, "BaseURL": s.BaseURL}})
+		"In": in, "P": p, "Action": action, "Errs": errs, "Promotions": promos, "PromotionID": promoID, "Versions": versions, "BaseURL": s.BaseURL,
+		"Audit": s.pageAudit(c, p)}})
 }
 
 func (s *Server) showNewPage(c *fiber.Ctx) error {

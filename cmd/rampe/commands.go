@@ -100,6 +100,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
+		Search: st.search, RobotsRules: st.cfg.SEORobotsRules,
 		LandingThroughRouter: !st.cfg.FastLanding})
 	if err != nil {
 		return err

@@ -59,6 +59,9 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if err := seedEmailDemo(ctx, st, refs, window); err != nil {
 		return err
 	}
+	if err := seedSearchDemo(ctx, st); err != nil {
+		return err
+	}
 	return markDemoChecks(ctx, st)
 }
 

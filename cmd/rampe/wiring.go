@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -37,7 +38,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -59,6 +60,7 @@ type stack struct {
 	outbox     *email.Outbox // the SMTP catch-all when smtp.url is empty
 	audience   *audience.Service
 	email      *email.Channel
+	search     *search.Channel
 	secret     []byte
 	// noDemoChecks: seeding the demo does not leave its load checks for
 	// the first node that serves (rampe demo --no-load-checks).
@@ -173,7 +175,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	if st.email, err = newEmail(st); err != nil {
 		return nil, err
 	}
-	if err := channels.Register(cs, st.email,
+	st.search = newSearch(st, m)
+	if err := channels.Register(cs, st.email, st.search,
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {
