@@ -13,7 +13,7 @@ func TestUserAgentClasses(t *testing.T) {
 	for ua, want := range map[string]string{
 		"": BotClass, "curl/8.5.0": BotClass, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": BotClass,
 		"facebookexternalhit/1.1": BotClass, "python-requests/2.31": BotClass,
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36":                   "desktop",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36":                         "desktop",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1": "mobile",
 	} {
 		if got := Classify(ua); got != want {
