@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
@@ -72,6 +73,9 @@ type Deps struct {
 	// Audience is the e-mail channel's contacts, lists, segments and
 	// suppression list.
 	Audience *audience.Service
+	// Affiliation is the affiliation channel's partners, plans and
+	// conversions (nil: not connected).
+	Affiliation *affiliation.Service
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 }

@@ -88,6 +88,11 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/segments/:id<int>", s.apiGetSegment)
 	api.Get("/suppressions", s.apiListSuppressions)
 	api.Post("/suppressions", apiWriter, s.apiAddSuppression)
+	api.Get("/partners", s.affiliationOn, s.apiListPartners)
+	api.Post("/partners", apiWriter, s.affiliationOn, s.apiCreatePartner)
+	api.Post("/partners/import", apiWriter, s.affiliationOn, s.apiImportPartners)
+	api.Get("/partners/:id<int>", s.affiliationOn, s.apiGetPartner)
+	api.Put("/partners/:id<int>", apiWriter, s.affiliationOn, s.apiUpdatePartner)
 	api.Use(func(c *fiber.Ctx) error {
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no such API endpoint: "+c.Method()+" "+c.Path(), "")
 	})

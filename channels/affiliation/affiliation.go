@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/mailer"
 )
 
 // Migrations of the affiliation tables.
@@ -69,10 +70,25 @@ type Campaigns interface {
 
 // Service is the affiliation domain: partners, plans, conversions.
 type Service struct {
-	DB        *gorm.DB
-	Campaigns Campaigns
-	Outbound  Outbound
+	DB         *gorm.DB
+	Campaigns  Campaigns
+	Outbound   Outbound
+	Links      Links
+	Offers     Offers
+	Promotions Promotions
+	Products   Products
+	// Extras adds feeds and creatives to kits (nil: none).
+	Extras Extras
+	// Mailer sends kits to partners (the e-mail channel's SMTP server).
+	Mailer interface {
+		Send(ctx context.Context, msgs ...mailer.Message) error
+	}
+	// BaseURL is public.base_url; ShopURL the shop's home, where links go
+	// when their campaign is not live and it sets no fallback.
+	BaseURL, ShopURL string
 	// DefaultTimeZone of partners that name none.
 	DefaultTimeZone string
 	Now             func() time.Time
+
+	routes routeCache
 }
