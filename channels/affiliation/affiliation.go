@@ -88,7 +88,14 @@ type Service struct {
 	BaseURL, ShopURL string
 	// DefaultTimeZone of partners that name none.
 	DefaultTimeZone string
-	Now             func() time.Time
+	// PixelKey signs conversion pixels (PixelKey of the secret).
+	PixelKey string
+	// ReturnWindow holds commissions pending (affiliation.return_window).
+	ReturnWindow time.Duration
+	// Postbacks is called when an attributed conversion or its commission
+	// changes (the postback job's enqueuer; nil: none).
+	Postbacks func(ctx context.Context, c *Conversion)
+	Now       func() time.Time
 
 	routes routeCache
 }

@@ -32,6 +32,7 @@ type env struct {
 	smtp   *mailertest.Server
 	ch     *Channel
 	cat    *catalog.Store
+	tasks  *queue.Client
 }
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -70,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err := channels.Register(cs, ch); err != nil {
 		t.Fatal(err)
 	}
-	return &env{s: s, cs: cs, m: m, clicks: cl, clk: clk, smtp: srv, ch: ch, cat: cat}
+	return &env{tasks: queue.NewClient(conn), s: s, cs: cs, m: m, clicks: cl, clk: clk, smtp: srv, ch: ch, cat: cat}
 }
 
 // campaign makes a published page, a published promotion over the window

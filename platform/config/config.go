@@ -66,6 +66,10 @@ var Options = []Option{
 	{Key: "email.dkim_domain", Default: "", Help: "domain messages are DKIM-signed for (d=); with email.dkim_selector and email.dkim_key_file"},
 	{Key: "email.dkim_selector", Default: "", Help: "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"},
 	{Key: "email.dkim_key_file", Default: "", Help: "PEM file of the DKIM private key (RSA or Ed25519, PKCS#1 or PKCS#8)"},
+	{Key: "affiliation.shop_url", Default: "", Help: "the shop's home: where partner links go before go-live and after the end when a campaign sets no fallback; empty: public.base_url"},
+	{Key: "affiliation.notice", Default: "48h", Help: "how long before a campaign starts every partner must have its kit (affiliation.kit_sent warns when later)"},
+	{Key: "affiliation.return_window", Default: "720h", Help: "how long a commission stays pending (the shop's return window) before it can be approved"},
+	{Key: "affiliation.postback_hosts", Default: "", Help: "comma-separated hosts (or host:port) postbacks may reach even when private or loopback; any public host is allowed on ports 80 and 443"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
@@ -107,6 +111,11 @@ type Config struct {
 	DKIMSelector     string
 	DKIMKeyFile      string
 	WebhookHTTPHosts []string
+
+	AffiliationShopURL       string
+	AffiliationNotice        time.Duration
+	AffiliationReturnWindow  time.Duration
+	AffiliationPostbackHosts []string
 
 	MetricsAddr  string
 	MetricsToken string
@@ -243,6 +252,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := emailKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := affiliationKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -449,6 +461,30 @@ func emailKeys(v *viper.Viper, c *Config) error {
 	}
 	if set != 0 && set != 3 {
 		return &KeyError{"email.dkim_domain", c.DKIMDomain, "email.dkim_domain, email.dkim_selector and email.dkim_key_file go together: set all three or none"}
+	}
+	return nil
+}
+
+// affiliationKeys reads the affiliation channel's keys.
+func affiliationKeys(v *viper.Viper, c *Config) error {
+	var err error
+	c.AffiliationShopURL = strings.TrimSpace(v.GetString("affiliation.shop_url"))
+	if c.AffiliationShopURL != "" {
+		u, perr := url.Parse(c.AffiliationShopURL)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{"affiliation.shop_url", c.AffiliationShopURL, "want an absolute http(s) URL, e.g. https://www.shop.example/"}
+		}
+	}
+	if c.AffiliationNotice, err = duration(v, "affiliation.notice", 0, 90*24*time.Hour); err != nil {
+		return err
+	}
+	if c.AffiliationReturnWindow, err = duration(v, "affiliation.return_window", 0, 365*24*time.Hour); err != nil {
+		return err
+	}
+	for _, h := range strings.Split(v.GetString("affiliation.postback_hosts"), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.AffiliationPostbackHosts = append(c.AffiliationPostbackHosts, h)
+		}
 	}
 	return nil
 }
