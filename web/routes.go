@@ -18,6 +18,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
 	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
+	app.Get("/t/conv.gif", s.conversionPixel)         // the signed conversion pixel of thank-you pages
 	app.Get("/u/:token", s.showUnsubscribe)           // unsubscribe: a page with a confirm button,
 	app.Post("/u/:token", s.doUnsubscribe)            // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
@@ -93,6 +94,17 @@ func (s *Server) routes(app *fiber.App) {
 	api.Post("/partners/import", apiWriter, s.affiliationOn, s.apiImportPartners)
 	api.Get("/partners/:id<int>", s.affiliationOn, s.apiGetPartner)
 	api.Put("/partners/:id<int>", apiWriter, s.affiliationOn, s.apiUpdatePartner)
+	api.Get("/campaigns/:id<int>/affiliation", s.affiliationOn, s.apiGetPlan)
+	api.Put("/campaigns/:id<int>/affiliation", apiWriter, s.affiliationOn, s.apiPutPlan)
+	api.Post("/campaigns/:id<int>/affiliation/partners", apiWriter, s.affiliationOn, s.apiSetMember)
+	api.Delete("/campaigns/:id<int>/affiliation/partners/:pid<int>", apiWriter, s.affiliationOn, s.apiRemoveMember)
+	api.Post("/campaigns/:id<int>/affiliation/partners/:pid<int>/deeplinks", apiWriter, s.affiliationOn, s.apiDeepLink)
+	api.Get("/campaigns/:id<int>/affiliation/partners/:pid<int>/kit.:format<regex(^(csv|json)$)>", s.affiliationOn, s.apiKit)
+	api.Post("/campaigns/:id<int>/affiliation/kits", apiWriter, s.affiliationOn, s.apiSendKits)
+	api.Post("/conversions", apiWriter, s.affiliationOn, s.apiPostConversion)
+	api.Get("/commissions", s.affiliationOn, s.apiLedger)
+	api.Post("/commissions/:id<int>/:action<regex(^(approve|reject|pay)$)>", apiWriter, s.affiliationOn, s.apiDecideCommission)
+	api.Get("/codes/:code", s.apiCheckCode)
 	api.Use(func(c *fiber.Ctx) error {
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no such API endpoint: "+c.Method()+" "+c.Path(), "")
 	})

@@ -95,7 +95,22 @@ type Service struct {
 	// Postbacks is called when an attributed conversion or its commission
 	// changes (the postback job's enqueuer; nil: none).
 	Postbacks func(ctx context.Context, c *Conversion)
-	Now       func() time.Time
+	// SendKitsLater queues the sending of a campaign's kits (the kits
+	// job's enqueuer; nil: kits go only when asked).
+	SendKitsLater func(ctx context.Context, campaignID uint64, reason string)
+	Now           func() time.Time
 
 	routes routeCache
+}
+
+// PlanChanged is told when a campaign's plan or schedule changed: once the
+// campaign is scheduled (or later), partners get the kit of the new plan.
+func (s *Service) PlanChanged(ctx context.Context, c *campaigns.Campaign, reason string) {
+	if s.SendKitsLater == nil || !c.Has(campaigns.Affiliation) {
+		return
+	}
+	switch c.Status {
+	case campaigns.Scheduled, campaigns.Blocked, campaigns.Live, campaigns.Paused:
+		s.SendKitsLater(ctx, c.ID, reason)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -222,4 +223,23 @@ func ExportCSV(w io.Writer, lines []LedgerLine) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// RunApprover approves due commissions now and every interval until ctx
+// ends.
+func (s *Service) RunApprover(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.ApproveDue(ctx); err != nil {
+			slog.Warn("affiliation: approve due commissions", "err", err)
+		} else if n > 0 {
+			slog.Info("affiliation: commissions approved after their return window", "commissions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -149,6 +149,9 @@ type Attribution struct {
 // older than its partner's window, does not count.
 func (s *Service) Attribute(ctx context.Context, clickIDs []string, code string, at time.Time) (Attribution, error) {
 	if len(clickIDs) > 0 {
+		if err := s.Links.Flush(ctx); err != nil {
+			return Attribution{}, err
+		}
 		var cl []clicks.Click
 		err := s.DB.WithContext(ctx).Where("click_id IN ? AND partner_id <> 0 AND ua_class <> ?", clickIDs, clicks.BotClass).Order("at DESC").Find(&cl).Error
 		if err != nil {

@@ -43,7 +43,7 @@ func (e *env) click(t *testing.T, c *campaigns.Campaign, p *Partner, at time.Tim
 	t.Helper()
 	e.clk.Set(at)
 	links, _ := e.s.PartnerLinks(context.Background(), c.ID, p.ID)
-	dest, err := e.clicks.FollowFrom(context.Background(), e.clicks.Token(links[0].ID, 0), clicks.Visitor{IP: "198.51.100.4", UserAgent: ua})
+	dest, _, err := e.clicks.FollowFrom(context.Background(), e.clicks.Token(links[0].ID, 0), clicks.Visitor{IP: "198.51.100.4", UserAgent: ua})
 	if err != nil {
 		t.Fatal(err)
 	}

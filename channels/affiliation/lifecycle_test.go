@@ -116,7 +116,7 @@ func (e *env) follow(t *testing.T, c *campaigns.Campaign, partnerID uint64) *url
 	if err != nil || len(links) == 0 {
 		t.Fatalf("links: %v %v", links, err)
 	}
-	dest, err := e.clicks.FollowFrom(context.Background(), e.clicks.Token(links[0].ID, 0), clicks.Visitor{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"})
+	dest, _, err := e.clicks.FollowFrom(context.Background(), e.clicks.Token(links[0].ID, 0), clicks.Visitor{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"})
 	if err != nil {
 		t.Fatal(err)
 	}

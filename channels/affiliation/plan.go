@@ -50,6 +50,9 @@ func (Member) TableName() string { return "affiliation_members" }
 type Links interface {
 	PartnerLink(ctx context.Context, c *campaigns.Campaign, ch campaigns.Channel, partnerID uint64, rawURL, label, by string) (*clicks.Link, error)
 	Token(linkID, recipientID uint64) string
+	// Flush writes the clicks this node holds in memory (attribution reads
+	// clicks from the database).
+	Flush(ctx context.Context) error
 }
 
 // Offers gives a campaign's landing page address (landing).
@@ -103,6 +106,9 @@ func (s *Service) SetFallback(ctx context.Context, c *campaigns.Campaign, raw st
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "campaign_id"}}, DoUpdates: clause.AssignmentColumns([]string{"fallback_url", "updated_at"})}).
 		Create(&Plan{CampaignID: c.ID, FallbackURL: raw, UpdatedAt: s.Now()}).Error
 	s.forget(c.ID)
+	if err == nil {
+		s.PlanChanged(ctx, c, "fallback")
+	}
 	return err
 }
 
@@ -173,6 +179,7 @@ func (s *Service) SetMember(ctx context.Context, c *campaigns.Campaign, in Membe
 	if _, err := s.landingLink(ctx, c, m.PartnerID, by); err != nil {
 		return nil, err
 	}
+	s.PlanChanged(ctx, c, "partner")
 	return m, nil
 }
 
@@ -213,7 +220,11 @@ func (s *Service) DeepLink(ctx context.Context, c *campaigns.Campaign, partnerID
 	if err != nil || link == "" {
 		return nil, validation.Errors{{Field: "sku", Msg: fmt.Sprintf("no product with SKU %q in the catalog", sku)}}
 	}
-	return s.Links.PartnerLink(ctx, c, campaigns.Affiliation, partnerID, link, "sku "+sku, by)
+	l, err := s.Links.PartnerLink(ctx, c, campaigns.Affiliation, partnerID, link, "sku "+sku, by)
+	if err == nil {
+		s.PlanChanged(ctx, c, "deeplink")
+	}
+	return l, err
 }
 
 // TrackedURL is the public address of a link.

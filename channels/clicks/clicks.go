@@ -167,7 +167,8 @@ func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
 // Follow resolves a token to its destination and records the click. Only
 // a valid signature reaches the database.
 func (s *Service) Follow(ctx context.Context, token string) (string, error) {
-	return s.FollowFrom(ctx, token, Visitor{})
+	dest, _, err := s.FollowFrom(ctx, token, Visitor{})
+	return dest, err
 }
 
 // Visitor is who follows a link, as the request tells: it is kept only
@@ -177,15 +178,16 @@ type Visitor struct {
 	UserAgent string
 }
 
-// FollowFrom is Follow for a visitor.
-func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (string, error) {
+// FollowFrom is Follow for a visitor; it also returns the click's id
+// (partner links only, "" otherwise).
+func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (dest, clickID string, err error) {
 	linkID, recipientID, ok := s.parse(token)
 	if !ok {
-		return "", ErrNotFound
+		return "", "", ErrNotFound
 	}
 	l, err := s.byID(ctx, linkID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	now := s.Now()
 	c := Click{LinkID: l.ID, RecipientID: recipientID, At: now, PartnerID: l.PartnerID}
@@ -193,17 +195,17 @@ func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (stri
 		c.UAClass = Classify(v.UserAgent)
 		c.IPHash = s.salt.hash(s.Secret, now, v.IP)
 	}
-	dest := l.URL
+	dest = l.URL
 	if route := s.Routes[l.Channel]; route != nil {
 		if l.PartnerID != 0 {
 			c.ClickID = newClickID()
 		}
 		if dest, err = route(ctx, l, c.ClickID); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	s.record(c)
-	return dest, nil
+	return dest, c.ClickID, nil
 }
 
 func (s *Service) byID(ctx context.Context, id uint64) (*Link, error) {

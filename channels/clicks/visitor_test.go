@@ -45,7 +45,7 @@ func TestVisitorsPartnersAndRoutes(t *testing.T) {
 		return "https://shop.example/fallback?p=" + string(rune('0'+l.PartnerID)), nil
 	}}
 	chrome := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-	dest, err := s.FollowFrom(ctx, s.Token(a.ID, 0), Visitor{IP: "203.0.113.7", UserAgent: chrome})
+	dest, _, err := s.FollowFrom(ctx, s.Token(a.ID, 0), Visitor{IP: "203.0.113.7", UserAgent: chrome})
 	if err != nil || dest != "https://shop.example/fallback?p=1" || len(gotClickID) != 32 {
 		t.Fatalf("route: %q %v click id %q", dest, err, gotClickID)
 	}

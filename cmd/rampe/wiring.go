@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/channels/email"
@@ -36,7 +37,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, affiliation.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -58,6 +59,8 @@ type stack struct {
 	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
 	audience    *audience.Service
 	email       *email.Channel
+	affiliation *affiliation.Channel
+	affJobs     *affiliation.Jobs
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -170,7 +173,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	if st.email, err = newEmail(st); err != nil {
 		return nil, err
 	}
-	if err := channels.Register(cs, st.email,
+	st.affiliation, st.affJobs = newAffiliation(st)
+	if err := channels.Register(cs, st.email, st.affiliation,
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {
@@ -283,6 +287,7 @@ func startMail(ctx context.Context, st *stack) error {
 	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
 	st.audience.Send = sendOne(mailer.New(mc))
 	st.email.Sender.SMTP = mc
+	st.affiliation.Service.Mailer = mailer.New(mc)
 	st.email.Sender.SMTP.Timeout = st.cfg.SMTPTimeout
 	st.notify.EmailReady = true
 	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())
