@@ -225,12 +225,16 @@ func ExportCSV(w io.Writer, lines []LedgerLine) error {
 	return cw.Error()
 }
 
-// RunApprover approves due commissions now and every interval until ctx
-// ends.
-func (s *Service) RunApprover(ctx context.Context, every time.Duration) {
+// RunBackground approves due commissions and sends the kits a plan
+// change left unsent (a lost job, an SMTP server that was down) now and
+// every interval until ctx ends.
+func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if n, err := s.SendDueKits(ctx); err != nil {
+			slog.Warn("affiliation: send due kits", "sent", n, "err", err)
+		}
 		if n, err := s.ApproveDue(ctx); err != nil {
 			slog.Warn("affiliation: approve due commissions", "err", err)
 		} else if n > 0 {

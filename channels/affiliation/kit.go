@@ -388,3 +388,34 @@ func (ch *Channel) kitGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: fmt.Sprintf("every partner (%d) got the current kit at least %s before the start", len(sts), notice)}
 }
+
+// SendDueKits sends the kits of every scheduled or running campaign whose
+// partners lack the kit of its current plan; it returns how many.
+func (s *Service) SendDueKits(ctx context.Context) (int, error) {
+	if s.Mailer == nil {
+		return 0, nil
+	}
+	var ids []uint64
+	if err := s.DB.WithContext(ctx).Model(&Member{}).Distinct().Order("campaign_id").Pluck("campaign_id", &ids).Error; err != nil {
+		return 0, err
+	}
+	total := 0
+	var firstErr error
+	for _, id := range ids {
+		c, err := s.Campaigns.Get(ctx, id)
+		if err != nil {
+			continue
+		}
+		switch c.Status {
+		case campaigns.Scheduled, campaigns.Blocked, campaigns.Live, campaigns.Paused:
+		default:
+			continue
+		}
+		n, err := s.SendKits(ctx, id)
+		total += n
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return total, firstErr
+}

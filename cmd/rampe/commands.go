@@ -151,7 +151,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// within a second, reconciled at once rather than at the next round.
 	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
-	go st.affiliation.Service.RunApprover(ctx, time.Hour)
+	go st.affiliation.Service.RunBackground(ctx, time.Minute)
 	// Load checks get a worker of their own with concurrency 1, so a long
 	// one never holds a go-live back; one check runs at a time in the whole
 	// deployment (a check finding another running waits its turn), and

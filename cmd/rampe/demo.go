@@ -59,6 +59,9 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if err := seedEmailDemo(ctx, st, refs, window); err != nil {
 		return err
 	}
+	if err := seedAffiliationDemo(ctx, st, refs); err != nil {
+		return err
+	}
 	st.demoChecks = true
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/platform/config"
 )
 
@@ -62,5 +64,21 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	imports, err := st.catalog.Imports(ctx, 10)
 	if err != nil || len(imports) != 1 || imports[0].Filename != "demo-catalog.csv" || imports[0].Status != "done" {
 		t.Fatalf("the demo's import is not recorded: %v %+v", err, imports)
+	}
+	// Three partners on the campaigns of the affiliation channel, their
+	// clicks (a bot's among them, left out of the counts) and orders.
+	ps, err := st.affiliation.Service.Partners(ctx)
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("demo partners: %v %d", err, len(ps))
+	}
+	lines, err := st.affiliation.Service.Ledger(ctx, affiliation.LedgerFilter{}, 100)
+	if err != nil || len(lines) < 3 {
+		t.Fatalf("demo commissions: %v %+v", err, lines)
+	}
+	var bots, people int64
+	st.db.Table("clicks").Where("partner_id <> 0 AND ua_class = ?", clicks.BotClass).Count(&bots)
+	st.db.Table("clicks").Where("partner_id <> 0 AND ua_class <> ?", clicks.BotClass).Count(&people)
+	if bots == 0 || people < 30 {
+		t.Fatalf("demo clicks: %d bots, %d people", bots, people)
 	}
 }
