@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -234,11 +235,12 @@ func (s *Service) TrackedURL(l *clicks.Link) string {
 
 // routeState is what the redirector knows of a campaign, kept a moment.
 type routeState struct {
-	live     bool
-	fallback string
-	landing  string
-	campaign string
-	loaded   time.Time
+	refreshing atomic.Bool // one request reloads an expired state; the others use it meanwhile
+	live       bool
+	fallback   string
+	landing    string
+	campaign   string
+	loaded     time.Time
 }
 
 // routeTTL bounds how long a node routes on what it read: a halt takes
@@ -264,6 +266,12 @@ func (s *Service) state(ctx context.Context, campaignID uint64) (*routeState, er
 	s.routes.mu.Unlock()
 	if st != nil && now.Sub(st.loaded) < routeTTL && now.Sub(st.loaded) >= 0 {
 		return st, nil
+	}
+	if st != nil && !st.refreshing.CompareAndSwap(false, true) {
+		return st, nil // another request is reloading it
+	}
+	if st != nil {
+		defer st.refreshing.Store(false)
 	}
 	c, err := s.Campaigns.Get(ctx, campaignID)
 	if err != nil {

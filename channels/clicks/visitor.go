@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	useragent "github.com/medama-io/go-useragent"
@@ -25,9 +26,31 @@ var (
 var botWords = []string{"bot", "crawl", "spider", "slurp", "curl/", "wget/", "python-requests", "python-urllib", "go-http-client",
 	"java/", "okhttp", "headlesschrome", "facebookexternalhit", "preview", "httpclient", "scrapy", "libwww", "wrk"}
 
+// classes caches the class of user agents seen (a few thousand distinct
+// strings make most traffic); past maxClasses new ones are parsed each time.
+var (
+	classes    sync.Map
+	classCount atomic.Int64
+)
+
+const maxClasses = 10000
+
 // Classify puts a user agent in one class: bot, mobile, tablet, desktop
 // or other. An empty user agent is a bot: browsers always send one.
 func Classify(ua string) string {
+	if c, ok := classes.Load(ua); ok {
+		return c.(string)
+	}
+	c := classify(ua)
+	if classCount.Load() < maxClasses && len(ua) < 1024 {
+		if _, loaded := classes.LoadOrStore(ua, c); !loaded {
+			classCount.Add(1)
+		}
+	}
+	return c
+}
+
+func classify(ua string) string {
 	if strings.TrimSpace(ua) == "" {
 		return BotClass
 	}
