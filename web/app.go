@@ -78,6 +78,11 @@ type Deps struct {
 	Affiliation *affiliation.Service
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
+	// LandingThroughRouter turns the landing fast path off
+	// (http.fast_landing=false): /l/ pages go through fiber's router and
+	// middleware like every other URL. Serve's writev connection goes
+	// with it (its fast argument).
+	LandingThroughRouter bool
 }
 
 // Server holds the dependencies shared by every handler.
@@ -123,7 +128,9 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(cfg)
 	s.routes(app)
-	app.Server().Handler = s.fastPages(app.Server().Handler)
+	if !d.LandingThroughRouter {
+		app.Server().Handler = s.fastPages(app.Server().Handler)
+	}
 	app.Server().HeaderReceived = s.longTransfers
 	return app, nil
 }

@@ -17,10 +17,14 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
-	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
-	app.Get("/t/conv.gif", s.conversionPixel)         // the signed conversion pixel of thank-you pages
-	app.Get("/u/:token", s.showUnsubscribe)           // unsubscribe: a page with a confirm button,
-	app.Post("/u/:token", s.doUnsubscribe)            // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
+	// Landing pages: GET and HEAD are answered before this router by
+	// fastPages (web/public.go) unless http.fast_landing is false; this
+	// route serves them then, and answers other methods.
+	app.Get("/l/*", s.landingPage)
+	app.Get("/r/:token", s.followLink)        // tracked clicks of every channel
+	app.Get("/t/conv.gif", s.conversionPixel) // the signed conversion pixel of thank-you pages
+	app.Get("/u/:token", s.showUnsubscribe)   // unsubscribe: a page with a confirm button,
+	app.Post("/u/:token", s.doUnsubscribe)    // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
 	// A list's public subscription form (forms pasted on the merchant's
 	// site post here too) and its double opt-in link, which shows a

@@ -100,7 +100,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
-		Affiliation: st.affiliation.Service})
+		Affiliation: st.affiliation.Service, LandingThroughRouter: !st.cfg.FastLanding})
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	defer stopClicks()
 	go st.clicks.Run(clicksCtx)
 	errc := make(chan error, 1)
-	go func() { errc <- web.Serve(app, ln) }()
+	go func() { errc <- web.Serve(app, ln, st.cfg.FastLanding) }()
 	if st.demoChecks {
 		go runDemoChecks(ctx, st, cmd.OutOrStdout())
 	}
