@@ -172,3 +172,69 @@ func TestAPIAffiliationPlanConversionsAndPixel(t *testing.T) {
 		t.Fatalf("approve inside the window: %d %s", res.Status, res.Body)
 	}
 }
+
+func TestAffiliationUI(t *testing.T) {
+	ctx := context.Background()
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	if r := a.browser("").get("/partners"); r.Status != http.StatusFound {
+		t.Fatalf("anonymous partners page: %d", r.Status)
+	}
+	b := a.browser(accounts.Marketer)
+	if r := b.get("/partners"); r.Status != 200 || !strings.Contains(r.Body, "Add a partner") || !strings.Contains(r.Body, `id="pixel-key"`) {
+		t.Fatalf("partners page: %d", r.Status)
+	}
+	hostile := `<img src=x onerror=alert(1)> Ma Reduc`
+	r := b.post("/partners", url.Values{"name": {hostile}, "network": {"awin"}, "email": {"team@mareduc.example"}, "commission": {"8 %"}, "cookie_days": {"30"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("add partner: %d %s", r.Status, r.Body)
+	}
+	page := b.get("/partners").Body
+	if strings.Contains(page, "<img src=x") || !strings.Contains(page, "&lt;img src=x onerror=alert(1)&gt; Ma Reduc") {
+		t.Fatal("the partner's name was not escaped")
+	}
+	r = b.post("/partners", url.Values{"name": {"SSRF"}, "email": {"a@b.example"}, "commission": {"5%"}, "postback_url": {"http://169.254.169.254/latest"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "private or loopback") || !strings.Contains(r.Body, `value="SSRF"`) {
+		t.Fatalf("an SSRF postback: %d", r.Status)
+	}
+	viewer := a.browser(accounts.Viewer)
+	viewer.get("/partners")
+	if r := viewer.post("/partners", url.Values{"name": {"V"}, "email": {"v@v.example"}, "commission": {"1%"}}); r.Status != http.StatusForbidden {
+		t.Fatalf("a viewer added a partner: %d", r.Status)
+	}
+	ps, _ := aff.Partners(ctx)
+	c, err := a.Campaigns.Create(ctx, campaigns.Input{Name: "Noël", Channels: []string{"affiliation"}, TimeZone: "Europe/Paris", StartsAt: future(3), EndsAt: future(10),
+		Currency: "EUR", Budgets: map[string]int64{"affiliation": 1000}, Forecast: map[string]map[string]float64{"affiliation": {"impressions": 1000, "ctr": 0.01}}}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := fmt.Sprintf("/campaigns/%d/affiliation", c.ID)
+	if r := b.get(fmt.Sprintf("/campaigns/%d", c.ID)); !strings.Contains(r.Body, tab) {
+		t.Fatal("the campaign page does not link its affiliation tab")
+	}
+	if r := b.get(tab); r.Status != 200 || !strings.Contains(r.Body, "No partner takes part yet.") {
+		t.Fatalf("tab: %d", r.Status)
+	}
+	if r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(ps[0].ID)}, "code": {"X"}, "promotion_id": {"77"}}); r.Status != 422 || !strings.Contains(r.Body, "promotion_id") {
+		t.Fatalf("a code on a foreign promotion: %d", r.Status)
+	}
+	if r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(ps[0].ID)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("add to the plan: %d %s", r.Status, r.Body)
+	}
+	body := b.get(tab).Body
+	if !strings.Contains(body, "/r/") || !strings.Contains(body, "kit.csv") || !strings.Contains(body, "not sent") {
+		t.Fatal("the tab lacks the partner's link, kit or kit status")
+	}
+	if r := b.get(fmt.Sprintf("%s/partners/%d/kit.json", tab, ps[0].ID)); r.Status != 200 || !strings.Contains(r.Body, `"links"`) {
+		t.Fatalf("kit download: %d %s", r.Status, r.Body)
+	}
+	if _, _, err := aff.RecordConversion(ctx, affiliation.ConversionInput{OrderID: "UI-1", Amount: 1000, Currency: "EUR"}, "api"); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get("/commissions?from=nope"); r.Status != 200 || !strings.Contains(r.Body, "from:") {
+		t.Fatalf("a bad filter: %d", r.Status)
+	}
+	if r := b.get("/commissions"); r.Status != 200 || !strings.Contains(r.Body, "No commission for this filter.") {
+		t.Fatalf("ledger: %d", r.Status)
+	}
+}

@@ -45,6 +45,14 @@ type staticFile struct {
 }
 
 var funcs = template.FuncMap{
+	// t writes a text in English; platform/i18n binds it to the reader's
+	// language where it is wired (its Funcs override this one).
+	"t": func(format string, args ...any) string {
+		if len(args) == 0 {
+			return format
+		}
+		return fmt.Sprintf(format, args...)
+	},
 	"money": money.Format,
 	"minor": money.Plain,
 	"local": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format(dateLayout) },
@@ -66,9 +74,20 @@ var funcs = template.FuncMap{
 		return d.String() + " ago"
 	},
 	"pathesc": url.PathEscape,
-	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
-	"bars":    barHeights,
-	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
+	"list":    func(v ...string) []string { return v },
+	// actions are the moves a commission in this state can make.
+	"actions": func(status string) []string {
+		switch status {
+		case "pending":
+			return []string{"approve", "reject"}
+		case "approved":
+			return []string{"pay", "reject"}
+		}
+		return nil
+	},
+	"has":  func(list []string, v string) bool { return slices.Contains(list, v) },
+	"bars": barHeights,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	// rate shows a request rate: 4200 → "4200", 0.475 → "0.475".
 	"rate":      loadcheck.FormatRate,
 	"deref":     func(p *uint64) uint64 { return *p },
@@ -209,6 +228,8 @@ type pageData struct {
 	Errors  campaigns.ValidationError
 	// OutboxOn shows the Outbox in the navigation (no smtp.url).
 	OutboxOn bool
+	// AffiliationOn shows the affiliation channel's pages in the navigation.
+	AffiliationOn bool
 }
 
 func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
@@ -227,6 +248,7 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	d.CSRF = s.csrfToken(c)
 	d.Version = s.Version
 	d.OutboxOn = s.Outbox != nil
+	d.AffiliationOn = s.Affiliation != nil
 	if msg, ok := s.takeFlash(c); ok {
 		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
 	}

@@ -404,3 +404,6 @@ func ruleInput(r Rule, cur string) string {
 	}
 	return money.Plain(r.Value, cur)
 }
+
+// CommissionRuleLabel is the partner's base rule for people ("8 %").
+func (p *Partner) CommissionRuleLabel() string { return RuleLabel(p.Rule(), p.Currency) }
