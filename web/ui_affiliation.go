@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/rowfile"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -53,7 +54,7 @@ func (s *Server) createPartner(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.flash(c, true, fmt.Sprintf("Partner %s added.", p.Name))
+	s.flash(c, true, i18n.M("Partner %s added.", p.Name))
 	return c.Redirect("/partners", fiber.StatusSeeOther)
 }
 
@@ -87,7 +88,7 @@ func (s *Server) updatePartner(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.flash(c, true, fmt.Sprintf("Partner %s saved.", in.Name))
+	s.flash(c, true, i18n.M("Partner %s saved.", in.Name))
 	return c.Redirect("/partners", fiber.StatusSeeOther)
 }
 
@@ -99,7 +100,7 @@ func (s *Server) importPartners(c *fiber.Ctx) error {
 	}
 	defer up.Remove()
 	if up.File == nil {
-		s.flash(c, false, "Choose a CSV file of partners to import.")
+		s.flash(c, false, i18n.M("Choose a CSV file of partners to import."))
 		return c.Redirect("/partners", fiber.StatusSeeOther)
 	}
 	up.File.Seek(0, 0)
@@ -110,7 +111,7 @@ func (s *Server) importPartners(c *fiber.Ctx) error {
 	if len(res.Errors) > 0 {
 		return s.partnersPage(c, fiber.StatusUnprocessableEntity, affiliation.PartnerInput{Network: "direct", CookieDays: "30"}, nil, res.Errors)
 	}
-	s.flash(c, true, fmt.Sprintf("Import done: %d partners added, %d updated.", res.Created, res.Updated))
+	s.flash(c, true, i18n.M("Import done: %d partners added, %d updated.", res.Created, res.Updated))
 	return c.Redirect("/partners", fiber.StatusSeeOther)
 }
 
@@ -240,7 +241,7 @@ func (s *Server) affiliationFormError(c *fiber.Ctx, camp *campaigns.Campaign, er
 	return err
 }
 
-func (s *Server) affiliationBack(c *fiber.Ctx, camp *campaigns.Campaign, ok bool, msg string) error {
+func (s *Server) affiliationBack(c *fiber.Ctx, camp *campaigns.Campaign, ok bool, msg i18n.Message) error {
 	s.flash(c, ok, msg)
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/affiliation", camp.ID), fiber.StatusSeeOther)
 }
@@ -253,7 +254,7 @@ func (s *Server) saveFallback(c *fiber.Ctx) error {
 	if err := s.Affiliation.SetFallback(c.UserContext(), camp, c.FormValue("fallback_url")); err != nil {
 		return s.affiliationFormError(c, camp, err, "fallback")
 	}
-	return s.affiliationBack(c, camp, true, "Fallback saved.")
+	return s.affiliationBack(c, camp, true, i18n.M("Fallback saved."))
 }
 
 func (s *Server) addMember(c *fiber.Ctx) error {
@@ -266,7 +267,7 @@ func (s *Server) addMember(c *fiber.Ctx) error {
 	if _, err := s.Affiliation.SetMember(c.UserContext(), camp, affiliation.MemberInput{PartnerID: pid, Code: c.FormValue("code"), PromotionID: promo}, currentUser(c).Email); err != nil {
 		return s.affiliationFormError(c, camp, err, "member")
 	}
-	return s.affiliationBack(c, camp, true, "Partner added to the plan.")
+	return s.affiliationBack(c, camp, true, i18n.M("Partner added to the plan."))
 }
 
 func (s *Server) removeMember(c *fiber.Ctx) error {
@@ -278,7 +279,7 @@ func (s *Server) removeMember(c *fiber.Ctx) error {
 	if err := s.Affiliation.RemoveMember(c.UserContext(), camp, pid); err != nil && !errors.Is(err, affiliation.ErrNotFound) {
 		return err
 	}
-	return s.affiliationBack(c, camp, true, "Partner removed from the plan; its links now lead to the fallback.")
+	return s.affiliationBack(c, camp, true, i18n.M("Partner removed from the plan; its links now lead to the fallback."))
 }
 
 func (s *Server) addDeepLink(c *fiber.Ctx) error {
@@ -290,7 +291,7 @@ func (s *Server) addDeepLink(c *fiber.Ctx) error {
 	if _, err := s.Affiliation.DeepLink(c.UserContext(), camp, pid, c.FormValue("sku"), currentUser(c).Email); err != nil {
 		return s.affiliationFormError(c, camp, err, "deeplink")
 	}
-	return s.affiliationBack(c, camp, true, "Deep link added.")
+	return s.affiliationBack(c, camp, true, i18n.M("Deep link added."))
 }
 
 func (s *Server) sendKitsNow(c *fiber.Ctx) error {
@@ -300,9 +301,9 @@ func (s *Server) sendKitsNow(c *fiber.Ctx) error {
 	}
 	n, err := s.Affiliation.SendKits(c.UserContext(), camp.ID)
 	if err != nil {
-		return s.affiliationBack(c, camp, false, fmt.Sprintf("%d kits sent; the others were not: %v", n, err))
+		return s.affiliationBack(c, camp, false, i18n.M("%d kits sent; the others were not: %v", n, err))
 	}
-	return s.affiliationBack(c, camp, true, fmt.Sprintf("%d kits sent (partners with the current kit get none).", n))
+	return s.affiliationBack(c, camp, true, i18n.M("%d kits sent (partners with the current kit get none).", n))
 }
 
 func (s *Server) downloadKit(c *fiber.Ctx) error {
@@ -355,7 +356,7 @@ func (s *Server) decideCommission(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
-		s.flash(c, true, fmt.Sprintf("Commission of order #%d: %s.", id, c.Params("action")))
+		s.flash(c, true, i18n.M("Commission of conversion #%d: %s.", id, i18n.M(c.Params("action"))))
 	}
 	back := "/commissions"
 	if q, err := url.ParseQuery(c.FormValue("back")); err == nil && len(q) > 0 {
