@@ -36,6 +36,7 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	}
 	loc := res.Header.Get("Location")
 	b.get(loc)
+	a.startFeedWorker(t) // the button queues the generation for a worker
 	if r := b.post(loc+"/generate", url.Values{}); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
@@ -123,12 +124,22 @@ func TestAPIFeeds(t *testing.T) {
 	}
 	id := int(res.json(t)["feed"].(map[string]any)["id"].(float64))
 	res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Marketer, "")
-	if res.Status != 200 || res.json(t)["status"] != "done" {
+	if res.Status != 202 || res.json(t)["status_url"] != fmt.Sprintf("/api/v1/feeds/%d", id) {
 		t.Fatalf("generate: %d %s", res.Status, res.Body)
 	}
-	res = a.api("GET", fmt.Sprintf("/api/v1/feeds/%d", id), accounts.Viewer, "")
+	// A worker runs the generation; the feed shows its run once done.
+	a.startFeedWorker(t)
+	for i := 0; i < 200; i++ {
+		if res = a.api("GET", fmt.Sprintf("/api/v1/feeds/%d", id), accounts.Viewer, ""); strings.Contains(res.Body, `"rule":"required.image_link"`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if !strings.Contains(res.Body, `"rule":"required.image_link"`) {
-		t.Fatalf("get: %s", res.Body)
+		t.Fatalf("get after the worker ran the generation: %s", res.Body)
+	}
+	if res = a.api("POST", "/api/v1/feeds/9999/generate", accounts.Marketer, ""); res.Status != 404 {
+		t.Fatalf("generate an unknown feed: %d %s", res.Status, res.Body)
 	}
 	if res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Viewer, ""); res.Status != 403 {
 		t.Fatalf("viewer generate: %d", res.Status)

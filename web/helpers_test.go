@@ -36,6 +36,7 @@ import (
 type testApp struct {
 	t         *testing.T
 	app       *fiber.App
+	feedJobs  *feeds.Jobs
 	URL       string
 	Accounts  *accounts.Store
 	Campaigns *campaigns.Service
@@ -88,7 +89,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, app: app, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box}
+	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -34,6 +34,17 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	if err := seedDemo(ctx, st, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	// Its load checks are left for the first node that serves: one claim
+	// wins, and seeding again does not ask for them twice.
+	if !claimDemoChecks(ctx, st) {
+		t.Fatal("the seeded demo left no load checks for the first node that serves")
+	}
+	if err := seedDemo(ctx, st, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if claimDemoChecks(ctx, st) {
+		t.Fatal("a second node (or a second seeding) got the demo's load checks again")
+	}
 	var hist []campaigns.Transition
 	if err := st.db.Order("id").Find(&hist).Error; err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ import (
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
+	"github.com/rampe/rampe/platform/retention"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -62,8 +63,10 @@ type stack struct {
 	affiliation *affiliation.Channel
 	affJobs     *affiliation.Jobs
 	secret      []byte
-	demoChecks  bool // demo data was just seeded: run its load checks once serving
-	stopProfile func()
+	// noDemoChecks: seeding the demo does not leave its load checks for
+	// the first node that serves (rampe demo --no-load-checks).
+	noDemoChecks bool
+	stopProfile  func()
 }
 
 func setupLogging(cfg *config.Config) {
@@ -298,4 +301,15 @@ func startMail(ctx context.Context, st *stack) error {
 // (double opt-in confirmations).
 func sendOne(m *mailer.Mailer) func(context.Context, mailer.Message) error {
 	return func(ctx context.Context, msg mailer.Message) error { return m.Send(ctx, msg) }
+}
+
+// retentionPruner prunes, per retention.KIND_days, the rows every domain
+// lets grow: feed runs, load checks, the audit log, events, imports.
+func retentionPruner(st *stack) *retention.Pruner {
+	var rules []retention.Rule
+	for _, rs := range [][]retention.Rule{feeds.Retention, loadcheck.Retention, campaigns.Retention, audience.Retention,
+		catalog.Retention, notify.Retention, clicks.Retention, email.OutboxRetention} {
+		rules = append(rules, rs...)
+	}
+	return &retention.Pruner{DB: st.db, Rules: rules, Keep: st.cfg.Retention, Now: utcNow}
 }

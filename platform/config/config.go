@@ -72,6 +72,11 @@ var Options = []Option{
 	{Key: "affiliation.return_window", Default: "720h", Help: "how long a commission stays pending (the shop's return window) before it can be approved"},
 	{Key: "affiliation.postback_hosts", Default: "", Help: "comma-separated hosts (or host:port) postbacks may reach even when private or loopback; any public host is allowed on ports 80 and 443"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
+	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
+	{Key: "retention.load_checks_days", Default: 365, Help: "days a finished load check is kept (a page's last passing check and a campaign's last check always stay); 0: forever"},
+	{Key: "retention.audit_days", Default: 3650, Help: "days the audit log keeps campaign transitions (each campaign's last stays), done channel moves, resolved alerts and consent changes (each contact's last stays); 0: forever"},
+	{Key: "retention.events_days", Default: 730, Help: "days clicks, alert deliveries and the outbox's messages are kept; 0: forever"},
+	{Key: "retention.imports_days", Default: 90, Help: "days a finished catalog or contact import is kept with its row report; 0: forever"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -113,6 +118,8 @@ type Config struct {
 	DKIMSelector     string
 	DKIMKeyFile      string
 	WebhookHTTPHosts []string
+	// Retention is each kind's retention (retention.KIND_days); 0: forever.
+	Retention map[string]time.Duration
 
 	AffiliationShopURL       string
 	AffiliationNotice        time.Duration
@@ -260,6 +267,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := affiliationKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := retentionKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -438,6 +448,21 @@ func baseFromAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// RetentionKinds are the kinds of retention.KIND_days.
+var RetentionKinds = []string{"feed_runs", "load_checks", "audit", "events", "imports"}
+
+func retentionKeys(v *viper.Viper, c *Config) error {
+	c.Retention = map[string]time.Duration{}
+	for _, k := range RetentionKinds {
+		days, err := integer(v, "retention."+k+"_days", 0, 36500)
+		if err != nil {
+			return err
+		}
+		c.Retention[k] = time.Duration(days) * 24 * time.Hour
+	}
+	return nil
 }
 
 // emailKeys reads the e-mail channel's keys.

@@ -39,6 +39,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
 		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
 		"RAMPE_HTTP_FAST_LANDING":                {"maybe", "http.fast_landing"},
+		"RAMPE_RETENTION_AUDIT_DAYS":             {"-1", "retention.audit_days"},
+		"RAMPE_RETENTION_EVENTS_DAYS":            {"two years", "retention.events_days"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
