@@ -11,12 +11,14 @@ before(async () => { app = await startRampe(buildBinary()); browser = await laun
 after(async () => { await browser?.close(); app?.proc.kill('SIGTERM'); });
 
 // pagesToCheck is every link of the navigation plus the first demo
-// campaign's page and the campaign form.
+// campaign's page, its affiliation tab (its partners' long tracked links)
+// and the campaign form.
 async function pagesToCheck(page) {
   await page.goto(app.url + '/campaigns');
   const nav = await page.$$eval('nav.side .links a', (as) => as.map((a) => new URL(a.href).pathname));
   const campaign = await page.$eval('table.list tbody a[href^="/campaigns/"]', (a) => new URL(a.href).pathname);
-  return [...new Set([...nav, campaign, '/campaigns/new'])];
+  const affiliate = await page.$eval('table.list tbody a:has-text("Black Friday")', (a) => new URL(a.href).pathname);
+  return [...new Set([...nav, campaign, affiliate + '/affiliation', '/campaigns/new'])];
 }
 
 for (const width of [1366, 390]) {

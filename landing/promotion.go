@@ -285,6 +285,10 @@ type Promotions struct {
 	// Changed is called after a publish or unpublish (gates, feeds, caches).
 	Changed   func(ctx context.Context, promotionID uint64)
 	DefaultTZ string
+	// PartnerCodes resolves the codes a promotion accepts besides its own:
+	// affiliate partners' codes, valid only while their campaign is live
+	// (nil: none).
+	PartnerCodes PartnerCodes
 }
 
 // Get loads a promotion.

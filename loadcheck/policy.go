@@ -26,6 +26,11 @@ type Policy struct {
 	AllowedHosts []string
 	MaxRate      float64
 	MaxDuration  time.Duration
+	// AnyPublicHost allows hosts that are not listed on ports 80 and 443
+	// when every address they resolve to is public (postbacks to partners'
+	// networks); listed hosts keep their rules, and private or loopback
+	// targets still need an exact entry.
+	AnyPublicHost bool
 	// Resolve looks a host up, when a check starts and at every dial;
 	// net.DefaultResolver when nil.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -120,6 +125,12 @@ func (p *Policy) allowed(scheme, host, port string) (exact bool, err error) {
 		}
 	}
 	_, ipErr := netip.ParseAddr(host)
+	if len(byName) == 0 && p.AnyPublicHost {
+		if port != "80" && port != "443" {
+			return false, &RefusedError{Why: fmt.Sprintf("port %s of %s is not allowed: a host that is not listed is reached on ports 80 and 443 only", port, host)}
+		}
+		return false, nil // not exact: its addresses must be public
+	}
 	switch {
 	case len(byName) == 0 && ipErr == nil:
 		return false, &RefusedError{Why: fmt.Sprintf("%s is an IP address that is not allow-listed (loadcheck.allowed_hosts; allowed: %s)", host, p.labels())}
@@ -262,6 +273,13 @@ func (p *Policy) client() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: p.checkRedirect,
 		Transport: &http.Transport{DialContext: p.Dial, MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256,
 			TLSHandshakeTimeout: 10 * time.Second, ForceAttemptHTTP2: false}}
+}
+
+// Client is an HTTP client whose every dial and redirect goes through the
+// policy (no proxy), for other outbound requests under the same rules.
+func (p *Policy) Client() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: p.checkRedirect,
+		Transport: &http.Transport{DialContext: p.Dial, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 4}}
 }
 
 // CheckPlan refuses rates that are not positive numbers, and rates or

@@ -304,7 +304,11 @@ func (s *Server) runAction(c *fiber.Ctx, id uint64, action, why string) (*campai
 	ctx, actor := c.UserContext(), currentUser(c).Email
 	switch action {
 	case "schedule":
-		return s.Campaigns.Schedule(ctx, id, actor)
+		camp, err := s.Campaigns.Schedule(ctx, id, actor)
+		if err == nil && s.Affiliation != nil {
+			s.Affiliation.PlanChanged(ctx, camp, "scheduled") // the partners get their kits
+		}
+		return camp, err
 	case "unschedule":
 		return s.Campaigns.Unschedule(ctx, id, actor)
 	case "pause":

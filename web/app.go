@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
@@ -78,6 +79,9 @@ type Deps struct {
 	// is seo.robots_rules.
 	Search      *search.Channel
 	RobotsRules string
+	// Affiliation is the affiliation channel's partners, plans and
+	// conversions (nil: not connected).
+	Affiliation *affiliation.Service
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 	// LandingThroughRouter turns the landing fast path off

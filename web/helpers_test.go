@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
@@ -58,7 +59,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}

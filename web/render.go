@@ -68,9 +68,20 @@ var funcs = template.FuncMap{
 		return d.String() + " ago"
 	},
 	"pathesc": url.PathEscape,
-	"has":     func(list []string, v string) bool { return slices.Contains(list, v) },
-	"bars":    barHeights,
-	"pct":     func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
+	"list":    func(v ...string) []string { return v },
+	// actions are the moves a commission in this state can make.
+	"actions": func(status string) []string {
+		switch status {
+		case "pending":
+			return []string{"approve", "reject"}
+		case "approved":
+			return []string{"pay", "reject"}
+		}
+		return nil
+	},
+	"has":  func(list []string, v string) bool { return slices.Contains(list, v) },
+	"bars": barHeights,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.1f %%", v*100) },
 	// rate shows a request rate: 4200 → "4200", 0.475 → "0.475".
 	"rate":      loadcheck.FormatRate,
 	"deref":     func(p *uint64) uint64 { return *p },
@@ -294,6 +305,8 @@ type pageData struct {
 	Errors  campaigns.ValidationError
 	// OutboxOn shows the Outbox in the navigation (no smtp.url).
 	OutboxOn bool
+	// AffiliationOn shows the affiliation channel's pages in the navigation.
+	AffiliationOn bool
 }
 
 func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
@@ -312,6 +325,7 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	d.CSRF = s.csrfToken(c)
 	d.Version = s.Version
 	d.OutboxOn = s.Outbox != nil
+	d.AffiliationOn = s.Affiliation != nil
 	if msg, ok := s.takeFlash(c); ok {
 		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
 	}

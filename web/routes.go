@@ -26,6 +26,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/sitemaps/:file", s.searchOn, s.serveSitemapFile) // its files (N.xml, ≤ 50,000 URLs each),
 	app.Get("/robots.txt", s.serveRobots)                      // robots rules with the sitemap line,
 	app.Get("/indexnow.txt", s.serveIndexNowKey)               // and the IndexNow key when IndexNow is on
+	app.Get("/t/conv.gif", s.conversionPixel)                  // the signed conversion pixel of thank-you pages
 	app.Get("/u/:token", s.showUnsubscribe)                    // unsubscribe: a page with a confirm button,
 	app.Post("/u/:token", s.doUnsubscribe)                     // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
@@ -105,6 +106,22 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/segments/:id<int>", s.apiGetSegment)
 	api.Get("/suppressions", s.apiListSuppressions)
 	api.Post("/suppressions", apiWriter, s.apiAddSuppression)
+	api.Get("/partners", s.affiliationOn, s.apiListPartners)
+	api.Post("/partners", apiWriter, s.affiliationOn, s.apiCreatePartner)
+	api.Post("/partners/import", apiWriter, s.affiliationOn, s.apiImportPartners)
+	api.Get("/partners/:id<int>", s.affiliationOn, s.apiGetPartner)
+	api.Put("/partners/:id<int>", apiWriter, s.affiliationOn, s.apiUpdatePartner)
+	api.Get("/campaigns/:id<int>/affiliation", s.affiliationOn, s.apiGetPlan)
+	api.Put("/campaigns/:id<int>/affiliation", apiWriter, s.affiliationOn, s.apiPutPlan)
+	api.Post("/campaigns/:id<int>/affiliation/partners", apiWriter, s.affiliationOn, s.apiSetMember)
+	api.Delete("/campaigns/:id<int>/affiliation/partners/:pid<int>", apiWriter, s.affiliationOn, s.apiRemoveMember)
+	api.Post("/campaigns/:id<int>/affiliation/partners/:pid<int>/deeplinks", apiWriter, s.affiliationOn, s.apiDeepLink)
+	api.Get("/campaigns/:id<int>/affiliation/partners/:pid<int>/kit.:format<regex(^(csv|json)$)>", s.affiliationOn, s.apiKit)
+	api.Post("/campaigns/:id<int>/affiliation/kits", apiWriter, s.affiliationOn, s.apiSendKits)
+	api.Post("/conversions", apiWriter, s.affiliationOn, s.apiPostConversion)
+	api.Get("/commissions", s.affiliationOn, s.apiLedger)
+	api.Post("/commissions/:id<int>/:action<regex(^(approve|reject|pay)$)>", apiWriter, s.affiliationOn, s.apiDecideCommission)
+	api.Get("/codes/:code", s.apiCheckCode)
 	api.Use(func(c *fiber.Ctx) error {
 		return apiFail(c, fiber.StatusNotFound, "not_found", "no such API endpoint: "+c.Method()+" "+c.Path(), "")
 	})
@@ -130,6 +147,21 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/:action<regex(^(schedule|unschedule|pause|resume|cancel)$)>", writer, s.campaignAction)
 	in.Post("/campaigns/:id<int>/loadcheck", writer, s.startLoadCheck)
 	in.Post("/campaigns/:id<int>/links", writer, s.createLink)
+	// The affiliation channel's pages (affiliationOn: 404 when it is not connected).
+	in.Get("/partners", s.affiliationOn, s.showPartners)
+	in.Post("/partners", writer, s.affiliationOn, s.createPartner)
+	in.Post("/partners/import", writer, s.affiliationOn, s.importPartners)
+	in.Get("/partners/:id<int>", s.affiliationOn, s.showPartner)
+	in.Post("/partners/:id<int>", writer, s.affiliationOn, s.updatePartner)
+	in.Get("/campaigns/:id<int>/affiliation", s.affiliationOn, s.showAffiliation)
+	in.Post("/campaigns/:id<int>/affiliation", writer, s.affiliationOn, s.saveFallback)
+	in.Post("/campaigns/:id<int>/affiliation/partners", writer, s.affiliationOn, s.addMember)
+	in.Post("/campaigns/:id<int>/affiliation/partners/:pid<int>/remove", writer, s.affiliationOn, s.removeMember)
+	in.Post("/campaigns/:id<int>/affiliation/partners/:pid<int>/deeplinks", writer, s.affiliationOn, s.addDeepLink)
+	in.Get("/campaigns/:id<int>/affiliation/partners/:pid<int>/kit.:format<regex(^(csv|json)$)>", s.affiliationOn, s.downloadKit)
+	in.Post("/campaigns/:id<int>/affiliation/kits", writer, s.affiliationOn, s.sendKitsNow)
+	in.Get("/commissions", s.affiliationOn, s.showCommissions)
+	in.Post("/commissions/:id<int>/:action<regex(^(approve|reject|pay)$)>", writer, s.affiliationOn, s.decideCommission)
 	in.Get("/loadchecks", s.showLoadChecks)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)
 	// The e-mail channel's pages (emailOn: 404 when it is not connected).

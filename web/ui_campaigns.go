@@ -456,7 +456,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 	}
 	return s.render(c, "campaign", pageData{Title: camp.Name, Nav: "campaigns", Data: map[string]any{
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
-		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves,
+		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves, "AffiliationOn": s.Affiliation != nil,
 		"Links": s.linksJSON(links), "LinkForm": linkForm, "BaseURLProblem": s.BaseURLStatus.Problem(),
 		"Final": final, "ScheduleWarning": scheduleWarning(camp.Readiness), "EmailNow": s.emailNow(c, camp)}})
 }

@@ -38,6 +38,19 @@ CREATE UNIQUE INDEX tracked_links_unique ON tracked_links (campaign_id, channel,
 CREATE TABLE clicks (link_id {{bigint}} NOT NULL REFERENCES tracked_links(id) ON DELETE CASCADE, recipient_id {{bigint}} NOT NULL DEFAULT 0,
   at {{ts}} NOT NULL);
 CREATE INDEX clicks_link ON clicks (link_id, at)`},
+	// Partner links (one per partner to the same destination) and what a
+	// click says of its visitor without keeping who it is: a hashed IP
+	// (daily salt), the user agent's class (bots are left out of reports)
+	// and, for partner links, the click id handed to the landing page.
+	{ID: "2026120218_clicks_partners", SQL: `
+ALTER TABLE tracked_links ADD COLUMN partner_id {{bigint}} NOT NULL DEFAULT 0;
+DROP INDEX tracked_links_unique;
+CREATE UNIQUE INDEX tracked_links_unique_partner ON tracked_links (campaign_id, channel, partner_id, url);
+ALTER TABLE clicks ADD COLUMN partner_id {{bigint}} NOT NULL DEFAULT 0;
+ALTER TABLE clicks ADD COLUMN ip_hash VARCHAR(32) NOT NULL DEFAULT '';
+ALTER TABLE clicks ADD COLUMN ua_class VARCHAR(10) NOT NULL DEFAULT '';
+ALTER TABLE clicks ADD COLUMN click_id VARCHAR(32) NOT NULL DEFAULT '';
+CREATE INDEX clicks_click_id ON clicks (click_id)`},
 }
 
 // Link is a destination of a campaign on a channel.
@@ -47,6 +60,7 @@ type Link struct {
 	Channel    campaigns.Channel
 	Label      string
 	URL        string
+	PartnerID  uint64 // an affiliate partner's link (0: everyone's)
 	CreatedBy  string
 	CreatedAt  time.Time
 }
@@ -59,6 +73,10 @@ type Click struct {
 	LinkID      uint64
 	RecipientID uint64
 	At          time.Time
+	PartnerID   uint64
+	IPHash      string // keyed by a salt of the day: no raw IP is kept
+	UAClass     string // bot, mobile, tablet, desktop or other
+	ClickID     string // handed to the destination of a partner link
 }
 
 // FieldError names what is wrong in a link.
@@ -75,7 +93,13 @@ type Service struct {
 	Secret []byte
 	Now    func() time.Time
 
+	// Routes decide, per channel, where a link goes at the moment of the
+	// click (affiliate links follow their campaign's state); a channel
+	// without one goes to the link's URL.
+	Routes map[campaigns.Channel]Router
+
 	links sync.Map // id → *Link: links never change once made
+	salt  saltOfDay
 
 	mu      sync.Mutex
 	pending []Click
@@ -92,9 +116,19 @@ const (
 	flushSize  = 1000
 )
 
+// Router gives the destination of a click on l; clickID is the click's
+// own id ("" when the link has no partner).
+type Router func(ctx context.Context, l *Link, clickID string) (string, error)
+
 // Link returns the link of campaign c on channel ch to rawURL, made once
 // (the same destination on the same channel is the same link).
 func (s *Service) Link(ctx context.Context, c *campaigns.Campaign, ch campaigns.Channel, rawURL, label, by string) (*Link, error) {
+	return s.PartnerLink(ctx, c, ch, 0, rawURL, label, by)
+}
+
+// PartnerLink is Link for one partner: each partner has its own link to
+// the same destination, so its clicks are its own.
+func (s *Service) PartnerLink(ctx context.Context, c *campaigns.Campaign, ch campaigns.Channel, partnerID uint64, rawURL, label, by string) (*Link, error) {
 	if !c.Has(ch) {
 		return nil, &FieldError{"channel", fmt.Sprintf("the campaign is not on the %s channel", ch.Label())}
 	}
@@ -105,13 +139,13 @@ func (s *Service) Link(ctx context.Context, c *campaigns.Campaign, ch campaigns.
 	if len(label) > 200 {
 		return nil, &FieldError{"label", "at most 200 characters"}
 	}
-	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), CreatedBy: by, CreatedAt: s.Now()}
+	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), PartnerID: partnerID, CreatedBy: by, CreatedAt: s.Now()}
 	err = s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error
 	if err != nil {
 		return nil, fmt.Errorf("clicks: make link: %w", err)
 	}
 	if l.ID == 0 { // it existed
-		err = s.DB.WithContext(ctx).Where("campaign_id = ? AND channel = ? AND url = ?", c.ID, ch, l.URL).Take(l).Error
+		err = s.DB.WithContext(ctx).Where("campaign_id = ? AND channel = ? AND partner_id = ? AND url = ?", c.ID, ch, partnerID, l.URL).Take(l).Error
 	}
 	return l, err
 }
@@ -133,16 +167,45 @@ func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
 // Follow resolves a token to its destination and records the click. Only
 // a valid signature reaches the database.
 func (s *Service) Follow(ctx context.Context, token string) (string, error) {
+	dest, _, err := s.FollowFrom(ctx, token, Visitor{})
+	return dest, err
+}
+
+// Visitor is who follows a link, as the request tells: it is kept only
+// as a hash of the IP and the class of the user agent.
+type Visitor struct {
+	IP        string
+	UserAgent string
+}
+
+// FollowFrom is Follow for a visitor; it also returns the click's id
+// (partner links only, "" otherwise).
+func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (dest, clickID string, err error) {
 	linkID, recipientID, ok := s.parse(token)
 	if !ok {
-		return "", ErrNotFound
+		return "", "", ErrNotFound
 	}
 	l, err := s.byID(ctx, linkID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	s.record(Click{LinkID: l.ID, RecipientID: recipientID, At: s.Now()})
-	return l.URL, nil
+	now := s.Now()
+	c := Click{LinkID: l.ID, RecipientID: recipientID, At: now, PartnerID: l.PartnerID}
+	if v != (Visitor{}) { // Follow without a request (tests, tools) knows nothing of its visitor
+		c.UAClass = Classify(v.UserAgent)
+		c.IPHash = s.salt.hash(s.Secret, now, v.IP)
+	}
+	dest = l.URL
+	if route := s.Routes[l.Channel]; route != nil {
+		if l.PartnerID != 0 {
+			c.ClickID = newClickID()
+		}
+		if dest, err = route(ctx, l, c.ClickID); err != nil {
+			return "", "", err
+		}
+	}
+	s.record(c)
+	return dest, c.ClickID, nil
 }
 
 func (s *Service) byID(ctx context.Context, id uint64) (*Link, error) {
@@ -239,7 +302,7 @@ func (s *Service) Wait() {
 	}
 }
 
-// LinkStats is a link with its clicks.
+// LinkStats is a link with its clicks (bots left out).
 type LinkStats struct {
 	Link
 	Clicks int64
@@ -267,7 +330,7 @@ func (s *Service) Stats(ctx context.Context, campaignID uint64) ([]LinkStats, er
 			ids[i] = l.ID
 		}
 		err := s.DB.WithContext(ctx).Model(&Click{}).Select("link_id, COUNT(*) AS n, COUNT(DISTINCT NULLIF(recipient_id, 0)) AS u, MAX(at) AS last").
-			Where("link_id IN ?", ids).Group("link_id").Scan(&rows).Error
+			Where("link_id IN ? AND ua_class <> ?", ids, BotClass).Group("link_id").Scan(&rows).Error
 		if err != nil {
 			return nil, err
 		}

@@ -100,7 +100,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
-		Search: st.search, RobotsRules: st.cfg.SEORobotsRules,
+		Search: st.search, RobotsRules: st.cfg.SEORobotsRules, Affiliation: st.affiliation.Service,
 		LandingThroughRouter: !st.cfg.FastLanding})
 	if err != nil {
 		return err
@@ -142,6 +142,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
 	st.feedJobs.Register(mux)
+	st.affJobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)
 	}
@@ -151,6 +152,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// within a second, reconciled at once rather than at the next round.
 	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
+	go st.affiliation.Service.RunBackground(ctx, time.Minute)
 	go retentionPruner(st).Run(ctx, time.Hour)
 	// Load checks get a worker of their own with concurrency 1, so a long
 	// one never holds a go-live back; one check runs at a time in the whole

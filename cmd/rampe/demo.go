@@ -62,6 +62,9 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if err := seedSearchDemo(ctx, st); err != nil {
 		return err
 	}
+	if err := seedAffiliationDemo(ctx, st, refs); err != nil {
+		return err
+	}
 	return markDemoChecks(ctx, st)
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/platform/config"
 )
@@ -104,5 +106,21 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	var xml bytes.Buffer
 	if err := (&search.Sitemap{Ch: st.search}).WriteFile(ctx, 1, &xml); err != nil || !strings.Contains(xml.String(), "/l/demo</loc>") || withAds < 2 {
 		t.Fatalf("%d campaigns with ads; sitemap %v:\n%s", withAds, err, xml.String())
+	}
+	// Three partners on the campaigns of the affiliation channel, their
+	// clicks (a bot's among them, left out of the counts) and orders.
+	ps, err := st.affiliation.Service.Partners(ctx)
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("demo partners: %v %d", err, len(ps))
+	}
+	lines, err := st.affiliation.Service.Ledger(ctx, affiliation.LedgerFilter{}, 100)
+	if err != nil || len(lines) < 3 {
+		t.Fatalf("demo commissions: %v %+v", err, lines)
+	}
+	var bots, people int64
+	st.db.Table("clicks").Where("partner_id <> 0 AND ua_class = ?", clicks.BotClass).Count(&bots)
+	st.db.Table("clicks").Where("partner_id <> 0 AND ua_class <> ?", clicks.BotClass).Count(&people)
+	if bots == 0 || people < 30 {
+		t.Fatalf("demo clicks: %d bots, %d people", bots, people)
 	}
 }

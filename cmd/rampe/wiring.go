@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/channels/email"
@@ -38,30 +39,32 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg        *config.Config
-	db         *gorm.DB
-	conn       *queue.Conn
-	tasks      *queue.Client
-	accounts   *accounts.Store
-	campaigns  *campaigns.Service
-	catalog    *catalog.Store
-	promotions *landing.Promotions
-	pages      *landing.Pages
-	landing    *landing.Server
-	feeds      *feeds.Service
-	feedJobs   *feeds.Jobs
-	loadcheck  *loadcheck.Service
-	notify     *notify.Service
-	clicks     *clicks.Service
-	outbox     *email.Outbox // the SMTP catch-all when smtp.url is empty
-	audience   *audience.Service
-	email      *email.Channel
-	search     *search.Channel
-	secret     []byte
+	cfg         *config.Config
+	db          *gorm.DB
+	conn        *queue.Conn
+	tasks       *queue.Client
+	accounts    *accounts.Store
+	campaigns   *campaigns.Service
+	catalog     *catalog.Store
+	promotions  *landing.Promotions
+	pages       *landing.Pages
+	landing     *landing.Server
+	feeds       *feeds.Service
+	feedJobs    *feeds.Jobs
+	loadcheck   *loadcheck.Service
+	notify      *notify.Service
+	clicks      *clicks.Service
+	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
+	audience    *audience.Service
+	email       *email.Channel
+	affiliation *affiliation.Channel
+	affJobs     *affiliation.Jobs
+	search      *search.Channel
+	secret      []byte
 	// noDemoChecks: seeding the demo does not leave its load checks for
 	// the first node that serves (rampe demo --no-load-checks).
 	noDemoChecks bool
@@ -176,7 +179,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		return nil, err
 	}
 	st.search = newSearch(st, m)
-	if err := channels.Register(cs, st.email, st.search,
+	st.affiliation, st.affJobs = newAffiliation(st)
+	if err := channels.Register(cs, st.email, st.search, st.affiliation,
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {
@@ -289,6 +293,7 @@ func startMail(ctx context.Context, st *stack) error {
 	st.notify.Send = notify.NetSender{Mailer: mailer.New(mc), HTTP: notify.NewHTTPClient()}
 	st.audience.Send = sendOne(mailer.New(mc))
 	st.email.Sender.SMTP = mc
+	st.affiliation.Service.Mailer = mailer.New(mc)
 	st.email.Sender.SMTP.Timeout = st.cfg.SMTPTimeout
 	st.notify.EmailReady = true
 	slog.Info("rampe: no smtp.url configured; e-mail goes to the in-process catch-all, read it on the Outbox page", "port", st.outbox.Port())

@@ -72,6 +72,10 @@ var Options = []Option{
 	{Key: "seo.page_weight_kb", Default: 2048, Help: "page weight budget of the seo.page audit: a landing page's HTML and images together, in KB"},
 	{Key: "seo.indexnow_endpoint", Default: "", Help: "IndexNow endpoint notified when a campaign's page goes live, e.g. https://api.indexnow.org/indexnow; its host must be allowed by loadcheck.allowed_hosts; empty: off"},
 	{Key: "seo.indexnow_key", Default: "", Help: "IndexNow key (8–128 of a-z, A-Z, 0-9, -), served at /indexnow.txt; empty: derived from security.secret_key", Secret: true},
+	{Key: "affiliation.shop_url", Default: "", Help: "the shop's home: where partner links go before go-live and after the end when a campaign sets no fallback; empty: public.base_url"},
+	{Key: "affiliation.notice", Default: "48h", Help: "how long before a campaign starts every partner must have its kit (affiliation.kit_sent warns when later)"},
+	{Key: "affiliation.return_window", Default: "720h", Help: "how long a commission stays pending (the shop's return window) before it can be approved"},
+	{Key: "affiliation.postback_hosts", Default: "", Help: "comma-separated hosts (or host:port) postbacks may reach even when private or loopback; any public host is allowed on ports 80 and 443"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
 	{Key: "retention.load_checks_days", Default: 365, Help: "days a finished load check is kept (a page's last passing check and a campaign's last check always stay); 0: forever"},
@@ -122,10 +126,14 @@ type Config struct {
 	// Retention is each kind's retention (retention.KIND_days); 0: forever.
 	Retention map[string]time.Duration
 
-	SEORobotsRules      string
-	SEOPageWeightKB     int
-	SEOIndexNowEndpoint string
-	SEOIndexNowKey      string
+	SEORobotsRules           string
+	SEOPageWeightKB          int
+	SEOIndexNowEndpoint      string
+	SEOIndexNowKey           string
+	AffiliationShopURL       string
+	AffiliationNotice        time.Duration
+	AffiliationReturnWindow  time.Duration
+	AffiliationPostbackHosts []string
 
 	MetricsAddr  string
 	MetricsToken string
@@ -268,6 +276,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := seoKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := affiliationKeys(v, c); err != nil {
 		return nil, err
 	}
 	if err := retentionKeys(v, c); err != nil {
@@ -540,6 +551,30 @@ func emailKeys(v *viper.Viper, c *Config) error {
 	}
 	if set != 0 && set != 3 {
 		return &KeyError{"email.dkim_domain", c.DKIMDomain, "email.dkim_domain, email.dkim_selector and email.dkim_key_file go together: set all three or none"}
+	}
+	return nil
+}
+
+// affiliationKeys reads the affiliation channel's keys.
+func affiliationKeys(v *viper.Viper, c *Config) error {
+	var err error
+	c.AffiliationShopURL = strings.TrimSpace(v.GetString("affiliation.shop_url"))
+	if c.AffiliationShopURL != "" {
+		u, perr := url.Parse(c.AffiliationShopURL)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{"affiliation.shop_url", c.AffiliationShopURL, "want an absolute http(s) URL, e.g. https://www.shop.example/"}
+		}
+	}
+	if c.AffiliationNotice, err = duration(v, "affiliation.notice", 0, 90*24*time.Hour); err != nil {
+		return err
+	}
+	if c.AffiliationReturnWindow, err = duration(v, "affiliation.return_window", 0, 365*24*time.Hour); err != nil {
+		return err
+	}
+	for _, h := range strings.Split(v.GetString("affiliation.postback_hosts"), ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			c.AffiliationPostbackHosts = append(c.AffiliationPostbackHosts, h)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -58,9 +59,16 @@ func ParseURL(raw string) (Config, error) {
 	return c, nil
 }
 
-// Message is a plain-text e-mail.
+// Message is a plain-text e-mail, with optional attached files.
 type Message struct {
 	To, Subject, Text string
+	Attachments       []Attachment
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Mailer sends messages through one SMTP server.
@@ -87,6 +95,15 @@ func (m *Mailer) Send(ctx context.Context, msgs ...Message) error {
 		}
 		msg.Subject(strings.NewReplacer("\r", " ", "\n", " ").Replace(in.Subject))
 		msg.SetBodyString(mail.TypeTextPlain, in.Text)
+		for _, a := range in.Attachments {
+			var opts []mail.FileOption
+			if a.ContentType != "" {
+				opts = append(opts, mail.WithFileContentType(mail.ContentType(a.ContentType)))
+			}
+			if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), opts...); err != nil {
+				return fmt.Errorf("mailer: attach %s: %w", a.Name, err)
+			}
+		}
 		out = append(out, msg)
 	}
 	c, err := m.cfg.Client()

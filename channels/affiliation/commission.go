@@ -1,0 +1,249 @@
+package affiliation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/money"
+	"github.com/rampe/rampe/platform/sheet"
+	"github.com/rampe/rampe/platform/validation"
+)
+
+// Commission states: pending through the return window, then approved
+// (or rejected: refund, cancel, fraud), then paid.
+const (
+	CommissionPending  = "pending"
+	CommissionApproved = "approved"
+	CommissionRejected = "rejected"
+	CommissionPaid     = "paid"
+)
+
+// Commission is what a partner earns on a conversion.
+type Commission struct {
+	ConversionID uint64 `gorm:"primaryKey"`
+	PartnerID    uint64
+	Amount       int64
+	Currency     string
+	Status       string
+	ApproveAfter time.Time
+	DecidedBy    string
+	Note         string
+	UpdatedAt    time.Time
+}
+
+// Compute is a partner's commission on an order: each line at the rule of
+// its product type (a percentage of the line's net amount, rounded half
+// up), plus the largest fixed amount of the rules met (fixed rules are per
+// order, counted once, and only in their own currency). An order without
+// lines is one line at the base rule.
+func Compute(p *Partner, amount int64, cur string, items []Item) int64 {
+	if len(items) == 0 {
+		items = []Item{{Amount: amount, Quantity: 1}}
+	}
+	var pct, fixed int64
+	for _, it := range items {
+		r := p.RuleFor(it.ProductType)
+		switch r.Kind {
+		case CommissionPercent:
+			pct += (it.Amount*r.Value + 5000) / 10000
+		case CommissionFixed:
+			if cur == p.Currency && r.Value > fixed {
+				fixed = r.Value
+			}
+		}
+	}
+	return pct + fixed
+}
+
+func (s *Service) createCommission(tx *gorm.DB, c *Conversion, p *Partner, now time.Time) error {
+	if p == nil {
+		return nil
+	}
+	var items []Item
+	json.Unmarshal([]byte(c.Items), &items)
+	cm := Commission{ConversionID: c.ID, PartnerID: p.ID, Amount: Compute(p, c.Amount, c.Currency, items), Currency: c.Currency,
+		Status: CommissionPending, ApproveAfter: c.At.Add(s.ReturnWindow), UpdatedAt: now}
+	if c.Status != ConversionConfirmed {
+		cm.Status, cm.Note = CommissionRejected, "order "+c.Status
+	}
+	return tx.Create(&cm).Error
+}
+
+// updateCommission follows a refund, a cancel or a new amount: a commission
+// not yet paid is rejected (refund, cancel) or computed again; a paid one
+// keeps its status and says what happened, for the claw-back.
+func (s *Service) updateCommission(tx *gorm.DB, c *Conversion, now time.Time) error {
+	var cm Commission
+	err := tx.Where("conversion_id = ?", c.ID).Take(&cm).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cm.UpdatedAt = now
+	switch {
+	case cm.Status == CommissionPaid && c.Status != ConversionConfirmed:
+		cm.Note = fmt.Sprintf("order %s after the commission was paid: claim it back", c.Status)
+	case c.Status != ConversionConfirmed:
+		cm.Status, cm.Note, cm.DecidedBy = CommissionRejected, "order "+c.Status, "shop"
+	case cm.Status == CommissionPending || cm.Status == CommissionApproved:
+		var p Partner
+		if err := tx.Take(&p, cm.PartnerID).Error; err != nil {
+			return err
+		}
+		var items []Item
+		json.Unmarshal([]byte(c.Items), &items)
+		cm.Amount = Compute(&p, c.Amount, c.Currency, items)
+		cm.Note = "amount changed to " + money.Format(c.Amount, c.Currency)
+	}
+	return tx.Save(&cm).Error
+}
+
+// LedgerLine is a commission with its order.
+type LedgerLine struct {
+	Commission
+	OrderID     string
+	OrderAmount int64
+	At          time.Time
+	CampaignID  uint64
+	Partner     string
+}
+
+// LedgerFilter selects ledger lines; zero values select everything.
+type LedgerFilter struct {
+	PartnerID  uint64
+	CampaignID uint64
+	Status     string
+	From, To   time.Time // order time, [From, To)
+}
+
+// Ledger lists commissions, newest orders first (at most limit).
+func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]LedgerLine, error) {
+	q := s.DB.WithContext(ctx).Table("commissions").Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner").
+		Joins("JOIN conversions ON conversions.id = commissions.conversion_id").Joins("JOIN partners ON partners.id = commissions.partner_id")
+	if f.PartnerID != 0 {
+		q = q.Where("commissions.partner_id = ?", f.PartnerID)
+	}
+	if f.CampaignID != 0 {
+		q = q.Where("conversions.campaign_id = ?", f.CampaignID)
+	}
+	if f.Status != "" {
+		q = q.Where("commissions.status = ?", f.Status)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("conversions.at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("conversions.at < ?", f.To)
+	}
+	var out []LedgerLine
+	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
+	return out, err
+}
+
+// Decide moves a commission: approve (a pending one, after its return
+// window), reject (pending or approved), pay (an approved one).
+func (s *Service) Decide(ctx context.Context, conversionID uint64, action, by, note string) (*Commission, error) {
+	var cm Commission
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("conversion_id = ?", conversionID).Take(&cm).Error; err != nil {
+			return ErrNotFound
+		}
+		now := s.Now()
+		refuse := func(format string, args ...any) error {
+			return validation.Errors{{Field: "action", Msg: fmt.Sprintf(format, args...)}}
+		}
+		switch action {
+		case "approve":
+			if cm.Status != CommissionPending {
+				return refuse("only a pending commission can be approved; this one is %s", cm.Status)
+			}
+			if now.Before(cm.ApproveAfter) {
+				return refuse("the return window runs until %s (UTC): approve it after", cm.ApproveAfter.Format("2 Jan 2006 15:04"))
+			}
+			cm.Status = CommissionApproved
+		case "reject":
+			if cm.Status != CommissionPending && cm.Status != CommissionApproved {
+				return refuse("only a pending or approved commission can be rejected; this one is %s", cm.Status)
+			}
+			cm.Status = CommissionRejected
+		case "pay":
+			if cm.Status != CommissionApproved {
+				return refuse("only an approved commission can be paid; this one is %s", cm.Status)
+			}
+			cm.Status = CommissionPaid
+		default:
+			return refuse("want approve, reject or pay, got %q", action)
+		}
+		if len(note) > 500 {
+			note = note[:500]
+		}
+		cm.DecidedBy, cm.UpdatedAt = by, now
+		if note != "" {
+			cm.Note = note
+		}
+		return tx.Save(&cm).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.Postbacks != nil {
+		if c, err := s.Conversion(ctx, conversionID); err == nil {
+			s.Postbacks(ctx, c)
+		}
+	}
+	return &cm, nil
+}
+
+// ApproveDue approves every pending commission whose return window is
+// over; it returns how many.
+func (s *Service) ApproveDue(ctx context.Context) (int64, error) {
+	res := s.DB.WithContext(ctx).Model(&Commission{}).Where("status = ? AND approve_after <= ?", CommissionPending, s.Now()).
+		Updates(map[string]any{"status": CommissionApproved, "decided_by": "return window", "updated_at": s.Now()})
+	return res.RowsAffected, res.Error
+}
+
+// ExportCSV writes ledger lines in the shape networks validate from:
+// order id, date, order amount, commission, currency, status.
+func ExportCSV(w io.Writer, lines []LedgerLine) error {
+	cw := sheet.NewWriter(w)
+	cw.Write([]string{"order_id", "date", "amount", "commission", "currency", "status", "partner", "campaign_id"})
+	for _, l := range lines {
+		cw.Write([]string{l.OrderID, l.At.UTC().Format(time.RFC3339), money.Plain(l.OrderAmount, l.Currency), money.Plain(l.Amount, l.Currency), l.Currency, l.Status,
+			l.Partner, strconv.FormatUint(l.CampaignID, 10)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// RunBackground approves due commissions and sends the kits a plan
+// change left unsent (a lost job, an SMTP server that was down) now and
+// every interval until ctx ends.
+func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.SendDueKits(ctx); err != nil {
+			slog.Warn("affiliation: send due kits", "sent", n, "err", err)
+		}
+		if n, err := s.ApproveDue(ctx); err != nil {
+			slog.Warn("affiliation: approve due commissions", "err", err)
+		} else if n > 0 {
+			slog.Info("affiliation: commissions approved after their return window", "commissions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/feeds"
+	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/mailer"
+)
+
+// newAffiliation wires the affiliation channel: partners and plans over
+// the database, links through the click redirector (which routes partner
+// links by the campaign's state), codes checked by the promotions' code
+// check, kits mailed through smtp.url (the catch-all's port is set by
+// startMail), postbacks through an outbound client under the load
+// checks' allow-list rules.
+func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
+	cfg := st.cfg
+	shop := cfg.AffiliationShopURL
+	if shop == "" {
+		shop = cfg.PublicBaseURL + "/"
+	}
+	s := &affiliation.Service{DB: st.db, Campaigns: st.campaigns, Links: st.clicks, Offers: st.landing, Promotions: st.promotions,
+		Products: catalogLinks{st.catalog}, Extras: kitExtras{st.feeds, cfg.PublicBaseURL},
+		Outbound: &loadcheck.Policy{AnyPublicHost: true, AllowedHosts: cfg.AffiliationPostbackHosts},
+		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, ReturnWindow: cfg.AffiliationReturnWindow,
+		PixelKey: affiliation.PixelKey(st.secret), Now: utcNow}
+	if cfg.SMTPURL != "" {
+		mc, _ := mailer.ParseURL(cfg.SMTPURL)
+		mc.From, mc.Timeout = cfg.SMTPFrom, cfg.SMTPTimeout
+		s.Mailer = mailer.New(mc)
+	}
+	jobs := &affiliation.Jobs{Service: s, Tasks: st.tasks}
+	s.Postbacks = jobs.EnqueuePostback
+	s.SendKitsLater = jobs.EnqueueKits
+	if st.clicks.Routes == nil {
+		st.clicks.Routes = map[campaigns.Channel]clicks.Router{}
+	}
+	st.clicks.Routes[campaigns.Affiliation] = s.Route
+	st.promotions.PartnerCodes = s
+	return &affiliation.Channel{Service: s, Notice: cfg.AffiliationNotice}, jobs
+}
+
+// catalogLinks gives deep links the product's page.
+type catalogLinks struct{ cat *catalog.Store }
+
+func (c catalogLinks) ProductLink(ctx context.Context, sku string) (string, error) {
+	p, err := c.cat.BySKU(ctx, sku)
+	if err != nil {
+		return "", err
+	}
+	return p.Link, nil
+}
+
+// kitExtras adds the comparator feeds a campaign links to its kits; no
+// display creatives exist yet.
+type kitExtras struct {
+	feeds   *feeds.Service
+	baseURL string
+}
+
+func (k kitExtras) FeedURLs(ctx context.Context, c *campaigns.Campaign) ([]string, error) {
+	var out []string
+	for _, id := range c.FeedIDs {
+		f, err := k.feeds.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s/feeds/%s/%s", k.baseURL, f.Token, f.FileName()))
+	}
+	return out, nil
+}
+
+func (kitExtras) Creatives(context.Context, *campaigns.Campaign) ([]string, error) { return nil, nil }

@@ -1,0 +1,366 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/rowfile"
+	"github.com/rampe/rampe/platform/validation"
+)
+
+// partnerForm reads a partner from the form.
+func partnerForm(c *fiber.Ctx) affiliation.PartnerInput {
+	return affiliation.PartnerInput{Name: c.FormValue("name"), Network: c.FormValue("network"), Email: c.FormValue("email"), Status: c.FormValue("status"),
+		Commission: c.FormValue("commission"), Currency: c.FormValue("currency"), Overrides: c.FormValue("overrides"), CookieDays: c.FormValue("cookie_days"),
+		TimeZone: c.FormValue("time_zone"), PostbackURL: c.FormValue("postback_url")}
+}
+
+// showPartners is the partners page: the list, a form to add one, the CSV
+// import and the shop's pixel key.
+func (s *Server) showPartners(c *fiber.Ctx) error {
+	return s.partnersPage(c, fiber.StatusOK, affiliation.PartnerInput{Network: "direct", CookieDays: "30"}, nil, nil)
+}
+
+func (s *Server) partnersPage(c *fiber.Ctx, code int, in affiliation.PartnerInput, formErr error, importErrs []rowfile.RowError) error {
+	list, err := s.Affiliation.Partners(c.UserContext())
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Partners": list, "In": in, "Networks": affiliation.Networks, "ImportErrors": importErrs,
+		"PixelKey": s.Affiliation.PixelKey, "BaseURL": s.BaseURL}
+	var ve validation.Errors
+	if errors.As(formErr, &ve) {
+		data["Errors"] = ve
+	}
+	return s.renderStatus(c, code, "partners", pageData{Title: "Partners", Nav: "partners", Data: data})
+}
+
+func (s *Server) createPartner(c *fiber.Ctx) error {
+	in := partnerForm(c)
+	p, err := s.Affiliation.CreatePartner(c.UserContext(), in)
+	if err != nil {
+		var ve validation.Errors
+		if errors.As(err, &ve) {
+			return s.partnersPage(c, fiber.StatusUnprocessableEntity, in, err, nil)
+		}
+		return err
+	}
+	s.flash(c, true, i18n.M("Partner %s added.", p.Name))
+	return c.Redirect("/partners", fiber.StatusSeeOther)
+}
+
+func (s *Server) showPartner(c *fiber.Ctx) error {
+	p, err := loadByID(c, s.Affiliation.Partner, affiliation.ErrNotFound, "there is no partner with this id")
+	if err != nil {
+		return err
+	}
+	return s.partnerPage(c, fiber.StatusOK, p, p.Input(), nil)
+}
+
+func (s *Server) partnerPage(c *fiber.Ctx, code int, p *affiliation.Partner, in affiliation.PartnerInput, formErr error) error {
+	data := map[string]any{"Partner": p, "In": in, "Networks": affiliation.Networks}
+	var ve validation.Errors
+	if errors.As(formErr, &ve) {
+		data["Errors"] = ve
+	}
+	return s.renderStatus(c, code, "partner", pageData{Title: p.Name, Nav: "partners", Data: data})
+}
+
+func (s *Server) updatePartner(c *fiber.Ctx) error {
+	p, err := loadByID(c, s.Affiliation.Partner, affiliation.ErrNotFound, "there is no partner with this id")
+	if err != nil {
+		return err
+	}
+	in := partnerForm(c)
+	if _, err := s.Affiliation.UpdatePartner(c.UserContext(), p.ID, in); err != nil {
+		var ve validation.Errors
+		if errors.As(err, &ve) {
+			return s.partnerPage(c, fiber.StatusUnprocessableEntity, p, in, err)
+		}
+		return err
+	}
+	s.flash(c, true, i18n.M("Partner %s saved.", in.Name))
+	return c.Redirect("/partners", fiber.StatusSeeOther)
+}
+
+// importPartners takes the CSV of the partners page: all or nothing.
+func (s *Server) importPartners(c *fiber.Ctx) error {
+	up, err := s.readUpload(c, "file")
+	if err != nil {
+		return err
+	}
+	defer up.Remove()
+	if up.File == nil {
+		s.flash(c, false, i18n.M("Choose a CSV file of partners to import."))
+		return c.Redirect("/partners", fiber.StatusSeeOther)
+	}
+	up.File.Seek(0, 0)
+	res, err := s.Affiliation.ImportPartners(c.UserContext(), up.File)
+	if err != nil {
+		return err
+	}
+	if len(res.Errors) > 0 {
+		return s.partnersPage(c, fiber.StatusUnprocessableEntity, affiliation.PartnerInput{Network: "direct", CookieDays: "30"}, nil, res.Errors)
+	}
+	s.flash(c, true, i18n.M("Import done: %d partners added, %d updated.", res.Created, res.Updated))
+	return c.Redirect("/partners", fiber.StatusSeeOther)
+}
+
+// affCampaignUI loads the path's campaign for the affiliation tab.
+func (s *Server) affCampaignUI(c *fiber.Ctx) (*campaigns.Campaign, error) {
+	camp, err := s.loadCampaign(c)
+	if err != nil {
+		return nil, err
+	}
+	if !camp.Has(campaigns.Affiliation) {
+		return nil, fiber.NewError(fiber.StatusNotFound, "this campaign is not on the affiliation channel")
+	}
+	return camp, nil
+}
+
+// memberView is a partner of the plan as the tab shows it.
+type memberView struct {
+	Partner *affiliation.Partner
+	Member  affiliation.Member
+	Links   []linkView
+	Kit     affiliation.KitStatus
+}
+
+type linkView struct {
+	Label, URL string
+	Clicks     int64
+}
+
+// showAffiliation is the campaign's Affiliation tab: partners, links,
+// codes, kits, clicks, conversions and commissions.
+func (s *Server) showAffiliation(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	return s.affiliationPage(c, fiber.StatusOK, camp, nil, "")
+}
+
+func (s *Server) affiliationPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, formErr error, form string) error {
+	ctx := c.UserContext()
+	aff := s.Affiliation
+	plan, err := aff.PlanOf(ctx, camp.ID)
+	if err != nil {
+		return err
+	}
+	ms, err := aff.Members(ctx, camp.ID)
+	if err != nil {
+		return err
+	}
+	kits, err := aff.KitStatuses(ctx, camp)
+	if err != nil {
+		return err
+	}
+	stats, err := s.Clicks.Stats(ctx, camp.ID)
+	if err != nil {
+		return err
+	}
+	byLink := map[uint64]clicks.LinkStats{}
+	for _, st := range stats {
+		byLink[st.ID] = st
+	}
+	var views []memberView
+	var totalClicks int64
+	in := map[uint64]bool{}
+	for _, m := range ms {
+		p, err := aff.Partner(ctx, m.PartnerID)
+		if err != nil {
+			return err
+		}
+		in[p.ID] = true
+		links, err := aff.PartnerLinks(ctx, camp.ID, m.PartnerID)
+		if err != nil {
+			return err
+		}
+		v := memberView{Partner: p, Member: m, Kit: kits[m.PartnerID]}
+		for i := range links {
+			n := byLink[links[i].ID].Clicks
+			totalClicks += n
+			v.Links = append(v.Links, linkView{Label: links[i].Label, URL: aff.TrackedURL(&links[i]), Clicks: n})
+		}
+		views = append(views, v)
+	}
+	all, err := aff.Partners(ctx)
+	if err != nil {
+		return err
+	}
+	var others []affiliation.Partner
+	for _, p := range all {
+		if !in[p.ID] && p.Active() {
+			others = append(others, p)
+		}
+	}
+	var promos []any
+	for _, id := range camp.PromotionIDs {
+		if p, err := s.Promotions.Get(ctx, id); err == nil {
+			promos = append(promos, p)
+		}
+	}
+	convs, err := aff.Conversions(ctx, camp.ID, 50)
+	if err != nil {
+		return err
+	}
+	ledger, err := aff.Ledger(ctx, affiliation.LedgerFilter{CampaignID: camp.ID}, 1000)
+	if err != nil {
+		return err
+	}
+	sums := map[string]int64{}
+	for _, l := range ledger {
+		sums[l.Status] += l.Amount
+	}
+	data := map[string]any{"Campaign": camp, "Plan": plan, "Fallback": aff.Fallback(plan), "Members": views, "Others": others, "Promotions": promos,
+		"Conversions": convs, "Sums": sums, "Clicks": totalClicks, "Form": form}
+	var ve validation.Errors
+	if errors.As(formErr, &ve) {
+		data["Errors"] = ve
+	}
+	return s.renderStatus(c, code, "affiliation", pageData{Title: camp.Name, Nav: "campaigns", Data: data})
+}
+
+// affiliationFormError re-renders the tab with the form's errors, or
+// passes another error on.
+func (s *Server) affiliationFormError(c *fiber.Ctx, camp *campaigns.Campaign, err error, form string) error {
+	var ve validation.Errors
+	if errors.As(err, &ve) {
+		return s.affiliationPage(c, fiber.StatusUnprocessableEntity, camp, err, form)
+	}
+	return err
+}
+
+func (s *Server) affiliationBack(c *fiber.Ctx, camp *campaigns.Campaign, ok bool, msg i18n.Message) error {
+	s.flash(c, ok, msg)
+	return c.Redirect(fmt.Sprintf("/campaigns/%d/affiliation", camp.ID), fiber.StatusSeeOther)
+}
+
+func (s *Server) saveFallback(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Affiliation.SetFallback(c.UserContext(), camp, c.FormValue("fallback_url")); err != nil {
+		return s.affiliationFormError(c, camp, err, "fallback")
+	}
+	return s.affiliationBack(c, camp, true, i18n.M("Fallback saved."))
+}
+
+func (s *Server) addMember(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	pid, _ := strconv.ParseUint(c.FormValue("partner_id"), 10, 64)
+	promo, _ := strconv.ParseUint(c.FormValue("promotion_id"), 10, 64)
+	if _, err := s.Affiliation.SetMember(c.UserContext(), camp, affiliation.MemberInput{PartnerID: pid, Code: c.FormValue("code"), PromotionID: promo}, currentUser(c).Email); err != nil {
+		return s.affiliationFormError(c, camp, err, "member")
+	}
+	return s.affiliationBack(c, camp, true, i18n.M("Partner added to the plan."))
+}
+
+func (s *Server) removeMember(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	pid, _ := strconv.ParseUint(c.Params("pid"), 10, 64)
+	if err := s.Affiliation.RemoveMember(c.UserContext(), camp, pid); err != nil && !errors.Is(err, affiliation.ErrNotFound) {
+		return err
+	}
+	return s.affiliationBack(c, camp, true, i18n.M("Partner removed from the plan; its links now lead to the fallback."))
+}
+
+func (s *Server) addDeepLink(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	pid, _ := strconv.ParseUint(c.Params("pid"), 10, 64)
+	if _, err := s.Affiliation.DeepLink(c.UserContext(), camp, pid, c.FormValue("sku"), currentUser(c).Email); err != nil {
+		return s.affiliationFormError(c, camp, err, "deeplink")
+	}
+	return s.affiliationBack(c, camp, true, i18n.M("Deep link added."))
+}
+
+func (s *Server) sendKitsNow(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.Affiliation.SendKits(c.UserContext(), camp.ID)
+	if err != nil {
+		return s.affiliationBack(c, camp, false, i18n.M("%d kits sent; the others were not: %v", n, err))
+	}
+	return s.affiliationBack(c, camp, true, i18n.M("%d kits sent (partners with the current kit get none).", n))
+}
+
+func (s *Server) downloadKit(c *fiber.Ctx) error {
+	camp, err := s.affCampaignUI(c)
+	if err != nil {
+		return err
+	}
+	return s.sendKit(c, camp)
+}
+
+// showCommissions is the commissions ledger: filters, approve, reject,
+// pay, export.
+func (s *Server) showCommissions(c *fiber.Ctx) error {
+	f, fe := ledgerFilter(c)
+	flash := ""
+	if fe != nil {
+		flash = fe.Field + ": " + fe.Msg
+		f = affiliation.LedgerFilter{}
+	}
+	lines, err := s.Affiliation.Ledger(c.UserContext(), f, 500)
+	if err != nil {
+		return err
+	}
+	partners, err := s.Affiliation.Partners(c.UserContext())
+	if err != nil {
+		return err
+	}
+	sums := map[string]int64{}
+	for _, l := range lines {
+		sums[l.Status] += l.Amount
+	}
+	q := string(c.Request().URI().QueryString())
+	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
+		"Query": q, "From": c.Query("from"), "To": c.Query("to"), "Now": time.Now().UTC()}}
+	if flash != "" {
+		d.Flash = flash
+	}
+	return s.render(c, "commissions", d)
+}
+
+func (s *Server) decideCommission(c *fiber.Ctx) error {
+	id, _ := parseID(c)
+	_, err := s.Affiliation.Decide(c.UserContext(), id, c.Params("action"), currentUser(c).Email, c.FormValue("note"))
+	var ve validation.Errors
+	switch {
+	case errors.Is(err, affiliation.ErrNotFound):
+		return fiber.NewError(fiber.StatusNotFound, "there is no commission for this conversion")
+	case errors.As(err, &ve):
+		s.flash(c, false, ve[0].Msg)
+	case err != nil:
+		return err
+	default:
+		s.flash(c, true, i18n.M("Commission of conversion #%d: %s.", id, i18n.M(c.Params("action"))))
+	}
+	back := "/commissions"
+	if q, err := url.ParseQuery(c.FormValue("back")); err == nil && len(q) > 0 {
+		back += "?" + q.Encode() // the ledger's filters, re-encoded: nothing else rides along
+	}
+	return c.Redirect(back, fiber.StatusSeeOther)
+}
