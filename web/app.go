@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/feeds"
@@ -72,6 +73,10 @@ type Deps struct {
 	// Audience is the e-mail channel's contacts, lists, segments and
 	// suppression list.
 	Audience *audience.Service
+	// Display is the display channel: creatives, placements, ad tags.
+	Display *display.Service
+	// DisplayMaxAge is the ad tags' Cache-Control max-age.
+	DisplayMaxAge time.Duration
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 }
@@ -119,7 +124,7 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(cfg)
 	s.routes(app)
-	app.Server().Handler = s.fastPages(app.Server().Handler)
+	app.Server().Handler = s.fastTags(s.fastPages(app.Server().Handler))
 	app.Server().HeaderReceived = s.longTransfers
 	return app, nil
 }

@@ -18,6 +18,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
 	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
+	app.Get("/d/i/:file", s.serveCreativeImage)       // display creatives' images, under their hash
+	app.Get("/d/:tag", s.serveTag)                    // ad tags /d/{placement}.js and .html (GET and HEAD answered by fastTags)
 	app.Get("/u/:token", s.showUnsubscribe)           // unsubscribe: a page with a confirm button,
 	app.Post("/u/:token", s.doUnsubscribe)            // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 

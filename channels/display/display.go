@@ -174,12 +174,16 @@ func (s *Service) now() time.Time {
 }
 
 // Changed bumps the generation so that every node rebuilds what its tags
-// serve, and rebuilds this node's at once.
+// serve, and rebuilds this node's at once when it serves tags (a worker
+// process does not).
 func (s *Service) Changed(ctx context.Context) error {
 	if s.Bus != nil {
 		if err := s.Bus.Incr(ctx, GenerationKey).Err(); err != nil {
 			return fmt.Errorf("display: bump generation: %w", err)
 		}
+	}
+	if s.snap.Load() == nil {
+		return nil
 	}
 	return s.Reload(ctx)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/channels"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/feeds"
@@ -36,7 +37,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, display.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -58,6 +59,7 @@ type stack struct {
 	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
 	audience    *audience.Service
 	email       *email.Channel
+	display     *display.Service
 	secret      []byte
 	demoChecks  bool // demo data was just seeded: run its load checks once serving
 	stopProfile func()
@@ -170,7 +172,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	if st.email, err = newEmail(st); err != nil {
 		return nil, err
 	}
-	if err := channels.Register(cs, st.email,
+	st.display = newDisplay(st)
+	if err := channels.Register(cs, st.email, display.Channel{Service: st.display},
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {

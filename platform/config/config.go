@@ -66,6 +66,9 @@ var Options = []Option{
 	{Key: "email.dkim_domain", Default: "", Help: "domain messages are DKIM-signed for (d=); with email.dkim_selector and email.dkim_key_file"},
 	{Key: "email.dkim_selector", Default: "", Help: "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"},
 	{Key: "email.dkim_key_file", Default: "", Help: "PEM file of the DKIM private key (RSA or Ed25519, PKCS#1 or PKCS#8)"},
+	{Key: "display.max_weight_kb", Default: 150, Help: "heaviest display creative accepted, in KB (IAB LEAN: 150 KB initial load); the display.creatives gate checks it too"},
+	{Key: "display.poll_interval", Default: "250ms", Help: "how often each web node reads the display generation in Redis (a launch or halt shows in the ad tags within this, plus a rebuild)"},
+	{Key: "display.tag_max_age", Default: "1s", Help: "Cache-Control max-age of the ad tags /d/{placement}.js and .html (short: a halt must reach visitors within a second)"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
@@ -112,6 +115,10 @@ type Config struct {
 	MetricsToken string
 
 	LandingFrameAncestors []string
+
+	DisplayMaxBytes     int
+	DisplayPollInterval time.Duration
+	DisplayTagMaxAge    time.Duration
 
 	LogLevel   string
 	LogFormat  string
@@ -243,6 +250,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := emailKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := displayKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -412,6 +422,20 @@ func baseFromAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// displayKeys reads the display channel's keys.
+func displayKeys(v *viper.Viper, c *Config) error {
+	kb, err := integer(v, "display.max_weight_kb", 1, 2000)
+	if err != nil {
+		return err
+	}
+	c.DisplayMaxBytes = kb << 10
+	if c.DisplayPollInterval, err = duration(v, "display.poll_interval", 10*time.Millisecond, 10*time.Second); err != nil {
+		return err
+	}
+	c.DisplayTagMaxAge, err = duration(v, "display.tag_max_age", 0, time.Hour)
+	return err
 }
 
 // emailKeys reads the e-mail channel's keys.
