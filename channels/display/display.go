@@ -187,3 +187,6 @@ func (s *Service) Changed(ctx context.Context) error {
 	}
 	return s.Reload(ctx)
 }
+
+// MaxKB is the weight limit in KB, for the pages.
+func (s *Service) MaxKB() int { return s.maxBytes() >> 10 }
