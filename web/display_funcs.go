@@ -1,0 +1,24 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampe/rampe/channels/display"
+)
+
+func init() {
+	funcs["kb"] = func(n int) float64 { return float64(n) / 1024 }
+	funcs["sizes"] = func(zs []display.Size) string {
+		parts := make([]string, len(zs))
+		for i, z := range zs {
+			parts[i] = z.String()
+		}
+		return strings.Join(parts, ", ")
+	}
+	// Until platform/i18n is merged, t formats its English key; the
+	// i18n package binds the real one per language.
+	if _, ok := funcs["t"]; !ok {
+		funcs["t"] = fmt.Sprintf
+	}
+}
