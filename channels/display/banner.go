@@ -6,14 +6,15 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
 
-// Banner draws a plain PNG of size z: a background, a border and a line
-// of text, centred. The demo's creatives and the tests' images are made
+// Banner draws a plain PNG of size z: a background, a border and lines of
+// text (split on \n), centred. The demo's creatives and the tests' images are made
 // with it.
 func Banner(z Size, bg, fg color.RGBA, text string) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, z.W, z.H))
@@ -30,9 +31,13 @@ func Banner(z Size, bg, fg color.RGBA, text string) []byte {
 	}
 	face := basicfont.Face7x13
 	d := &font.Drawer{Dst: img, Src: &image.Uniform{fg}, Face: face}
-	w := d.MeasureString(text).Ceil()
-	d.Dot = fixed.P(max(4, (z.W-w)/2), z.H/2+5)
-	d.DrawString(text)
+	lines := strings.Split(text, "\n")
+	top := z.H/2 - 16*len(lines)/2 + 12
+	for i, line := range lines {
+		w := d.MeasureString(line).Ceil()
+		d.Dot = fixed.P(max(4, (z.W-w)/2), top+16*i)
+		d.DrawString(line)
+	}
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, img) // writing to memory does not fail
 	return buf.Bytes()
