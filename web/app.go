@@ -79,6 +79,11 @@ type Deps struct {
 	DisplayMaxAge time.Duration
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
+	// LandingThroughRouter turns the landing fast path off
+	// (http.fast_landing=false): /l/ pages go through fiber's router and
+	// middleware like every other URL. Serve's writev connection goes
+	// with it (its fast argument).
+	LandingThroughRouter bool
 }
 
 // Server holds the dependencies shared by every handler.
@@ -124,7 +129,11 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(cfg)
 	s.routes(app)
-	app.Server().Handler = s.fastTags(s.fastPages(app.Server().Handler))
+	handler := app.Server().Handler
+	if !d.LandingThroughRouter {
+		handler = s.fastPages(handler)
+	}
+	app.Server().Handler = s.fastTags(handler)
 	app.Server().HeaderReceived = s.longTransfers
 	return app, nil
 }

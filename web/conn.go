@@ -5,14 +5,16 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
 
-// Serve runs app on ln, whose TCP connections do two things for the
-// landing pages' traffic (perf under wrk, 12 KB page):
+// Serve runs app on ln. With fast (http.fast_landing, the default), its
+// TCP connections do two things for the landing pages' traffic (perf
+// under wrk, 12 KB page):
 //   - a page's headers and body leave in one writev, where fasthttp would
 //     first copy the body into its write buffer (a memmove of the whole
 //     page per request, 4 % of Rampe's CPU);
@@ -20,9 +22,37 @@ import (
 //     twice and the write deadline once per request, each a runtime timer
 //     update (with Rampe's timeouts, a bare fasthttp server served about
 //     9 % fewer requests/s than without, medians of four wrk rounds).
-func Serve(app *fiber.App, ln net.Listener) error {
+//
+// This leans on how fasthttp (provenFasthttp, checked by
+// TestFastPathIsProvenOnThisFasthttp) writes a response; none of it is its
+// documented API:
+//  1. a body stream with a known size (SetBodyStream) makes fasthttp write
+//     the header block into its bufio.Writer and, for a stream over its
+//     buffer's free space, flush it with one conn.Write whose bytes end
+//     with exactly Header.Header()'s bytes — Write recognises them and
+//     sends the body along (writev);
+//  2. otherwise it calls the stream's WriteTo with that bufio.Writer
+//     (io.Copy's WriterTo path), which pageBody uses to flush then send;
+//  3. it calls the stream's Close when the response is done or dropped;
+//  4. the net.Conn fasthttp serves is the one the listener's Accept
+//     returned (ctx.Conn()), so setPageBody finds it;
+//  5. deadlines are set through SetReadDeadline/SetWriteDeadline on that
+//     conn, with the server's timeouts, per request.
+//
+// TestFastPathSendsAPageInOneWritev fails when a page no longer leaves in
+// one writev on a real connection; fast=false (or an unknown conn) falls
+// back to fasthttp's own writing.
+func Serve(app *fiber.App, ln net.Listener, fast bool) error {
+	if !fast {
+		return app.Listener(ln)
+	}
 	return app.Listener(listener{ln})
 }
+
+// provenFasthttp is the fasthttp version the fast path was proven on
+// (TestFastPathSendsAPageInOneWritev, bench/landing). Upgrading fasthttp
+// means running both again, then changing this.
+const provenFasthttp = "v1.51.0"
 
 type listener struct{ net.Listener }
 
@@ -60,6 +90,9 @@ type conn struct {
 	bufs    net.Buffers // bufs and vec: the writev without an allocation
 	vec     [2][]byte
 	stream  pageBody
+	// Writes of each kind so far, for the test that proves a page leaves
+	// in one writev.
+	writes, writevs atomic.Int64
 }
 
 func (c *conn) SetReadDeadline(t time.Time) error {
@@ -98,10 +131,12 @@ func (c *conn) Write(p []byte) (int, error) {
 	attach := c.body != nil && !c.rawPage && bytes.HasSuffix(p, c.header)
 	c.rawPage = false // whatever the buffer held is on its way
 	if !attach {
+		c.writes.Add(1)
 		return c.TCPConn.Write(p)
 	}
 	c.vec = [2][]byte{p, c.body}
 	c.bufs, c.body = c.vec[:], nil
+	c.writevs.Add(1)
 	n, err := c.bufs.WriteTo(c.TCPConn)
 	c.vec, c.bufs = [2][]byte{}, nil // keep no reference to the page
 	if n < int64(len(p)) {

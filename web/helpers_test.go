@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"github.com/gofiber/fiber/v2"
 	"io"
 	"net"
 	"net/http"
@@ -34,6 +35,7 @@ import (
 // database and Redis.
 type testApp struct {
 	t         *testing.T
+	app       *fiber.App
 	URL       string
 	Accounts  *accounts.Store
 	Campaigns *campaigns.Service
@@ -91,9 +93,9 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go Serve(app, ln)
+	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Display: disp}
+	ta := &testApp{t: t, app: app, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Display: disp}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

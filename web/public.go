@@ -60,6 +60,20 @@ func (s *Server) fastPages(next fasthttp.RequestHandler) fasthttp.RequestHandler
 
 var landingPrefix = []byte("/l/")
 
+// landingPage answers /l/ through fiber's router and middleware when the
+// fast path is off (http.fast_landing=false): the same page, headers and
+// 404 as fastPages. The landing CSP's frame-ancestors decides who may
+// frame a page, not the UI's X-Frame-Options.
+func (s *Server) landingPage(c *fiber.Ctx) error {
+	ctx := c.Context()
+	ctx.Response.Header.Del(fiber.HeaderXFrameOptions)
+	slug, ok := landingSlug(ctx.Request.Header.RequestURI())
+	if !ok {
+		slug = normalisedSlug(ctx.Path())
+	}
+	return s.writePage(c.UserContext(), ctx, string(slug), ctx.Time())
+}
+
 // landingSlug returns the slug of a request URI under /l/ that needs no
 // decoding nor normalisation — what campaign links look like, with or
 // without a query string. Reading the raw URI spares fasthttp's URI

@@ -17,11 +17,15 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/static/demo/:name", s.serveDemoImage)
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/feeds/:token/:file", s.servePublicFeed) // numeric ids fall through to the signed-in pages
-	app.Get("/r/:token", s.followLink)                // tracked clicks of every channel
-	app.Get("/d/i/:file", s.serveCreativeImage)       // display creatives' images, under their hash
-	app.Get("/d/:tag", s.serveTag)                    // ad tags /d/{placement}.js and .html (GET and HEAD answered by fastTags)
-	app.Get("/u/:token", s.showUnsubscribe)           // unsubscribe: a page with a confirm button,
-	app.Post("/u/:token", s.doUnsubscribe)            // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
+	// Landing pages: GET and HEAD are answered before this router by
+	// fastPages (web/public.go) unless http.fast_landing is false; this
+	// route serves them then, and answers other methods.
+	app.Get("/l/*", s.landingPage)
+	app.Get("/r/:token", s.followLink)          // tracked clicks of every channel
+	app.Get("/d/i/:file", s.serveCreativeImage) // display creatives' images, under their hash
+	app.Get("/d/:tag", s.serveTag)              // ad tags /d/{placement}.js and .html (GET and HEAD answered by fastTags)
+	app.Get("/u/:token", s.showUnsubscribe)     // unsubscribe: a page with a confirm button,
+	app.Post("/u/:token", s.doUnsubscribe)      // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
 	// A list's public subscription form (forms pasted on the merchant's
 	// site post here too) and its double opt-in link, which shows a

@@ -104,7 +104,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
-		Display: st.display, DisplayMaxAge: st.cfg.DisplayTagMaxAge})
+		LandingThroughRouter: !st.cfg.FastLanding, Display: st.display, DisplayMaxAge: st.cfg.DisplayTagMaxAge})
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.display.Run(clicksCtx)
 	go st.display.Watch(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- web.Serve(app, ln) }()
+	go func() { errc <- web.Serve(app, ln, st.cfg.FastLanding) }()
 	if st.demoChecks {
 		go runDemoChecks(ctx, st, cmd.OutOrStdout())
 	}

@@ -31,6 +31,7 @@ type Option struct {
 // is generated from the same facts; keep them in step.
 var Options = []Option{
 	{Key: "http.addr", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
+	{Key: "http.fast_landing", Default: "true", Help: "answer /l/ pages before fiber's router, each page's headers and body in one writev (web/conn.go, proven on the fasthttp version web/conn.go names); false: /l/ goes through fiber like every other URL"},
 	{Key: "database.dsn", Default: "rampe.db", Help: "SQLite file path, or postgres://… for PostgreSQL"},
 	{Key: "redis.url", Default: "", Help: "redis://… for asynq; empty starts an in-process Redis (single process only)"},
 	{Key: "public.base_url", Default: "", Help: "absolute URL visitors and comparators use to reach Rampe; empty: http:// and http.addr (0.0.0.0 read as 127.0.0.1)"},
@@ -79,6 +80,7 @@ var Options = []Option{
 // Config is the validated, typed configuration.
 type Config struct {
 	HTTPAddr      string
+	FastLanding   bool
 	DatabaseDSN   string
 	RedisURL      string
 	PublicBaseURL string
@@ -171,6 +173,10 @@ func Load(path string) (*Config, error) {
 func fromViper(v *viper.Viper) (*Config, error) {
 	c := &Config{v: v}
 	c.HTTPAddr = v.GetString("http.addr")
+	var err error
+	if c.FastLanding, err = boolean(v, "http.fast_landing"); err != nil {
+		return nil, err
+	}
 	c.DatabaseDSN = v.GetString("database.dsn")
 	c.RedisURL = v.GetString("redis.url")
 	c.PublicBaseURL = strings.TrimRight(v.GetString("public.base_url"), "/")
@@ -204,7 +210,6 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		}
 	}
 
-	var err error
 	durations := []struct {
 		key string
 		dst *time.Duration
@@ -275,6 +280,15 @@ func duration(v *viper.Viper, key string, min, max time.Duration) (time.Duration
 		return 0, &KeyError{key, raw, fmt.Sprintf("must be at most %s", max)}
 	}
 	return d, nil
+}
+
+func boolean(v *viper.Viper, key string) (bool, error) {
+	raw := v.GetString(key)
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, &KeyError{key, raw, "want true or false"}
+	}
+	return b, nil
 }
 
 func integer(v *viper.Viper, key string, min, max int) (int, error) {

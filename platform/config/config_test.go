@@ -38,6 +38,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_METRICS_TOKEN":                    {"short", "metrics.token"},
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
 		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
+		"RAMPE_HTTP_FAST_LANDING":                {"maybe", "http.fast_landing"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {
