@@ -375,3 +375,27 @@ func TestPlacementInput(t *testing.T) {
 		t.Errorf("negative cap: %v", err)
 	}
 }
+
+// Creatives of one placement rotate by their weight.
+func TestWeightedRotation(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	p := placeTarget(t, f, "468x60", 0)
+	light, _ := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{468, 60}, red, white, "a"), Alt: "A", Rotation: 1}, "ana")
+	heavy, _ := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{468, 60}, white, red, "b"), Alt: "B", Rotation: 3}, "ana")
+	Channel{Service: f.s}.Launch(ctx, f.c)
+	n := map[string]int{}
+	for i := 0; i < 8000; i++ {
+		js := serve(t, f.s, p.Key, Script)
+		switch {
+		case strings.Contains(js, light.File()):
+			n["light"]++
+		case strings.Contains(js, heavy.File()):
+			n["heavy"]++
+		}
+	}
+	// Expected 2,000 and 6,000; a binomial spread is about ±40.
+	if n["light"] < 1700 || n["light"] > 2300 || n["light"]+n["heavy"] != 8000 {
+		t.Errorf("rotation 1:3 over 8,000 impressions gave %v", n)
+	}
+}
