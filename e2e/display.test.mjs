@@ -122,5 +122,11 @@ test('a creative is uploaded, its tag pasted on a page, and the ad follows the c
   // The tab counts the impressions the partner page made.
   await page.goto(campaignURL + '/display');
   assert.match(await page.textContent('main'), /[1-9]\d* impressions/);
+  // The tab fits a phone: a 728-px creative scrolls inside its box.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth);
+  assert.ok(overflow <= 0, `the Display tab scrolls sideways by ${overflow} px at 390 px`);
+  await page.screenshot({ path: join(shots, '64-display-tab-390.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
