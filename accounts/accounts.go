@@ -54,6 +54,9 @@ type User struct {
 	CreatedAt    time.Time
 	// DeactivatedAt is when an admin stopped the user from signing in.
 	DeactivatedAt *time.Time
+	// Lang is the language the user reads Rampe in ("en", "fr"); empty
+	// follows the browser's Accept-Language.
+	Lang string
 }
 
 // Session is one signed-in browser.
@@ -96,6 +99,7 @@ CREATE TABLE api_tokens (id {{id}}, user_id {{bigint}} NOT NULL REFERENCES users
 	{ID: "2026120201_signin_failures", SQL: `
 CREATE TABLE signin_failures (subject VARCHAR(300) PRIMARY KEY, failures INTEGER NOT NULL, last_failure {{ts}} NOT NULL, locked_until {{ts}})`},
 	{ID: "2026120210_users_deactivated", SQL: `ALTER TABLE users ADD COLUMN deactivated_at {{ts}}`},
+	{ID: "2026120220_users_lang", SQL: `ALTER TABLE users ADD COLUMN lang VARCHAR(5) NOT NULL DEFAULT ''`},
 }
 
 // Store is the accounts repository.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // The refusals of user management, in one place (for translation).
@@ -24,6 +27,22 @@ var ErrDeactivated = errors.New("accounts: user deactivated")
 
 // Active tells whether the user may sign in.
 func (u *User) Active() bool { return u.DeactivatedAt == nil }
+
+// SetLang records the language a user reads Rampe in: one of i18n.Langs,
+// or "" to follow the browser.
+func (s *Store) SetLang(ctx context.Context, id uint64, lang string) error {
+	if lang != "" && !i18n.Supported(lang) {
+		return &FieldError{Field: "lang", Msg: fmt.Sprintf("%q is not a language Rampe speaks (want %s)", lang, strings.Join(i18n.Langs, ", "))}
+	}
+	res := s.DB.WithContext(ctx).Model(&User{}).Where("id = ?", id).Update("lang", lang)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
 
 // activeAdmins counts the admins who can still sign in, in tx.
 func activeAdmins(tx *gorm.DB) (int64, error) {

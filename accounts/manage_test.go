@@ -107,3 +107,28 @@ func TestPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSetLangKeepsOnlyKnownLanguages(t *testing.T) {
+	ctx := context.Background()
+	s := &Store{DB: testenv.DB(t, db.Migrations, Migrations)}
+	u, _ := s.CreateUser(ctx, "ana@shop.example", "", Marketer, "long-enough-password")
+	if err := s.SetLang(ctx, u.ID, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	var fe *FieldError
+	if err := s.SetLang(ctx, u.ID, "fr-FR'; --"); !errors.As(err, &fe) || fe.Field != "lang" {
+		t.Fatalf("an unknown language: %v", err)
+	}
+	if got, _ := s.ByID(ctx, u.ID); got.Lang != "fr" {
+		t.Fatalf("a refused language changed the preference to %q", got.Lang)
+	}
+	if err := s.SetLang(ctx, u.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ByID(ctx, u.ID); got.Lang != "" {
+		t.Fatalf("the preference is %q after clearing it", got.Lang)
+	}
+	if err := s.SetLang(ctx, 999, "en"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown user: %v", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/currency"
 
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -38,11 +39,15 @@ var AllChannels = []Channel{Affiliation, SEO, Email, Display, Comparators}
 func (c Channel) Label() string {
 	switch c {
 	case SEO:
-		return "SEO / SEA"
+		return i18n.Key("SEO / SEA")
 	case Email:
-		return "E-mailing"
+		return i18n.Key("E-mailing")
 	case Comparators:
-		return "Price comparators"
+		return i18n.Key("Price comparators")
+	case Affiliation:
+		return i18n.Key("Affiliation")
+	case Display:
+		return i18n.Key("Display")
 	}
 	return strings.ToUpper(string(c[:1])) + string(c[1:])
 }
@@ -76,18 +81,18 @@ var AllStatuses = []Status{Draft, Scheduled, Blocked, Live, Paused, Ended, Cance
 
 // ForecastFields lists, per channel, the forecast inputs and their bounds.
 var ForecastFields = map[Channel][]ForecastField{
-	Email: {{"audience", "Audience (recipients)", 0, 1e9, false}, {"open_rate", "Open rate (22 % or 0.22)", 0, 1, false}, {"click_rate", "Click rate of openers (8 % or 0.08)", 0, 1, false},
-		{"half_life_hours", "Clicks half-life after the send (hours, default 2)", 0.1, 72, true}, pagesPerVisit},
-	Comparators: {{"daily_clicks", "Clicks per day", 0, 1e9, false}, {"uplift", "Uplift during the campaign (×)", 0, 100, false}, pagesPerVisit, peakHourShare},
-	Affiliation: {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (2 % or 0.02)", 0, 1, false}, pagesPerVisit, peakHourShare},
-	Display:     {{"impressions", "Impressions per day", 0, 1e11, false}, {"ctr", "Click-through rate (2 % or 0.02)", 0, 1, false}, pagesPerVisit, peakHourShare},
-	SEO:         {{"sessions_per_day", "Sessions per day", 0, 1e9, false}, pagesPerVisit, peakHourShare},
+	Email: {{"audience", i18n.Key("Audience (recipients)"), 0, 1e9, false}, {"open_rate", i18n.Key("Open rate (22 % or 0.22)"), 0, 1, false}, {"click_rate", i18n.Key("Click rate of openers (8 % or 0.08)"), 0, 1, false},
+		{"half_life_hours", i18n.Key("Clicks half-life after the send (hours, default 2)"), 0.1, 72, true}, pagesPerVisit},
+	Comparators: {{"daily_clicks", i18n.Key("Clicks per day"), 0, 1e9, false}, {"uplift", i18n.Key("Uplift during the campaign (×)"), 0, 100, false}, pagesPerVisit, peakHourShare},
+	Affiliation: {{"impressions", i18n.Key("Impressions per day"), 0, 1e11, false}, {"ctr", i18n.Key("Click-through rate (2 % or 0.02)"), 0, 1, false}, pagesPerVisit, peakHourShare},
+	Display:     {{"impressions", i18n.Key("Impressions per day"), 0, 1e11, false}, {"ctr", i18n.Key("Click-through rate (2 % or 0.02)"), 0, 1, false}, pagesPerVisit, peakHourShare},
+	SEO:         {{"sessions_per_day", i18n.Key("Sessions per day"), 0, 1e9, false}, pagesPerVisit, peakHourShare},
 }
 
 // peakHourShare shapes the arrival curve of all-day channels per campaign.
-var peakHourShare = ForecastField{"peak_hour_share", "Busiest hour's share of the day (0.042 flat – 1; default 0.086)", 1.0 / 24, 1, true}
+var peakHourShare = ForecastField{"peak_hour_share", i18n.Key("Busiest hour's share of the day (0.042 flat – 1; default 0.086)"), 1.0 / 24, 1, true}
 
-var pagesPerVisit = ForecastField{"pages_per_visit", "Pages per visit (default 4)", 1, 100, true}
+var pagesPerVisit = ForecastField{"pages_per_visit", i18n.Key("Pages per visit (default 4)"), 1, 100, true}
 
 // ForecastField is one forecast input of a channel.
 type ForecastField struct {

@@ -27,6 +27,7 @@ import (
 	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/notify"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Pinger reports whether a dependency answers.
@@ -194,7 +195,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if isAPI(c) {
 		return c.Status(code).JSON(apiError{Error: apiErrorBody{Code: codeName(code), Message: msg}})
 	}
-	return s.renderStatus(c, code, "error", pageData{Title: "Error", Data: map[string]any{"Code": code, "Message": msg}})
+	return s.renderStatus(c, code, "error", pageData{Title: i18n.M("Error"), Data: map[string]any{"Code": code, "Message": msg}})
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -5,55 +5,56 @@ import (
 	"strings"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
 // campaignLabels are the campaign form's labels of the fields that are not
 // per channel, by field key; the form and its error summary use the same.
 var campaignLabels = map[string]string{
-	"name": "Name", "description": "Description", "starts_at": "Starts", "ends_at": "Ends", "time_zone": "Time zone",
-	"currency": "Currency", "landing_page_id": "Landing page", "promotion_ids": "Promotions", "feed_ids": "Comparator feeds",
-	"channels": "Channels",
+	"name": i18n.Key("Name"), "description": i18n.Key("Description"), "starts_at": i18n.Key("Starts"), "ends_at": i18n.Key("Ends"), "time_zone": i18n.Key("Time zone"),
+	"currency": i18n.Key("Currency"), "landing_page_id": i18n.Key("Landing page"), "promotion_ids": i18n.Key("Promotions"), "feed_ids": i18n.Key("Comparator feeds"),
+	"channels": i18n.Key("Channels"),
 }
 
 // Messages of the campaign form, in one place (for translation).
-const (
-	msgFixFields   = "Please fix the field(s) below; nothing was saved:"
-	msgBudgetLabel = "budget"
+var (
+	msgFixFields   = i18n.M("Please fix the fields below; nothing was saved:")
+	msgBudgetLabel = "%s budget"
 )
 
 // fieldLabel names a campaign field as the form labels it: "starts_at" →
 // "Starts", "budgets.email" → "E-mailing budget",
 // "forecast.email.open_rate" → "E-mailing: Open rate (22 % or 0.22)".
-func fieldLabel(key string) string {
+func fieldLabel(key string) i18n.Message {
 	if l, ok := campaignLabels[key]; ok {
-		return l
+		return i18n.M(l)
 	}
 	parts := strings.Split(key, ".")
 	if len(parts) < 2 {
-		return key
+		return i18n.M(key)
 	}
 	ch, ok := campaigns.ParseChannel(parts[1])
 	if !ok {
-		return key
+		return i18n.M(key)
 	}
 	switch {
 	case parts[0] == "budgets" && len(parts) == 2:
-		return ch.Label() + " " + msgBudgetLabel
+		return i18n.M(msgBudgetLabel, i18n.M(ch.Label()))
 	case parts[0] == "forecast" && len(parts) == 3:
 		for _, f := range campaigns.ForecastFields[ch] {
 			if f.Key == parts[2] {
-				return ch.Label() + ": " + f.Label
+				return i18n.M("%s: %s", i18n.M(ch.Label()), i18n.M(f.Label))
 			}
 		}
 	}
-	return key
+	return i18n.M(key)
 }
 
 // promotionLabels are the promotion form's labels by field key.
 var promotionLabels = map[string]string{
-	"name": "Name", "kind": "Kind", "value": "Value", "currency": "Currency", "scope": "Scope", "scope_value": "SKUs, brand or product type",
-	"starts_at": "Starts", "ends_at": "Ends", "time_zone": "Time zone", "code": "Promo code",
+	"name": i18n.Key("Name"), "kind": i18n.Key("Kind"), "value": i18n.Key("Value"), "currency": i18n.Key("Currency"), "scope": i18n.Key("Scope"), "scope_value": i18n.Key("SKUs, brand or product type"),
+	"starts_at": i18n.Key("Starts"), "ends_at": i18n.Key("Ends"), "time_zone": i18n.Key("Time zone"), "code": i18n.Key("Promo code"),
 }
 
 // labelsOf names a form's errors by the labels of its form.
@@ -64,14 +65,17 @@ func labelsOf(errs []campaigns.FieldError, labels map[string]string) []labelled 
 		if !ok {
 			l = e.Field
 		}
-		out[i] = labelled{l, e.Msg}
+		out[i] = labelled{i18n.M(l), e.Msg}
 	}
 	return out
 }
 
 // labelled are a form's errors named by their labels, for the summary at
 // the top of the form.
-type labelled struct{ Label, Msg string }
+type labelled struct {
+	Label i18n.Message
+	Msg   string
+}
 
 func labelErrors(errs campaigns.ValidationError) []labelled {
 	out := make([]labelled, len(errs))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rampe/rampe/channels/display"
@@ -15,10 +14,5 @@ func init() {
 			parts[i] = z.String()
 		}
 		return strings.Join(parts, ", ")
-	}
-	// Until platform/i18n is merged, t formats its English key; the
-	// i18n package binds the real one per language.
-	if _, ok := funcs["t"]; !ok {
-		funcs["t"] = fmt.Sprintf
 	}
 }

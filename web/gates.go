@@ -4,16 +4,17 @@ import (
 	"fmt"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // gateTitles say each built-in gate in plain words, beside its name.
 var gateTitles = map[string]string{
-	"schedule.valid":          "Dates are valid",
-	"channels.configured":     "Every channel has a budget and a forecast",
-	"landing.published":       "Landing page is published",
-	"promotions.published":    "Promotions are published for the whole window",
-	"landing.load_checked":    "Landing page is load-checked at the traffic expected",
-	"comparators.feeds_fresh": "Comparator feeds are fresh and show the promoted prices",
+	"schedule.valid":          i18n.Key("Dates are valid"),
+	"channels.configured":     i18n.Key("Every channel has a budget and a forecast"),
+	"landing.published":       i18n.Key("Landing page is published"),
+	"promotions.published":    i18n.Key("Promotions are published for the whole window"),
+	"landing.load_checked":    i18n.Key("Landing page is load-checked at the traffic expected"),
+	"comparators.feeds_fresh": i18n.Key("Comparator feeds are fresh and show the promoted prices"),
 }
 
 func gateTitle(name string) string {
@@ -35,27 +36,27 @@ func fixFor(name string, c *campaigns.Campaign) *gateFix {
 	edit := fmt.Sprintf("/campaigns/%d/edit", c.ID)
 	switch name {
 	case "schedule.valid":
-		return &gateFix{edit, "Change the dates"}
+		return &gateFix{edit, i18n.Key("Change the dates")}
 	case "channels.configured":
-		return &gateFix{edit, "Set budgets and forecasts"}
+		return &gateFix{edit, i18n.Key("Set budgets and forecasts")}
 	case "landing.published":
 		if c.LandingPageID == nil {
-			return &gateFix{edit, "Link a landing page"}
+			return &gateFix{edit, i18n.Key("Link a landing page")}
 		}
 		return &gateFix{fmt.Sprintf("/pages/%d", *c.LandingPageID), "Publish the landing page"}
 	case "promotions.published":
 		if len(c.PromotionIDs) == 1 {
 			return &gateFix{fmt.Sprintf("/promotions/%d", c.PromotionIDs[0]), "Open the promotion"}
 		}
-		return &gateFix{"/promotions", "Open the promotions"}
+		return &gateFix{"/promotions", i18n.Key("Open the promotions")}
 	case "landing.load_checked":
 		if c.LandingPageID == nil {
-			return &gateFix{edit, "Link a landing page"}
+			return &gateFix{edit, i18n.Key("Link a landing page")}
 		}
 		return &gateFix{fmt.Sprintf("/campaigns/%d#loadchecks", c.ID), "Run a load check"}
 	case "comparators.feeds_fresh":
 		if len(c.FeedIDs) == 0 {
-			return &gateFix{edit, "Link a feed"}
+			return &gateFix{edit, i18n.Key("Link a feed")}
 		}
 		return &gateFix{fmt.Sprintf("/feeds/%d", c.FeedIDs[0]), "Generate the feed"}
 	}

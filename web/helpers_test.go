@@ -154,6 +154,8 @@ type browser struct {
 	a      *testApp
 	client *http.Client
 	csrf   string
+	// acceptLanguage is the browser's Accept-Language ("" sends none).
+	acceptLanguage string
 }
 
 var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -175,6 +177,9 @@ func (a *testApp) browser(role accounts.Role) *browser {
 func (b *browser) get(path string) response {
 	b.a.t.Helper()
 	req, _ := http.NewRequest("GET", b.a.URL+path, nil)
+	if b.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", b.acceptLanguage)
+	}
 	res := b.a.do(b.client, req)
 	if m := csrfRE.FindStringSubmatch(res.Body); m != nil {
 		b.csrf = m[1]
@@ -189,6 +194,9 @@ func (b *browser) post(path string, form url.Values) response {
 	}
 	req, _ := http.NewRequest("POST", b.a.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if b.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", b.acceptLanguage)
+	}
 	return b.a.do(b.client, req)
 }
 

@@ -307,7 +307,7 @@ func TestUIPromotionAndPageForms(t *testing.T) {
 	res = b.post("/promotions", url.Values{"name": {"Nordik -10"}, "kind": {"percent"}, "value": {"10"}, "scope": {"brand"}, "scope_brand": {"Nordik"},
 		"scope_value": {"SKU-IGNORED"}, "starts_at": {"2026-12-01T00:00"}, "ends_at": {"2026-12-05T00:00"}, "time_zone": {"Europe/Paris"}})
 	loc := res.Header.Get("Location")
-	if page := b.get(loc); !strings.Contains(page.Body, "2 product(s) affected") || !strings.Contains(page.Body, "108.00 EUR") {
+	if page := b.get(loc); !strings.Contains(page.Body, "Preview: 2 products affected") || !strings.Contains(page.Body, "€108.00") {
 		t.Fatalf("preview: %.500s", page.Body)
 	}
 	if r := b.post(loc+"/publish", url.Values{}); r.Status != http.StatusSeeOther {

@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // msgNone is how a measured value that is absent reads (never "<nil>").
-const msgNone = "none"
+var msgNone = i18n.Key("none")
 
 // measured writes a gate's measured values as "key=value · key=value",
 // sorted by key: instants in the campaign's zone, lists without brackets,
 // absent values as "none".
-func measured(m map[string]any, c *campaigns.Campaign) string {
+func measured(lang string, m map[string]any, c *campaigns.Campaign) string {
 	if len(m) == 0 {
 		return ""
 	}
@@ -32,40 +33,40 @@ func measured(m map[string]any, c *campaigns.Campaign) string {
 	}
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, k+"="+measure(m[k], loc))
+		parts = append(parts, k+"="+measure(lang, m[k], loc))
 	}
 	return strings.Join(parts, " · ")
 }
 
-func measure(v any, loc *time.Location) string {
+func measure(lang string, v any, loc *time.Location) string {
 	switch x := v.(type) {
 	case nil:
-		return msgNone
+		return i18n.T(lang, msgNone)
 	case time.Time:
-		return x.In(loc).Format(dateLayout)
+		return i18n.FormatTime(lang, x.In(loc), dateLayout)
 	case *time.Time:
 		if x == nil {
-			return msgNone
+			return i18n.T(lang, msgNone)
 		}
-		return x.In(loc).Format(dateLayout)
+		return i18n.FormatTime(lang, x.In(loc), dateLayout)
 	case string:
 		// Read back from the audit log, an instant is RFC 3339 text.
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t.In(loc).Format(dateLayout)
+			return i18n.FormatTime(lang, t.In(loc), dateLayout)
 		}
 		if x == "" {
-			return msgNone
+			return i18n.T(lang, msgNone)
 		}
 		return x
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case []any:
 		if len(x) == 0 {
-			return msgNone
+			return i18n.T(lang, msgNone)
 		}
 		out := make([]string, len(x))
 		for i, e := range x {
-			out[i] = measure(e, loc)
+			out[i] = measure(lang, e, loc)
 		}
 		return strings.Join(out, ", ")
 	}
@@ -73,16 +74,16 @@ func measure(v any, loc *time.Location) string {
 	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if rv.IsNil() {
-			return msgNone
+			return i18n.T(lang, msgNone)
 		}
-		return measure(rv.Elem().Interface(), loc)
+		return measure(lang, rv.Elem().Interface(), loc)
 	case reflect.Slice:
 		if rv.Len() == 0 {
-			return msgNone
+			return i18n.T(lang, msgNone)
 		}
 		out := make([]string, rv.Len())
 		for i := range out {
-			out[i] = measure(rv.Index(i).Interface(), loc)
+			out[i] = measure(lang, rv.Index(i).Interface(), loc)
 		}
 		return strings.Join(out, ", ")
 	}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 func TestMeasuredValuesNeverReadNil(t *testing.T) {
 	c := &campaigns.Campaign{TimeZone: "Europe/Paris"}
 	var none *time.Time
 	at := time.Date(2026, 11, 12, 19, 0, 0, 0, time.UTC)
-	got := measured(map[string]any{"a_nil": nil, "b_ptr": none, "c_at": at, "d_text": "2026-11-12T19:00:00Z", "e_list": []string{},
+	got := measured(i18n.EN, map[string]any{"a_nil": nil, "b_ptr": none, "c_at": at, "d_text": "2026-11-12T19:00:00Z", "e_list": []string{},
 		"f_ids": []any{float64(3), float64(4)}, "g_rate": 12.5, "h_empty": ""}, c)
 	want := "a_nil=none · b_ptr=none · c_at=Thu 12 Nov 2026, 20:00 CET · d_text=Thu 12 Nov 2026, 20:00 CET · e_list=none · f_ids=3, 4 · g_rate=12.5 · h_empty=none"
 	if got != want {

@@ -59,7 +59,7 @@ func TestUICampaignsPageShowsTheTrueCountAndPagesThroughAll(t *testing.T) {
 			page := b.get(path)
 			pages++
 			shown := campaignRE.FindAllStringSubmatch(page.Body, -1)
-			head := fmt.Sprintf("Showing %s–%s of %s campaign(s)", thousands(len(seen)+1), thousands(len(seen)+len(shown)), thousands(want))
+			head := fmt.Sprintf("Campaigns %s–%s of %s, by start", thousands(len(seen)+1), thousands(len(seen)+len(shown)), thousands(want))
 			if page.Status != 200 || !strings.Contains(page.Body, tc.tab) || !strings.Contains(page.Body, head) || len(shown) != min(campaigns.PageSize, want-len(seen)) {
 				t.Fatalf("%s: %d, %d campaigns, want %q and %q: %.4000s", path, page.Status, len(shown), tc.tab, head, page.Body)
 			}
@@ -133,9 +133,9 @@ func TestUICalendarCountsEveryCampaignOfItsMonth(t *testing.T) {
 	start := time.Date(2027, 3, 10, 8, 0, 0, 0, time.UTC)
 	a.manyCampaigns(manyN, start)
 	page := a.browser(accounts.Viewer).get("/calendar?month=2027-03")
-	if page.Status != 200 || !strings.Contains(page.Body, "1,200 campaign(s) around this month") ||
-		strings.Count(page.Body, "+1,192 more") != 2 || strings.Count(page.Body, `class="bar s-`) != 2*8+6 {
-		t.Fatalf("calendar: %d %.3000s", page.Status, page.Body)
+	if page.Status != 200 || !strings.Contains(page.Body, "1,200 campaigns around this month") ||
+		strings.Count(page.Body, "1,192 more<") != 2 || strings.Count(page.Body, `class="bar s-`) != 2*8+6 {
+		t.Fatalf("calendar: %d %s", page.Status, page.Body)
 	}
 }
 
@@ -144,8 +144,8 @@ func TestUICapacityAddsEveryCampaign(t *testing.T) {
 	one := a.manyCampaigns(manyN, time.Now().Add(48*time.Hour).Truncate(time.Hour))
 	peak := fmt.Sprintf("Forecast peak: %.0f requests/s", math.Round(manyN*one.PeakOf().RPS))
 	page := a.browser(accounts.Viewer).get("/capacity")
-	if page.Status != 200 || !strings.Contains(page.Body, peak) || !strings.Contains(page.Body, "1,200 planned or running campaign(s)") ||
-		!strings.Contains(page.Body, "from 1,200 campaign(s)") || !strings.Contains(page.Body, "and 1,190 more") {
+	if page.Status != 200 || !strings.Contains(page.Body, peak) || !strings.Contains(page.Body, "1,200 planned or running campaigns") ||
+		!strings.Contains(page.Body, "from 1,200 campaigns") || !strings.Contains(page.Body, "and 1,190 more") {
 		t.Fatalf("capacity page, want %q: %d %.3000s", peak, page.Status, page.Body)
 	}
 }
@@ -186,7 +186,7 @@ func TestUIAlertsPageThroughEveryAlert(t *testing.T) {
 			t.Fatalf("%s: paged through %d alerts, want %d", path, seen, want)
 		}
 	}
-	if page := b.get("/campaigns/2"); !strings.Contains(page.Body, "63 older alert(s)") {
+	if page := b.get("/campaigns/2"); !strings.Contains(page.Body, "63 older alerts") {
 		t.Fatalf("campaign page: %.3000s", page.Body)
 	}
 	for _, q := range []string{"after=-1", "after=18446744073709551615", "after=99999", "campaign=x"} {

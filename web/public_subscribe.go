@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -25,7 +26,7 @@ func (s *Server) showSubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "subscribe", pageData{Title: "Subscribe to " + l.Name, Data: map[string]any{
+	return s.render(c, "subscribe", pageData{Title: i18n.M("Subscribe to %s", l.Name), Data: map[string]any{
 		"List": l, "Honeypot": honeypotField, "Errors": validation.Errors{}}})
 }
 
@@ -46,18 +47,18 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 		if lerr != nil {
 			return lerr
 		}
-		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "subscribe", pageData{Title: "Subscribe to " + l.Name, Data: map[string]any{
+		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "subscribe", pageData{Title: i18n.M("Subscribe to %s", l.Name), Data: map[string]any{
 			"List": l, "Honeypot": honeypotField, "Errors": ve, "Email": in.Email, "Name": in.Name}})
 	case errors.Is(err, audience.ErrRateLimited):
 		c.Set(fiber.HeaderRetryAfter, "600")
 		return fiber.NewError(fiber.StatusTooManyRequests, "Too many subscriptions from here just now; please try again in a few minutes.")
 	case errors.Is(err, audience.ErrBot), errors.Is(err, audience.ErrSuppressed):
 		slog.Info("web: subscription ignored", "reason", err)
-		return s.render(c, "subscribe_done", pageData{Title: "Thank you", Data: map[string]any{"Pending": true}})
+		return s.render(c, "subscribe_done", pageData{Title: i18n.M("Thank you"), Data: map[string]any{"Pending": true}})
 	case err != nil:
 		return err
 	}
-	return s.render(c, "subscribe_done", pageData{Title: "Thank you", Data: map[string]any{"Pending": sub.Pending, "List": sub.List}})
+	return s.render(c, "subscribe_done", pageData{Title: i18n.M("Thank you"), Data: map[string]any{"Pending": sub.Pending, "List": sub.List}})
 }
 
 // showConfirm shows the confirmation button: a GET changes nothing, as
@@ -66,7 +67,7 @@ func (s *Server) showConfirm(c *fiber.Ctx) error {
 	if _, _, err := s.Audience.CheckToken(c.Params("token")); err != nil {
 		return notFoundPlain(c)
 	}
-	return s.render(c, "subscribe_done", pageData{Title: "Confirm your subscription", Data: map[string]any{"Confirm": true, "Token": c.Params("token")}})
+	return s.render(c, "subscribe_done", pageData{Title: i18n.M("Confirm your subscription"), Data: map[string]any{"Confirm": true, "Token": c.Params("token")}})
 }
 
 func (s *Server) confirmSubscription(c *fiber.Ctx) error {
@@ -77,5 +78,5 @@ func (s *Server) confirmSubscription(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "subscribe_done", pageData{Title: "Subscription confirmed", Data: map[string]any{"Confirmed": true, "List": l}})
+	return s.render(c, "subscribe_done", pageData{Title: i18n.M("Subscription confirmed"), Data: map[string]any{"Confirmed": true, "List": l}})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -30,11 +31,12 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages holds one parsed template set per page, each the layout plus the
-// page's own file; all are parsed at start-up so a broken template stops the
-// boot instead of a request.
+// pages holds one parsed template set per language and page, each the
+// layout plus the page's own file with t bound to the language; all are
+// parsed at start-up so a broken template stops the boot instead of a
+// request.
 type pages struct {
-	byName map[string]*template.Template
+	byLang map[string]map[string]*template.Template
 	static map[string]staticFile
 }
 
@@ -109,27 +111,15 @@ const dateLayout = "Mon 2 Jan 2006, 15:04 MST"
 // (campaigns.default_time_zone), in which "at" shows the instants that
 // belong to no campaign.
 func loadPages(zone string) (*pages, error) {
-	p := &pages{byName: map[string]*template.Template{}, static: map[string]staticFile{}}
+	p := &pages{byLang: map[string]map[string]*template.Template{}, static: map[string]staticFile{}}
 	loc, err := clock.Location(zone)
 	if err != nil || zone == "" {
 		loc = time.UTC
 	}
-	at := func(t time.Time) string { return t.In(loc).Format(dateLayout) }
-	layout, err := template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"asset": p.asset, "at": at}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
-	if err != nil {
-		return nil, fmt.Errorf("web: parse layout: %w", err)
-	}
-	entries, _ := fs.ReadDir(templateFS, "templates")
-	for _, e := range entries {
-		name := strings.TrimSuffix(e.Name(), ".html")
-		if name == "layout" || name == "partials" {
-			continue
+	for _, lang := range i18n.Langs {
+		if p.byLang[lang], err = parsePages(lang, loc, p.asset); err != nil {
+			return nil, err
 		}
-		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("web: parse page %s: %w", name, err)
-		}
-		p.byName[name] = t
 	}
 	err = fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -154,6 +144,98 @@ func loadPages(zone string) (*pages, error) {
 	})
 	return p, err
 }
+
+// parsePages parses every page for one language: t, text and lang are bound
+// to it; at shows instants in loc.
+func parsePages(lang string, loc *time.Location, asset func(string) (string, error)) (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).Funcs(langFuncs(lang, loc)).Funcs(template.FuncMap{"asset": asset}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	out := map[string]*template.Template{}
+	entries, _ := fs.ReadDir(templateFS, "templates")
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("web: parse page %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// langFuncs are the template functions that write words, numbers and dates
+// in lang: t, text and lang (see i18n.Funcs), amounts, counts, rates and
+// instants (in the campaign's zone, a named zone, or loc for "at"), channel
+// and gate names.
+func langFuncs(lang string, loc *time.Location) template.FuncMap {
+	date := func(t time.Time, in *time.Location) string { return i18n.FormatTime(lang, t.In(in), dateLayout) }
+	m := i18n.Funcs(lang)
+	for k, v := range (template.FuncMap{
+		"money": func(minor int64, cur string) string { return money.FormatIn(lang, minor, cur) },
+		"at":    func(t time.Time) string { return date(t, loc) },
+		"local": func(t time.Time, c *campaigns.Campaign) string { return date(t, c.Location()) },
+		// inZone shows an instant in a named IANA zone (a promotion's, an
+		// alert's campaign's), the zone named; the deployment's zone when unknown.
+		"inZone": func(t time.Time, zone string) string {
+			in, err := clock.Location(zone)
+			if err != nil || zone == "" {
+				in = time.UTC
+			}
+			return date(t, in)
+		},
+		"month": func(t time.Time) string { return i18n.FormatTime(lang, t, "January 2006") },
+		// date writes t (already in its zone) with a Go layout, names in lang.
+		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
+		"ago": func(t time.Time) string {
+			d := time.Since(t).Round(time.Second)
+			if d < 0 {
+				return i18n.T(lang, "in %s", (-d).String())
+			}
+			return i18n.T(lang, "%s ago", d.String())
+		},
+		"pct":       func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
+		"count":     func(v any) string { return i18n.T(lang, "%v", v) },
+		"channel":   func(c campaigns.Channel) string { return i18n.T(lang, c.Label()) },
+		"gateTitle": func(name string) string { return i18n.Text(lang, gateTitle(name)) },
+		"measured":  func(m map[string]any, c *campaigns.Campaign) string { return measured(lang, m, c) },
+	}) {
+		m[k] = v
+	}
+	return m
+}
+
+// page is the parsed page name in the request's language (nil when there is
+// no such page).
+func (s *Server) page(c *fiber.Ctx, name string) *template.Template {
+	return s.pages.byLang[s.lang(c)][name]
+}
+
+// langKey caches the request's language in its locals.
+const langKey = "lang"
+
+// lang is the language of the request: the signed-in user's preference,
+// else the browser's Accept-Language, else English.
+func (s *Server) lang(c *fiber.Ctx) string {
+	if l, ok := c.Locals(langKey).(string); ok {
+		return l
+	}
+	pref := ""
+	if u := currentUser(c); u != nil {
+		pref = u.Lang
+	}
+	l := i18n.Match(pref, c.Get(fiber.HeaderAcceptLanguage))
+	c.Locals(langKey, l)
+	return l
+}
+
+// tr writes a user-visible text (a Message, an error, a key) in the
+// request's language.
+func (s *Server) tr(c *fiber.Ctx, v any) string { return i18n.Text(s.lang(c), v) }
 
 // asset returns the checksum URL of a static file: cached forever, busted on
 // change.
@@ -197,12 +279,15 @@ func (s *Server) serveFavicon(c *fiber.Ctx) error {
 
 // pageData is what every page template receives.
 type pageData struct {
-	Title   string
+	// Title is a string shown as is (a record's name) or an i18n.Message.
+	Title   any
 	Nav     string
 	Version string
 	User    *accounts.User
 	CSRF    string
-	Flash   string
+	// Flash is a string (already in the reader's language, or a catalog
+	// key) or an i18n.Message.
+	Flash   any
 	FlashOK bool
 	Alerts  int64
 	Data    map[string]any
@@ -216,8 +301,8 @@ func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
 }
 
 func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) error {
-	t, ok := s.pages.byName[name]
-	if !ok {
+	t := s.page(c, name)
+	if t == nil {
 		return fmt.Errorf("web: no page %q", name)
 	}
 	if u, ok := c.Locals(userKey).(*accounts.User); ok {
@@ -242,8 +327,8 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 // renderFragment executes one named template of a page alone (an htmx
 // swap), with no layout.
 func (s *Server) renderFragment(c *fiber.Ctx, page, name string, data any) error {
-	t, ok := s.pages.byName[page]
-	if !ok {
+	t := s.page(c, page)
+	if t == nil {
 		return fmt.Errorf("web: no page %q", page)
 	}
 	var buf bytes.Buffer
@@ -265,8 +350,11 @@ func (s *Server) renderPublic(c *fiber.Ctx, code int, name string, data any) err
 
 const flashCookie = "rampe_flash"
 
-// flash stores a one-time message shown on the next page; ok picks its colour.
-func (s *Server) flash(c *fiber.Ctx, ok bool, msg string) {
+// flash stores a one-time message shown on the next page, written in the
+// request's language (msg is a string, an i18n.Message or an error); ok
+// picks its colour.
+func (s *Server) flash(c *fiber.Ctx, ok bool, m any) {
+	msg := s.tr(c, m)
 	prefix := "-"
 	if ok {
 		prefix = "+"

@@ -218,6 +218,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/users/:id<int>/password", admin, s.resetUserPassword)
 	in.Get("/settings/password", s.showPassword)
 	in.Post("/settings/password", s.changePassword)
+	in.Post("/settings/language", s.saveLanguage)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path()) })
 }

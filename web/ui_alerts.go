@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // campaignAlerts is how many alerts a campaign's page shows, newest first;
@@ -59,6 +60,6 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 		q.Set("after", strconv.FormatUint(page.NextAfter, 10))
 		next = "/alerts?" + q.Encode()
 	}
-	return s.render(c, "alerts", pageData{Title: "Alerts", Nav: "alerts", Data: map[string]any{"List": page.Alerts, "Names": names, "Zones": zones,
+	return s.render(c, "alerts", pageData{Title: i18n.M("Alerts"), Nav: "alerts", Data: map[string]any{"List": page.Alerts, "Names": names, "Zones": zones,
 		"All": !f.OpenOnly, "Total": page.Total, "Next": next, "First": first, "Paged": pg.After != 0, "CampaignID": f.CampaignID}})
 }

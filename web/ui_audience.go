@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -40,7 +41,7 @@ func (s *Server) renderLists(c *fiber.Ctx, code int, name string, ve validation.
 	if err != nil {
 		return err
 	}
-	return s.renderStatus(c, code, "lists", pageData{Title: "Lists", Nav: "contacts", Data: map[string]any{
+	return s.renderStatus(c, code, "lists", pageData{Title: i18n.M("Lists"), Nav: "contacts", Data: map[string]any{
 		"Lists": lists, "Name": name, "Errors": ve, "Tab": "lists", "Base": strings.TrimRight(s.BaseURL, "/")}})
 }
 
@@ -123,7 +124,7 @@ func (s *Server) renderSegments(c *fiber.Ctx, code int, form audience.SegmentInp
 	for len(form.Filters) < 3 {
 		form.Filters = append(form.Filters, audience.Filter{})
 	}
-	return s.renderStatus(c, code, "segments", pageData{Title: "Segments", Nav: "contacts", Data: map[string]any{
+	return s.renderStatus(c, code, "segments", pageData{Title: i18n.M("Segments"), Nav: "contacts", Data: map[string]any{
 		"Rows": rows, "Lists": lists, "Form": form, "Errors": ve, "Fields": audience.Fields, "Ops": audience.Ops, "Tab": "segments"}})
 }
 
@@ -147,12 +148,12 @@ func (s *Server) previewSegment(c *fiber.Ctx) error {
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	w := c.Response().BodyWriter()
 	if ve := formErrors(err); ve != nil {
-		return s.pages.byName["segments"].ExecuteTemplate(w, "preview", map[string]any{"Error": ve.Error()})
+		return s.page(c, "segments").ExecuteTemplate(w, "preview", map[string]any{"Error": ve.Error()})
 	}
 	if err != nil {
 		return err
 	}
-	return s.pages.byName["segments"].ExecuteTemplate(w, "preview", map[string]any{"Counts": cnt})
+	return s.page(c, "segments").ExecuteTemplate(w, "preview", map[string]any{"Counts": cnt})
 }
 
 func (s *Server) deleteSegment(c *fiber.Ctx) error {
@@ -203,7 +204,7 @@ func (s *Server) renderSuppressions(c *fiber.Ctx, code int, ve validation.Errors
 	if more {
 		next = fmt.Sprintf("/suppressions?q=%s&reason=%s&after=%s", url.QueryEscape(q.Search), url.QueryEscape(q.Reason), url.QueryEscape(rows[len(rows)-1].EmailKey))
 	}
-	return s.renderStatus(c, code, "suppressions", pageData{Title: "Suppression list", Nav: "contacts", Data: map[string]any{
+	return s.renderStatus(c, code, "suppressions", pageData{Title: i18n.M("Suppression list"), Nav: "contacts", Data: map[string]any{
 		"Rows": rows, "Q": q, "Counts": counts, "Reasons": audience.SuppressReasons, "Next": next, "Paged": q.After != "",
 		"Errors": ve, "Email": c.FormValue("email"), "Tab": "suppressions"}})
 }

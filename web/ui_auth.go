@@ -11,13 +11,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 func (s *Server) showLogin(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect("/campaigns")
 	}
-	return s.render(c, "login", pageData{Title: "Sign in", Data: map[string]any{"Next": safeNext(c.Query("next"))}})
+	return s.render(c, "login", pageData{Title: i18n.M("Sign in"), Data: map[string]any{"Next": safeNext(c.Query("next"))}})
 }
 
 // safeNext keeps redirects after sign-in on this site. It accepts only a
@@ -54,7 +55,7 @@ func (s *Server) doLogin(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	ctx, ip, now := c.UserContext(), c.IP(), time.Now().UTC()
 	refuse := func(code int, msg string) error {
-		return s.renderStatus(c, code, "login", pageData{Title: "Sign in", Flash: msg, Data: map[string]any{"Next": next, "Email": email}})
+		return s.renderStatus(c, code, "login", pageData{Title: i18n.M("Sign in"), Flash: msg, Data: map[string]any{"Next": next, "Email": email}})
 	}
 	lock, err := s.Accounts.SigninLock(ctx, email, ip, now)
 	if err != nil {
@@ -116,7 +117,7 @@ func (s *Server) renderTokens(c *fiber.Ctx, secret, fieldErr string) error {
 	if fieldErr != "" {
 		code = fiber.StatusUnprocessableEntity
 	}
-	return s.renderStatus(c, code, "tokens", pageData{Title: "API tokens", Nav: "tokens",
+	return s.renderStatus(c, code, "tokens", pageData{Title: i18n.M("API tokens"), Nav: "tokens",
 		Data: map[string]any{"Tokens": toks, "Secret": secret, "NameError": fieldErr, "BaseURL": s.BaseURL}})
 }
 
@@ -164,7 +165,7 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 	if fe != nil {
 		errs[fe.Field] = fe.Msg
 	}
-	return s.renderStatus(c, code, "users", pageData{Title: "Users", Nav: "users",
+	return s.renderStatus(c, code, "users", pageData{Title: i18n.M("Users"), Nav: "users",
 		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now, "Secret": secret, "Me": currentUser(c).ID,
 			"Roles": []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer}}})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // calendarPerDay is how many campaigns a day of the calendar names, the
@@ -122,8 +123,8 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "calendar", pageData{Title: "Calendar", Nav: "calendar", Data: map[string]any{
+	return s.render(c, "calendar", pageData{Title: i18n.M("Calendar"), Nav: "calendar", Data: map[string]any{
 		"Weeks": weeks, "Month": month, "Prev": month.AddDate(0, -1, 0).Format("2006-01"),
 		"Next": month.AddDate(0, 1, 0).Format("2006-01"), "Zone": loc.String(), "Count": count,
-		"Weekdays": []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}}})
+		"Weekdays": []string{i18n.Key("Mon"), i18n.Key("Tue"), i18n.Key("Wed"), i18n.Key("Thu"), i18n.Key("Fri"), i18n.Key("Sat"), i18n.Key("Sun")}}})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -183,7 +184,7 @@ func idSet(list string) map[uint64]bool {
 var timeZones = []string{"Europe/Paris", "Europe/London", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Brussels",
 	"Europe/Amsterdam", "Europe/Zurich", "Europe/Lisbon", "America/New_York", "America/Montreal", "UTC"}
 
-func (s *Server) formPage(c *fiber.Ctx, code int, title string, camp *campaigns.Campaign, f campaignForm, errs campaigns.ValidationError) error {
+func (s *Server) formPage(c *fiber.Ctx, code int, title i18n.Message, camp *campaigns.Campaign, f campaignForm, errs campaigns.ValidationError) error {
 	action := "/campaigns"
 	if camp != nil {
 		action = fmt.Sprintf("/campaigns/%d", camp.ID)
@@ -213,7 +214,7 @@ func (s *Server) showNewCampaign(c *fiber.Ctx) error {
 	f := campaignForm{TimeZone: s.Campaigns.DefaultTimeZone, Currency: "EUR", Retry: true,
 		StartsAt: start.Format("2006-01-02T15:04"), EndsAt: start.Add(72 * time.Hour).Format("2006-01-02T15:04"),
 		Channels: map[string]bool{}, Budgets: map[string]string{}, Forecast: map[string]map[string]string{}}
-	return s.formPage(c, fiber.StatusOK, "New campaign", nil, f, nil)
+	return s.formPage(c, fiber.StatusOK, i18n.M("New campaign"), nil, f, nil)
 }
 
 func (s *Server) createCampaign(c *fiber.Ctx) error {
@@ -224,12 +225,12 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 		var ve campaigns.ValidationError
 		_, err := campaigns.Build(in, s.Campaigns.DefaultTimeZone)
 		errors.As(err, &ve)
-		return s.formPage(c, fiber.StatusUnprocessableEntity, "New campaign", nil, f, append(errs, ve...))
+		return s.formPage(c, fiber.StatusUnprocessableEntity, i18n.M("New campaign"), nil, f, append(errs, ve...))
 	}
 	camp, err := s.Campaigns.Create(c.UserContext(), in, currentUser(c).Email)
 	var ve campaigns.ValidationError
 	if errors.As(err, &ve) {
-		return s.formPage(c, fiber.StatusUnprocessableEntity, "New campaign", nil, f, ve)
+		return s.formPage(c, fiber.StatusUnprocessableEntity, i18n.M("New campaign"), nil, f, ve)
 	}
 	if err != nil {
 		return err
@@ -251,7 +252,7 @@ func (s *Server) showEditCampaign(c *fiber.Ctx) error {
 		s.flash(c, false, "A "+string(camp.Status)+" campaign can no longer be edited.")
 		return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
 	}
-	return s.formPage(c, fiber.StatusOK, "Edit "+camp.Name, camp, formFromCampaign(camp), nil)
+	return s.formPage(c, fiber.StatusOK, i18n.M("Edit %s", camp.Name), camp, formFromCampaign(camp), nil)
 }
 
 func (s *Server) updateCampaign(c *fiber.Ctx) error {
@@ -272,7 +273,7 @@ func (s *Server) updateCampaign(c *fiber.Ctx) error {
 			_, err = campaigns.Build(in, s.Campaigns.DefaultTimeZone)
 			errors.As(err, &ve)
 		}
-		return s.formPage(c, fiber.StatusUnprocessableEntity, "Edit "+camp.Name, camp, f, append(errs, ve...))
+		return s.formPage(c, fiber.StatusUnprocessableEntity, i18n.M("Edit %s", camp.Name), camp, f, append(errs, ve...))
 	case errors.As(err, &te) || errors.Is(err, campaigns.ErrConflict):
 		s.flash(c, false, err.Error())
 	case err != nil:
@@ -386,7 +387,7 @@ func (s *Server) showCampaigns(c *fiber.Ctx) error {
 	}
 	first := url.Values{"status": {string(f.Status)}, "channel": {string(f.Channel)}}
 	shown := int64(len(page.Campaigns))
-	return s.render(c, "campaigns", pageData{Title: "Campaigns", Nav: "campaigns", Data: map[string]any{
+	return s.render(c, "campaigns", pageData{Title: i18n.M("Campaigns"), Nav: "campaigns", Data: map[string]any{
 		"Campaigns": page.Campaigns, "Counts": counts, "All": all, "Total": total, "Statuses": campaigns.AllStatuses, "Channels": campaigns.AllChannels,
 		"Status": string(f.Status), "Channel": string(f.Channel), "Query": query.Encode(),
 		"From": total - rest - shown + 1, "To": total - rest, "Next": next, "NextN": min(rest, int64(cmp.Or(pg.Limit, campaigns.PageSize))),
@@ -483,7 +484,7 @@ func (s *Server) renderReadiness(c *fiber.Ctx, camp *campaigns.Campaign, rep *ca
 	if err != nil {
 		return err
 	}
-	t := s.pages.byName["campaign"]
+	t := s.page(c, "campaign")
 	c.Set("Content-Type", "text/html; charset=utf-8")
 	return t.ExecuteTemplate(c.Response().BodyWriter(), "readiness", map[string]any{"C": camp, "Report": rep, "CanWrite": currentUser(c).Role.CanWrite(),
 		"BaseURLProblem": s.BaseURLStatus.Problem()})

@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // chart geometry of the capacity calendar, in SVG user units.
@@ -115,7 +116,7 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	if n := peak.Others(); n > 0 {
 		peakNames = append(peakNames, "and "+thousands(n)+" more")
 	}
-	return s.render(c, "capacity", pageData{Title: "Capacity", Nav: "capacity", Data: map[string]any{
+	return s.render(c, "capacity", pageData{Title: i18n.M("Capacity"), Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
 		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
 		"Campaigns": builder.Added(), "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // productRow is a product with its price in force now.
@@ -58,7 +59,7 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 		args := fmt.Sprintf("q=%s&brand=%s&type=%s&availability=%s&after=%d", url.QueryEscape(q.Search), url.QueryEscape(q.Brand), url.QueryEscape(q.ProductType), url.QueryEscape(q.Availability), list[len(list)-1].ID)
 		next = "/products?" + args
 	}
-	return s.render(c, "products", pageData{Title: "Products", Nav: "products", Data: map[string]any{
+	return s.render(c, "products", pageData{Title: i18n.M("Products"), Nav: "products", Data: map[string]any{
 		"Rows": rows, "Q": q, "Total": total, "Brands": brands, "Types": types, "Availabilities": catalog.Availabilities,
 		"Next": next, "Paged": q.After > 0}})
 }
@@ -77,7 +78,7 @@ func (s *Server) showImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "import", pageData{Title: "Import products", Nav: "products", Data: map[string]any{"Imports": imports}})
+	return s.render(c, "import", pageData{Title: i18n.M("Import products"), Nav: "products", Data: map[string]any{"Imports": imports}})
 }
 
 // startImport keeps the upload in a temporary file and imports it in the
@@ -137,9 +138,9 @@ func (s *Server) showImportRun(c *fiber.Ctx) error {
 	data := map[string]any{"Import": imp, "Errors": errs}
 	if c.Query("fragment") != "" {
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["import_run"].ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
+		return s.page(c, "import_run").ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
 	}
-	return s.render(c, "import_run", pageData{Title: "Import " + imp.Filename, Nav: "products", Data: data})
+	return s.render(c, "import_run", pageData{Title: i18n.M("Import of %s", imp.Filename), Nav: "products", Data: data})
 }
 
 func (s *Server) importReport(c *fiber.Ctx) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -63,7 +64,7 @@ func (s *Server) showContacts(c *fiber.Ctx) error {
 	if more {
 		next = fmt.Sprintf("/contacts?%s&status=%s&after=%d", filter, url.QueryEscape(q.Status), rows[len(rows)-1].ID)
 	}
-	return s.render(c, "contacts", pageData{Title: "Contacts", Nav: "contacts", Data: map[string]any{
+	return s.render(c, "contacts", pageData{Title: i18n.M("Contacts"), Nav: "contacts", Data: map[string]any{
 		"Rows": rows, "Q": q, "Counts": counts, "Total": total, "Statuses": audience.Statuses, "Lists": lists,
 		"Filter": filter, "Next": next, "Paged": q.After > 0, "Tab": "contacts"}})
 }
@@ -109,7 +110,7 @@ func (s *Server) renderNewContact(c *fiber.Ctx, code int, in audience.Input, ve 
 	if err != nil {
 		return err
 	}
-	return s.renderStatus(c, code, "contact_form", pageData{Title: "New contact", Nav: "contacts", Data: map[string]any{
+	return s.renderStatus(c, code, "contact_form", pageData{Title: i18n.M("New contact"), Nav: "contacts", Data: map[string]any{
 		"Form": in, "Attrs": c.FormValue("attributes"), "Errors": ve, "Statuses": audience.Statuses, "Lists": lists}})
 }
 

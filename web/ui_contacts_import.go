@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 func (s *Server) showContactImport(c *fiber.Ctx) error {
@@ -25,7 +26,7 @@ func (s *Server) showContactImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "contact_import", pageData{Title: "Import contacts", Nav: "contacts", Data: map[string]any{"Imports": imports, "Lists": lists, "Tab": "import"}})
+	return s.render(c, "contact_import", pageData{Title: i18n.M("Import contacts"), Nav: "contacts", Data: map[string]any{"Imports": imports, "Lists": lists, "Tab": "import"}})
 }
 
 // runContactImport imports a temporary file in the background and removes
@@ -106,9 +107,9 @@ func (s *Server) showContactImportRun(c *fiber.Ctx) error {
 	data := map[string]any{"Import": run, "Errors": problems, "Reported": run.RowsInvalid + run.RowsSuppressed}
 	if c.Query("fragment") != "" {
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["contact_import_run"].ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
+		return s.page(c, "contact_import_run").ExecuteTemplate(c.Response().BodyWriter(), "progress", data)
 	}
-	return s.render(c, "contact_import_run", pageData{Title: "Import " + run.Filename, Nav: "contacts", Data: data})
+	return s.render(c, "contact_import_run", pageData{Title: i18n.M("Import of %s", run.Filename), Nav: "contacts", Data: data})
 }
 
 func (s *Server) contactImportReport(c *fiber.Ctx) error {

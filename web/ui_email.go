@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // The e-mail channel's pages: a campaign's message (editor, preview at
@@ -104,7 +105,7 @@ func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *
 		segs, _ := s.Audience.Segments(ctx)
 		data["Lists"], data["Segments"] = lists, segs
 	}
-	return s.renderStatus(c, code, "email", pageData{Title: "E-mail — " + camp.Name, Nav: "campaigns", Data: data})
+	return s.renderStatus(c, code, "email", pageData{Title: i18n.M("E-mail — %s", camp.Name), Nav: "campaigns", Data: data})
 }
 
 // sendView is a send with its progress, for the pages.
@@ -327,7 +328,7 @@ func (s *Server) showSend(c *fiber.Ctx) error {
 			links = append(links, l)
 		}
 	}
-	return s.render(c, "send", pageData{Title: "Send " + sd.Label + " — " + camp.Name, Nav: "campaigns",
+	return s.render(c, "send", pageData{Title: i18n.M("Send %s — %s", sd.Label, camp.Name), Nav: "campaigns",
 		Data: map[string]any{"Campaign": camp, "R": r, "Links": links, "Pct": int(r.Progress.Done()*100 + 0.5)}})
 }
 
@@ -347,6 +348,7 @@ func (s *Server) showUnsubscribe(c *fiber.Ctx) error {
 	}
 	c.Set("X-Robots-Tag", "noindex")
 	c.Set("Cache-Control", "no-store")
+	s.speakContact(c, u.Locale)
 	return s.renderPublic(c, fiber.StatusOK, "unsubscribe", map[string]any{"U": u, "Token": c.Params("token"), "Done": false})
 }
 
@@ -374,7 +376,15 @@ func (s *Server) doUnsubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.speakContact(c, u.Locale)
 	return s.renderPublic(c, fiber.StatusOK, "unsubscribe", map[string]any{"U": u, "Token": token, "Done": true})
+}
+
+// speakContact answers a contact in their own language (their locale,
+// "fr-FR" or "fr"), else in their browser's.
+func (s *Server) speakContact(c *fiber.Ctx, locale string) {
+	base, _, _ := strings.Cut(strings.ReplaceAll(locale, "_", "-"), "-")
+	c.Locals(langKey, i18n.Match(strings.ToLower(base), c.Get(fiber.HeaderAcceptLanguage)))
 }
 
 // emailNow says in a line where a campaign's sends stand, for its page:

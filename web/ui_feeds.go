@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/sheet"
 )
@@ -70,7 +71,7 @@ func (s *Server) showFeeds(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "feeds", pageData{Title: "Feeds", Nav: "feeds", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
+	return s.render(c, "feeds", pageData{Title: i18n.M("Feeds"), Nav: "feeds", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
 }
 
 func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.ValidationError) error {
@@ -94,9 +95,9 @@ func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.Vali
 		}
 		data[fc.key] = choices(values, fc.kept)
 	}
-	title := "New feed"
+	title := i18n.M("New feed")
 	if f.ID != 0 {
-		title = "Feed " + f.Name
+		title = i18n.M("Feed %s", f.Name)
 		runs, err := s.Feeds.Runs(c.UserContext(), f.ID, 15)
 		if err != nil {
 			return err
@@ -149,7 +150,7 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 			return err
 		}
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["feed"].ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
+		return s.page(c, "feed").ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
 	}
 	return s.feedPage(c, fiber.StatusOK, f, nil)
 }

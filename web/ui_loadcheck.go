@@ -11,6 +11,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -90,9 +91,9 @@ func (s *Server) showLoadCheck(c *fiber.Ctx) error {
 		u := currentUser(c)
 		data["CanWrite"], data["CSRF"] = u.Role.CanWrite(), s.csrfToken(c)
 		c.Set("Content-Type", "text/html; charset=utf-8")
-		return s.pages.byName["loadcheck"].ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
+		return s.page(c, "loadcheck").ExecuteTemplate(c.Response().BodyWriter(), "check-body", data)
 	}
-	return s.render(c, "loadcheck", pageData{Title: fmt.Sprintf("Load check #%d", chk.ID), Nav: "loadchecks", Data: data})
+	return s.render(c, "loadcheck", pageData{Title: i18n.M("Load check #%s", strconv.FormatUint(chk.ID, 10)), Nav: "loadchecks", Data: data})
 }
 
 func (s *Server) abortLoadCheck(c *fiber.Ctx) error {

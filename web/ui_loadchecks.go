@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // loadChecksPage is how many checks the load checks page lists at once.
@@ -36,7 +38,7 @@ func (s *Server) showLoadChecks(c *fiber.Ctx) error {
 	if page.NextAfter != 0 {
 		next = "/loadchecks?after=" + strconv.FormatUint(page.NextAfter, 10)
 	}
-	return s.render(c, "loadchecks", pageData{Title: "Load checks", Nav: "loadchecks", Data: map[string]any{
+	return s.render(c, "loadchecks", pageData{Title: i18n.M("Load checks"), Nav: "loadchecks", Data: map[string]any{
 		"Checks": page.Checks, "Names": names, "Next": next, "Paged": pg.After != 0}})
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/notify"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 func (s *Server) showNotifications(c *fiber.Ctx) error {
@@ -25,7 +26,7 @@ func (s *Server) renderNotifications(c *fiber.Ctx, code int, p notify.Pref, form
 	if fe != nil {
 		errs[fe.Field] = fe.Msg
 	}
-	return s.renderStatus(c, code, "notifications", pageData{Title: "Alert notifications", Nav: "notifications", Data: map[string]any{
+	return s.renderStatus(c, code, "notifications", pageData{Title: i18n.M("Alert notifications"), Nav: "notifications", Data: map[string]any{
 		"Pref": p, "Form": form, "Errs": errs, "Deliveries": list, "EmailReady": s.Notify.EmailReady}})
 }
 

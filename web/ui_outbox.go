@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // outboxPage is how many messages the Outbox shows at once.
@@ -37,7 +38,7 @@ func (s *Server) showOutbox(c *fiber.Ctx) error {
 	if len(list) == outboxPage {
 		next = fmt.Sprintf("/outbox?before=%d", list[len(list)-1].ID)
 	}
-	return s.render(c, "outbox", pageData{Title: "Outbox", Nav: "outbox", Data: map[string]any{"Messages": list, "Total": total, "Next": next, "Paged": before > 0}})
+	return s.render(c, "outbox", pageData{Title: i18n.M("Outbox"), Nav: "outbox", Data: map[string]any{"Messages": list, "Total": total, "Next": next, "Paged": before > 0}})
 }
 
 func (s *Server) showOutboxMessage(c *fiber.Ctx) error {

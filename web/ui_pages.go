@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // ctaRows is how many call-to-action rows the page form offers.
@@ -60,7 +61,7 @@ func (s *Server) showPages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "pages", pageData{Title: "Landing pages", Nav: "pages", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
+	return s.render(c, "pages", pageData{Title: i18n.M("Landing pages"), Nav: "pages", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
 }
 
 func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landing.PageInput, errs landing.ValidationError) error {
@@ -198,7 +199,7 @@ func (s *Server) unpublishPage(c *fiber.Ctx) error {
 		}
 	}
 	if len(live) > 0 && c.FormValue("confirm") != "yes" {
-		return s.render(c, "page_unpublish", pageData{Title: "Unpublish " + p.Title + "?", Nav: "pages", Data: map[string]any{"P": p, "Live": live}})
+		return s.render(c, "page_unpublish", pageData{Title: i18n.M("Unpublish %s?", p.Title), Nav: "pages", Data: map[string]any{"P": p, "Live": live}})
 	}
 	err = s.Pages.Unpublish(c.UserContext(), p.ID)
 	var re *landing.RefusedError

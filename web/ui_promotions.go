@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -76,14 +77,14 @@ func (s *Server) showPromotions(c *fiber.Ctx) error {
 			next += "&limit=" + strconv.Itoa(pg.Limit)
 		}
 	}
-	return s.render(c, "promotions", pageData{Title: "Promotions", Nav: "promotions", Data: map[string]any{"List": page.Promotions, "Now": time.Now(),
+	return s.render(c, "promotions", pageData{Title: i18n.M("Promotions"), Nav: "promotions", Data: map[string]any{"List": page.Promotions, "Now": time.Now(),
 		"Total": total, "Next": next, "Paged": pg.After != 0}})
 }
 
 func (s *Server) promotionFormPage(c *fiber.Ctx, code int, p *landing.Promotion, in landing.PromotionInput, errs landing.ValidationError) error {
-	title, action := "New promotion", "/promotions"
+	title, action := i18n.M("New promotion"), "/promotions"
 	if p != nil {
-		title, action = "Edit "+p.Name, fmt.Sprintf("/promotions/%d", p.ID)
+		title, action = i18n.M("Edit %s", p.Name), fmt.Sprintf("/promotions/%d", p.ID)
 	}
 	brands, err := s.Catalog.Facets(c.UserContext(), "brand", facetLimit)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Messages of the users pages, in one place (for translation).
@@ -100,7 +101,35 @@ func (s *Server) resetUserPassword(c *fiber.Ctx) error {
 }
 
 func (s *Server) showPassword(c *fiber.Ctx) error {
-	return s.render(c, "password", pageData{Title: "Change your password", Nav: "password", Data: map[string]any{"Errs": map[string]string{}}})
+	return s.render(c, "password", passwordPage(nil))
+}
+
+// passwordPage is the settings page of the signed-in user: their language
+// and their password; errs are the password form's field errors.
+func passwordPage(errs map[string]string) pageData {
+	if errs == nil {
+		errs = map[string]string{}
+	}
+	return pageData{Title: i18n.M("Language and password"), Nav: "password",
+		Data: map[string]any{"Errs": errs, "Langs": i18n.Langs, "LangNames": i18n.Names}}
+}
+
+// saveLanguage records the language the signed-in user reads Rampe in
+// ("" follows the browser).
+func (s *Server) saveLanguage(c *fiber.Ctx) error {
+	u := currentUser(c)
+	lang := c.FormValue("lang")
+	if err := s.Accounts.SetLang(c.UserContext(), u.ID, lang); err != nil {
+		var fe *accounts.FieldError
+		if errors.As(err, &fe) {
+			return fiber.NewError(fiber.StatusUnprocessableEntity, fe.Error())
+		}
+		return err
+	}
+	u.Lang = lang
+	c.Locals(langKey, nil)
+	s.flash(c, true, i18n.M("Language saved."))
+	return c.Redirect("/settings/password", fiber.StatusSeeOther)
 }
 
 // changePassword sets the signed-in user's own password.
@@ -110,8 +139,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	err := s.Accounts.ChangePassword(c.UserContext(), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"), sid)
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "password", pageData{Title: "Change your password", Nav: "password",
-			Data: map[string]any{"Errs": map[string]string{fe.Field: fe.Msg}}})
+		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "password", passwordPage(map[string]string{fe.Field: fe.Msg}))
 	}
 	if err != nil {
 		return err

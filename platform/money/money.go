@@ -8,7 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"unicode"
+	"unicode/utf8"
+
 	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Valid tells whether code is an ISO 4217 currency code.
@@ -82,4 +87,66 @@ func AppendPlain(dst []byte, minor int64, exp int) []byte {
 		dst = append(dst, '0')
 	}
 	return append(dst, frac...)
+}
+
+// FormatIn writes an amount as lang writes it: "€1,500.00" in English,
+// "1 500,00 €" in French (narrow no-break space between thousands, no-break
+// space before the symbol); the currency's symbol as that language knows it
+// ("$US" in French), its code when it has none.
+func FormatIn(lang string, minor int64, cur string) string {
+	exp := Exponent(cur)
+	neg := minor < 0
+	u := uint64(minor)
+	if neg {
+		u = uint64(-minor)
+	}
+	div := uint64(1)
+	for range exp {
+		div *= 10
+	}
+	group, point := ",", "."
+	if lang == "fr" {
+		group, point = "\u202f", ","
+	}
+	whole := strconv.FormatUint(u/div, 10)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	sym := symbol(lang, cur)
+	// "CHF 1.00" but "€1.00": a symbol ending in a letter takes a space.
+	r, _ := utf8.DecodeLastRuneInString(sym)
+	letters := unicode.IsLetter(r)
+	if lang != "fr" {
+		b.WriteString(sym)
+		if letters {
+			b.WriteByte(' ')
+		}
+	}
+	for i := range len(whole) {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteByte(whole[i])
+	}
+	if exp > 0 {
+		fmt.Fprintf(&b, "%s%0*d", point, exp, u%div)
+	}
+	if lang == "fr" {
+		b.WriteString("\u00a0" + sym)
+	}
+	return b.String()
+}
+
+// symbol is the currency's symbol in lang, its code when unknown.
+func symbol(lang, cur string) string {
+	unit, err := currency.ParseISO(cur)
+	if err != nil {
+		return cur
+	}
+	tag := language.English
+	if lang == "fr" {
+		tag = language.French
+	}
+	return message.NewPrinter(tag).Sprint(currency.Symbol(unit))
 }

@@ -37,3 +37,27 @@ func TestAmounts(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatIn(t *testing.T) {
+	for _, c := range []struct {
+		lang  string
+		minor int64
+		cur   string
+		want  string
+	}{
+		{"en", 150000, "EUR", "€1,500.00"},
+		{"fr", 150000, "EUR", "1\u202f500,00\u00a0€"},
+		{"fr", 12631, "EUR", "126,31\u00a0€"},
+		{"en", 12631, "EUR", "€126.31"},
+		{"en", -5, "EUR", "-€0.05"},
+		{"fr", -5, "EUR", "-0,05\u00a0€"},
+		{"en", 1234567, "JPY", "¥1,234,567"},
+		{"en", 100, "CHF", "CHF 1.00"},
+		{"fr", 100, "USD", "1,00\u00a0$US"},
+		{"en", 100, "XYZ", "XYZ 1.00"},
+	} {
+		if got := FormatIn(c.lang, c.minor, c.cur); got != c.want {
+			t.Errorf("FormatIn(%s, %d, %s) = %q, want %q", c.lang, c.minor, c.cur, got, c.want)
+		}
+	}
+}
