@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/rampe/rampe/platform/i18n"
 	"io"
 	"strconv"
 	"strings"
@@ -94,7 +95,7 @@ func (s *Server) displayPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, f
 	data := map[string]any{"Campaign": camp, "Creatives": stats, "Total": total, "Placements": s.tagViews(ps, st.Placements),
 		"FreqCap": st.FreqCap, "Live": live, "Sizes": display.IABSizes, "MaxKB": s.Display.MaxKB()}
 	if formErr != nil {
-		data["Err"] = formErr.Error()
+		data["Err"] = s.tr(c, formErr)
 		var fe *display.FieldError
 		if errors.As(formErr, &fe) {
 			data["ErrField"] = fe.Field
@@ -110,13 +111,13 @@ func creativeForm(c *fiber.Ctx) (display.CreativeInput, error) {
 	if v := strings.TrimSpace(c.FormValue("rotation_weight")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return in, &display.FieldError{Field: "rotation_weight", Msg: fmt.Sprintf("%q is not a whole number", v)}
+			return in, &display.FieldError{Field: "rotation_weight", Msg: i18n.M("%q is not a whole number", v)}
 		}
 		in.Rotation = n
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return in, &display.FieldError{Field: "file", Msg: "choose an image file (PNG, JPEG, GIF or WebP)"}
+		return in, &display.FieldError{Field: "file", Msg: i18n.M("choose an image file (PNG, JPEG, GIF or WebP)")}
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -192,14 +193,14 @@ func settingsForm(c *fiber.Ctx) (display.Settings, error) {
 	for _, v := range args.PeekMulti("placement") {
 		id, err := strconv.ParseUint(string(v), 10, 64)
 		if err != nil {
-			return st, &display.FieldError{Field: "placements", Msg: fmt.Sprintf("%q is not a placement id", v)}
+			return st, &display.FieldError{Field: "placements", Msg: i18n.M("%q is not a placement id", v)}
 		}
 		st.Placements = append(st.Placements, id)
 	}
 	if v := strings.TrimSpace(c.FormValue("freq_cap")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return st, &display.FieldError{Field: "freq_cap", Msg: fmt.Sprintf("%q is not a whole number", v)}
+			return st, &display.FieldError{Field: "freq_cap", Msg: i18n.M("%q is not a whole number", v)}
 		}
 		st.FreqCap = n
 	}
@@ -225,7 +226,7 @@ func (s *Server) placementsPage(c *fiber.Ctx, code int, formErr error, in *displ
 	}
 	data := map[string]any{"Placements": s.tagViews(ps, nil), "House": house, "Sizes": display.IABSizes, "In": in, "MaxKB": s.Display.MaxKB()}
 	if formErr != nil {
-		data["Err"] = formErr.Error()
+		data["Err"] = s.tr(c, formErr)
 		var fe *display.FieldError
 		if errors.As(formErr, &fe) {
 			data["ErrField"] = fe.Field

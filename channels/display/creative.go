@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/rampe/rampe/platform/i18n"
 	"image"
 	_ "image/gif" // decoders image.DecodeConfig dispatches to
 	_ "image/jpeg"
@@ -56,7 +57,7 @@ func ParseSize(v string) (Size, error) {
 	var z Size
 	v = strings.ReplaceAll(strings.TrimSpace(v), "×", "x")
 	if _, err := fmt.Sscanf(v, "%dx%d", &z.W, &z.H); err != nil || !z.IsIAB() || z.Key() != v {
-		return Size{}, &FieldError{"size", fmt.Sprintf("%q is not one of the IAB sizes %s", v, sizeList())}
+		return Size{}, &FieldError{"size", i18n.M("%q is not one of the IAB sizes %s", v, sizeList())}
 	}
 	return z, nil
 }
@@ -76,30 +77,30 @@ type CreativeInput struct {
 // within the weight limit. SVG is refused (it can carry script).
 func (s *Service) CheckImage(data []byte) (mime string, z Size, err error) {
 	if len(data) == 0 {
-		return "", z, &FieldError{"file", "choose an image file (PNG, JPEG, GIF or WebP)"}
+		return "", z, &FieldError{"file", i18n.M("choose an image file (PNG, JPEG, GIF or WebP)")}
 	}
 	if looksSVG(data) {
-		return "", z, &FieldError{"file", "SVG is refused: an SVG file can carry script; upload a PNG, JPEG, GIF or WebP"}
+		return "", z, &FieldError{"file", i18n.M("SVG is refused: an SVG file can carry script; upload a PNG, JPEG, GIF or WebP")}
 	}
 	mime = http.DetectContentType(data)
 	if extOf[mime] == "" {
-		return "", z, &FieldError{"file", fmt.Sprintf("the file is %s, not an image Rampe takes (PNG, JPEG, GIF or WebP); its type is read from its content, not its name", mime)}
+		return "", z, &FieldError{"file", i18n.M("the file is %s, not an image Rampe takes (PNG, JPEG, GIF or WebP); its type is read from its content, not its name", mime)}
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || "image/"+format != mime {
-		return "", z, &FieldError{"file", fmt.Sprintf("the %s image does not decode: %v", extOf[mime], err)}
+		return "", z, &FieldError{"file", i18n.M("the %s image does not decode: %v", extOf[mime], err)}
 	}
 	// DecodeConfig reads the header only: a truncated image is caught by
 	// decoding it whole.
 	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return "", z, &FieldError{"file", fmt.Sprintf("the %s image is damaged: %v", extOf[mime], err)}
+		return "", z, &FieldError{"file", i18n.M("the %s image is damaged: %v", extOf[mime], err)}
 	}
 	z = Size{cfg.Width, cfg.Height}
 	if !z.IsIAB() {
-		return "", z, &FieldError{"file", fmt.Sprintf("the image is %s px; accepted sizes are the IAB units %s", z, sizeList())}
+		return "", z, &FieldError{"file", i18n.M("the image is %s px; accepted sizes are the IAB units %s", z, sizeList())}
 	}
 	if len(data) > s.maxBytes() {
-		return "", z, &FieldError{"file", fmt.Sprintf("the image weighs %s, over the %s limit (display.max_weight_kb)", kb(len(data)), kb(s.maxBytes()))}
+		return "", z, &FieldError{"file", i18n.M("the image weighs %s, over the %s limit (display.max_weight_kb)", kb(len(data)), kb(s.maxBytes()))}
 	}
 	return mime, z, nil
 }
@@ -116,13 +117,13 @@ func looksSVG(data []byte) bool {
 func checkText(field, v string, max int, required bool) (string, error) {
 	v = strings.TrimSpace(v)
 	if required && v == "" {
-		return "", &FieldError{field, "required"}
+		return "", &FieldError{field, i18n.M("required")}
 	}
 	if len([]rune(v)) > max {
-		return "", &FieldError{field, fmt.Sprintf("at most %d characters", max)}
+		return "", &FieldError{field, i18n.M("at most %d characters", max)}
 	}
 	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return "", &FieldError{field, "holds a control character"}
+		return "", &FieldError{field, i18n.M("holds a control character")}
 	}
 	return v, nil
 }
@@ -130,7 +131,7 @@ func checkText(field, v string, max int, required bool) (string, error) {
 func absoluteURL(field, raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > 2000 {
-		return "", &FieldError{field, fmt.Sprintf("%q is not an absolute http(s) URL", raw)}
+		return "", &FieldError{field, i18n.M("%q is not an absolute http(s) URL", raw)}
 	}
 	return u.String(), nil
 }
@@ -163,7 +164,7 @@ func (s *Service) AddCreative(ctx context.Context, c *campaigns.Campaign, in Cre
 		rot = 1
 	}
 	if rot < 1 || rot > 100 {
-		return nil, &FieldError{"rotation_weight", fmt.Sprintf("%d is outside 1–100", rot)}
+		return nil, &FieldError{"rotation_weight", i18n.M("%d is outside 1–100", rot)}
 	}
 	sum := sha256.Sum256(in.Data)
 	cr := &Creative{Name: name, Alt: alt, Width: z.W, Height: z.H, MIME: mime, Size: len(in.Data), SHA: hex.EncodeToString(sum[:]),
@@ -174,7 +175,7 @@ func (s *Service) AddCreative(ctx context.Context, c *campaigns.Campaign, in Cre
 		}
 	} else {
 		if !c.Has(campaigns.Display) {
-			return nil, &FieldError{"channel", "the campaign is not on the display channel"}
+			return nil, &FieldError{"channel", i18n.M("the campaign is not on the display channel")}
 		}
 		if err := s.campaignClick(ctx, c, cr, in.ClickURL, by); err != nil {
 			return nil, err
@@ -198,7 +199,7 @@ func (s *Service) campaignClick(ctx context.Context, c *campaigns.Campaign, cr *
 			return err
 		}
 		if land == "" {
-			return &FieldError{"click_url", "the campaign has no landing page: choose one on the campaign, or give a click URL"}
+			return &FieldError{"click_url", i18n.M("the campaign has no landing page: choose one on the campaign, or give a click URL")}
 		}
 		dest = land
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rampe/rampe/platform/i18n"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,10 +120,16 @@ type impressionRow struct {
 
 func (impressionRow) TableName() string { return "display_impressions" }
 
-// FieldError names what is wrong in an input.
-type FieldError struct{ Field, Msg string }
+// FieldError names what is wrong in an input, in every language.
+type FieldError struct {
+	Field string
+	Msg   i18n.Message
+}
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg.String() }
+
+// Text is the error in lang (i18n.Localizer).
+func (e *FieldError) Text(lang string) string { return e.Field + ": " + e.Msg.Text(lang) }
 
 // ErrNotFound is a placement or creative that does not exist.
 var ErrNotFound = errors.New("display: not found")

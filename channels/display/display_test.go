@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
 )
@@ -371,8 +372,12 @@ func TestPlacementInput(t *testing.T) {
 	if err := f.s.SetSettings(ctx, f.c.ID, Settings{Placements: []uint64{999}}); fieldOf(err) != "placements" {
 		t.Errorf("unknown placement: %v", err)
 	}
-	if err := f.s.SetSettings(ctx, f.c.ID, Settings{FreqCap: -1}); fieldOf(err) != "freq_cap" {
+	err := f.s.SetSettings(ctx, f.c.ID, Settings{FreqCap: -1})
+	if fieldOf(err) != "freq_cap" {
 		t.Errorf("negative cap: %v", err)
+	}
+	if fr := i18n.Text(i18n.FR, err); fr != "freq_cap: -1 est hors de 0 (aucun plafond) à 1000 impressions par jour" {
+		t.Errorf("in French: %q", fr)
 	}
 }
 

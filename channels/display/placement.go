@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rampe/rampe/platform/i18n"
 	"regexp"
 	"strings"
 
@@ -25,7 +26,7 @@ type PlacementInput struct {
 func (s *Service) AddPlacement(ctx context.Context, in PlacementInput) (*Placement, error) {
 	key := strings.TrimSpace(in.Key)
 	if !keyRE.MatchString(key) {
-		return nil, &FieldError{"key", fmt.Sprintf("%q: 2 to 60 lower-case letters, digits and dashes (it is the tag's URL, /d/KEY.js)", key)}
+		return nil, &FieldError{"key", i18n.M("%q: 2 to 60 lower-case letters, digits and dashes (it is the tag's URL, /d/KEY.js)", key)}
 	}
 	name, err := checkText("name", in.Name, 100, true)
 	if err != nil {
@@ -45,7 +46,7 @@ func (s *Service) AddPlacement(ctx context.Context, in PlacementInput) (*Placeme
 		return nil, fmt.Errorf("display: save placement: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return nil, &FieldError{"key", fmt.Sprintf("a placement %q exists already", key)}
+		return nil, &FieldError{"key", i18n.M("a placement %q exists already", key)}
 	}
 	return p, s.Changed(ctx)
 }
@@ -106,7 +107,7 @@ func (s *Service) Settings(ctx context.Context, campaignID uint64) (Settings, er
 // SetSettings replaces the placements campaign id targets and its cap.
 func (s *Service) SetSettings(ctx context.Context, campaignID uint64, st Settings) error {
 	if st.FreqCap < 0 || st.FreqCap > 1000 {
-		return &FieldError{"freq_cap", fmt.Sprintf("%d is outside 0 (no cap) to 1000 impressions a day", st.FreqCap)}
+		return &FieldError{"freq_cap", i18n.M("%d is outside 0 (no cap) to 1000 impressions a day", st.FreqCap)}
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if len(st.Placements) > 0 {
@@ -115,7 +116,7 @@ func (s *Service) SetSettings(ctx context.Context, campaignID uint64, st Setting
 				return err
 			}
 			if int(n) != len(dedup(st.Placements)) {
-				return &FieldError{"placements", "a chosen placement does not exist (deleted meanwhile?)"}
+				return &FieldError{"placements", i18n.M("a chosen placement does not exist (deleted meanwhile?)")}
 			}
 		}
 		if err := tx.Where("campaign_id = ?", campaignID).Delete(&target{}).Error; err != nil {
