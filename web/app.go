@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/channels/search"
@@ -82,6 +83,10 @@ type Deps struct {
 	// Affiliation is the affiliation channel's partners, plans and
 	// conversions (nil: not connected).
 	Affiliation *affiliation.Service
+	// Display is the display channel: creatives, placements, ad tags.
+	Display *display.Service
+	// DisplayMaxAge is the ad tags' Cache-Control max-age.
+	DisplayMaxAge time.Duration
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 	// LandingThroughRouter turns the landing fast path off
@@ -134,9 +139,11 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(cfg)
 	s.routes(app)
+	handler := app.Server().Handler
 	if !d.LandingThroughRouter {
-		app.Server().Handler = s.fastPages(app.Server().Handler)
+		handler = s.fastPages(handler)
 	}
+	app.Server().Handler = s.fastTags(handler)
 	app.Server().HeaderReceived = s.longTransfers
 	return app, nil
 }

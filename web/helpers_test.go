@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/channels/search"
@@ -52,6 +53,7 @@ type testApp struct {
 	Audience  *audience.Service
 	Mail      *mailbox // what the audience sent (confirmations)
 	Search    *search.Channel
+	Display   *display.Service
 }
 
 const testPassword = "correct-horse-battery"
@@ -59,7 +61,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
@@ -79,11 +81,17 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 		Now: func() time.Time { return time.Now().UTC() }, Auditor: &search.Auditor{WeightBudget: 2 << 20}}
 	box := &mailbox{}
 	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send}
+	d.Display = &display.Service{DB: g, Clicks: d.Clicks, Bus: conn.Redis, BaseURL: d.BaseURL, PollInterval: 20 * time.Millisecond,
+		LandingURL: func(context.Context, *campaigns.Campaign) (string, error) { return "http://127.0.0.1/l/soldes", nil }}
+	d.DisplayMaxAge = time.Second
+	if err := d.Display.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range opts {
 		o(&d)
 	}
 	app, err := New(d)
-	notifySvc, clickSvc, aud, sch := d.Notify, d.Clicks, d.Audience, d.Search
+	notifySvc, clickSvc, aud, sch, disp := d.Notify, d.Clicks, d.Audience, d.Search, d.Display
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +101,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch}
+	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch, Display: disp}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -163,12 +163,14 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 		c.Locals(csrfCheckedKey, true)
 		return c.Next()
 	}
-	if isMultipart(c) {
-		if !uploadRoutes[c.Path()] || c.Cookies(csrfCookie) == "" {
+	if isMultipart(c) && uploadRoutes[c.Path()] {
+		if c.Cookies(csrfCookie) == "" {
 			return errCSRF
 		}
 		return c.Next()
 	}
+	// Any other multipart form (a display creative) is small — limitBody
+	// held it to 2 MiB — and is read whole for its token like a plain form.
 	if !s.validCSRF(c, c.FormValue(csrfField)) {
 		return errCSRF
 	}

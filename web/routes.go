@@ -27,6 +27,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/robots.txt", s.serveRobots)                      // robots rules with the sitemap line,
 	app.Get("/indexnow.txt", s.serveIndexNowKey)               // and the IndexNow key when IndexNow is on
 	app.Get("/t/conv.gif", s.conversionPixel)                  // the signed conversion pixel of thank-you pages
+	app.Get("/d/i/:file", s.serveCreativeImage)                // display creatives' images, under their hash
+	app.Get("/d/:tag", s.serveTag)                             // ad tags /d/{placement}.js and .html (GET and HEAD answered by fastTags)
 	app.Get("/u/:token", s.showUnsubscribe)                    // unsubscribe: a page with a confirm button,
 	app.Post("/u/:token", s.doUnsubscribe)                     // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
@@ -70,6 +72,11 @@ func (s *Server) routes(app *fiber.App) {
 	api.Put("/campaigns/:id<int>/adgroups/:gid<int>/ads/:aid<int>", apiWriter, s.apiSearchOn, s.apiSaveAd)
 	api.Delete("/campaigns/:id<int>/ads/:aid<int>", apiWriter, s.apiSearchOn, s.apiDeleteAd)
 	api.Get("/campaigns/:id<int>/exports/:eid<int>/:tool<regex(^(google|microsoft)$)>.csv", s.apiSearchOn, s.apiGetExport)
+	api.Get("/placements", s.displayOn, s.apiListPlacements)
+	api.Post("/placements", apiWriter, s.displayOn, s.apiCreatePlacement)
+	api.Get("/campaigns/:id<int>/display", s.displayOn, s.apiGetDisplay)
+	api.Put("/campaigns/:id<int>/display", apiWriter, s.displayOn, s.apiPutDisplay)
+	api.Post("/campaigns/:id<int>/display/creatives", apiWriter, s.displayOn, s.apiAddCreative)
 	api.Get("/loadchecks/:id<int>", s.apiGetLoadCheck)
 	api.Post("/loadchecks/:id<int>/abort", apiWriter, s.apiAbortLoadCheck)
 	api.Get("/products", s.apiListProducts)
@@ -184,6 +191,16 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/adgroups/:gid<int>/ads/:aid<int>", writer, s.searchOn, s.saveAd)
 	in.Post("/campaigns/:id<int>/ads/:aid<int>/delete", writer, s.searchOn, s.deleteAd)
 	in.Get("/campaigns/:id<int>/exports/:eid<int>/:tool<regex(^(google|microsoft)$)>.csv", s.searchOn, s.downloadExport)
+	// The display channel's pages (displayOn: 404 when it is not connected).
+	in.Get("/campaigns/:id<int>/display", s.displayOn, s.showDisplay)
+	in.Post("/campaigns/:id<int>/display", writer, s.displayOn, s.saveDisplaySettings)
+	in.Post("/campaigns/:id<int>/display/creatives", writer, s.displayOn, s.uploadCreative)
+	in.Post("/campaigns/:id<int>/display/creatives/:cid<int>/delete", writer, s.displayOn, s.deleteCreative)
+	in.Get("/placements", s.displayOn, s.showPlacements)
+	in.Post("/placements", writer, s.displayOn, s.createPlacement)
+	in.Post("/placements/:id<int>/delete", writer, s.displayOn, s.deletePlacement)
+	in.Post("/placements/house", writer, s.displayOn, s.uploadHouseCreative)
+	in.Post("/placements/house/:cid<int>/delete", writer, s.displayOn, s.deleteHouseCreative)
 	in.Post("/loadchecks/:id<int>/abort", writer, s.abortLoadCheck)
 	in.Get("/calendar", s.showCalendar)
 	in.Get("/capacity", s.showCapacity)

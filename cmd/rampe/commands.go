@@ -95,13 +95,17 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	baseStatus := &web.BaseURLStatus{}
 	go st.landing.Listen(ctx)
+	// The ad tags serve from the first request on.
+	if err := st.display.Reload(ctx); err != nil {
+		return err
+	}
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
 		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
 		Search: st.search, RobotsRules: st.cfg.SEORobotsRules, Affiliation: st.affiliation.Service,
-		LandingThroughRouter: !st.cfg.FastLanding})
+		LandingThroughRouter: !st.cfg.FastLanding, Display: st.display, DisplayMaxAge: st.cfg.DisplayTagMaxAge})
 	if err != nil {
 		return err
 	}
@@ -114,6 +118,8 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	clicksCtx, stopClicks := context.WithCancel(context.Background())
 	defer stopClicks()
 	go st.clicks.Run(clicksCtx)
+	go st.display.Run(clicksCtx)
+	go st.display.Watch(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(app, ln, st.cfg.FastLanding) }()
 	if claimDemoChecks(ctx, st) {
@@ -130,6 +136,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	// The clicks of the last requests are written once none can come.
 	stopClicks()
 	st.clicks.Wait()
+	st.display.Wait()
 	return err
 }
 

@@ -56,6 +56,9 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if err := seedCampaigns(ctx, st.campaigns, refs, window); err != nil {
 		return err
 	}
+	if err := seedDisplayDemo(ctx, st, out); err != nil {
+		return err
+	}
 	if err := seedEmailDemo(ctx, st, refs, window); err != nil {
 		return err
 	}

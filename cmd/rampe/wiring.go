@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/comparators"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/channels/search"
@@ -39,7 +40,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -64,6 +65,7 @@ type stack struct {
 	affiliation *affiliation.Channel
 	affJobs     *affiliation.Jobs
 	search      *search.Channel
+	display     *display.Service
 	secret      []byte
 	// noDemoChecks: seeding the demo does not leave its load checks for
 	// the first node that serves (rampe demo --no-load-checks).
@@ -180,7 +182,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	st.search = newSearch(st, m)
 	st.affiliation, st.affJobs = newAffiliation(st)
-	if err := channels.Register(cs, st.email, st.search, st.affiliation,
+	st.display = newDisplay(st)
+	if err := channels.Register(cs, st.email, st.search, st.affiliation, display.Channel{Service: st.display},
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {

@@ -76,6 +76,9 @@ var Options = []Option{
 	{Key: "affiliation.notice", Default: "48h", Help: "how long before a campaign starts every partner must have its kit (affiliation.kit_sent warns when later)"},
 	{Key: "affiliation.return_window", Default: "720h", Help: "how long a commission stays pending (the shop's return window) before it can be approved"},
 	{Key: "affiliation.postback_hosts", Default: "", Help: "comma-separated hosts (or host:port) postbacks may reach even when private or loopback; any public host is allowed on ports 80 and 443"},
+	{Key: "display.max_weight_kb", Default: 150, Help: "heaviest display creative accepted, in KB (IAB LEAN: 150 KB initial load); the display.creatives gate checks it too"},
+	{Key: "display.poll_interval", Default: "250ms", Help: "how often each web node reads the display generation in Redis (a launch or halt shows in the ad tags within this, plus a rebuild)"},
+	{Key: "display.tag_max_age", Default: "1s", Help: "Cache-Control max-age of the ad tags /d/{placement}.js and .html (short: a halt must reach visitors within a second)"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
 	{Key: "retention.load_checks_days", Default: 365, Help: "days a finished load check is kept (a page's last passing check and a campaign's last check always stay); 0: forever"},
@@ -139,6 +142,10 @@ type Config struct {
 	MetricsToken string
 
 	LandingFrameAncestors []string
+
+	DisplayMaxBytes     int
+	DisplayPollInterval time.Duration
+	DisplayTagMaxAge    time.Duration
 
 	LogLevel   string
 	LogFormat  string
@@ -282,6 +289,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := retentionKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := displayKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -514,6 +524,20 @@ func retentionKeys(v *viper.Viper, c *Config) error {
 		c.Retention[k] = time.Duration(days) * 24 * time.Hour
 	}
 	return nil
+}
+
+// displayKeys reads the display channel's keys.
+func displayKeys(v *viper.Viper, c *Config) error {
+	kb, err := integer(v, "display.max_weight_kb", 1, 2000)
+	if err != nil {
+		return err
+	}
+	c.DisplayMaxBytes = kb << 10
+	if c.DisplayPollInterval, err = duration(v, "display.poll_interval", 10*time.Millisecond, 10*time.Second); err != nil {
+		return err
+	}
+	c.DisplayTagMaxAge, err = duration(v, "display.tag_max_age", 0, time.Hour)
+	return err
 }
 
 // emailKeys reads the e-mail channel's keys.

@@ -90,7 +90,7 @@ func Close(g *gorm.DB) error {
 
 // Migration is one schema step. ID orders migrations across packages
 // (yyyymmddnn_name); SQL is applied in one transaction. In SQL, {{id}},
-// {{ts}} and {{bigint}} are replaced by the engine's types. A migration
+// {{ts}}, {{bigint}} and {{blob}} are replaced by the engine's types. A migration
 // with an Engine ("sqlite" or "postgres") runs on that engine only; on the
 // other it is recorded as applied without running (full-text indexes, say,
 // are made differently).
@@ -108,9 +108,9 @@ type schemaMigration struct {
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
 func expand(g *gorm.DB, sql string) string {
-	r := strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME", "{{bigint}}", "INTEGER")
+	r := strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME", "{{bigint}}", "INTEGER", "{{blob}}", "BLOB")
 	if IsPostgres(g) {
-		r = strings.NewReplacer("{{id}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ", "{{bigint}}", "BIGINT")
+		r = strings.NewReplacer("{{id}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ", "{{bigint}}", "BIGINT", "{{blob}}", "BYTEA")
 	}
 	return r.Replace(sql)
 }

@@ -51,3 +51,22 @@ function countLines(el) {
 }
 document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.lineLimit) countLines(e.target); });
 document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("[data-line-limit]").forEach(countLines); });
+// Ad tag snippets: a click selects the whole tag, ready to copy.
+document.addEventListener("focusin", function (e) {
+  if (e.target.classList && e.target.classList.contains("tag-snippet")) e.target.select();
+});
+// A file over its input's data-max-bytes is refused before it is sent
+// (the server refuses it too, with a 413).
+document.addEventListener("submit", function (e) {
+  var inputs = e.target.querySelectorAll("input[type=file][data-max-bytes]");
+  for (var i = 0; i < inputs.length; i++) {
+    var f = inputs[i].files && inputs[i].files[0], maxb = +inputs[i].getAttribute("data-max-bytes");
+    if (f && f.size > maxb) {
+      e.preventDefault();
+      inputs[i].setCustomValidity("The file is " + Math.round(f.size / 1048576) + " MB: a creative weighs at most a few hundred KB, and uploads stop at 2 MB.");
+      inputs[i].reportValidity();
+      inputs[i].addEventListener("change", function () { this.setCustomValidity(""); }, { once: true });
+      return;
+    }
+  }
+}, true);
