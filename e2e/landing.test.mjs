@@ -40,7 +40,7 @@ test('catalog, promotion and landing page make a campaign ready', async () => {
   await page.click('button:has-text("Save draft")');
   await page.waitForURL(/\/promotions\/\d+$/);
   const promoURL = page.url();
-  assert.ok(await page.isVisible('text=2 product(s) affected'));
+  assert.ok(await page.isVisible('text=Preview: 2 products affected'));
   assert.ok(await page.isVisible('td:has-text("€750.00")'), 'the preview shows 1 000.00 → 750.00');
   await page.screenshot({ path: join(shots, '11-promotion-preview.png'), fullPage: true });
 
