@@ -35,8 +35,27 @@ type Jobs struct {
 }
 
 // Enqueue asks for a generation of one feed. Requests within the same
-// minute for the same reason collapse into one task.
+// minute for the same reason collapse into one task. A failure to queue is
+// logged (the scheduler's next tick asks again); Request reports it.
 func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at time.Time) {
+	if err := j.enqueue(ctx, feedID, reason, at); err != nil {
+		slog.Warn("feeds: enqueue generation", "feed_id", feedID, "reason", reason, "err", err)
+	}
+}
+
+// Request queues a generation asked for by someone (UI, API) for now, on
+// whichever worker takes it: no web node generates a feed itself, and a
+// shutdown of the node that asked never cuts one in half. Two requests
+// within the same minute collapse into one generation.
+func (j *Jobs) Request(ctx context.Context, feedID uint64, by string) error {
+	err := j.enqueue(ctx, feedID, by, j.Service.Now())
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil // the same request, queued a moment ago
+	}
+	return err
+}
+
+func (j *Jobs) enqueue(ctx context.Context, feedID uint64, reason string, at time.Time) error {
 	// A task due later (a promotion boundary) is covered only by a
 	// generation that starts at its instant or after.
 	asked := at
@@ -45,10 +64,9 @@ func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at tim
 	}
 	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason, Asked: asked})
 	id := fmt.Sprintf("feed:%d:%s:%d", feedID, reason, at.Truncate(time.Minute).Unix())
-	if _, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypeGenerate, b), asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("default"),
-		asynq.MaxRetry(5), asynq.Timeout(2*time.Hour), asynq.Retention(time.Hour)); err != nil {
-		slog.Warn("feeds: enqueue generation", "feed_id", feedID, "reason", reason, "err", err)
-	}
+	_, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypeGenerate, b), asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("default"),
+		asynq.MaxRetry(5), asynq.Timeout(2*time.Hour), asynq.Retention(time.Hour))
+	return err
 }
 
 // EnqueueAll asks for a generation of every feed (catalog import, promotion

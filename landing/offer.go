@@ -22,8 +22,8 @@ type Offer struct {
 
 // OfferLine is one product of an offer, prices written for people.
 type OfferLine struct {
-	Title, Link, Image, Price, Regular, Badge string
-	OnSale                                    bool
+	SKU, Title, Link, Image, Price, Regular, Badge string
+	OnSale                                         bool
 }
 
 // Offer reads the published version of a campaign's landing page and
@@ -60,7 +60,7 @@ func (s *Server) Offer(ctx context.Context, c *campaigns.Campaign, at time.Time)
 	for i := range prods {
 		pr := &prods[i]
 		price := EffectivePrice(pr, promos, at)
-		line := OfferLine{Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.Format(price.Effective, pr.Currency),
+		line := OfferLine{SKU: pr.SKU, Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.Format(price.Effective, pr.Currency),
 			Regular: money.Format(price.Regular, pr.Currency), OnSale: price.OnSale()}
 		if price.Promotion != nil {
 			line.Badge = price.Promotion.Label()

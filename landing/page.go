@@ -346,3 +346,26 @@ func (s *Pages) PublishedVersion(ctx context.Context, slug string) (*Version, er
 	return db.Take[Version](s.DB.WithContext(ctx).Joins("JOIN pages ON pages.published_version_id = page_versions.id").
 		Where("pages.slug = ?", slug), ErrNotFound)
 }
+
+// PublishedRef is what a sitemap needs of a published page.
+type PublishedRef struct {
+	PageID      uint64
+	Slug        string
+	PublishedAt time.Time
+}
+
+// PublishedRefs returns, in page id order, the published pages among ids
+// with the publish time of the version visitors see; unpublished or
+// unknown ids are left out.
+func (s *Pages) PublishedRefs(ctx context.Context, ids []uint64) ([]PublishedRef, error) {
+	var out []PublishedRef
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.DB.WithContext(ctx).Table("pages").Select("pages.id AS page_id, pages.slug AS slug, page_versions.published_at AS published_at").
+		Joins("JOIN page_versions ON page_versions.id = pages.published_version_id").Where("pages.id IN ?", ids).Order("pages.id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("landing: published pages: %w", err)
+	}
+	return out, nil
+}

@@ -285,3 +285,13 @@ func (p *Policy) CheckPlan(c *Check) error {
 	}
 	return nil
 }
+
+// LinkClient is the client that checks single URLs for other packages
+// (the SEO audit's links and images, IndexNow): every dial goes through
+// the policy like the load generator's, no proxy, and no redirect is
+// followed — a 3xx is the answer.
+func (p *Policy) LinkClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{DialContext: p.Dial, MaxIdleConnsPerHost: 4, TLSHandshakeTimeout: 10 * time.Second}}
+}

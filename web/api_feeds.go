@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -85,18 +86,17 @@ func (s *Server) apiUpdateFeed(c *fiber.Ctx) error {
 	return c.JSON(s.feedJSON(&f))
 }
 
-// apiGenerateFeed runs a generation and answers with its run.
+// apiGenerateFeed queues a generation for a worker and answers 202 with
+// where to follow it (GET /api/v1/feeds/{id}: its last run).
 func (s *Server) apiGenerateFeed(c *fiber.Ctx) error {
 	id, _ := parseID(c)
-	run, err := s.Feeds.Generate(c.UserContext(), id, "by "+currentUser(c).Email+" (API)", nil)
-	if err != nil && run == nil {
+	if _, err := s.Feeds.Get(c.UserContext(), id); err != nil {
 		return apiFeedError(c, err)
 	}
-	status := fiber.StatusOK
-	if err != nil {
-		status = fiber.StatusInternalServerError
+	if err := s.FeedJobs.Request(c.UserContext(), id, "by "+currentUser(c).Email+" (API)"); err != nil {
+		return apiFail(c, fiber.StatusServiceUnavailable, "unavailable", "the generation could not be queued: "+err.Error(), "")
 	}
-	return c.Status(status).JSON(run)
+	return c.Status(fiber.StatusAccepted).JSON(map[string]any{"queued": true, "feed_id": id, "status_url": fmt.Sprintf("/api/v1/feeds/%d", id)})
 }
 
 func (s *Server) apiRotateFeed(c *fiber.Ctx) error {

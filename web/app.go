@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -73,6 +74,10 @@ type Deps struct {
 	// Audience is the e-mail channel's contacts, lists, segments and
 	// suppression list.
 	Audience *audience.Service
+	// Search is the SEO / SEA channel (nil: not connected); RobotsRules
+	// is seo.robots_rules.
+	Search      *search.Channel
+	RobotsRules string
 	// BaseURL's check, made once the server listens (nil: not checked).
 	BaseURLStatus *BaseURLStatus
 	// LandingThroughRouter turns the landing fast path off

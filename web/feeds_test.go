@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/accounts"
-	"github.com/rampe/rampe/feeds"
 )
 
 func TestFeedUIGenerateReportAndServe(t *testing.T) {
@@ -36,23 +35,26 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	}
 	loc := res.Header.Get("Location")
 	b.get(loc)
+	a.startFeedWorker(t) // the button queues the generation for a worker
 	if r := b.post(loc+"/generate", url.Values{}); r.Status != http.StatusSeeOther {
 		t.Fatalf("generate: %d", r.Status)
 	}
-	var f *feeds.Feed
-	for i := 0; i < 100; i++ {
-		list, _ := a.Feeds.List(ctx)
-		if f = &list[0]; f.LastRunID != nil {
+	// A worker runs it (and the one the creation queued): the page shows
+	// the finished run once both are through.
+	var page response
+	for i := 0; i < 200; i++ {
+		if page = b.get(loc); strings.Contains(page.Body, "identifiers.missing") && strings.Contains(page.Body, "2 written") && !strings.Contains(page.Body, "imp-running") {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if f.LastRunID == nil {
-		t.Fatal("the feed was not generated")
-	}
-	page := b.get(loc)
 	if !strings.Contains(page.Body, "identifiers.missing") || !strings.Contains(page.Body, "2 written") {
 		t.Fatalf("feed page: %.1500s", page.Body)
+	}
+	list, _ := a.Feeds.List(ctx)
+	f := &list[0]
+	if f.LastRunID == nil {
+		t.Fatal("the feed was not generated")
 	}
 	if rep := b.get(loc + "/report.csv"); !strings.Contains(rep.Body, "W-1,warning,identifiers.missing") {
 		t.Fatalf("report: %s", rep.Body)
@@ -123,12 +125,22 @@ func TestAPIFeeds(t *testing.T) {
 	}
 	id := int(res.json(t)["feed"].(map[string]any)["id"].(float64))
 	res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Marketer, "")
-	if res.Status != 200 || res.json(t)["status"] != "done" {
+	if res.Status != 202 || res.json(t)["status_url"] != fmt.Sprintf("/api/v1/feeds/%d", id) {
 		t.Fatalf("generate: %d %s", res.Status, res.Body)
 	}
-	res = a.api("GET", fmt.Sprintf("/api/v1/feeds/%d", id), accounts.Viewer, "")
+	// A worker runs the generation; the feed shows its run once done.
+	a.startFeedWorker(t)
+	for i := 0; i < 200; i++ {
+		if res = a.api("GET", fmt.Sprintf("/api/v1/feeds/%d", id), accounts.Viewer, ""); strings.Contains(res.Body, `"rule":"required.image_link"`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if !strings.Contains(res.Body, `"rule":"required.image_link"`) {
-		t.Fatalf("get: %s", res.Body)
+		t.Fatalf("get after the worker ran the generation: %s", res.Body)
+	}
+	if res = a.api("POST", "/api/v1/feeds/9999/generate", accounts.Marketer, ""); res.Status != 404 {
+		t.Fatalf("generate an unknown feed: %d %s", res.Status, res.Body)
 	}
 	if res = a.api("POST", fmt.Sprintf("/api/v1/feeds/%d/generate", id), accounts.Viewer, ""); res.Status != 403 {
 		t.Fatalf("viewer generate: %d", res.Status)

@@ -20,6 +20,7 @@ import (
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -35,6 +36,7 @@ import (
 type testApp struct {
 	t         *testing.T
 	app       *fiber.App
+	feedJobs  *feeds.Jobs
 	URL       string
 	Accounts  *accounts.Store
 	Campaigns *campaigns.Service
@@ -48,6 +50,7 @@ type testApp struct {
 	Clicks    *clicks.Service
 	Audience  *audience.Service
 	Mail      *mailbox // what the audience sent (confirmations)
+	Search    *search.Channel
 }
 
 const testPassword = "correct-horse-battery"
@@ -55,7 +58,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
@@ -71,13 +74,15 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 		Notify: &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
 			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }},
 		Clicks: &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }}}
+	d.Search = &search.Channel{DB: g, Pages: m.Pages, Renderer: m.Server, Offers: m.Server, BaseURL: "http://127.0.0.1",
+		Now: func() time.Time { return time.Now().UTC() }, Auditor: &search.Auditor{WeightBudget: 2 << 20}}
 	box := &mailbox{}
 	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send}
 	for _, o := range opts {
 		o(&d)
 	}
 	app, err := New(d)
-	notifySvc, clickSvc, aud := d.Notify, d.Clicks, d.Audience
+	notifySvc, clickSvc, aud, sch := d.Notify, d.Clicks, d.Audience, d.Search
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +92,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, app: app, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box}
+	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -27,6 +27,18 @@ func (a *testApp) startWorker(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 }
 
+// startFeedWorker runs a real asynq worker with the feeds' handlers.
+func (a *testApp) startFeedWorker(t *testing.T) {
+	t.Helper()
+	srv := queue.NewServer(a.conn, queue.ServerConfig{Concurrency: 2, PollInterval: 100 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	a.feedJobs.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+}
+
 func (a *testApp) liveOnPage(t *testing.T, pageID uint64, name string) *campaigns.Campaign {
 	t.Helper()
 	ctx := context.Background()

@@ -21,9 +21,13 @@ func (s *Server) routes(app *fiber.App) {
 	// fastPages (web/public.go) unless http.fast_landing is false; this
 	// route serves them then, and answers other methods.
 	app.Get("/l/*", s.landingPage)
-	app.Get("/r/:token", s.followLink)      // tracked clicks of every channel
-	app.Get("/u/:token", s.showUnsubscribe) // unsubscribe: a page with a confirm button,
-	app.Post("/u/:token", s.doUnsubscribe)  // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
+	app.Get("/r/:token", s.followLink)                         // tracked clicks of every channel
+	app.Get("/sitemap.xml", s.searchOn, s.serveSitemapIndex)   // the search channel's sitemap index,
+	app.Get("/sitemaps/:file", s.searchOn, s.serveSitemapFile) // its files (N.xml, ≤ 50,000 URLs each),
+	app.Get("/robots.txt", s.serveRobots)                      // robots rules with the sitemap line,
+	app.Get("/indexnow.txt", s.serveIndexNowKey)               // and the IndexNow key when IndexNow is on
+	app.Get("/u/:token", s.showUnsubscribe)                    // unsubscribe: a page with a confirm button,
+	app.Post("/u/:token", s.doUnsubscribe)                     // and the one-click POST of RFC 8058 (no sign-in, no CSRF)
 
 	// A list's public subscription form (forms pasted on the merchant's
 	// site post here too) and its double opt-in link, which shows a
@@ -56,6 +60,15 @@ func (s *Server) routes(app *fiber.App) {
 	api.Get("/sends/:id<int>", s.apiEmailOn, s.apiGetSend)
 	api.Post("/sends/:id<int>/:action<regex(^(pause|resume|delete)$)>", apiWriter, s.apiEmailOn, s.apiSendAction)
 	api.Post("/email/events", apiWriter, s.apiEmailOn, s.apiEmailEvents)
+	api.Get("/campaigns/:id<int>/search", s.apiSearchOn, s.apiGetSearch)
+	api.Put("/campaigns/:id<int>/search", apiWriter, s.apiSearchOn, s.apiPutSearchSettings)
+	api.Post("/campaigns/:id<int>/adgroups", apiWriter, s.apiSearchOn, s.apiSaveAdGroup)
+	api.Put("/campaigns/:id<int>/adgroups/:gid<int>", apiWriter, s.apiSearchOn, s.apiSaveAdGroup)
+	api.Delete("/campaigns/:id<int>/adgroups/:gid<int>", apiWriter, s.apiSearchOn, s.apiDeleteAdGroup)
+	api.Post("/campaigns/:id<int>/adgroups/:gid<int>/ads", apiWriter, s.apiSearchOn, s.apiSaveAd)
+	api.Put("/campaigns/:id<int>/adgroups/:gid<int>/ads/:aid<int>", apiWriter, s.apiSearchOn, s.apiSaveAd)
+	api.Delete("/campaigns/:id<int>/ads/:aid<int>", apiWriter, s.apiSearchOn, s.apiDeleteAd)
+	api.Get("/campaigns/:id<int>/exports/:eid<int>/:tool<regex(^(google|microsoft)$)>.csv", s.apiSearchOn, s.apiGetExport)
 	api.Get("/loadchecks/:id<int>", s.apiGetLoadCheck)
 	api.Post("/loadchecks/:id<int>/abort", apiWriter, s.apiAbortLoadCheck)
 	api.Get("/products", s.apiListProducts)
@@ -128,6 +141,17 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/campaigns/:id<int>/sends", writer, s.emailOn, s.addSend)
 	in.Get("/sends/:id<int>", s.emailOn, s.showSend)
 	in.Post("/sends/:id<int>/:action<regex(^(pause|resume|delete)$)>", writer, s.emailOn, s.sendAction)
+	// The search channel's tab (searchOn: 404 when it is not connected).
+	in.Get("/campaigns/:id<int>/search", s.searchOn, s.showSearch)
+	in.Post("/campaigns/:id<int>/search/settings", writer, s.searchOn, s.saveSearchSettings)
+	in.Post("/campaigns/:id<int>/search/audit", writer, s.searchOn, s.auditSearchPage)
+	in.Post("/campaigns/:id<int>/adgroups", writer, s.searchOn, s.saveAdGroup)
+	in.Post("/campaigns/:id<int>/adgroups/:gid<int>", writer, s.searchOn, s.saveAdGroup)
+	in.Post("/campaigns/:id<int>/adgroups/:gid<int>/delete", writer, s.searchOn, s.deleteAdGroup)
+	in.Post("/campaigns/:id<int>/adgroups/:gid<int>/ads", writer, s.searchOn, s.saveAd)
+	in.Post("/campaigns/:id<int>/adgroups/:gid<int>/ads/:aid<int>", writer, s.searchOn, s.saveAd)
+	in.Post("/campaigns/:id<int>/ads/:aid<int>/delete", writer, s.searchOn, s.deleteAd)
+	in.Get("/campaigns/:id<int>/exports/:eid<int>/:tool<regex(^(google|microsoft)$)>.csv", s.searchOn, s.downloadExport)
 	in.Post("/loadchecks/:id<int>/abort", writer, s.abortLoadCheck)
 	in.Get("/calendar", s.showCalendar)
 	in.Get("/capacity", s.showCapacity)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -176,20 +175,19 @@ func (s *Server) updateFeed(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/feeds/%d", old.ID), fiber.StatusSeeOther)
 }
 
-// generateFeed runs a generation in the background of this process; its
+// generateFeed queues a generation for a worker (feeds.Jobs.Request); its
 // progress is in the database, so the page polls it.
 func (s *Server) generateFeed(c *fiber.Ctx) error {
 	f, err := s.loadFeed(c)
 	if err != nil {
 		return err
 	}
-	by := currentUser(c).Email
-	go func() {
-		if _, err := s.Feeds.Generate(context.Background(), f.ID, "by "+by, nil); err != nil && !errors.Is(err, feeds.ErrBusy) {
-			slog.Error("web: feed generation", "feed", f.Name, "err", err)
-		}
-	}()
-	s.flash(c, true, i18n.M("Generation started."))
+	if err := s.FeedJobs.Request(c.UserContext(), f.ID, "by "+currentUser(c).Email); err != nil {
+		slog.Error("web: queue a feed generation", "feed", f.Name, "err", err)
+		s.flash(c, false, i18n.M("The generation could not be queued (%s); try again in a moment.", err.Error()))
+		return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
+	}
+	s.flash(c, true, i18n.M("Generation queued: a worker runs it, and this page shows its progress."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 }
 

@@ -86,7 +86,8 @@ func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landin
 	}
 	return s.renderStatus(c, code, "page_form", pageData{Title: title, Nav: "pages", Data: map[string]any{
 		"In": in, "P": p, "Action": action, "Errs": errs, "Promotions": promos, "PromotionID": promoID, "Versions": versions, "BaseURL": s.BaseURL,
-		"Langs": i18n.Langs, "LangNames": i18n.Names, "DefaultLangName": i18n.Names[s.Landing.LangOf(&landing.Page{})]}})
+		"Langs": i18n.Langs, "LangNames": i18n.Names, "DefaultLangName": i18n.Names[s.Landing.LangOf(&landing.Page{})],
+		"Audit": s.pageAudit(c, p)}})
 }
 
 func (s *Server) showNewPage(c *fiber.Ctx) error {

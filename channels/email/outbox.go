@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/rampe/rampe/platform/retention"
 	"io"
 	"log/slog"
 	"mime"
@@ -228,4 +229,9 @@ func (n newlineStripper) Read(p []byte) (int, error) {
 		}
 	}
 	return j, err
+}
+
+// OutboxRetention prunes the catch-all's old messages.
+var OutboxRetention = []retention.Rule{
+	{Kind: retention.Events, Table: "outbox_messages", At: "received_at"},
 }

@@ -100,6 +100,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
+		Search: st.search, RobotsRules: st.cfg.SEORobotsRules,
 		LandingThroughRouter: !st.cfg.FastLanding})
 	if err != nil {
 		return err
@@ -115,7 +116,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.clicks.Run(clicksCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(app, ln, st.cfg.FastLanding) }()
-	if st.demoChecks {
+	if claimDemoChecks(ctx, st) {
 		go runDemoChecks(ctx, st, cmd.OutOrStdout())
 	}
 	select {
@@ -150,6 +151,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// within a second, reconciled at once rather than at the next round.
 	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
+	go retentionPruner(st).Run(ctx, time.Hour)
 	// Load checks get a worker of their own with concurrency 1, so a long
 	// one never holds a go-live back; one check runs at a time in the whole
 	// deployment (a check finding another running waits its turn), and
@@ -251,18 +253,30 @@ func migrateCmd(cfgf cfgFunc) *cobra.Command {
 }
 
 func demoCmd(cfgf cfgFunc) *cobra.Command {
-	return &cobra.Command{
+	var noChecks bool
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Add demo data (campaigns over every channel and state) and a demo admin",
+		Long: "Seeds the same demo as `serve --demo`. Its two load checks of /l/demo need a server to check:\n" +
+			"the first node that serves HTTP afterwards runs them (once for the whole deployment).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := openStack(cmd, cfgf)
 			if err != nil {
 				return err
 			}
 			defer st.close()
-			return seedDemo(cmd.Context(), st, cmd.OutOrStdout())
+			st.noDemoChecks = noChecks
+			if err := seedDemo(cmd.Context(), st, cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if !noChecks {
+				fmt.Fprintln(cmd.OutOrStdout(), "The demo's load checks of /l/demo will run on the first `rampe serve` that starts.")
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&noChecks, "no-load-checks", false, "leave out the demo's load checks (benchmarks: no vegeta traffic while they measure)")
+	return cmd
 }
 
 func userCmd(cfgf cfgFunc) *cobra.Command {

@@ -59,8 +59,32 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 	if err := seedEmailDemo(ctx, st, refs, window); err != nil {
 		return err
 	}
-	st.demoChecks = true
-	return nil
+	if err := seedSearchDemo(ctx, st); err != nil {
+		return err
+	}
+	return markDemoChecks(ctx, st)
+}
+
+// demoChecksKey is the settings row that says the demo's load checks are
+// still to run: `rampe demo` and `serve --demo` write it, and the first
+// node that serves HTTP (and so can be load-checked) claims it and runs
+// them — once in the whole deployment, however many nodes start.
+const demoChecksKey = "demo.load_checks"
+
+func markDemoChecks(ctx context.Context, st *stack) error {
+	if st.noDemoChecks {
+		return nil
+	}
+	return st.db.WithContext(ctx).Exec("INSERT INTO settings (key, value, updated_at) VALUES (?, 'pending', ?) ON CONFLICT (key) DO NOTHING",
+		demoChecksKey, time.Now().UTC()).Error
+}
+
+// claimDemoChecks tells whether this node is the one to run the demo's
+// load checks (their marker was pending, and is now taken).
+func claimDemoChecks(ctx context.Context, st *stack) bool {
+	res := st.db.WithContext(ctx).Exec("UPDATE settings SET value = 'started', updated_at = ? WHERE key = ? AND value = 'pending'",
+		time.Now().UTC(), demoChecksKey)
+	return res.Error == nil && res.RowsAffected == 1
 }
 
 // runDemoChecks runs two real load checks of /l/demo once the server

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/platform/config"
 )
 
@@ -31,6 +34,17 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	defer st.close()
 	if err := seedDemo(ctx, st, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	// Its load checks are left for the first node that serves: one claim
+	// wins, and seeding again does not ask for them twice.
+	if !claimDemoChecks(ctx, st) {
+		t.Fatal("the seeded demo left no load checks for the first node that serves")
+	}
+	if err := seedDemo(ctx, st, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if claimDemoChecks(ctx, st) {
+		t.Fatal("a second node (or a second seeding) got the demo's load checks again")
 	}
 	var hist []campaigns.Transition
 	if err := st.db.Order("id").Find(&hist).Error; err != nil {
@@ -62,5 +76,33 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	imports, err := st.catalog.Imports(ctx, 10)
 	if err != nil || len(imports) != 1 || imports[0].Filename != "demo-catalog.csv" || imports[0].Status != "done" {
 		t.Fatalf("the demo's import is not recorded: %v %+v", err, imports)
+	}
+	// The SEA campaigns have ads within their limits, priced from their
+	// landing page; launching one writes its exports and lists its page.
+	page, _ := st.campaigns.List(ctx, campaigns.Filter{Channel: campaigns.SEO}, 0, 100)
+	withAds := 0
+	for i := range page.Campaigns {
+		c := &page.Campaigns[i]
+		groups, _ := st.search.AdGroups(ctx, c.ID)
+		if len(groups) == 0 || len(groups[0].Ads) == 0 {
+			continue
+		}
+		withAds++
+		rep := st.campaigns.Gates.Evaluate(ctx, c, time.Now())
+		for _, r := range rep.Results {
+			if r.Gate == "sea.ads" && r.Outcome != campaigns.Pass {
+				t.Errorf("%s: sea.ads %s: %s", c.Name, r.Outcome, r.Message)
+			}
+		}
+		if _, err := st.search.Launch(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if ex, _ := st.search.Exports(ctx, c.ID); len(ex) != 1 {
+			t.Errorf("%s: %d exports", c.Name, len(ex))
+		}
+	}
+	var xml bytes.Buffer
+	if err := (&search.Sitemap{Ch: st.search}).WriteFile(ctx, 1, &xml); err != nil || !strings.Contains(xml.String(), "/l/demo</loc>") || withAds < 2 {
+		t.Fatalf("%d campaigns with ads; sitemap %v:\n%s", withAds, err, xml.String())
 	}
 }

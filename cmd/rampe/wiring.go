@@ -21,6 +21,7 @@ import (
 	"github.com/rampe/rampe/channels/comparators"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/channels/search"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
@@ -30,37 +31,41 @@ import (
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
+	"github.com/rampe/rampe/platform/retention"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg         *config.Config
-	db          *gorm.DB
-	conn        *queue.Conn
-	tasks       *queue.Client
-	accounts    *accounts.Store
-	campaigns   *campaigns.Service
-	catalog     *catalog.Store
-	promotions  *landing.Promotions
-	pages       *landing.Pages
-	landing     *landing.Server
-	feeds       *feeds.Service
-	feedJobs    *feeds.Jobs
-	loadcheck   *loadcheck.Service
-	notify      *notify.Service
-	clicks      *clicks.Service
-	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
-	audience    *audience.Service
-	email       *email.Channel
-	secret      []byte
-	demoChecks  bool // demo data was just seeded: run its load checks once serving
-	stopProfile func()
+	cfg        *config.Config
+	db         *gorm.DB
+	conn       *queue.Conn
+	tasks      *queue.Client
+	accounts   *accounts.Store
+	campaigns  *campaigns.Service
+	catalog    *catalog.Store
+	promotions *landing.Promotions
+	pages      *landing.Pages
+	landing    *landing.Server
+	feeds      *feeds.Service
+	feedJobs   *feeds.Jobs
+	loadcheck  *loadcheck.Service
+	notify     *notify.Service
+	clicks     *clicks.Service
+	outbox     *email.Outbox // the SMTP catch-all when smtp.url is empty
+	audience   *audience.Service
+	email      *email.Channel
+	search     *search.Channel
+	secret     []byte
+	// noDemoChecks: seeding the demo does not leave its load checks for
+	// the first node that serves (rampe demo --no-load-checks).
+	noDemoChecks bool
+	stopProfile  func()
 }
 
 func setupLogging(cfg *config.Config) {
@@ -171,7 +176,8 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	if st.email, err = newEmail(st); err != nil {
 		return nil, err
 	}
-	if err := channels.Register(cs, st.email,
+	st.search = newSearch(st, m)
+	if err := channels.Register(cs, st.email, st.search,
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {
@@ -294,4 +300,15 @@ func startMail(ctx context.Context, st *stack) error {
 // (double opt-in confirmations).
 func sendOne(m *mailer.Mailer) func(context.Context, mailer.Message) error {
 	return func(ctx context.Context, msg mailer.Message) error { return m.Send(ctx, msg) }
+}
+
+// retentionPruner prunes, per retention.KIND_days, the rows every domain
+// lets grow: feed runs, load checks, the audit log, events, imports.
+func retentionPruner(st *stack) *retention.Pruner {
+	var rules []retention.Rule
+	for _, rs := range [][]retention.Rule{feeds.Retention, loadcheck.Retention, campaigns.Retention, audience.Retention,
+		catalog.Retention, notify.Retention, clicks.Retention, email.OutboxRetention} {
+		rules = append(rules, rs...)
+	}
+	return &retention.Pruner{DB: st.db, Rules: rules, Keep: st.cfg.Retention, Now: utcNow}
 }

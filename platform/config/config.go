@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,7 +69,16 @@ var Options = []Option{
 	{Key: "email.dkim_domain", Default: "", Help: "domain messages are DKIM-signed for (d=); with email.dkim_selector and email.dkim_key_file"},
 	{Key: "email.dkim_selector", Default: "", Help: "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"},
 	{Key: "email.dkim_key_file", Default: "", Help: "PEM file of the DKIM private key (RSA or Ed25519, PKCS#1 or PKCS#8)"},
+	{Key: "seo.robots_rules", Default: "", Help: "robots.txt rules, one directive a line (User-agent, Allow, Disallow, Crawl-delay); the Sitemap line is added; empty: allow /l/, disallow /api/, /r/, /u/"},
+	{Key: "seo.page_weight_kb", Default: 2048, Help: "page weight budget of the seo.page audit: a landing page's HTML and images together, in KB"},
+	{Key: "seo.indexnow_endpoint", Default: "", Help: "IndexNow endpoint notified when a campaign's page goes live, e.g. https://api.indexnow.org/indexnow; its host must be allowed by loadcheck.allowed_hosts; empty: off"},
+	{Key: "seo.indexnow_key", Default: "", Help: "IndexNow key (8–128 of a-z, A-Z, 0-9, -), served at /indexnow.txt; empty: derived from security.secret_key", Secret: true},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
+	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
+	{Key: "retention.load_checks_days", Default: 365, Help: "days a finished load check is kept (a page's last passing check and a campaign's last check always stay); 0: forever"},
+	{Key: "retention.audit_days", Default: 3650, Help: "days the audit log keeps campaign transitions (each campaign's last stays), done channel moves, resolved alerts and consent changes (each contact's last stays); 0: forever"},
+	{Key: "retention.events_days", Default: 730, Help: "days clicks, alert deliveries and the outbox's messages are kept; 0: forever"},
+	{Key: "retention.imports_days", Default: 90, Help: "days a finished catalog or contact import is kept with its row report; 0: forever"},
 	{Key: "debug.pprof_addr", Default: "", Help: "address of a Go pprof server for profiling, e.g. 127.0.0.1:6060 (empty: off)"},
 	{Key: "debug.cpu_profile", Default: "", Help: "file to write a CPU profile of the whole command to, e.g. for `rampe feed generate` (empty: off)"},
 	{Key: "log.level", Default: "info", Help: "debug, info, warn or error"},
@@ -110,6 +120,13 @@ type Config struct {
 	DKIMSelector     string
 	DKIMKeyFile      string
 	WebhookHTTPHosts []string
+	// Retention is each kind's retention (retention.KIND_days); 0: forever.
+	Retention map[string]time.Duration
+
+	SEORobotsRules      string
+	SEOPageWeightKB     int
+	SEOIndexNowEndpoint string
+	SEOIndexNowKey      string
 
 	MetricsAddr  string
 	MetricsToken string
@@ -251,6 +268,12 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		return nil, err
 	}
 	if err := emailKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := seoKeys(v, c); err != nil {
+		return nil, err
+	}
+	if err := retentionKeys(v, c); err != nil {
 		return nil, err
 	}
 	raw := v.GetString("loadcheck.safety_factor")
@@ -432,6 +455,60 @@ func baseFromAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+var indexNowKeyRE = regexp.MustCompile(`^[a-zA-Z0-9-]{8,128}$`)
+
+// seoKeys reads the search channel's keys.
+func seoKeys(v *viper.Viper, c *Config) error {
+	var err error
+	c.SEORobotsRules = v.GetString("seo.robots_rules")
+	for i, line := range strings.Split(strings.ReplaceAll(c.SEORobotsRules, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, _, colon := strings.Cut(line, ":")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "user-agent", "allow", "disallow", "crawl-delay", "sitemap":
+			if colon {
+				break
+			}
+			fallthrough
+		default:
+			return &KeyError{"seo.robots_rules", line, fmt.Sprintf("line %d is not a robots.txt rule (User-agent, Allow, Disallow, Crawl-delay or Sitemap, then a colon)", i+1)}
+		}
+	}
+	if c.SEOPageWeightKB, err = integer(v, "seo.page_weight_kb", 1, 1<<20); err != nil {
+		return err
+	}
+	c.SEOIndexNowEndpoint = strings.TrimSpace(v.GetString("seo.indexnow_endpoint"))
+	if c.SEOIndexNowEndpoint != "" {
+		u, err := url.Parse(c.SEOIndexNowEndpoint)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &KeyError{"seo.indexnow_endpoint", c.SEOIndexNowEndpoint, "want an absolute http(s) URL, e.g. https://api.indexnow.org/indexnow"}
+		}
+	}
+	c.SEOIndexNowKey = strings.TrimSpace(v.GetString("seo.indexnow_key"))
+	if c.SEOIndexNowKey != "" && !indexNowKeyRE.MatchString(c.SEOIndexNowKey) {
+		return &KeyError{"seo.indexnow_key", c.SEOIndexNowKey, "want 8 to 128 letters, digits or dashes"}
+	}
+	return nil
+}
+
+// RetentionKinds are the kinds of retention.KIND_days.
+var RetentionKinds = []string{"feed_runs", "load_checks", "audit", "events", "imports"}
+
+func retentionKeys(v *viper.Viper, c *Config) error {
+	c.Retention = map[string]time.Duration{}
+	for _, k := range RetentionKinds {
+		days, err := integer(v, "retention."+k+"_days", 0, 36500)
+		if err != nil {
+			return err
+		}
+		c.Retention[k] = time.Duration(days) * 24 * time.Hour
+	}
+	return nil
 }
 
 // emailKeys reads the e-mail channel's keys.

@@ -39,7 +39,13 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
 		"RAMPE_LANDING_DEFAULT_LANG":             {"de", "landing.default_lang"},
 		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
+		"RAMPE_SEO_ROBOTS_RULES":                 {"User-agent: *\nDisalow /x", "seo.robots_rules"},
+		"RAMPE_SEO_PAGE_WEIGHT_KB":               {"0", "seo.page_weight_kb"},
+		"RAMPE_SEO_INDEXNOW_ENDPOINT":            {"api.indexnow.org/indexnow", "seo.indexnow_endpoint"},
+		"RAMPE_SEO_INDEXNOW_KEY":                 {"short", "seo.indexnow_key"},
 		"RAMPE_HTTP_FAST_LANDING":                {"maybe", "http.fast_landing"},
+		"RAMPE_RETENTION_AUDIT_DAYS":             {"-1", "retention.audit_days"},
+		"RAMPE_RETENTION_EVENTS_DAYS":            {"two years", "retention.events_days"},
 	}
 	for env, c := range cases {
 		t.Run(env, func(t *testing.T) {

@@ -242,9 +242,14 @@ func goKeys(t *testing.T, file string) []use {
 	// A file that builds field errors may do it through a local
 	// add(field, format, args...) helper that calls validation.Fieldf.
 	fieldErrors := false
-	for _, im := range f.Imports {
-		fieldErrors = fieldErrors || strings.HasSuffix(im.Path.Value, `/platform/validation"`)
-	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "validation" && sel.Sel.Name == "Fieldf" {
+				fieldErrors = true
+			}
+		}
+		return !fieldErrors
+	})
 	var out []use
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)

@@ -31,3 +31,23 @@ document.addEventListener("DOMContentLoaded", showWhen);
 document.addEventListener("change", function (e) {
   if (e.target.form && e.target.form.querySelector("[data-show-when]")) showWhen();
 });
+// Live length counters of the search ads (data-line-limit="30"): each line
+// counted as the ad platforms count it, double-width characters (CJK,
+// fullwidth forms) twice. The server checks again on save.
+var wide = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|[\u{20000}-\u{3FFFD}]/u;
+function adWidth(s) {
+  var n = 0;
+  for (var ch of s) n += wide.test(ch) ? 2 : 1;
+  return n;
+}
+function countLines(el) {
+  var limit = +el.dataset.lineLimit, out = el.tagName === "TEXTAREA" ? el.closest("label").nextElementSibling : null;
+  var lines = el.value.split("\n").filter(function (l) { return l.trim() !== ""; });
+  var over = lines.some(function (l) { return adWidth(l.trim()) > limit; });
+  el.classList.toggle("over", over);
+  if (out && out.classList.contains("counters")) {
+    out.textContent = lines.map(function (l, i) { var w = adWidth(l.trim()); return (i + 1) + ": " + w + "/" + limit + (w > limit ? " ✗" : ""); }).join(" · ");
+  }
+}
+document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.lineLimit) countLines(e.target); });
+document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("[data-line-limit]").forEach(countLines); });
