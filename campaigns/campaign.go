@@ -6,7 +6,6 @@
 package campaigns
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -232,7 +231,7 @@ func ParseLocal(s string, loc *time.Location) (time.Time, error) {
 		}
 		t := time.Date(p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second(), 0, loc)
 		if t.Hour() != p.Hour() || t.Minute() != p.Minute() {
-			return time.Time{}, fmt.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc)
+			return time.Time{}, i18n.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc.String())
 		}
 		// Go may pick either instant of a repeated hour; take the first.
 		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
@@ -243,7 +242,7 @@ func ParseLocal(s string, loc *time.Location) (time.Time, error) {
 		}
 		return t.UTC(), nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)
+	return time.Time{}, i18n.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)
 }
 
 // Build validates in and returns the campaign it describes. It never touches
@@ -251,7 +250,7 @@ func ParseLocal(s string, loc *time.Location) (time.Time, error) {
 func Build(in Input, defaultTZ string) (*Campaign, error) {
 	var errs ValidationError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(field, format, args...))
 	}
 	c := &Campaign{
 		Name:              strings.TrimSpace(in.Name),

@@ -40,8 +40,8 @@ test('catalog, promotion and landing page make a campaign ready', async () => {
   await page.click('button:has-text("Save draft")');
   await page.waitForURL(/\/promotions\/\d+$/);
   const promoURL = page.url();
-  assert.ok(await page.isVisible('text=2 product(s) affected'));
-  assert.ok(await page.isVisible('td:has-text("750.00 EUR")'), 'the preview shows 1 000.00 → 750.00');
+  assert.ok(await page.isVisible('text=Preview: 2 products affected'));
+  assert.ok(await page.isVisible('td:has-text("€750.00")'), 'the preview shows 1 000.00 → 750.00');
   await page.screenshot({ path: join(shots, '11-promotion-preview.png'), fullPage: true });
 
   // 3. A draft landing page showing those products.
@@ -89,8 +89,9 @@ test('catalog, promotion and landing page make a campaign ready', async () => {
 
   // 6. The public page shows the promotional price, with no script of the marketer's.
   await page.goto(app.url + '/l/e2e-velo');
-  assert.ok(await page.isVisible('text=750.00 EUR'), 'promotional price shown');
-  assert.ok(await page.isVisible('s:has-text("1 000.00 EUR")') || await page.isVisible('s:has-text("1\u202f000.00 EUR")'), 'regular price struck through');
+  // The page speaks French (landing.default_lang): prices as French writes them.
+  assert.ok(await page.isVisible('text=750,00\u00a0€'), 'promotional price shown');
+  assert.ok(await page.isVisible('s:has-text("1\u202f000,00\u00a0€")'), 'regular price struck through');
   assert.equal(await page.locator('script:not([type="application/ld+json"])').count(), 0, 'no marketer script on the page');
   const href = await page.getAttribute('a.cta', 'href');
   assert.match(href, /utm_campaign=e2e-velo/);

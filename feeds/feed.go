@@ -207,7 +207,7 @@ var (
 func (f *Feed) Validate() error {
 	var errs ValidationError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(field, format, args...))
 	}
 	f.Name = strings.TrimSpace(f.Name)
 	if !nameRE.MatchString(f.Name) || len(f.Name) > 60 {

@@ -189,7 +189,7 @@ func TestServedPriceFollowsPromotionWindowWithoutRepublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := e.srv.Get(ctx, "black-friday")
-	if !strings.Contains(string(before.HTML), "100.00 EUR") || strings.Contains(string(before.HTML), "70.00 EUR") {
+	if !strings.Contains(string(before.HTML), "100,00\u00a0€") || strings.Contains(string(before.HTML), "70,00\u00a0€") {
 		t.Fatal("before the window the regular price must show")
 	}
 	if want := time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC); !before.Expires.Equal(want) {
@@ -198,7 +198,7 @@ func TestServedPriceFollowsPromotionWindowWithoutRepublish(t *testing.T) {
 	e.clk.Set(time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC))
 	during, _ := e.srv.Get(ctx, "black-friday")
 	html := string(during.HTML)
-	for _, want := range []string{"70.00 EUR", `"price":"70.00"`, `"priceValidUntil":"2026-11-29"`, `"gtin13":"4006381333931"`, `og:title`,
+	for _, want := range []string{"70,00\u00a0€", `"price":"70.00"`, `"priceValidUntil":"2026-11-29"`, `"gtin13":"4006381333931"`, `og:title`,
 		"utm_source=keep", "utm_campaign=bf-2026", "color=red", "<strong>Vite !</strong>"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page during the window lacks %q", want)
@@ -212,7 +212,7 @@ func TestServedPriceFollowsPromotionWindowWithoutRepublish(t *testing.T) {
 	}
 	e.clk.Set(time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC))
 	after, _ := e.srv.Get(ctx, "black-friday")
-	if strings.Contains(string(after.HTML), "70.00 EUR") {
+	if strings.Contains(string(after.HTML), "70,00\u00a0€") {
 		t.Fatal("after the window the promotional price must go")
 	}
 }
@@ -306,5 +306,60 @@ func activeContent(page string) string {
 				}
 			}
 		}
+	}
+}
+
+// TestPageSpeaksItsOwnLanguage: a page is written in its own language —
+// labels, prices and the promotion badge — the deployment's default when it
+// names none; JSON-LD keeps machine formats, the internal version label is
+// not shown to shoppers, and an unknown language is refused naming the field.
+func TestPageSpeaksItsOwnLanguage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clk.Set(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
+	csv := "sku,title,price,availability,link\nP9,Sac,80.00,in_stock,https://shop.example/p9\n"
+	if _, err := e.cat.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	promo := e.promo(t, PromotionInput{Name: "BF", Kind: PercentOff, Value: "12.5", Scope: ScopeAll, StartsAt: "2026-11-27T00:00", EndsAt: "2026-11-30T00:00"}, true)
+	for _, c := range []struct {
+		slug, lang, def string
+		want, not       []string
+	}{
+		{"fr-page", "fr", "en", []string{`<html lang="fr">`, "En stock", "Ajouter au panier", "70,00\u00a0€", "-12,5\u00a0%", `"price":"`}, []string{"In stock", "version 1", "€70"}},
+		{"en-page", "en", "fr", []string{`<html lang="en">`, "In stock", "Add to cart", "-12.5\u00a0%", "€"}, []string{"En stock", "version 1", "\u00a0€"}},
+		{"default-page", "", "fr", []string{`<html lang="fr">`, "En stock"}, []string{"In stock"}},
+	} {
+		e.srv.DefaultLang = c.def
+		page, err := e.pages.Create(ctx, PageInput{Slug: c.slug, Title: "Soldes", PromotionID: &promo.ID, ProductSKUs: "P9", Lang: c.lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pages.Publish(ctx, page.ID, "ana"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.srv.Get(ctx, c.slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := string(r.HTML)
+		for _, w := range c.want {
+			if !strings.Contains(html, w) {
+				t.Errorf("%s lacks %q", c.slug, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(html, w) {
+				t.Errorf("%s shows %q", c.slug, w)
+			}
+		}
+	}
+	_, err := e.pages.Create(ctx, PageInput{Slug: "de-page", Title: "x", Lang: "de"})
+	var ve ValidationError
+	if !errors.As(err, &ve) || ve.For("lang") == "" {
+		t.Fatalf("an unknown language: %v", err)
+	}
+	if _, err := e.pages.Get(ctx, 999); err == nil {
+		t.Log("(no page 999, as expected)")
 	}
 }

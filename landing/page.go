@@ -19,6 +19,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // MaxProducts bounds a page's product block.
@@ -32,20 +34,23 @@ type CTA struct {
 
 // Page is a landing page being edited; visitors see its published version.
 type Page struct {
-	ID                 uint64    `json:"id" gorm:"primaryKey"`
-	Slug               string    `json:"slug"`
-	Title              string    `json:"title"`
-	MetaDescription    string    `json:"meta_description"`
-	CanonicalURL       string    `json:"canonical_url" gorm:"column:canonical_url"`
-	Hero               string    `json:"hero"`
-	Body               string    `json:"body"` // Markdown
-	ProductSKUs        string    `json:"product_skus" gorm:"column:product_skus"`
-	PromotionID        *uint64   `json:"promotion_id"`
-	ProductLimit       int       `json:"product_limit"`
-	CTAs               []CTA     `json:"ctas" gorm:"column:ctas;serializer:json"`
-	UTMSource          string    `json:"utm_source" gorm:"column:utm_source"`
-	UTMMedium          string    `json:"utm_medium" gorm:"column:utm_medium"`
-	UTMCampaign        string    `json:"utm_campaign" gorm:"column:utm_campaign"`
+	ID              uint64  `json:"id" gorm:"primaryKey"`
+	Slug            string  `json:"slug"`
+	Title           string  `json:"title"`
+	MetaDescription string  `json:"meta_description"`
+	CanonicalURL    string  `json:"canonical_url" gorm:"column:canonical_url"`
+	Hero            string  `json:"hero"`
+	Body            string  `json:"body"` // Markdown
+	ProductSKUs     string  `json:"product_skus" gorm:"column:product_skus"`
+	PromotionID     *uint64 `json:"promotion_id"`
+	ProductLimit    int     `json:"product_limit"`
+	CTAs            []CTA   `json:"ctas" gorm:"column:ctas;serializer:json"`
+	UTMSource       string  `json:"utm_source" gorm:"column:utm_source"`
+	UTMMedium       string  `json:"utm_medium" gorm:"column:utm_medium"`
+	UTMCampaign     string  `json:"utm_campaign" gorm:"column:utm_campaign"`
+	// Lang is the language shoppers read the page in ("fr", "en"); empty
+	// takes the deployment's landing.default_lang.
+	Lang               string    `json:"lang" gorm:"column:lang"`
 	PublishedVersionID *uint64   `json:"published_version_id"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
@@ -103,6 +108,7 @@ type PageInput struct {
 	UTMSource       string  `json:"utm_source"`
 	UTMMedium       string  `json:"utm_medium"`
 	UTMCampaign     string  `json:"utm_campaign"`
+	Lang            string  `json:"lang"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
@@ -111,12 +117,15 @@ var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 func BuildPage(in PageInput) (*Page, error) {
 	var errs ValidationError
 	add := func(f, format string, args ...any) {
-		errs = append(errs, FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	p := &Page{Slug: strings.TrimSpace(in.Slug), Title: strings.TrimSpace(in.Title), MetaDescription: strings.TrimSpace(in.MetaDescription),
 		CanonicalURL: strings.TrimSpace(in.CanonicalURL), Hero: strings.TrimSpace(in.Hero), Body: in.Body, ProductSKUs: strings.TrimSpace(in.ProductSKUs),
 		PromotionID: in.PromotionID, ProductLimit: in.ProductLimit, UTMSource: strings.TrimSpace(in.UTMSource),
-		UTMMedium: strings.TrimSpace(in.UTMMedium), UTMCampaign: strings.TrimSpace(in.UTMCampaign)}
+		UTMMedium: strings.TrimSpace(in.UTMMedium), UTMCampaign: strings.TrimSpace(in.UTMCampaign), Lang: strings.TrimSpace(in.Lang)}
+	if p.Lang != "" && !i18n.Supported(p.Lang) {
+		add("lang", "%q is not a language Rampe writes pages in (want %s)", p.Lang, strings.Join(i18n.Langs, ", "))
+	}
 	switch {
 	case p.Slug == "":
 		add("slug", "is required")

@@ -19,6 +19,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -122,6 +123,21 @@ func (p *Promotion) Apply(price int64, cur string) (int64, bool) {
 }
 
 // Label is a short human description ("-20 %", "-5.00 EUR", "9.99 EUR").
+// LabelIn is the badge in lang: "-12,5 %" and "-15,00 €" in French.
+func (p *Promotion) LabelIn(lang string) string {
+	switch p.Kind {
+	case PercentOff:
+		pct := strings.TrimSuffix(strings.TrimSuffix(strconv.FormatFloat(float64(p.Value)/100, 'f', 2, 64), "0"), ".0")
+		if lang == i18n.FR {
+			pct = strings.Replace(pct, ".", ",", 1)
+		}
+		return "-" + pct + "\u00a0%"
+	case AmountOff:
+		return "-" + money.FormatIn(lang, p.Value, p.Currency)
+	}
+	return money.FormatIn(lang, p.Value, p.Currency)
+}
+
 func (p *Promotion) Label() string {
 	switch p.Kind {
 	case PercentOff:
@@ -153,6 +169,7 @@ CREATE TABLE page_versions (id {{id}}, page_id {{bigint}} NOT NULL REFERENCES pa
 	{ID: "2026112216_page_versions_content_hash", SQL: `
 ALTER TABLE page_versions ADD COLUMN content_hash VARCHAR(64) NOT NULL DEFAULT '';
 CREATE INDEX page_versions_content ON page_versions (page_id, content_hash)`},
+	{ID: "2026120222_pages_lang", SQL: `ALTER TABLE pages ADD COLUMN lang VARCHAR(5) NOT NULL DEFAULT ''`},
 }
 
 // PromotionInput is what a marketer submits, from the form or the API.
@@ -179,7 +196,7 @@ type ValidationError = validation.Errors
 func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 	var errs ValidationError
 	add := func(f, format string, args ...any) {
-		errs = append(errs, FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	p := &Promotion{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Currency: strings.ToUpper(strings.TrimSpace(in.Currency)),
 		Scope: in.Scope, ScopeValue: strings.TrimSpace(in.ScopeValue), Code: strings.TrimSpace(in.Code), TimeZone: strings.TrimSpace(in.TimeZone)}

@@ -22,13 +22,21 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
 //go:embed templates/*.html
 var templates embed.FS
 
-var pageTmpl = template.Must(template.ParseFS(templates, "templates/page.html"))
+// pageTmpl is the public page parsed once per language, t bound to it.
+var pageTmpl = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, lang := range i18n.Langs {
+		out[lang] = template.Must(template.New("page.html").Funcs(i18n.Funcs(lang)).ParseFS(templates, "templates/page.html"))
+	}
+	return out
+}()
 
 // NotFound is the 404 page for unknown or unpublished slugs.
 var NotFound, _ = templates.ReadFile("templates/notfound.html")
@@ -63,6 +71,9 @@ type Server struct {
 	Now        func() time.Time
 	TTL        time.Duration
 	Bus        redis.UniversalClient // nil: this node only
+	// DefaultLang is the language of pages that name none
+	// (landing.default_lang; "fr" when empty).
+	DefaultLang string
 
 	mu    sync.RWMutex
 	cache map[string]*Rendered
@@ -165,7 +176,19 @@ type productView struct {
 	Coded                                                              []string
 }
 
-var availabilityText = map[string]string{"in_stock": "In stock", "out_of_stock": "Out of stock", "preorder": "Pre-order", "backorder": "Back-order"}
+var availabilityText = map[string]string{"in_stock": i18n.Key("In stock"), "out_of_stock": i18n.Key("Out of stock"),
+	"preorder": i18n.Key("Pre-order"), "backorder": i18n.Key("Back-order")}
+
+// LangOf is the language shoppers read page p in.
+func (s *Server) LangOf(p *Page) string {
+	switch {
+	case i18n.Supported(p.Lang):
+		return p.Lang
+	case i18n.Supported(s.DefaultLang):
+		return s.DefaultLang
+	}
+	return i18n.FR
+}
 
 var schemaAvailability = map[string]string{"in_stock": "https://schema.org/InStock", "out_of_stock": "https://schema.org/OutOfStock",
 	"preorder": "https://schema.org/PreOrder", "backorder": "https://schema.org/BackOrder"}
@@ -229,8 +252,12 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	if canonical == "" {
 		canonical = s.BaseURL + "/l/" + p.Slug
 	}
+	// label ("version 3", "draft") is for the people who publish, not for
+	// shoppers: the page does not show it.
+	_ = label
+	lang := s.LangOf(p)
 	data := map[string]any{"Title": p.Title, "Meta": p.MetaDescription, "Canonical": canonical, "Hero": p.Hero,
-		"Body": template.HTML(bodyHTML), "Version": label}
+		"Body": template.HTML(bodyHTML)}
 	var ctas []CTA
 	for _, c := range p.CTAs {
 		ctas = append(ctas, CTA{Label: c.Label, URL: withUTM(c.URL)})
@@ -244,13 +271,13 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 		price := index.Price(pr, now)
 		link := withUTM(pr.Link)
 		view := productView{Title: pr.Title, Brand: pr.Brand, Link: link, Image: pr.ImageLink,
-			Price: money.Format(price.Effective, pr.Currency), Regular: money.Format(price.Regular, pr.Currency),
-			OnSale: price.OnSale(), InStock: pr.Availability == "in_stock", AvailabilityText: availabilityText[pr.Availability]}
+			Price: money.FormatIn(lang, price.Effective, pr.Currency), Regular: money.FormatIn(lang, price.Regular, pr.Currency),
+			OnSale: price.OnSale(), InStock: pr.Availability == "in_stock", AvailabilityText: i18n.T(lang, availabilityText[pr.Availability])}
 		if price.Promotion != nil {
-			view.Badge = price.Promotion.Label()
+			view.Badge = price.Promotion.LabelIn(lang)
 		}
 		for _, c := range price.Coded {
-			view.Coded = append(view.Coded, fmt.Sprintf("%s with code %s", money.Format(c.Price, pr.Currency), c.Code))
+			view.Coded = append(view.Coded, i18n.T(lang, "%s with code %s", money.FormatIn(lang, c.Price, pr.Currency), c.Code))
 		}
 		views = append(views, view)
 		ld = append(ld, productLD(pr, price, link))
@@ -260,7 +287,7 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	}
 	data["Products"], data["LD"] = views, ld
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, data); err != nil {
+	if err := pageTmpl[lang].Execute(&buf, data); err != nil {
 		return nil, fmt.Errorf("landing: render %s: %w", p.Slug, err)
 	}
 	expires := now.Add(s.ttl())

@@ -7,6 +7,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // campaignLabels are the campaign form's labels of the fields that are not
@@ -65,7 +66,7 @@ func labelsOf(errs []campaigns.FieldError, labels map[string]string) []labelled 
 		if !ok {
 			l = e.Field
 		}
-		out[i] = labelled{i18n.M(l), e.Msg}
+		out[i] = labelled{i18n.M(l), e}
 	}
 	return out
 }
@@ -74,13 +75,13 @@ func labelsOf(errs []campaigns.FieldError, labels map[string]string) []labelled 
 // the top of the form.
 type labelled struct {
 	Label i18n.Message
-	Msg   string
+	Msg   validation.FieldError
 }
 
 func labelErrors(errs campaigns.ValidationError) []labelled {
 	out := make([]labelled, len(errs))
 	for i, e := range errs {
-		out[i] = labelled{fieldLabel(e.Field), e.Msg}
+		out[i] = labelled{fieldLabel(e.Field), e}
 	}
 	return out
 }
@@ -96,3 +97,9 @@ func parseForecast(f campaigns.ForecastField, raw string) (float64, error) {
 
 // isEmpty tells a blank input apart from a wrong one.
 func isEmpty(err error) bool { return errors.Is(err, money.ErrEmpty) }
+
+// fieldErr names the field err is about, keeping err's translations (an
+// i18n.Errorf error is written in the reader's language).
+func fieldErr(field string, err error) validation.FieldError {
+	return validation.FieldError{Field: field, Msg: err.Error(), Message: i18n.M("%v", err)}
+}

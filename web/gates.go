@@ -15,6 +15,9 @@ var gateTitles = map[string]string{
 	"promotions.published":    i18n.Key("Promotions are published for the whole window"),
 	"landing.load_checked":    i18n.Key("Landing page is load-checked at the traffic expected"),
 	"comparators.feeds_fresh": i18n.Key("Comparator feeds are fresh and show the promoted prices"),
+	"email.audience":          i18n.Key("The e-mail has an audience to send to"),
+	"email.message":           i18n.Key("The e-mail message is written and renders"),
+	"email.sender":            i18n.Key("The e-mail has a sender it may use"),
 }
 
 func gateTitle(name string) string {
@@ -43,22 +46,22 @@ func fixFor(name string, c *campaigns.Campaign) *gateFix {
 		if c.LandingPageID == nil {
 			return &gateFix{edit, i18n.Key("Link a landing page")}
 		}
-		return &gateFix{fmt.Sprintf("/pages/%d", *c.LandingPageID), "Publish the landing page"}
+		return &gateFix{fmt.Sprintf("/pages/%d", *c.LandingPageID), i18n.Key("Publish the landing page")}
 	case "promotions.published":
 		if len(c.PromotionIDs) == 1 {
-			return &gateFix{fmt.Sprintf("/promotions/%d", c.PromotionIDs[0]), "Open the promotion"}
+			return &gateFix{fmt.Sprintf("/promotions/%d", c.PromotionIDs[0]), i18n.Key("Open the promotion")}
 		}
 		return &gateFix{"/promotions", i18n.Key("Open the promotions")}
 	case "landing.load_checked":
 		if c.LandingPageID == nil {
 			return &gateFix{edit, i18n.Key("Link a landing page")}
 		}
-		return &gateFix{fmt.Sprintf("/campaigns/%d#loadchecks", c.ID), "Run a load check"}
+		return &gateFix{fmt.Sprintf("/campaigns/%d#loadchecks", c.ID), i18n.Key("Run a load check")}
 	case "comparators.feeds_fresh":
 		if len(c.FeedIDs) == 0 {
 			return &gateFix{edit, i18n.Key("Link a feed")}
 		}
-		return &gateFix{fmt.Sprintf("/feeds/%d", c.FeedIDs[0]), "Generate the feed"}
+		return &gateFix{fmt.Sprintf("/feeds/%d", c.FeedIDs[0]), i18n.Key("Generate the feed")}
 	}
 	return nil
 }

@@ -104,3 +104,33 @@ func TestUIFrenchPagesPluralsAmountsDates(t *testing.T) {
 		t.Error("English campaign page: amounts are not written €1,500.00 or the page is not English")
 	}
 }
+
+// TestUIFormErrorsInFrench: the same refused campaign form speaks French to
+// a French reader — field errors from the domain (campaigns.Build), from
+// amounts and rates (platform/money) and the labels of the summary — while
+// the API keeps its English messages.
+func TestUIFormErrorsInFrench(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Marketer)
+	b.acceptLanguage = "fr"
+	b.get("/campaigns/new")
+	f := formValues("")
+	f.Set("budget_email", "beaucoup")
+	f.Set("ends_at", "2020-01-01T00:00")
+	f.Set("forecast_email_open_rate", "7")
+	res := b.post("/campaigns", f)
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.Status)
+	}
+	for _, want := range []string{"est obligatoire", "n&#39;est pas un montant : écrivez-le 1 500,00 ou 1,500.00 ou 1500 (en EUR)",
+		"doit être après le début (", "est ambigu : écrivez 22 % pour vingt-deux pour cent, ou 0,22", "<b>Budget E-mailing</b>: ",
+		"<b>Fin</b>: doit être après le début", "Corrigez les champs ci-dessous", "Début (heure de Europe/Paris)"} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("French form lacks %q", want)
+		}
+	}
+	api := a.api("POST", "/api/v1/campaigns", accounts.Marketer, `{"name":"","channels":["email"]}`)
+	if api.Status != http.StatusUnprocessableEntity || !strings.Contains(api.Body, "is required") {
+		t.Errorf("the API's errors changed language: %d %s", api.Status, api.Body)
+	}
+}

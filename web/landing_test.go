@@ -57,7 +57,7 @@ func TestPublicPageServing(t *testing.T) {
 	a := newTestApp(t)
 	a.seedPage(t)
 	plain := a.get("/l/soldes")
-	if plain.Status != 200 || !strings.Contains(plain.Body, "120.00 EUR") || !strings.Contains(plain.Body, "<strong>Vite</strong>") {
+	if plain.Status != 200 || !strings.Contains(plain.Body, "120,00\u00a0€") || !strings.Contains(plain.Body, "<strong>Vite</strong>") {
 		t.Fatalf("page: %d %.300s", plain.Status, plain.Body)
 	}
 	h := plain.Header

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/clicks"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // followLink answers /r/{token}: a 302 to the link's destination, the
@@ -106,13 +107,13 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	var fe *clicks.FieldError
 	if errors.As(err, &fe) {
 		// The form comes back filled as it was sent, with the reason.
-		s.flash(c, false, "Tracked link not made: "+fe.Error())
+		s.flash(c, false, i18n.M("Tracked link not made: %s", fe.Error()))
 		back := url.Values{"link_channel": {c.FormValue("channel")}, "link_url": {c.FormValue("url")}, "link_label": {c.FormValue("label")}}
 		return c.Redirect(fmt.Sprintf("/campaigns/%d?%s#links", camp.ID, back.Encode()), fiber.StatusSeeOther)
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Tracked link ready: give its address to the channel; clicks show here.")
+	s.flash(c, true, i18n.M("Tracked link ready: give its address to the channel; clicks show here."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d#links", camp.ID), fiber.StatusSeeOther)
 }

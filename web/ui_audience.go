@@ -54,7 +54,7 @@ func (s *Server) createList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "List “"+l.Name+"” created.")
+	s.flash(c, true, i18n.M("List “%s” created.", l.Name))
 	return c.Redirect(fmt.Sprintf("/lists/%d", l.ID), fiber.StatusSeeOther)
 }
 
@@ -137,7 +137,7 @@ func (s *Server) createSegment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Segment “"+strings.TrimSpace(in.Name)+"” created.")
+	s.flash(c, true, i18n.M("Segment “%s” created.", strings.TrimSpace(in.Name)))
 	return c.Redirect("/segments", fiber.StatusSeeOther)
 }
 
@@ -163,7 +163,7 @@ func (s *Server) deleteSegment(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, true, "Segment deleted.")
+	s.flash(c, true, i18n.M("Segment deleted."))
 	return c.Redirect("/segments", fiber.StatusSeeOther)
 }
 
@@ -220,6 +220,6 @@ func (s *Server) addSuppression(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, strings.TrimSpace(email)+" is suppressed: it will never be mailed again.")
+	s.flash(c, true, i18n.M("%s is suppressed: it will never be mailed again.", strings.TrimSpace(email)))
 	return c.Redirect("/suppressions", fiber.StatusSeeOther)
 }

@@ -141,7 +141,7 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.flash(c, true, "Token revoked.")
+	s.flash(c, true, i18n.M("Token revoked."))
 	return c.Redirect("/settings/tokens", fiber.StatusSeeOther)
 }
 
@@ -183,7 +183,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "User "+form["email"]+" created.")
+	s.flash(c, true, i18n.M("User %s created.", form["email"]))
 	return c.Redirect("/users", fiber.StatusSeeOther)
 }
 
@@ -197,6 +197,6 @@ func (s *Server) liftSigninLock(c *fiber.Ctx) error {
 		return err
 	}
 	slog.Info("web: sign-in lock lifted", "subject", subject, "by", currentUser(c).Email)
-	s.flash(c, true, "Sign-in lock lifted for "+subject+".")
+	s.flash(c, true, i18n.M("Sign-in lock lifted for %s.", subject))
 	return c.Redirect("/users", fiber.StatusSeeOther)
 }

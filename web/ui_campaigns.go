@@ -117,7 +117,7 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 		if raw := strings.TrimSpace(f.Budgets[string(ch)]); raw != "" {
 			v, err := money.Parse(raw, cur)
 			if err != nil {
-				errs = append(errs, campaigns.FieldError{Field: "budgets." + string(ch), Msg: err.Error()})
+				errs = append(errs, fieldErr("budgets."+string(ch), err))
 			} else {
 				in.Budgets[string(ch)] = v
 			}
@@ -128,7 +128,7 @@ func (f campaignForm) input() (campaigns.Input, campaigns.ValidationError) {
 				continue
 			}
 			if err != nil {
-				errs = append(errs, campaigns.FieldError{Field: "forecast." + string(ch) + "." + fld.Key, Msg: err.Error()})
+				errs = append(errs, fieldErr("forecast."+string(ch)+"."+fld.Key, err))
 				continue
 			}
 			if in.Forecast[string(ch)] == nil {
@@ -235,7 +235,7 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Campaign created as a draft. Check its readiness, then schedule it.")
+	s.flash(c, true, i18n.M("Campaign created as a draft. Check its readiness, then schedule it."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -249,7 +249,7 @@ func (s *Server) showEditCampaign(c *fiber.Ctx) error {
 		return err
 	}
 	if !camp.Editable() {
-		s.flash(c, false, "A "+string(camp.Status)+" campaign can no longer be edited.")
+		s.flash(c, false, i18n.M("A %s campaign can no longer be edited.", string(camp.Status)))
 		return c.Redirect(fmt.Sprintf("/campaigns/%d", camp.ID), fiber.StatusSeeOther)
 	}
 	return s.formPage(c, fiber.StatusOK, i18n.M("Edit %s", camp.Name), camp, formFromCampaign(camp), nil)
@@ -279,9 +279,9 @@ func (s *Server) updateCampaign(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
-		msg := "Campaign saved."
+		msg := i18n.M("Campaign saved.")
 		if camp.Status != campaigns.Draft {
-			msg = "Campaign saved and rescheduled."
+			msg = i18n.M("Campaign saved and rescheduled.")
 		}
 		s.flash(c, true, msg)
 	}
@@ -301,7 +301,7 @@ func (s *Server) deleteCampaign(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.flash(c, true, "Campaign “"+camp.Name+"” deleted.")
+	s.flash(c, true, i18n.M("Campaign “%s” deleted.", camp.Name))
 	return c.Redirect("/campaigns", fiber.StatusSeeOther)
 }
 
@@ -315,25 +315,25 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 	case errors.Is(err, campaigns.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, "there is no campaign with this id")
 	case errors.As(err, &te):
-		s.flash(c, false, "Cannot "+action+": "+te.Why+".")
+		s.flash(c, false, i18n.M("Cannot %s: %s.", action, te.Why))
 	case errors.As(err, &ge):
-		s.flash(c, false, "Not resumed, gates failing: "+ge.Report.Summary())
+		s.flash(c, false, i18n.M("Not resumed, gates failing: %s", ge.Report.Summary()))
 	case errors.Is(err, campaigns.ErrConflict):
 		s.flash(c, false, err.Error())
 	case err != nil:
 		return err
 	case action == "schedule":
 		// Scheduling stores a fresh readiness, and says what would block it.
-		msg := "Scheduled. Rampe will check every gate at go-live."
+		msg := i18n.M("Scheduled. Rampe will check every gate at go-live.")
 		if _, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email); err == nil {
 			if names := failingTitles(rep); len(names) > 0 {
-				msg = fmt.Sprintf(msgScheduledWarn, len(names), strings.Join(names, ", "))
+				msg = i18n.M(msgScheduledWarn, len(names), strings.Join(names, ", "))
 			}
 		}
 		s.flash(c, true, msg)
 	default:
-		s.flash(c, true, map[string]string{"schedule": "Scheduled. Rampe will check every gate at go-live.", "unschedule": "Back to draft.",
-			"pause": "Paused.", "resume": "Live again.", "cancel": "Cancelled."}[action])
+		s.flash(c, true, map[string]i18n.Message{"schedule": i18n.M("Scheduled. Rampe will check every gate at go-live."), "unschedule": i18n.M("Back to draft."),
+			"pause": i18n.M("Paused."), "resume": i18n.M("Live again."), "cancel": i18n.M("Cancelled.")}[action])
 	}
 	return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 }
@@ -515,6 +515,6 @@ func (s *Server) resolveAlert(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.flash(c, true, "Alert resolved.")
+	s.flash(c, true, i18n.M("Alert resolved."))
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }

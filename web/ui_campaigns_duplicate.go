@@ -7,11 +7,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // msgDuplicated is the flash after a campaign was duplicated (one place,
 // for translation).
-const msgDuplicated = "Duplicated as a draft: check its name and dates, then save."
+var msgDuplicated = i18n.Key("Duplicated as a draft: check its name and dates, then save.")
 
 // duplicateCampaign copies a campaign's plan into a new draft and opens its
 // form.

@@ -91,7 +91,7 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 		return err
 	}
 	if up.File == nil {
-		s.flash(c, false, "Choose a CSV or JSON file to import.")
+		s.flash(c, false, i18n.M("Choose a CSV or JSON file to import."))
 		return c.Redirect("/products/import", fiber.StatusSeeOther)
 	}
 	tmp, size := up.File, up.Size

@@ -145,7 +145,7 @@ func (s *Server) createContact(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	s.flash(c, true, "Contact "+ct.Email+" added.")
+	s.flash(c, true, i18n.M("Contact %s added.", ct.Email))
 	return c.Redirect(fmt.Sprintf("/contacts/%d", ct.ID), fiber.StatusSeeOther)
 }
 
@@ -233,7 +233,7 @@ func (s *Server) updateContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Contact saved.")
+	s.flash(c, true, i18n.M("Contact saved."))
 	return c.Redirect(fmt.Sprintf("/contacts/%d", ct.ID), fiber.StatusSeeOther)
 }
 
@@ -251,7 +251,7 @@ func (s *Server) setContactStatus(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	} else {
-		s.flash(c, true, "Status set to "+st+".")
+		s.flash(c, true, i18n.M("Status set to %s.", st))
 	}
 	return c.Redirect(fmt.Sprintf("/contacts/%d", ct.ID), fiber.StatusSeeOther)
 }
@@ -264,7 +264,7 @@ func (s *Server) deleteContact(c *fiber.Ctx) error {
 	if err := s.Audience.Delete(c.UserContext(), ct.ID); err != nil {
 		return err
 	}
-	s.flash(c, true, "Contact "+ct.Email+" deleted (a suppressed address stays suppressed).")
+	s.flash(c, true, i18n.M("Contact %s deleted (a suppressed address stays suppressed).", ct.Email))
 	return c.Redirect("/contacts", fiber.StatusSeeOther)
 }
 

@@ -69,7 +69,7 @@ func (s *Server) startContactImport(c *fiber.Ctx) error {
 		return err
 	}
 	if up.File == nil {
-		s.flash(c, false, "Choose a CSV or JSON file to import.")
+		s.flash(c, false, i18n.M("Choose a CSV or JSON file to import."))
 		return c.Redirect("/contacts/import", fiber.StatusSeeOther)
 	}
 	opt, err := s.importOptions(c.UserContext(), up.Fields["list"], up.Fields["partial"], up.Filename, "")

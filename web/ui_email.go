@@ -158,7 +158,7 @@ func (s *Server) saveEmail(c *fiber.Ctx) error {
 	if _, _, err := s.Campaigns.Check(c.UserContext(), camp.ID, currentUser(c).Email); err != nil {
 		return err
 	}
-	s.flash(c, true, "Message saved. Check the preview at both widths, then send yourself a proof.")
+	s.flash(c, true, i18n.M("Message saved. Check the preview at both widths, then send yourself a proof."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/email", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -199,7 +199,7 @@ func (s *Server) proofEmail(c *fiber.Ctx) error {
 	}
 	m, err := s.Email.Messages.Get(c.UserContext(), camp.ID)
 	if err != nil {
-		s.flash(c, false, "Save the message first.")
+		s.flash(c, false, i18n.M("Save the message first."))
 		return c.Redirect(fmt.Sprintf("/campaigns/%d/email", camp.ID), fiber.StatusSeeOther)
 	}
 	to := strings.FieldsFunc(c.FormValue("proof_to", m.ProofTo), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' })
@@ -207,9 +207,9 @@ func (s *Server) proofEmail(c *fiber.Ctx) error {
 		to = to[:10]
 	}
 	if err := s.Email.Proof(c.UserContext(), camp, m, to); err != nil {
-		s.flash(c, false, "No proof sent: "+err.Error())
+		s.flash(c, false, i18n.M("No proof sent: %s", err.Error()))
 	} else {
-		s.flash(c, true, fmt.Sprintf("Proof sent to %s.", strings.Join(to, ", ")))
+		s.flash(c, true, i18n.M("Proof sent to %s.", strings.Join(to, ", ")))
 	}
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/email", camp.ID), fiber.StatusSeeOther)
 }
@@ -257,7 +257,7 @@ func (s *Server) addSend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Send "+in.Label+" planned.")
+	s.flash(c, true, i18n.M("Send %s planned.", in.Label))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/email#sends", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -282,7 +282,7 @@ func (s *Server) sendAction(c *fiber.Ctx) error {
 	if err != nil {
 		s.flash(c, false, err.Error())
 	} else {
-		s.flash(c, true, "Send "+sd.Label+": "+c.Params("action")+" done.")
+		s.flash(c, true, i18n.M("Send %s: %s done.", sd.Label, c.Params("action")))
 	}
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/email#sends", sd.CampaignID), fiber.StatusSeeOther)
 }

@@ -42,7 +42,7 @@ func feedForm(c *fiber.Ctx) (*feeds.Feed, feeds.ValidationError) {
 		if v := strings.TrimSpace(c.FormValue(b.field)); v != "" {
 			n, err := money.Parse(v, "EUR")
 			if err != nil {
-				errs = append(errs, feeds.FieldError{Field: b.field, Msg: err.Error()})
+				errs = append(errs, fieldErr(b.field, err))
 			} else {
 				*b.dst = &n
 			}
@@ -130,7 +130,7 @@ func (s *Server) createFeed(c *fiber.Ctx) error {
 		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
 	}
 	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.Feeds.Now())
-	s.flash(c, true, "Feed created; its first generation is queued.")
+	s.flash(c, true, i18n.M("Feed created; its first generation is queued."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 }
 
@@ -171,7 +171,7 @@ func (s *Server) updateFeed(c *fiber.Ctx) error {
 		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
 	}
 	s.FeedJobs.Enqueue(c.UserContext(), old.ID, "definition changed", s.Feeds.Now())
-	s.flash(c, true, "Feed saved; a new generation is queued.")
+	s.flash(c, true, i18n.M("Feed saved; a new generation is queued."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", old.ID), fiber.StatusSeeOther)
 }
 
@@ -199,7 +199,7 @@ func (s *Server) rotateFeedToken(c *fiber.Ctx) error {
 	if _, err := s.Feeds.RotateToken(c.UserContext(), f.ID); err != nil {
 		return err
 	}
-	s.flash(c, true, "New URL issued; the old one now answers 404. Give the new URL to the comparator.")
+	s.flash(c, true, i18n.M("New URL issued; the old one now answers 404. Give the new URL to the comparator."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 }
 

@@ -21,7 +21,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 	if v := strings.TrimSpace(c.FormValue("rate")); v != "" {
 		r, err := money.ParseNumber(v)
 		if err != nil || r <= 0 {
-			s.flash(c, false, fmt.Sprintf("Load check not started: rate %q is not a positive number of requests per second.", v))
+			s.flash(c, false, i18n.M("Load check not started: rate %q is not a positive number of requests per second.", v))
 			return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 		}
 		plan.Rate = r
@@ -35,7 +35,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 		if v := strings.TrimSpace(c.FormValue(f.name)); v != "" {
 			n, err := money.ParseNumber(strings.TrimSpace(strings.TrimSuffix(v, "%")))
 			if err != nil || n <= 0 {
-				s.flash(c, false, fmt.Sprintf("Load check not started: %s %q is not a positive number.", f.name, v))
+				s.flash(c, false, i18n.M("Load check not started: %s %q is not a positive number.", f.name, v))
 				return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 			}
 			*f.dst = n / f.div
@@ -51,7 +51,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 		if len(fields) > 1 {
 			w, err := strconv.ParseFloat(fields[1], 64)
 			if err != nil || w <= 0 || len(fields) > 2 {
-				s.flash(c, false, fmt.Sprintf("Load check not started: extra URLs line %d: want \"URL weight\", got %q.", i+1, line))
+				s.flash(c, false, i18n.M("Load check not started: extra URLs line %d: want \"URL weight\", got %q.", i+1, line))
 				return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 			}
 			ex.Weight = w
@@ -62,7 +62,7 @@ func (s *Server) startLoadCheck(c *fiber.Ctx) error {
 	var re *loadcheck.RefusedError
 	switch {
 	case errors.As(err, &re):
-		s.flash(c, false, "Load check refused: "+re.Why+".")
+		s.flash(c, false, i18n.M("Load check refused: %s.", re.Why))
 		return c.Redirect(fmt.Sprintf("/campaigns/%d", id), fiber.StatusSeeOther)
 	case errors.Is(err, campaigns.ErrNotFound), errors.Is(err, landing.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, "no such campaign or landing page")
@@ -103,13 +103,13 @@ func (s *Server) abortLoadCheck(c *fiber.Ctx) error {
 	}
 	var re *loadcheck.RefusedError
 	if err := s.LoadChecks.Store.RequestAbort(c.UserContext(), chk.ID); errors.As(err, &re) {
-		s.flash(c, false, "Not aborted: "+re.Why+".")
+		s.flash(c, false, i18n.M("Not aborted: %s.", re.Why))
 	} else if err != nil {
 		return err
 	} else if now, err := s.LoadChecks.Store.Get(c.UserContext(), chk.ID); err == nil && now.Status == loadcheck.Aborted {
-		s.flash(c, true, "Aborted: "+now.Reason+".")
+		s.flash(c, true, i18n.M("Aborted: %s.", now.Reason))
 	} else {
-		s.flash(c, true, "Abort requested: the attack stops within a second.")
+		s.flash(c, true, i18n.M("Abort requested: the attack stops within a second."))
 	}
 	return c.Redirect(fmt.Sprintf("/loadchecks/%d", chk.ID), fiber.StatusSeeOther)
 }

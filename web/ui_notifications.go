@@ -40,7 +40,7 @@ func (s *Server) saveNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Saved: alerts will reach you as chosen.")
+	s.flash(c, true, i18n.M("Saved: alerts will reach you as chosen."))
 	return c.Redirect("/settings/notifications", fiber.StatusSeeOther)
 }
 
@@ -56,9 +56,9 @@ func (s *Server) testNotifications(c *fiber.Ctx) error {
 		return err
 	}
 	if n == 1 {
-		s.flash(c, true, "A test message is on its way; its status shows below within seconds.")
+		s.flash(c, true, i18n.M("A test message is on its way; its status shows below within seconds."))
 	} else {
-		s.flash(c, true, "Test messages are on their way; their status shows below within seconds.")
+		s.flash(c, true, i18n.M("Test messages are on their way; their status shows below within seconds."))
 	}
 	return c.Redirect("/settings/notifications", fiber.StatusSeeOther)
 }

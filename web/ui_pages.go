@@ -20,7 +20,7 @@ const ctaRows = 3
 func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 	in := landing.PageInput{Slug: c.FormValue("slug"), Title: c.FormValue("title"), MetaDescription: c.FormValue("meta_description"),
 		CanonicalURL: c.FormValue("canonical_url"), Hero: c.FormValue("hero"), Body: c.FormValue("body"), ProductSKUs: c.FormValue("product_skus"),
-		UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"), UTMCampaign: c.FormValue("utm_campaign")}
+		UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"), UTMCampaign: c.FormValue("utm_campaign"), Lang: c.FormValue("lang")}
 	var errs landing.ValidationError
 	if v := strings.TrimSpace(c.FormValue("promotion_id")); v != "" {
 		id, err := strconv.ParseUint(v, 10, 63)
@@ -53,7 +53,7 @@ func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 func pageInputOf(p *landing.Page) landing.PageInput {
 	return landing.PageInput{Slug: p.Slug, Title: p.Title, MetaDescription: p.MetaDescription, CanonicalURL: p.CanonicalURL, Hero: p.Hero,
 		Body: p.Body, ProductSKUs: p.ProductSKUs, PromotionID: p.PromotionID, ProductLimit: p.ProductLimit, CTAs: p.CTAs,
-		UTMSource: p.UTMSource, UTMMedium: p.UTMMedium, UTMCampaign: p.UTMCampaign}
+		UTMSource: p.UTMSource, UTMMedium: p.UTMMedium, UTMCampaign: p.UTMCampaign, Lang: p.Lang}
 }
 
 func (s *Server) showPages(c *fiber.Ctx) error {
@@ -86,6 +86,7 @@ func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landin
 	}
 	return s.renderStatus(c, code, "page_form", pageData{Title: title, Nav: "pages", Data: map[string]any{
 		"In": in, "P": p, "Action": action, "Errs": errs, "Promotions": promos, "PromotionID": promoID, "Versions": versions, "BaseURL": s.BaseURL,
+		"Langs": i18n.Langs, "LangNames": i18n.Names, "DefaultLangName": i18n.Names[s.Landing.LangOf(&landing.Page{})],
 		"Audit": s.pageAudit(c, p)}})
 }
 
@@ -106,7 +107,7 @@ func (s *Server) createPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Draft saved. Preview it, then publish.")
+	s.flash(c, true, i18n.M("Draft saved. Preview it, then publish."))
 	return c.Redirect(fmt.Sprintf("/pages/%d", p.ID), fiber.StatusSeeOther)
 }
 
@@ -139,9 +140,9 @@ func (s *Server) updatePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg := "Draft saved."
+	msg := i18n.M("Draft saved.")
 	if p.Published() {
-		msg = "Draft saved. Visitors still see the published version until you publish again."
+		msg = i18n.M("Draft saved. Visitors still see the published version until you publish again.")
 	}
 	s.flash(c, true, msg)
 	return c.Redirect(fmt.Sprintf("/pages/%d", p.ID), fiber.StatusSeeOther)
@@ -178,7 +179,7 @@ func (s *Server) publishPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, fmt.Sprintf("Version %d is live at /l/%s.", v.Number, p.Slug))
+	s.flash(c, true, i18n.M("Version %d is live at /l/%s.", v.Number, p.Slug))
 	return c.Redirect(fmt.Sprintf("/pages/%d", p.ID), fiber.StatusSeeOther)
 }
 
@@ -209,9 +210,9 @@ func (s *Server) unpublishPage(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	} else {
-		msg := "Unpublished: /l/" + p.Slug + " now answers 404."
+		msg := i18n.M("Unpublished: /l/%s now answers 404.", p.Slug)
 		if len(live) > 0 {
-			msg += fmt.Sprintf(" %d live campaign(s) got an alert.", len(live))
+			msg = i18n.M("Unpublished: /l/%s now answers 404. %d live campaigns got an alert.", p.Slug, len(live))
 		}
 		s.flash(c, true, msg)
 	}

@@ -114,7 +114,7 @@ func (s *Server) createPromotion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, true, "Promotion saved as a draft. Check the preview, then publish it.")
+	s.flash(c, true, i18n.M("Promotion saved as a draft. Check the preview, then publish it."))
 	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
 }
 
@@ -149,7 +149,7 @@ func (s *Server) showEditPromotion(c *fiber.Ctx) error {
 		return err
 	}
 	if p.Status != landing.StatusDraft {
-		s.flash(c, false, "Unpublish the promotion before editing it.")
+		s.flash(c, false, i18n.M("Unpublish the promotion before editing it."))
 		return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
 	}
 	return s.promotionFormPage(c, fiber.StatusOK, p, promotionInputOf(p), nil)
@@ -172,7 +172,7 @@ func (s *Server) updatePromotion(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
-		s.flash(c, true, "Promotion saved.")
+		s.flash(c, true, i18n.M("Promotion saved."))
 	}
 	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
 }
@@ -195,15 +195,15 @@ func (s *Server) promotionAction(c *fiber.Ctx) error {
 	var re *landing.RefusedError
 	switch {
 	case errors.As(err, &re):
-		s.flash(c, false, "Not "+action+"ed: "+re.Why+".")
+		s.flash(c, false, i18n.M("Not %sed: %s.", action, re.Why))
 	case err != nil:
 		return err
 	default:
 		if action != "archive" {
 			s.FeedJobs.EnqueueAll(ctx, "promotion "+action+"ed")
 		}
-		s.flash(c, true, map[string]string{"publish": "Published: prices change at the window's start, on landing pages and comparator feeds.",
-			"unpublish": "Back to draft; prices are back to normal.", "archive": "Archived."}[action])
+		s.flash(c, true, map[string]i18n.Message{"publish": i18n.M("Published: prices change at the window's start, on landing pages and comparator feeds."),
+			"unpublish": i18n.M("Back to draft; prices are back to normal."), "archive": i18n.M("Archived.")}[action])
 	}
 	return c.Redirect(fmt.Sprintf("/promotions/%d", p.ID), fiber.StatusSeeOther)
 }

@@ -12,14 +12,14 @@ import (
 )
 
 // Messages of the users pages, in one place (for translation).
-const (
-	msgDeactivated     = "This account is deactivated. Ask an admin to reactivate it."
-	msgRoleChanged     = "%s is now %s."
-	msgUserDeactivated = "%s is deactivated: their sessions ended and their API tokens stopped working."
-	msgUserReactivated = "%s can sign in again."
-	msgPasswordReset   = "New password of %s, shown once — hand it over safely: %s"
-	msgPasswordChanged = "Password changed. Your other sessions were signed out."
-	msgNoSuchUser      = "there is no user with this id"
+var (
+	msgDeactivated     = i18n.Key("This account is deactivated. Ask an admin to reactivate it.")
+	msgRoleChanged     = i18n.Key("%s is now %s.")
+	msgUserDeactivated = i18n.Key("%s is deactivated: their sessions ended and their API tokens stopped working.")
+	msgUserReactivated = i18n.Key("%s can sign in again.")
+	msgPasswordReset   = i18n.Key("New password of %s, shown once — hand it over safely: %s")
+	msgPasswordChanged = i18n.Key("Password changed. Your other sessions were signed out.")
+	msgNoSuchUser      = i18n.Key("there is no user with this id")
 )
 
 // userAction loads the user of :id for an admin's action.
@@ -37,10 +37,10 @@ func (s *Server) userOf(c *fiber.Ctx) (*accounts.User, error) {
 
 // userDone answers an admin's action on a user: a refusal comes back on
 // the users page naming the field, a success as a flash.
-func (s *Server) userDone(c *fiber.Ctx, err error, ok string) error {
+func (s *Server) userDone(c *fiber.Ctx, err error, ok i18n.Message) error {
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		s.flash(c, false, fe.Msg+".")
+		s.flash(c, false, i18n.M("%s.", fe.Msg))
 		return c.Redirect("/users", fiber.StatusSeeOther)
 	}
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Server) setUserRole(c *fiber.Ctx) error {
 	if err == nil {
 		slog.Info("web: role changed", "user", u.Email, "role", role, "by", currentUser(c).Email)
 	}
-	return s.userDone(c, err, fmt.Sprintf(msgRoleChanged, u.Email, role))
+	return s.userDone(c, err, i18n.M(msgRoleChanged, u.Email, role))
 }
 
 func (s *Server) deactivateUser(c *fiber.Ctx) error {
@@ -74,7 +74,7 @@ func (s *Server) deactivateUser(c *fiber.Ctx) error {
 	if err == nil {
 		slog.Info("web: user deactivated", "user", u.Email, "by", currentUser(c).Email)
 	}
-	return s.userDone(c, err, fmt.Sprintf(msgUserDeactivated, u.Email))
+	return s.userDone(c, err, i18n.M(msgUserDeactivated, u.Email))
 }
 
 func (s *Server) reactivateUser(c *fiber.Ctx) error {
@@ -83,7 +83,7 @@ func (s *Server) reactivateUser(c *fiber.Ctx) error {
 		return err
 	}
 	_, err = s.Accounts.Reactivate(c.UserContext(), u.ID)
-	return s.userDone(c, err, fmt.Sprintf(msgUserReactivated, u.Email))
+	return s.userDone(c, err, i18n.M(msgUserReactivated, u.Email))
 }
 
 func (s *Server) resetUserPassword(c *fiber.Ctx) error {

@@ -148,6 +148,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st = &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
+	m.Server.DefaultLang = cfg.LandingDefaultLang
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
 	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}

@@ -56,6 +56,7 @@ var Options = []Option{
 	{Key: "http.trusted_proxies", Default: "", Help: "comma-separated addresses or CIDRs of the reverse proxies in front of Rampe, whose X-Forwarded-For names the client (sign-in throttling counts per client address); empty: the connection's address is the client's"},
 	{Key: "metrics.addr", Default: "", Help: "address of a separate server for /metrics (e.g. 10.0.0.5:9100, reachable by Prometheus only); empty: /metrics on http.addr"},
 	{Key: "metrics.token", Default: "", Help: "bearer token /metrics demands (Authorization: Bearer …); empty: /metrics on http.addr answers loopback clients only", Secret: true},
+	{Key: "landing.default_lang", Default: "fr", Help: "language of landing pages that name none: fr or en (a page's own language wins)"},
 	{Key: "landing.frame_ancestors", Default: "", Help: "comma-separated origins allowed to frame landing pages (https://www.shop.example); empty: none"},
 	{Key: "smtp.url", Default: "", Help: "SMTP server Rampe sends e-mail through: smtp://user:pass@host:587?tls=starttls|tls|none; empty: no e-mail (alerts go to webhooks only)", Secret: true},
 	{Key: "smtp.timeout", Default: "15s", Help: "how long Rampe waits for the SMTP server: to connect, and for each message it sends"},
@@ -142,6 +143,7 @@ type Config struct {
 	MetricsToken string
 
 	LandingFrameAncestors []string
+	LandingDefaultLang    string
 
 	DisplayMaxBytes     int
 	DisplayPollInterval time.Duration
@@ -229,6 +231,7 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	}
 	c.MetricsAddr = v.GetString("metrics.addr")
 	c.MetricsToken = v.GetString("metrics.token")
+	c.LandingDefaultLang = strings.ToLower(strings.TrimSpace(v.GetString("landing.default_lang")))
 	for _, o := range strings.Split(v.GetString("landing.frame_ancestors"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.LandingFrameAncestors = append(c.LandingFrameAncestors, o)
@@ -393,6 +396,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return &KeyError{"metrics.token", "****", "must be at least 16 characters"}
+	}
+	if c.LandingDefaultLang != "fr" && c.LandingDefaultLang != "en" {
+		return &KeyError{"landing.default_lang", c.LandingDefaultLang, "want fr or en"}
 	}
 	for _, o := range c.LandingFrameAncestors {
 		u, err := url.Parse(o)

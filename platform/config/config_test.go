@@ -37,6 +37,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		"RAMPE_METRICS_ADDR":                     {"9100", "metrics.addr"},
 		"RAMPE_METRICS_TOKEN":                    {"short", "metrics.token"},
 		"RAMPE_LANDING_FRAME_ANCESTORS":          {"https://ok.example, *; script-src *", "landing.frame_ancestors"},
+		"RAMPE_LANDING_DEFAULT_LANG":             {"de", "landing.default_lang"},
 		"RAMPE_LOADCHECK_ALLOWED_HOSTS":          {"shop.example, cdn.example:https", "loadcheck.allowed_hosts"},
 		"RAMPE_SEO_ROBOTS_RULES":                 {"User-agent: *\nDisalow /x", "seo.robots_rules"},
 		"RAMPE_SEO_PAGE_WEIGHT_KB":               {"0", "seo.page_weight_kb"},

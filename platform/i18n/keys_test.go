@@ -215,8 +215,9 @@ func templateKeys(t *testing.T, file string) []use {
 	return out
 }
 
-// goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key and i18n.T
-// (second argument) in a Go file: string literals, or constants of the same file.
+// goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key, i18n.T and
+// validation.Fieldf (second argument), and to a local add(field, format…)
+// in a file that imports platform/validation in a Go file: string literals, or constants of the same file.
 func goKeys(t *testing.T, file string) []use {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -238,25 +239,42 @@ func goKeys(t *testing.T, file string) []use {
 		}
 		return true
 	})
+	// A file that builds field errors may do it through a local
+	// add(field, format, args...) helper that calls validation.Fieldf.
+	fieldErrors := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "validation" && sel.Sel.Name == "Fieldf" {
+				fieldErrors = true
+			}
+		}
+		return !fieldErrors
+	})
 	var out []use
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
 			return true
 		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
-		if !ok {
-			return true
+		arg := -1
+		switch fn := call.Fun.(type) {
+		case *ast.SelectorExpr:
+			pkg, ok := fn.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			switch pkg.Name + "." + fn.Sel.Name {
+			case "i18n.Errorf", "i18n.M", "i18n.Key":
+				arg = 0
+			case "i18n.T", "validation.Fieldf":
+				arg = 1
+			}
+		case *ast.Ident:
+			if fieldErrors && fn.Name == "add" {
+				arg = 1
+			}
 		}
-		if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "i18n" {
-			return true
-		}
-		arg := 0
-		switch sel.Sel.Name {
-		case "Errorf", "M", "Key":
-		case "T":
-			arg = 1
-		default:
+		if arg < 0 {
 			return true
 		}
 		if len(call.Args) <= arg {

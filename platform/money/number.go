@@ -1,8 +1,9 @@
 package money
 
 import (
+	"github.com/rampe/rampe/platform/i18n"
+
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -119,29 +120,29 @@ func Parse(s, cur string) (int64, error) {
 	}
 	rest, code := stripCurrency(in)
 	if code != "" && !strings.EqualFold(code, cur) {
-		return 0, fmt.Errorf(msgOtherCur, in, code, cur)
+		return 0, i18n.Errorf(msgOtherCur, in, code, cur)
 	}
 	if strings.HasPrefix(rest, "-") {
-		return 0, fmt.Errorf(msgNegative, in)
+		return 0, i18n.Errorf(msgNegative, in)
 	}
 	exp := Exponent(cur)
 	whole, frac, ok := decimal(strings.TrimPrefix(rest, "+"), exp)
 	if !ok {
-		return 0, fmt.Errorf(msgNotAmount, in, cur)
+		return 0, i18n.Errorf(msgNotAmount, in, cur)
 	}
 	if len(frac) > exp {
-		return 0, fmt.Errorf(msgNotDecimals, in, cur, exp)
+		return 0, i18n.Errorf(msgNotDecimals, in, cur, exp)
 	}
 	for len(frac) < exp {
 		frac += "0"
 	}
 	whole = strings.TrimLeft(whole, "0")
 	if len(whole) > 13 {
-		return 0, fmt.Errorf(msgTooBig, in)
+		return 0, i18n.Errorf(msgTooBig, in)
 	}
 	n, err := strconv.ParseInt(whole+frac, 10, 64)
 	if err != nil && whole+frac != "" {
-		return 0, fmt.Errorf(msgNotAmount, in, cur)
+		return 0, i18n.Errorf(msgNotAmount, in, cur)
 	}
 	return n, nil
 }
@@ -160,7 +161,7 @@ func ParseNumber(s string) (float64, error) {
 	neg := strings.HasPrefix(in, "-")
 	whole, frac, ok := decimal(strings.TrimPrefix(in, "-"), 2)
 	if !ok {
-		return 0, fmt.Errorf(msgNotNumber, in)
+		return 0, i18n.Errorf(msgNotNumber, in)
 	}
 	txt := whole
 	if frac != "" {
@@ -168,7 +169,7 @@ func ParseNumber(s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(txt, 64)
 	if err != nil {
-		return 0, fmt.Errorf(msgNotNumber, in)
+		return 0, i18n.Errorf(msgNotNumber, in)
 	}
 	if neg {
 		v = -v
@@ -188,15 +189,15 @@ func ParseRate(s string) (float64, error) {
 	num, pct := strings.CutSuffix(in, "%")
 	v, err := ParseNumber(num)
 	if err != nil {
-		return 0, fmt.Errorf(msgNotRate, in)
+		return 0, i18n.Errorf(msgNotRate, in)
 	}
 	if pct {
 		v /= 100
 	} else if v > 1 {
-		return 0, fmt.Errorf(msgRateNoUnit, in)
+		return 0, i18n.Errorf(msgRateNoUnit, in)
 	}
 	if v < 0 || v > 1 {
-		return 0, fmt.Errorf(msgRateRange, in)
+		return 0, i18n.Errorf(msgRateRange, in)
 	}
 	return v, nil
 }
