@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 )
 
 func TestPluralsAndNumbers(t *testing.T) {
