@@ -26,6 +26,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/flusher"
 	"github.com/rampe/rampe/platform/signed"
 )
 
@@ -267,29 +268,7 @@ func (s *Service) Run(ctx context.Context) {
 	s.kick, s.done = kick, done
 	s.mu.Unlock()
 	defer close(done)
-	t := time.NewTicker(flushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := s.Flush(fctx); err != nil {
-				slog.Error("clicks: last flush", "err", err)
-			}
-			cancel()
-			return
-		case <-t.C:
-		case <-kick:
-		}
-		// A flush is not cut by the stop: cancelled in the middle of its
-		// commit, the driver may report a failure for a transaction the
-		// database has committed, and the batch would be written twice.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := s.Flush(fctx); err != nil {
-			slog.Warn("clicks: flush failed; kept for the next one", "err", err)
-		}
-		cancel()
-	}
+	flusher.Run(ctx, "clicks", flushEvery, kick, s.Flush)
 }
 
 // Wait returns once Run has flushed and returned.

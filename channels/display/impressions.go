@@ -3,7 +3,6 @@ package display
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/flusher"
 )
 
 type counterKey struct{ placement, creative uint64 }
@@ -95,27 +95,7 @@ func (s *Service) Run(ctx context.Context) {
 	s.done = done
 	s.mu.Unlock()
 	defer close(done)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := s.Flush(fctx); err != nil {
-				slog.Error("display: last flush of impressions", "err", err)
-			}
-			cancel()
-			return
-		case <-t.C:
-		}
-		// Not cut by the stop: a commit cancelled midway may have been
-		// made, and its impressions would be counted twice.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := s.Flush(fctx); err != nil {
-			slog.Warn("display: flush failed; kept for the next one", "err", err)
-		}
-		cancel()
-	}
+	flusher.Run(ctx, "display", time.Second, nil, s.Flush)
 }
 
 // Wait returns once Run has made its last flush.
