@@ -170,3 +170,38 @@ func TestFeedFormPicksBrandsFromTheCatalog(t *testing.T) {
 		t.Fatalf("chosen brands, one missing from the catalog, come back chosen: %.4000s", page.Body)
 	}
 }
+
+// A generation asked for waits for a worker: the page says so and polls
+// until the run appears, then follows the run.
+func TestFeedPageWaitsForTheQueuedGeneration(t *testing.T) {
+	a := newTestApp(t)
+	a.seedPage(t)
+	b := a.browser(accounts.Marketer)
+	b.get("/feeds/new")
+	res := b.post("/feeds", url.Values{"name": {"queued-feed"}, "format": {"idealo_csv"}, "availability": {"in_stock", "out_of_stock"}, "title_template": {"{title}"}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %.500s", res.Status, res.Body)
+	}
+	loc := res.Header.Get("Location")
+	b.get(loc)
+	res = b.post(loc+"/generate", url.Values{})
+	next := res.Header.Get("Location")
+	if res.Status != http.StatusSeeOther || !strings.Contains(next, "?queued=") {
+		t.Fatalf("generate: %d, to %q", res.Status, next)
+	}
+	page := b.get(next)
+	if !strings.Contains(page.Body, "imp-queued") || !strings.Contains(page.Body, "fragment=1&amp;queued=") {
+		t.Fatalf("no worker yet: the page does not wait for the run: %.2000s", page.Body)
+	}
+	a.startFeedWorker(t)
+	frag := ""
+	for i := 0; i < 200; i++ {
+		if frag = b.get(next + "&fragment=1").Body; strings.Contains(frag, "imp-done") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(frag, "imp-done") {
+		t.Fatalf("the fragment never showed the finished run: %s", frag)
+	}
+}

@@ -109,6 +109,9 @@ func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.Vali
 			}
 			data["Last"], data["Issues"] = &runs[0], issues
 		}
+		if q := queuedSince(c, runs); q != "" {
+			data["Queued"] = q
+		}
 	}
 	return s.renderStatus(c, code, "feed", pageData{Title: title, Nav: "feeds", Data: data})
 }
@@ -145,13 +148,31 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 	}
 	if c.Query("fragment") != "" {
 		runs, err := s.Feeds.Runs(c.UserContext(), f.ID, 1)
-		if err != nil || len(runs) == 0 {
+		if err != nil {
 			return err
 		}
 		c.Set("Content-Type", "text/html; charset=utf-8")
+		if q := queuedSince(c, runs); q != "" || len(runs) == 0 {
+			return s.page(c, "feed").ExecuteTemplate(c.Response().BodyWriter(), "run-queued", map[string]any{"F": f, "Queued": q})
+		}
 		return s.page(c, "feed").ExecuteTemplate(c.Response().BodyWriter(), "run-status", map[string]any{"F": f, "Last": &runs[0]})
 	}
 	return s.feedPage(c, fiber.StatusOK, f, nil)
+}
+
+// queuedSince is the ?queued= instant (Unix ms) of a generation asked
+// for, while no run has started since: the page then waits for a worker,
+// polling, until the run appears. Empty when nothing waits.
+func queuedSince(c *fiber.Ctx, runs []feeds.Run) string {
+	q := c.Query("queued")
+	ms, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || ms <= 0 {
+		return ""
+	}
+	if len(runs) > 0 && !runs[0].StartedAt.Before(time.UnixMilli(ms)) {
+		return ""
+	}
+	return q
 }
 
 func (s *Server) updateFeed(c *fiber.Ctx) error {
@@ -188,7 +209,7 @@ func (s *Server) generateFeed(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 	}
 	s.flash(c, true, i18n.M("Generation queued: a worker runs it, and this page shows its progress."))
-	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
+	return c.Redirect(fmt.Sprintf("/feeds/%d?queued=%d", f.ID, s.Feeds.Now().Add(-time.Second).UnixMilli()), fiber.StatusSeeOther)
 }
 
 func (s *Server) rotateFeedToken(c *fiber.Ctx) error {
