@@ -277,10 +277,9 @@ func (p *Policy) client() *http.Client {
 
 // Client is an HTTP client whose every dial and redirect goes through the
 // policy (no proxy), for other outbound requests under the same rules.
-func (p *Policy) Client() *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: p.checkRedirect,
-		Transport: &http.Transport{DialContext: p.Dial, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 4}}
-}
+// Each call builds a client with its own connections: keep the one you
+// get.
+func (p *Policy) Client() *http.Client { return p.outbound(p.checkRedirect) }
 
 // CheckPlan refuses rates that are not positive numbers, and rates or
 // durations over the caps.
@@ -307,9 +306,14 @@ func (p *Policy) CheckPlan(c *Check) error {
 // LinkClient is the client that checks single URLs for other packages
 // (the SEO audit's links and images, IndexNow): every dial goes through
 // the policy like the load generator's, no proxy, and no redirect is
-// followed — a 3xx is the answer.
+// followed — a 3xx is the answer. Keep the one you get, like Client's.
 func (p *Policy) LinkClient() *http.Client {
-	return &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{DialContext: p.Dial, MaxIdleConnsPerHost: 4, TLSHandshakeTimeout: 10 * time.Second}}
+	return p.outbound(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
+}
+
+// outbound is Client and LinkClient: the policy's dials, a few idle
+// connections per host, and the redirect rule given.
+func (p *Policy) outbound(redirect func(*http.Request, []*http.Request) error) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: redirect,
+		Transport: &http.Transport{DialContext: p.Dial, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}}
 }

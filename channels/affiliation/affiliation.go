@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -101,6 +102,15 @@ type Service struct {
 	Now           func() time.Time
 
 	routes routeCache
+
+	clientOnce sync.Once
+	client     *http.Client // Outbound's client, built once: postbacks share its connections
+}
+
+// outboundClient is the client postbacks go through, built on first use.
+func (s *Service) outboundClient() *http.Client {
+	s.clientOnce.Do(func() { s.client = s.Outbound.Client() })
+	return s.client
 }
 
 // PlanChanged is told when a campaign's plan or schedule changed: once the

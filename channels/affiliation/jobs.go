@@ -156,7 +156,7 @@ func (s *Service) callPostback(ctx context.Context, raw string) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("User-Agent", "Rampe-Postback/1")
-	res, err := s.Outbound.Client().Do(req)
+	res, err := s.outboundClient().Do(req)
 	if err != nil {
 		return 0, err
 	}
