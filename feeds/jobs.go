@@ -45,8 +45,10 @@ func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at tim
 
 // Request queues a generation asked for by someone (UI, API) for now, on
 // whichever worker takes it: no web node generates a feed itself, and a
-// shutdown of the node that asked never cuts one in half. Two requests
-// within the same minute collapse into one generation.
+// shutdown of the node that asked never cuts one in half. The task ID
+// holds `by` (the UI and API pass "by <e-mail>"), so the same person's
+// requests within one minute collapse into one generation; two people
+// asking in the same minute get two, the second finding the feed fresh.
 func (j *Jobs) Request(ctx context.Context, feedID uint64, by string) error {
 	err := j.enqueue(ctx, feedID, by, j.Service.Now())
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
