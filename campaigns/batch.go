@@ -53,7 +53,7 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 	// The campaigns of the instant are read while waiting for it: a plan
 	// edited meanwhile bumps its version, which moveLive's update checks,
 	// and the gates are evaluated only at the instant.
-	due, next, err := s.loadDue(ctx, p.At, 0)
+	due, _, err := s.loadDue(ctx, p.At, 0)
 	if err != nil {
 		return err
 	}
@@ -80,10 +80,11 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 		if _, err := s.goLiveLoaded(ctx, due, now, time.Now()); err != nil {
 			return err
 		}
-		if next == 0 {
-			return nil // every campaign of the instant was loaded
-		}
 	}
+	// One more pass finds what the read left out: the campaigns past the
+	// first batchLimit, and any scheduled for the instant after the read
+	// (within Lead of it), which would otherwise wait for their fallback
+	// task, seconds late.
 	_, err = s.GoLiveDue(ctx)
 	return err
 }

@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -338,5 +339,31 @@ func TestBatchGoLiveRacesPerCampaignTasksSafely(t *testing.T) {
 	}
 	if n, _ := s.GoLiveDue(ctx); n != 0 {
 		t.Fatalf("a second batch moved %d campaigns", n)
+	}
+}
+
+// A campaign scheduled for an instant after its go-live batch read the
+// instant's campaigns (the batch reads them Lead ahead) goes live in that
+// batch, not seconds later by its fallback task.
+func TestBatchTakesCampaignsScheduledAfterItsRead(t *testing.T) {
+	s, clk, _ := newService(t, t0)
+	ctx := context.Background()
+	early := createScheduled(t, s)
+	at := early.StartsAt
+	clk.Set(at.Add(-time.Second))
+	payload, _ := json.Marshal(batchPayload{At: at})
+	done := make(chan error, 1)
+	go func() { done <- s.handleBatch(ctx, asynq.NewTask(TypeGoLiveBatch, payload)) }()
+	time.Sleep(200 * time.Millisecond) // the batch has read the instant's campaigns and waits
+	late := createScheduled(t, s)
+	clk.Set(at)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Campaign{early, late} {
+		if n := transitionsTo(t, s, c.ID, Live); n != 1 {
+			got, _ := s.Get(ctx, c.ID)
+			t.Errorf("campaign %d: %d live transitions (%s), want 1 from the batch", c.ID, n, got.Status)
+		}
 	}
 }
