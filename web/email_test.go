@@ -142,7 +142,7 @@ func TestEmailChannelThroughTheAPIAndThePages(t *testing.T) {
 		t.Fatalf("%d mails", len(mails))
 	}
 	r := a.api("GET", fmt.Sprintf("/api/v1/sends/%d", sends[0].ID), accounts.Viewer, "")
-	if r.Status != 200 || !strings.Contains(r.Body, `"Sent":3`) {
+	if r.Status != 200 || !strings.Contains(r.Body, `"sent":3`) {
 		t.Fatalf("send: %d %s", r.Status, r.Body)
 	}
 	var ana string

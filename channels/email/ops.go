@@ -126,8 +126,8 @@ type Report struct {
 
 // Failure is a refusal and how many recipients got it.
 type Failure struct {
-	Answer string
-	N      int64
+	Answer string `json:"answer"`
+	N      int64  `json:"count"`
 }
 
 // Report reads a send's outcome.

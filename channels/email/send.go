@@ -189,7 +189,13 @@ func (s *Sender) DeleteSend(ctx context.Context, id uint64) error {
 
 // Progress counts a send's ledger by status.
 type Progress struct {
-	Total, Queued, Sending, Deferred, Sent, Failed, Skipped int64
+	Total    int64 `json:"total"`
+	Queued   int64 `json:"queued"`
+	Sending  int64 `json:"sending"`
+	Deferred int64 `json:"deferred"`
+	Sent     int64 `json:"sent"`
+	Failed   int64 `json:"failed"`
+	Skipped  int64 `json:"skipped"`
 }
 
 // Done is the share of the recipients the send is finished with.

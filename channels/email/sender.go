@@ -32,8 +32,8 @@ type Recipient struct {
 // Counts are an audience's mailable contacts and the ones left out, by
 // why (unsubscribed, bounced, complained, pending, suppressed).
 type Counts struct {
-	Mailable int64
-	Excluded map[string]int64
+	Mailable int64            `json:"mailable"`
+	Excluded map[string]int64 `json:"excluded"`
 }
 
 // Audience is who a campaign's e-mail goes to: the contacts of a list,

@@ -16,8 +16,8 @@ type Spec struct{ ListID, SegmentID uint64 }
 // Counts of an audience: who will be mailed, and the members left out by
 // reason (unsubscribed, bounced, complained, pending, suppressed).
 type Counts struct {
-	Mailable int64
-	Excluded map[string]int64
+	Mailable int64            `json:"mailable"`
+	Excluded map[string]int64 `json:"excluded"`
 }
 
 // audience selects the contacts of a spec (list membership and segment
