@@ -214,36 +214,9 @@ type FieldError = validation.FieldError
 // ValidationError lists every wrong field.
 type ValidationError = validation.Errors
 
-const localLayout = "2006-01-02T15:04"
-
-// ParseLocal parses a local time in loc, refusing times that do not exist
-// (the hour skipped when clocks go forward). An ambiguous time (the hour
-// repeated when clocks go back) resolves to its first occurrence.
-func ParseLocal(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	for _, layout := range []string{localLayout, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
-		p, err := time.Parse(layout, s)
-		if err != nil {
-			continue
-		}
-		t := time.Date(p.Year(), p.Month(), p.Day(), p.Hour(), p.Minute(), p.Second(), 0, loc)
-		if t.Hour() != p.Hour() || t.Minute() != p.Minute() {
-			return time.Time{}, i18n.Errorf("%s does not exist in %s (clocks go forward that night)", s, loc.String())
-		}
-		// Go may pick either instant of a repeated hour; take the first.
-		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
-			if e := t.Add(-back); e.Hour() == p.Hour() && e.Minute() == p.Minute() && e.Day() == p.Day() {
-				t = e
-				break
-			}
-		}
-		return t.UTC(), nil
-	}
-	return time.Time{}, i18n.Errorf("%q is not a date and time (want YYYY-MM-DDTHH:MM)", s)
-}
+// ParseLocal parses a date and time typed in loc: clock.ParseLocal, the
+// one parser of campaign and promotion windows.
+func ParseLocal(s string, loc *time.Location) (time.Time, error) { return clock.ParseLocal(s, loc) }
 
 // Build validates in and returns the campaign it describes. It never touches
 // the database; defaultTZ is used when in.TimeZone is empty.
@@ -297,33 +270,10 @@ func Build(in Input, defaultTZ string) (*Campaign, error) {
 	if c.TimeZone == "" {
 		c.TimeZone = defaultTZ
 	}
-	loc, err := clock.Location(c.TimeZone)
-	if err != nil {
-		if strings.EqualFold(c.TimeZone, "local") {
-			add("time_zone", "%q is the server's own zone, not an IANA time zone name; give one such as Europe/Paris", c.TimeZone)
-		} else {
-			add("time_zone", "unknown time zone %q (IANA name, e.g. Europe/Paris)", c.TimeZone)
-		}
-		loc = time.UTC
-	}
-	var startOK, endOK bool
-	if strings.TrimSpace(in.StartsAt) == "" {
-		add("starts_at", "is required")
-	} else if c.StartsAt, err = ParseLocal(in.StartsAt, loc); err != nil {
-		add("starts_at", "%v", err)
-	} else {
-		startOK = true
-	}
-	if strings.TrimSpace(in.EndsAt) == "" {
-		add("ends_at", "is required")
-	} else if c.EndsAt, err = ParseLocal(in.EndsAt, loc); err != nil {
-		add("ends_at", "%v", err)
-	} else {
-		endOK = true
-	}
-	if startOK && endOK && !c.EndsAt.After(c.StartsAt) {
-		add("ends_at", "must be after the start (%s)", c.LocalStart().Format("Mon 2 Jan 2006, 15:04 MST"))
-	}
+	w, werrs := clock.ParseWindow(c.TimeZone, in.StartsAt, in.EndsAt, defaultTZ)
+	errs = append(errs, werrs...)
+	c.StartsAt, c.EndsAt = w.Start, w.End
+	startOK, endOK := !w.Start.IsZero(), !w.End.IsZero()
 	if startOK && endOK && c.EndsAt.Sub(c.StartsAt) > 366*24*time.Hour {
 		add("ends_at", "a campaign lasts at most one year")
 	}

@@ -116,7 +116,7 @@ func TestPromotionPublishRefusals(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.promos.Create(ctx, PromotionInput{Name: "x", Kind: PercentOff, Value: "120", Scope: ScopeAll, StartsAt: "2026-11-27T00:00", EndsAt: "2026-11-26T00:00"})
 	var ve ValidationError
-	if !errors.As(err, &ve) || ve.For("value") == "" || !strings.Contains(ve.For("ends_at"), "empty or inverted") {
+	if !errors.As(err, &ve) || ve.For("value") == "" || !strings.Contains(ve.For("ends_at"), "must be after the start") {
 		t.Fatalf("validation: %v", err)
 	}
 	nobody := e.promo(t, PromotionInput{Name: "ghost brand", Kind: PercentOff, Value: "10", Scope: ScopeBrand, ScopeValue: "Nobody"}, false)

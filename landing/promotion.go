@@ -15,7 +15,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
@@ -259,25 +258,9 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 	if p.TimeZone == "" {
 		p.TimeZone = defaultTZ
 	}
-	loc, err := clock.Location(p.TimeZone)
-	if err != nil {
-		add("time_zone", "unknown time zone %q", p.TimeZone)
-		loc = time.UTC
-	}
-	var okS, okE bool
-	if p.StartsAt, err = campaigns.ParseLocal(in.StartsAt, loc); err != nil {
-		add("starts_at", "%v", err)
-	} else {
-		okS = true
-	}
-	if p.EndsAt, err = campaigns.ParseLocal(in.EndsAt, loc); err != nil {
-		add("ends_at", "%v", err)
-	} else {
-		okE = true
-	}
-	if okS && okE && !p.EndsAt.After(p.StartsAt) {
-		add("ends_at", "the window is empty or inverted: it must end after it starts (%s)", p.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"))
-	}
+	w, werrs := clock.ParseWindow(p.TimeZone, in.StartsAt, in.EndsAt, defaultTZ)
+	errs = append(errs, werrs...)
+	p.StartsAt, p.EndsAt = w.Start, w.End
 	if len(errs) > 0 {
 		return nil, errs
 	}

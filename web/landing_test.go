@@ -294,7 +294,7 @@ func TestUIPromotionAndPageForms(t *testing.T) {
 	if res.Status != 422 {
 		t.Fatalf("bad promotion: %d", res.Status)
 	}
-	for _, want := range []string{"is required", "at most 100", "name the brand", "empty or inverted", "<b>Ends</b>: the window is empty or inverted: it must end after it starts (Tue 1 Dec 2026, 00:00 CET)",
+	for _, want := range []string{"is required", "at most 100", "name the brand", "<b>Ends</b>: must be after the start (Tue 1 Dec 2026, 00:00 CET)",
 		"<b>Name</b>: is required"} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("promotion form lacks %q", want)
