@@ -6,13 +6,8 @@
 package campaigns
 
 import (
-	"math"
-	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"golang.org/x/text/currency"
 
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
@@ -217,126 +212,6 @@ type ValidationError = validation.Errors
 // ParseLocal parses a date and time typed in loc: clock.ParseLocal, the
 // one parser of campaign and promotion windows.
 func ParseLocal(s string, loc *time.Location) (time.Time, error) { return clock.ParseLocal(s, loc) }
-
-// Build validates in and returns the campaign it describes. It never touches
-// the database; defaultTZ is used when in.TimeZone is empty.
-func Build(in Input, defaultTZ string) (*Campaign, error) {
-	var errs ValidationError
-	add := func(field, format string, args ...any) {
-		errs = append(errs, validation.Fieldf(field, format, args...))
-	}
-	c := &Campaign{
-		Name:              strings.TrimSpace(in.Name),
-		Description:       strings.TrimSpace(in.Description),
-		TimeZone:          strings.TrimSpace(in.TimeZone),
-		Currency:          strings.ToUpper(strings.TrimSpace(in.Currency)),
-		LandingPageID:     in.LandingPageID,
-		RetryWhileBlocked: true,
-		Budgets:           map[Channel]int64{},
-		Forecast:          map[Channel]map[string]float64{},
-	}
-	if in.RetryWhileBlocked != nil {
-		c.RetryWhileBlocked = *in.RetryWhileBlocked
-	}
-	switch n := utf8.RuneCountInString(c.Name); {
-	case n == 0:
-		add("name", "is required")
-	case n > 200:
-		add("name", "is %d characters long; the limit is 200", n)
-	}
-	if n := utf8.RuneCountInString(c.Description); n > 5000 {
-		add("description", "is %d characters long; the limit is 5000", n)
-	}
-	seen := map[Channel]bool{}
-	for _, s := range in.Channels {
-		ch, ok := ParseChannel(s)
-		if !ok {
-			add("channels", "unknown channel %q (want affiliation, seo, email, display or comparators)", s)
-			continue
-		}
-		seen[ch] = true
-	}
-	if len(in.Channels) == 0 {
-		add("channels", "choose at least one channel")
-	}
-	var list []string
-	for _, ch := range AllChannels {
-		if seen[ch] {
-			list = append(list, string(ch))
-		}
-	}
-	c.ChannelList = "," + strings.Join(list, ",") + ","
-
-	if c.TimeZone == "" {
-		c.TimeZone = defaultTZ
-	}
-	w, werrs := clock.ParseWindow(c.TimeZone, in.StartsAt, in.EndsAt, defaultTZ)
-	errs = append(errs, werrs...)
-	c.StartsAt, c.EndsAt = w.Start, w.End
-	startOK, endOK := !w.Start.IsZero(), !w.End.IsZero()
-	if startOK && endOK && c.EndsAt.Sub(c.StartsAt) > 366*24*time.Hour {
-		add("ends_at", "a campaign lasts at most one year")
-	}
-
-	if c.Currency == "" {
-		c.Currency = "EUR"
-	}
-	if _, err := currency.ParseISO(c.Currency); err != nil || len(c.Currency) != 3 {
-		add("currency", "%q is not an ISO 4217 currency code", c.Currency)
-	}
-	for key, v := range in.Budgets {
-		ch, ok := ParseChannel(key)
-		switch {
-		case !ok:
-			add("budgets."+key, "unknown channel %q", key)
-		case !seen[ch]:
-			add("budgets."+key, "the campaign does not run on %s", ch.Label())
-		case v < 0:
-			add("budgets."+key, "must not be negative")
-		case v > 1e13:
-			add("budgets."+key, "%d is beyond the supported budget", v)
-		default:
-			c.Budgets[ch] = v
-		}
-	}
-	for key, fields := range in.Forecast {
-		ch, ok := ParseChannel(key)
-		if !ok || !seen[ch] {
-			add("forecast."+key, "the campaign does not run on channel %q", key)
-			continue
-		}
-		known := map[string]ForecastField{}
-		for _, f := range ForecastFields[ch] {
-			known[f.Key] = f
-		}
-		vals := map[string]float64{}
-		for name, v := range fields {
-			f, ok := known[name]
-			field := "forecast." + key + "." + name
-			switch {
-			case !ok:
-				add(field, "unknown forecast input for %s", ch.Label())
-			case math.IsNaN(v) || math.IsInf(v, 0) || v < f.Min || v > f.Max:
-				add(field, "%v is out of range (%g to %g)", v, f.Min, f.Max)
-			default:
-				vals[name] = v
-			}
-		}
-		if len(vals) > 0 {
-			c.Forecast[ch] = vals
-		}
-	}
-	c.PromotionIDs = dedupe(in.PromotionIDs)
-	c.FeedIDs = dedupe(in.FeedIDs)
-	if len(c.FeedIDs) > 0 && !seen[Comparators] {
-		add("feed_ids", "feeds are for campaigns on the price comparators channel")
-	}
-	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
-		return nil, errs
-	}
-	return c, nil
-}
 
 func dedupe(ids []uint64) []uint64 {
 	seen := map[uint64]bool{}

@@ -217,7 +217,8 @@ func templateKeys(t *testing.T, file string) []use {
 
 // goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key, i18n.T and
 // validation.Fieldf (second argument), and to a local add(field, format…)
-// in a file that imports platform/validation in a Go file: string literals, or constants of the same file.
+// function or method in a Go file that calls validation.Fieldf: string
+// literals, or constants of the same file.
 func goKeys(t *testing.T, file string) []use {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -268,6 +269,10 @@ func goKeys(t *testing.T, file string) []use {
 				arg = 0
 			case "i18n.T", "validation.Fieldf":
 				arg = 1
+			default:
+				if fieldErrors && fn.Sel.Name == "add" { // a builder's add method
+					arg = 1
+				}
 			}
 		case *ast.Ident:
 			if fieldErrors && fn.Name == "add" {
