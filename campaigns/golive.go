@@ -16,6 +16,13 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// The go-live path, in one file: the batch that puts live every campaign
+// due at an instant (handleBatch, GoLiveDue, moveLive), the per-campaign
+// task that guarantees it when no batch ran (GoLive), what a campaign that
+// is not ready gets (block, refreshBlocked: its reasons and its one retry
+// chain), and the wait for the instant itself (waitFor). The batch's lease
+// is in batchlease.go; the task plumbing in jobs.go.
+
 // TypeGoLiveBatch puts live, in one pass, every campaign due at one instant.
 // Big operations start many campaigns at the same minute (Black Friday,
 // 00:00); one task per campaign would write their transitions one by one.
@@ -296,4 +303,184 @@ func (s *Service) loadPromotions(ctx context.Context, list []Campaign) error {
 		}
 	}
 	return nil
+}
+
+// GoLive re-evaluates every gate of a scheduled or blocked campaign and puts
+// it live when all pass, or blocks it with the reasons. It is idempotent: a
+// stale version, a campaign already live or one that moved elsewhere is a
+// no-op, and two concurrent runs produce one transition.
+func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor string) error {
+	c, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.With("campaign_id", id, "version", version)
+	if c.ScheduleVersion != version {
+		log.Debug("campaigns: go-live for a stale schedule version; nothing to do")
+		return nil
+	}
+	if c.Status == Live {
+		return nil // live already: its moves were recorded with the transition
+	}
+	if c.Status != Scheduled && c.Status != Blocked {
+		return nil
+	}
+	now := s.Clock.Now()
+	if now, err = s.waitFor(ctx, c.StartsAt); err != nil {
+		return err
+	} else if now.Before(c.StartsAt) {
+		return nil // not this task's moment; the task at starts_at will come
+	}
+	// The batch of the instant (it takes scheduled campaigns only) may be
+	// putting this one live: let it, and read the campaign again if it did.
+	if c.Status == Scheduled {
+		waited, err := s.waitForBatch(ctx, c.StartsAt)
+		if err != nil {
+			return err
+		}
+		if waited {
+			if c, err = s.Get(ctx, id); errors.Is(err, ErrNotFound) {
+				return nil
+			} else if err != nil || c.ScheduleVersion != version || c.Status != Scheduled {
+				return err
+			}
+			now = s.Clock.Now()
+		}
+	}
+	if c.Status == Blocked && c.NextAttemptAt != nil {
+		// A retry arriving a little ahead of its instant waits for it, so
+		// that it finds its attempt due and queues the next one.
+		if now, err = s.waitFor(ctx, *c.NextAttemptAt); err != nil {
+			return err
+		}
+	}
+	if !now.Before(c.EndsAt) {
+		return nil // the end task closes it
+	}
+	rep := s.Gates.Evaluate(ctx, c, now)
+	log.Info("campaigns: go-live gates evaluated", "ready", rep.Ready)
+	if s.GoLiveHold > 0 {
+		select {
+		case <-time.After(s.GoLiveHold):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		now = s.Clock.Now()
+	}
+	if rep.Ready {
+		err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return move(tx, c, Live, actor, "went live: "+rep.Summary(), rep.Results, now,
+				map[string]any{"readiness": reportJSON(rep), "next_attempt_at": nil})
+		})
+		if errors.Is(err, ErrConflict) {
+			return nil // another run won the race
+		}
+		if err != nil {
+			return err
+		}
+		log.Info("campaigns: live")
+		s.dispatchMoves(ctx, c)
+		return nil
+	}
+	return s.block(ctx, c, rep, actor, now)
+}
+
+// block records that c did not go live at now. A scheduled campaign moves
+// to blocked (one audit line, one alert); a blocked one gets its reasons
+// refreshed. The next attempt is one instant, next_attempt_at, and its task
+// ID derives from it: only the run that writes a new next_attempt_at — the
+// move to blocked, or the attempt that was due — queues it, so a blocked
+// campaign has one retry chain per schedule version, whatever else (the
+// per-campaign fallback, a re-check, a duplicate delivery) evaluates it.
+func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor string, now time.Time) error {
+	var next *time.Time
+	if c.RetryWhileBlocked {
+		at := now.Add(s.RetryInterval).Truncate(time.Second)
+		if at.Before(c.EndsAt) {
+			next = &at
+		}
+	}
+	reason := "blocked at go-live: " + rep.Summary()
+	armed := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if c.Status == Blocked {
+			var err error
+			armed, err = refreshBlocked(tx, c, rep, "blocked: "+rep.Summary(), next, now)
+			return err
+		}
+		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}); err != nil {
+			return err
+		}
+		armed = true
+		return raiseAlert(tx, c.ID, "blocked", fmt.Sprintf("%s did not go live: %s", c.Name, rep.Summary()), now)
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next, "armed", armed)
+	if armed && next != nil {
+		c.Status, c.NextAttemptAt = Blocked, next
+		s.enqueue(ctx, TypeGoLive, retryID(c, *next), payload{CampaignID: c.ID, Version: c.ScheduleVersion}, *next, "critical")
+	}
+	return nil
+}
+
+// refreshBlocked stores a still-blocked campaign's reasons. It sets the
+// next attempt only when none is pending (next_attempt_at empty or due by
+// now) and says whether it did: an attempt already queued for later is
+// left alone, so no second chain starts.
+func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, reason string, next *time.Time, now time.Time) (bool, error) {
+	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": reason, "updated_at": now}
+	guard := func() *gorm.DB {
+		return tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion)
+	}
+	withNext := map[string]any{"next_attempt_at": next}
+	for k, v := range cols {
+		withNext[k] = v
+	}
+	res := guard().Where("next_attempt_at IS NULL OR next_attempt_at <= ?", now).Updates(withNext)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected > 0 {
+		return true, nil
+	}
+	res = guard().Updates(cols)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, ErrConflict
+	}
+	return false, nil
+}
+
+// maxEarly bounds how long a handler waits for its instant when its task
+// arrives ahead of time: the lead, asynq's rounding to the second, and a
+// second of slack.
+func (s *Service) maxEarly() time.Duration { return s.Lead + 2*time.Second }
+
+// waitFor sleeps until at when it is at most maxEarly away: the go-live
+// batch is made due Lead ahead of its instant, asynq schedules to the
+// whole second (a task may arrive up to a second earlier still), and a
+// campaign must never go live (or end) before its instant. It returns the
+// time after waiting, which is still before at when at was too far.
+func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
+	now := s.Clock.Now()
+	early := at.Sub(now)
+	if early <= 0 || early > s.maxEarly() {
+		return now, nil
+	}
+	select {
+	case <-time.After(early):
+	case <-ctx.Done():
+		return now, ctx.Err()
+	}
+	return s.Clock.Now(), nil
 }
