@@ -46,6 +46,15 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
+// tickCount divides the axis of a niceMax top into round steps: 1 and 5
+// × 10^k in fifths (0, 10, 20… 50), 2 × 10^k in quarters (0, 5… 20).
+func tickCount(top float64) int {
+	if lead := top / math.Pow(10, math.Floor(math.Log10(top))); math.Round(lead) == 2 {
+		return 4
+	}
+	return 5
+}
+
 // showCapacity draws the next 30 days: the combined forecast of every
 // planned or running campaign (read in batches, however many there are),
 // hour by hour, with each day's peak and the campaigns that make it up
@@ -105,9 +114,9 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 		bars = append(bars, dayBar{X: bx, Y: y(dp.RPS), W: plotW / 30, H: padT + plotH - y(dp.RPS), Label: start.AddDate(0, 0, d).Format("2"), Title: title})
 	}
 	var ticks []axisTick
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
-		ticks = append(ticks, axisTick{Y: y(v), Label: fmt.Sprintf("%.0f", v)})
+	for i, n := 0, tickCount(top); i <= n; i++ {
+		v := top * float64(i) / float64(n)
+		ticks = append(ticks, axisTick{Y: y(v), Label: fmt.Sprintf("%g", v)})
 	}
 	var peakNames []string
 	for _, part := range peak.Parts {
@@ -119,5 +128,5 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	return s.render(c, "capacity", pageData{Title: i18n.M("Capacity"), Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
 		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
-		"Campaigns": builder.Added(), "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
+		"Campaigns": builder.Added(), "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS*s.LoadChecks.SafetyFactor, "Safety": s.LoadChecks.SafetyFactor, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/loadcheck"
 )
 
 func formValues(name string) url.Values {
@@ -215,5 +217,32 @@ func TestUICapacityCalendar(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(page.Body, "<svg") || !strings.Contains(page.Body, "Forecast peak: 39 requests/s") ||
 		!strings.Contains(page.Body, "Newsletter géante") {
 		t.Fatalf("capacity page: %d %.3000s", page.Status, page.Body)
+	}
+	// No capacity measured yet: the verdict is bad. Measured at 50 req/s, it
+	// is still short of the need (39 × the safety factor 1.5 ≈ 59); at 100,
+	// the peak is covered. The axis steps are round (0, 50… 200).
+	verdict := regexp.MustCompile(`class="verdict (\w+)"`)
+	if m := verdict.FindStringSubmatch(page.Body); m == nil || m[1] != "bad" {
+		t.Fatalf("verdict without a load check: %v", m)
+	}
+	for _, tc := range []struct {
+		rate  float64
+		class string
+		short bool
+	}{{50, "bad", true}, {100, "ok", false}} {
+		fin := time.Now().UTC()
+		if err := a.LoadChecksStore().DB.Create(&loadcheck.Check{URL: "http://127.0.0.1/l/x", TargetRate: tc.rate, Steps: loadcheck.DefaultSteps, StepSeconds: 1,
+			Thresholds: loadcheck.DefaultThresholds, Status: loadcheck.Passed, SustainedRate: tc.rate, CreatedAt: fin, FinishedAt: &fin}).Error; err != nil {
+			t.Fatal(err)
+		}
+		page = b.get("/capacity")
+		if m := verdict.FindStringSubmatch(page.Body); m == nil || m[1] != tc.class || strings.Contains(page.Body, "below what the forecast peak needs") != tc.short {
+			t.Errorf("capacity %v req/s: verdict %v, short shown %v; want %s, %v", tc.rate, m, !tc.short, tc.class, tc.short)
+		}
+	}
+	for _, tick := range []string{">0</text>", ">50</text>", ">100</text>", ">150</text>", ">200</text>"} {
+		if !strings.Contains(page.Body, tick) {
+			t.Errorf("axis lacks the tick %s", tick)
+		}
 	}
 }
