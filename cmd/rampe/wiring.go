@@ -32,6 +32,7 @@ import (
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/objstore"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/retention"
 )
@@ -150,7 +151,11 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
 	m.Server.DefaultLang = cfg.LandingDefaultLang
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
-	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
+	store, err := feedStorage(ctx, cfg, g)
+	if err != nil {
+		return nil, err
+	}
+	st.feeds = &feeds.Service{DB: g, Storage: store, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
@@ -203,6 +208,20 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	slog.Info("rampe: started", "version", version, "database", engine(cfg), "redis", redisLabel(conn))
 	return st, nil
+}
+
+// feedStorage is where feed files go: the bucket of feeds.storage_url
+// (checked to exist), or the directory feeds.dir.
+func feedStorage(ctx context.Context, cfg *config.Config, g *gorm.DB) (feeds.Storage, error) {
+	if cfg.FeedsStorage == nil {
+		return feeds.Dir{Root: cfg.FeedsDir}, nil
+	}
+	b, err := objstore.Open(ctx, cfg.FeedsStorage)
+	if err != nil {
+		return nil, fmt.Errorf("feeds.storage_url: %w", err)
+	}
+	slog.Info("rampe: feed files in object storage", "location", cfg.FeedsStorage.String())
+	return &feeds.Objects{DB: g, Bucket: b, Grace: cfg.FeedsStorage.Grace}, nil
 }
 
 func redisLabel(c *queue.Conn) string {
