@@ -65,6 +65,13 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			role := "serve"
+			if noWorker {
+				role = "web"
+			}
+			if err := st.joinNodes(ctx, role, true); err != nil {
+				return err
+			}
 			if demo {
 				if err := seedDemo(ctx, st, cmd.OutOrStdout()); err != nil {
 					return err
@@ -208,6 +215,9 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			if err := st.joinNodes(ctx, "worker", true); err != nil {
+				return err
+			}
 			if err := serveMetrics(ctx, cfg); err != nil {
 				return err
 			}

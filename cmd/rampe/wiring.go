@@ -32,6 +32,7 @@ import (
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/nodes"
 	"github.com/rampe/rampe/platform/objstore"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/retention"
@@ -41,7 +42,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, nodes.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -72,6 +73,8 @@ type stack struct {
 	// the first node that serves (rampe demo --no-load-checks).
 	noDemoChecks bool
 	stopProfile  func()
+	// node is this process in node_settings (serve, worker), removed at close.
+	node *nodes.Registry
 }
 
 func setupLogging(cfg *config.Config) {
@@ -232,6 +235,11 @@ func redisLabel(c *queue.Conn) string {
 }
 
 func (s *stack) close() {
+	if s.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.node.Leave(ctx)
+		cancel()
+	}
 	s.tasks.C.Close()
 	s.conn.Close()
 	db.Close(s.db)
