@@ -107,7 +107,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		return err
 	}
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
-		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
+		Catalog: st.catalog, CatalogImports: st.catalogImports, ContactImports: st.contactImports, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
@@ -156,6 +156,8 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
 	st.feedJobs.Register(mux)
+	st.catalogImports.Register(mux)
+	st.contactImports.Register(mux)
 	st.affJobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)

@@ -60,8 +60,8 @@ func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 	workerDir, webDir := t.TempDir(), t.TempDir()
 	w := start(t, append(env, "RAMPE_FEEDS_DIR="+workerDir), "worker")
 	web := start(t, append(env, "RAMPE_FEEDS_DIR="+webDir, "RAMPE_HTTP_ADDR="+addr), "serve", "--no-worker")
-	w.waitFor(t, "feed files in object storage", 30*time.Second)
-	web.waitFor(t, "feed files in object storage", 30*time.Second)
+	w.waitFor(t, "uploads in object storage", 30*time.Second)
+	web.waitFor(t, "listening on", 30*time.Second)
 
 	conn, err := queue.Connect(ctx, rurl)
 	if err != nil {
