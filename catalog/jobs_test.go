@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -87,5 +88,58 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 	}
 	if got, _ := s.GetImport(ctx, refused.ID); got.Status != "failed" || !strings.Contains(got.Message, "could not be queued") {
 		t.Fatalf("import of a refused upload: %+v", got)
+	}
+}
+
+// cancelOnRead is an upload store whose file stops the worker (cancels
+// its context) as soon as the import reads it.
+type cancelOnRead struct {
+	uploads.Store
+	cancel context.CancelFunc
+}
+
+func (c cancelOnRead) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	r, err := c.Store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{readFunc(func(p []byte) (int, error) { c.cancel(); return r.Read(p) }), r}, nil
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestImportCutByAShutdownGoesBackToTheQueue: a worker stopping in the
+// middle of an import leaves nothing imported, the import running again
+// with an empty report, the file in the store and an error for asynq (which
+// puts the task back in the queue); the next run imports it.
+func TestImportCutByAShutdownGoesBackToTheQueue(t *testing.T) {
+	s := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	store := uploads.Dir{Root: t.TempDir()}
+	j := &ImportJobs{Store: s, Uploads: cancelOnRead{Store: store, cancel: cancel}, Tasks: queue.NewClient(testenv.Redis(t))}
+	imp, _ := s.StartImport(context.Background(), "goods.csv", "csv", int64(len(goodCSV)), false, "test")
+	key := "catalog/cut"
+	if err := store.Put(context.Background(), key, strings.NewReader(goodCSV), -1); err != nil {
+		t.Fatal(err)
+	}
+	p := importPayload{ImportID: imp.ID, Key: key, Format: "csv"}
+	if err := j.run(ctx, p); err == nil {
+		t.Fatal("an import cut by a shutdown returned no error to asynq")
+	}
+	got, _ := s.GetImport(context.Background(), imp.ID)
+	if n, _ := s.Count(context.Background()); got.Status != "running" || got.RowsImported != 0 || n != 0 || !strings.Contains(got.Message, "queued again") {
+		t.Fatalf("after the cut: %+v, %d products", got, n)
+	}
+	j.Uploads = store
+	if err := j.run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetImport(context.Background(), imp.ID); got.Status != "done" || got.RowsImported != 2 {
+		t.Fatalf("the run after the cut: %+v", got)
 	}
 }

@@ -170,6 +170,24 @@ func (o *Objects) SweepStale(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// RunSweeper deletes replaced objects whose grace is over every interval
+// until ctx ends (workers run it: commits sweep too, but a deployment whose
+// feeds stop changing would keep the last replaced objects otherwise).
+func (o *Objects) RunSweeper(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := o.SweepStale(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("feeds: delete replaced objects", "err", err)
+			}
+		}
+	}
+}
+
 // Open implements Storage: the current object of the file, read as it is
 // sent. Its size and time come from the pointer, the same on every node.
 func (o *Objects) Open(ctx context.Context, feedID uint64, name string) (*Stored, error) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -168,6 +169,9 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// within a second, reconciled at once rather than at the next round.
 	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
+	if o, ok := st.feeds.Storage.(*feeds.Objects); ok {
+		go o.RunSweeper(ctx, 10*time.Minute)
+	}
 	go st.affiliation.Service.RunBackground(ctx, time.Minute)
 	go retentionPruner(st).Run(ctx, time.Hour)
 	// Load checks get a worker of their own with concurrency 1, so a long
