@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +35,8 @@ func freeAddr(t *testing.T) string {
 // (serve --no-worker) that share only the database, Redis and a bucket of
 // the test S3 server (each has a feeds.dir of its own, left empty): the
 // worker generates a feed asked for through the queue, and the web node
-// serves it to a comparator, plain and gzip.
+// serves it to a comparator, plain and gzip; a contact file sent to the web
+// node is imported by the worker, through the bucket.
 func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 	dsn, rurl, loc := testenv.DSN(t), redisURL(t), testenv.S3(t)
 	addr := freeAddr(t)
@@ -128,6 +131,67 @@ func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 	}
 	if keys, _ := b.Keys(ctx, "feeds/"); len(keys) != 2 {
 		t.Fatalf("objects in the bucket: %v, want the file and its gzip sibling", keys)
+	}
+
+	// A contact file sent to the web node goes through the bucket to the
+	// worker, which imports it.
+	if out, err := run(t, env, "user", "create", "--email", "ops@shop.example", "--role", "marketer"); err != nil {
+		t.Fatalf("user create: %v %s", err, out)
+	}
+	out, err := run(t, env, "user", "token", "--email", "ops@shop.example")
+	token := regexp.MustCompile(`rmp_\S+`).FindString(out)
+	if err != nil || token == "" {
+		t.Fatalf("user token: %v %s", err, out)
+	}
+	id := importContacts(t, "http://"+addr, token, "email,name\nann@shop.example,Ann\nbob@shop.example,Bob\n")
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		var m map[string]any
+		getJSON(t, fmt.Sprintf("http://%s/api/v1/contacts/imports/%v", addr, id), token, &m)
+		if m["status"] != "running" {
+			if m["status"] != "done" || m["rows_imported"] != float64(2) {
+				t.Fatalf("contact import: %v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not import the contacts within 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if keys, _ := b.Keys(ctx, "uploads/"); len(keys) != 0 {
+		t.Fatalf("uploads left in the bucket: %v", keys)
+	}
+}
+
+func importContacts(t *testing.T, base, token, body string) any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/contacts/import?filename=c.csv", strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&m); err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("contact import: %d %v %v", res.StatusCode, m, err)
+	}
+	return m["id"]
+}
+
+func getJSON(t *testing.T, url, token string, into any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+		t.Fatalf("%s: %d %v", url, res.StatusCode, err)
 	}
 }
 
