@@ -61,6 +61,10 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := waitImportDone(t, s, imp.ID)
+	// Imported is called once the import is recorded done.
+	for deadline := time.Now().Add(10 * time.Second); imported.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if done.Status != "done" || done.RowsImported != 2 || imported.Load() != 1 {
 		t.Fatalf("import: %+v, Imported called %d times", done, imported.Load())
 	}
