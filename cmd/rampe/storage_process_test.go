@@ -159,8 +159,15 @@ func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if keys, _ := b.Keys(ctx, "uploads/"); len(keys) != 0 {
-		t.Fatalf("uploads left in the bucket: %v", keys)
+	// The worker removes the file once the import is recorded.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		keys, _ := b.Keys(ctx, "uploads/")
+		if len(keys) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("uploads left in the bucket: %v", keys)
+		}
 	}
 }
 
