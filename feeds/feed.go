@@ -382,6 +382,7 @@ func (PriceLine) TableName() string { return "feed_prices" }
 
 // Migrations of the feeds tables.
 var Migrations = []db.Migration{
+	{ID: "2026120341_feed_objects", SQL: objectsMigration},
 	{ID: "2026120210_feed_price_windows", SQL: `ALTER TABLE feed_prices ADD COLUMN sale_starts_at {{ts}};
 ALTER TABLE feed_prices ADD COLUMN sale_ends_at {{ts}}`},
 	{ID: "2026112206_feeds", SQL: `

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -208,9 +209,12 @@ func (s *Server) apiImportContacts(c *fiber.Ctx) error {
 	run, err := s.Audience.StartImport(c.UserContext(), filepath.Base(name), opt.Format, size, opt, currentUser(c).Email)
 	if err != nil {
 		tmp.Close()
+		os.Remove(tmp.Name())
 		return err
 	}
-	s.runContactImport(run, tmp, opt)
+	if err := s.queueContactImport(c.UserContext(), run, tmp, size, opt); err != nil {
+		return err
+	}
 	return c.Status(fiber.StatusAccepted).JSON(importJSON(run, nil))
 }
 

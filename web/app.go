@@ -39,21 +39,23 @@ type Pinger interface {
 
 // Deps is everything the web layer needs, built by the wiring in cmd/rampe.
 type Deps struct {
-	DB         *gorm.DB
-	Redis      Pinger
-	Accounts   *accounts.Store
-	Campaigns  *campaigns.Service
-	Catalog    *catalog.Store
-	Promotions *landing.Promotions
-	Pages      *landing.Pages
-	Landing    *landing.Server
-	Feeds      *feeds.Service
-	FeedJobs   *feeds.Jobs
-	LoadChecks *loadcheck.Service
-	Secret     []byte
-	BaseURL    string
-	Secure     bool // cookies get the Secure flag and responses HSTS (https base URL)
-	Version    string
+	DB        *gorm.DB
+	Redis     Pinger
+	Accounts  *accounts.Store
+	Campaigns *campaigns.Service
+	Catalog   *catalog.Store
+	// CatalogImports queues the imports of uploaded catalogs for a worker.
+	CatalogImports *catalog.ImportJobs
+	Promotions     *landing.Promotions
+	Pages          *landing.Pages
+	Landing        *landing.Server
+	Feeds          *feeds.Service
+	FeedJobs       *feeds.Jobs
+	LoadChecks     *loadcheck.Service
+	Secret         []byte
+	BaseURL        string
+	Secure         bool // cookies get the Secure flag and responses HSTS (https base URL)
+	Version        string
 
 	// MetricsToken, when set, is the bearer token /metrics demands;
 	// otherwise /metrics answers loopback clients only. MetricsElsewhere
@@ -76,6 +78,9 @@ type Deps struct {
 	// Audience is the e-mail channel's contacts, lists, segments and
 	// suppression list.
 	Audience *audience.Service
+	// ContactImports queues the imports of uploaded contact files for a
+	// worker.
+	ContactImports *audience.ImportJobs
 	// Search is the SEO / SEA channel (nil: not connected); RobotsRules
 	// is seo.robots_rules.
 	Search      *search.Channel

@@ -192,6 +192,7 @@ func waitAPIImport(t *testing.T, a *testApp, id any) map[string]any {
 
 func TestContactsImportAPI(t *testing.T) {
 	a := newTestApp(t)
+	a.startImportWorker(t)
 	file := "email,name,loyalty\nann@shop.example,Ann,gold\nnot-an-address,Bad,\nbob@shop.example,\"Bob\r\nBcc: x@evil.example\",none\nANN@shop.example,Dup,\n"
 	if r := apiUpload(t, a, accounts.Viewer, "", "text/csv", file); r.Status != 403 {
 		t.Fatalf("viewer: %d", r.Status)
@@ -244,6 +245,7 @@ func uploadContacts(t *testing.T, b *browser, name, body string, fields map[stri
 
 func TestContactsUI(t *testing.T) {
 	a := newTestApp(t)
+	a.startImportWorker(t)
 	anon := a.browser("")
 	for _, p := range []string{"/contacts", "/lists", "/segments", "/suppressions", "/contacts/import"} {
 		if r := anon.get(p); r.Status != http.StatusFound || !strings.HasPrefix(r.Header.Get("Location"), "/login") {

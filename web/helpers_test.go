@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
+	"github.com/rampe/rampe/platform/uploads"
 )
 
 // testApp is Rampe's web app on a real 127.0.0.1 listener, over a real
@@ -39,6 +41,8 @@ type testApp struct {
 	t         *testing.T
 	app       *fiber.App
 	feedJobs  *feeds.Jobs
+	imports   []interface{ Register(*asynq.ServeMux) }
+	uploadDir string // the upload store of the imports
 	URL       string
 	Accounts  *accounts.Store
 	Campaigns *campaigns.Service
@@ -81,6 +85,13 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 		Now: func() time.Time { return time.Now().UTC() }, Auditor: &search.Auditor{WeightBudget: 2 << 20}}
 	box := &mailbox{}
 	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send}
+	// Imports of uploads go through the queue to a worker (startImportWorker).
+	ups := uploads.Dir{Root: t.TempDir()}
+	d.CatalogImports = &catalog.ImportJobs{Store: cat, Uploads: ups, Tasks: queue.NewClient(conn), Imported: func(ctx context.Context) {
+		m.Server.Invalidate(ctx, "")
+		d.FeedJobs.EnqueueAll(ctx, "catalog import")
+	}}
+	d.ContactImports = &audience.ImportJobs{Service: d.Audience, Uploads: ups, Tasks: queue.NewClient(conn)}
 	d.Display = &display.Service{DB: g, Clicks: d.Clicks, Bus: conn.Redis, BaseURL: d.BaseURL, PollInterval: 20 * time.Millisecond,
 		LandingURL: func(context.Context, *campaigns.Campaign) (string, error) { return "http://127.0.0.1/l/soldes", nil }}
 	d.DisplayMaxAge = time.Second
@@ -101,7 +112,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch, Display: disp}
+	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, imports: []interface{ Register(*asynq.ServeMux) }{d.CatalogImports, d.ContactImports}, uploadDir: ups.Root, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch, Display: disp}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -205,6 +205,7 @@ func waitImport(t *testing.T, b *browser, loc string) string {
 
 func TestUIImportAllOrNothingThenSkip(t *testing.T) {
 	a := newTestApp(t)
+	a.startImportWorker(t)
 	b := a.browser(accounts.Marketer)
 	b.get("/products/import")
 	bad := "sku;title;price\nU-1;Chaise;10,00\nU-2;Table;dix\nU-3;<script>alert(1)</script>;5\n"

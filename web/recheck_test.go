@@ -27,6 +27,21 @@ func (a *testApp) startWorker(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 }
 
+// startImportWorker runs a real asynq worker with the handlers of catalog
+// and contact imports: a web node only queues them.
+func (a *testApp) startImportWorker(t *testing.T) {
+	t.Helper()
+	srv := queue.NewServer(a.conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	for _, j := range a.imports {
+		j.Register(mux)
+	}
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+}
+
 // startFeedWorker runs a real asynq worker with the feeds' handlers.
 func (a *testApp) startFeedWorker(t *testing.T) {
 	t.Helper()

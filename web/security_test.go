@@ -488,6 +488,7 @@ func TestSignInThrottlingAndAdminLift(t *testing.T) {
 // formula; comparators get the feed as generated.
 func TestCSVForPeopleCarryNoFormula(t *testing.T) {
 	a := newTestApp(t)
+	a.startImportWorker(t)
 	ctx := context.Background()
 	b := a.browser(accounts.Marketer)
 	b.get("/products/import")

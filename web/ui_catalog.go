@@ -1,11 +1,8 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -81,10 +78,11 @@ func (s *Server) showImport(c *fiber.Ctx) error {
 	return s.render(c, "import", pageData{Title: i18n.M("Import products"), Nav: "products", Data: map[string]any{"Imports": imports}})
 }
 
-// startImport keeps the upload in a temporary file and imports it in the
-// background; the import's progress lives in the database, so any web node
-// can show it. The body is read as a stream only once the session, the role
-// and the CSRF token passed (readUpload).
+// startImport puts the upload in the shared upload store and queues its
+// import for a worker (catalog.ImportJobs): a web node never imports, and
+// the import's progress lives in the database, so any node shows it. The
+// body is read as a stream only once the session, the role and the CSRF
+// token passed (readUpload).
 func (s *Server) startImport(c *fiber.Ctx) error {
 	up, err := s.readUpload(c, "file")
 	if err != nil {
@@ -94,27 +92,16 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 		s.flash(c, false, i18n.M("Choose a CSV or JSON file to import."))
 		return c.Redirect("/products/import", fiber.StatusSeeOther)
 	}
-	tmp, size := up.File, up.Size
+	defer up.Remove()
 	format := catalog.FormatFor(up.Filename)
-	skip := up.Fields["skip_invalid"] == "on"
-	cur := up.Fields["currency"]
-	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(up.Filename), format, size, skip, currentUser(c).Email)
+	opt := catalog.Options{Format: format, SkipInvalid: up.Fields["skip_invalid"] == "on", DefaultCurrency: up.Fields["currency"]}
+	imp, err := s.Catalog.StartImport(c.UserContext(), filepath.Base(up.Filename), format, up.Size, opt.SkipInvalid, currentUser(c).Email)
 	if err != nil {
-		up.Remove()
 		return err
 	}
-	go func() {
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		ctx := context.Background()
-		_, err := s.Catalog.RunImport(ctx, imp, tmp, catalog.Options{Format: format, SkipInvalid: skip, DefaultCurrency: cur})
-		if err == nil {
-			s.Landing.Invalidate(ctx, "") // prices may have changed on every page
-			s.FeedJobs.EnqueueAll(ctx, "catalog import")
-		} else {
-			slog.Info("web: import finished with errors", "import", imp.ID, "err", err)
-		}
-	}()
+	if err := s.CatalogImports.Queue(c.UserContext(), imp, up.File, up.Size, opt); err != nil {
+		return err
+	}
 	if c.Get("HX-Request") == "true" {
 		c.Set("HX-Redirect", fmt.Sprintf("/imports/%d", imp.ID))
 		return c.SendStatus(fiber.StatusAccepted)

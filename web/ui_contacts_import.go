@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,16 +28,14 @@ func (s *Server) showContactImport(c *fiber.Ctx) error {
 	return s.render(c, "contact_import", pageData{Title: i18n.M("Import contacts"), Nav: "contacts", Data: map[string]any{"Imports": imports, "Lists": lists, "Tab": "import"}})
 }
 
-// runContactImport imports a temporary file in the background and removes
-// it; progress and outcome live in the database, so any node shows them.
-func (s *Server) runContactImport(run *audience.ImportRun, tmp *os.File, opt audience.ImportOptions) {
-	go func() {
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if _, err := s.Audience.RunImport(context.Background(), run, tmp, opt); err != nil {
-			slog.Info("web: contact import finished with errors", "import", run.ID, "err", err)
-		}
-	}()
+// queueContactImport puts the uploaded file in the shared upload store and
+// queues its import for a worker (audience.ImportJobs), then removes the
+// temporary file; progress and outcome live in the database, so any node
+// shows them.
+func (s *Server) queueContactImport(ctx context.Context, run *audience.ImportRun, tmp *os.File, size int64, opt audience.ImportOptions) error {
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	return s.ContactImports.Queue(ctx, run, tmp, size, opt)
 }
 
 // importOptions reads the list and partial options, shared by UI and API.
@@ -82,7 +79,9 @@ func (s *Server) startContactImport(c *fiber.Ctx) error {
 		up.Remove()
 		return err
 	}
-	s.runContactImport(run, up.File, opt)
+	if err := s.queueContactImport(c.UserContext(), run, up.File, up.Size, opt); err != nil {
+		return err
+	}
 	to := fmt.Sprintf("/contacts/imports/%d", run.ID)
 	if c.Get("HX-Request") == "true" {
 		c.Set("HX-Redirect", to)

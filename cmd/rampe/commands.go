@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/queue"
@@ -65,6 +66,13 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			role := "serve"
+			if noWorker {
+				role = "web"
+			}
+			if err := st.joinNodes(ctx, role, true); err != nil {
+				return err
+			}
 			if demo {
 				if err := seedDemo(ctx, st, cmd.OutOrStdout()); err != nil {
 					return err
@@ -100,7 +108,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 		return err
 	}
 	app, err := web.New(web.Deps{DB: st.db, Redis: st.conn, Accounts: st.accounts, Campaigns: st.campaigns,
-		Catalog: st.catalog, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
+		Catalog: st.catalog, CatalogImports: st.catalogImports, ContactImports: st.contactImports, Promotions: st.promotions, Pages: st.pages, Landing: st.landing, Feeds: st.feeds, FeedJobs: st.feedJobs, LoadChecks: st.loadcheck,
 		Secret: st.secret, BaseURL: st.cfg.PublicBaseURL, Secure: st.cfg.Secure(), Version: version,
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
@@ -149,6 +157,8 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
 	st.feedJobs.Register(mux)
+	st.catalogImports.Register(mux)
+	st.contactImports.Register(mux)
 	st.affJobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)
@@ -159,6 +169,9 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// within a second, reconciled at once rather than at the next round.
 	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
+	if o, ok := st.feeds.Storage.(*feeds.Objects); ok {
+		go o.RunSweeper(ctx, 10*time.Minute)
+	}
 	go st.affiliation.Service.RunBackground(ctx, time.Minute)
 	go retentionPruner(st).Run(ctx, time.Hour)
 	// Load checks get a worker of their own with concurrency 1, so a long
@@ -208,6 +221,9 @@ func workerCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			if err := st.joinNodes(ctx, "worker", true); err != nil {
+				return err
+			}
 			if err := serveMetrics(ctx, cfg); err != nil {
 				return err
 			}

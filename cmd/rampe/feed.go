@@ -24,6 +24,10 @@ func feedCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			// It writes the feed the web nodes serve: it must agree with them.
+			if err := st.joinNodes(cmd.Context(), "feed-generate", false); err != nil {
+				return err
+			}
 			cfg := st.cfg
 			f, err := st.feeds.ByName(cmd.Context(), args[0])
 			if errors.Is(err, feeds.ErrNotFound) {

@@ -23,6 +23,9 @@ func loadcheckCmd(cfgf cfgFunc) *cobra.Command {
 				return err
 			}
 			defer st.close()
+			if err := st.joinNodes(cmd.Context(), "loadcheck", false); err != nil {
+				return err
+			}
 			chk, err := st.loadcheck.Start(cmd.Context(), loadcheck.Plan{CampaignID: campaignID, Rate: rate, By: "command line"})
 			if err != nil {
 				return fail("%v", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -32,45 +33,55 @@ import (
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/nodes"
+	"github.com/rampe/rampe/platform/objstore"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/retention"
+	"github.com/rampe/rampe/platform/uploads"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, nodes.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg         *config.Config
-	db          *gorm.DB
-	conn        *queue.Conn
-	tasks       *queue.Client
-	accounts    *accounts.Store
-	campaigns   *campaigns.Service
-	catalog     *catalog.Store
-	promotions  *landing.Promotions
-	pages       *landing.Pages
-	landing     *landing.Server
-	feeds       *feeds.Service
-	feedJobs    *feeds.Jobs
-	loadcheck   *loadcheck.Service
-	notify      *notify.Service
-	clicks      *clicks.Service
-	outbox      *email.Outbox // the SMTP catch-all when smtp.url is empty
-	audience    *audience.Service
-	email       *email.Channel
-	affiliation *affiliation.Channel
-	affJobs     *affiliation.Jobs
-	search      *search.Channel
-	display     *display.Service
-	secret      []byte
+	cfg        *config.Config
+	db         *gorm.DB
+	conn       *queue.Conn
+	tasks      *queue.Client
+	accounts   *accounts.Store
+	campaigns  *campaigns.Service
+	catalog    *catalog.Store
+	promotions *landing.Promotions
+	pages      *landing.Pages
+	landing    *landing.Server
+	feeds      *feeds.Service
+	feedJobs   *feeds.Jobs
+	// uploads keeps uploaded files for the worker that imports them;
+	// catalogImports and contactImports queue and run those imports.
+	uploads        uploads.Store
+	catalogImports *catalog.ImportJobs
+	contactImports *audience.ImportJobs
+	loadcheck      *loadcheck.Service
+	notify         *notify.Service
+	clicks         *clicks.Service
+	outbox         *email.Outbox // the SMTP catch-all when smtp.url is empty
+	audience       *audience.Service
+	email          *email.Channel
+	affiliation    *affiliation.Channel
+	affJobs        *affiliation.Jobs
+	search         *search.Channel
+	display        *display.Service
+	secret         []byte
 	// noDemoChecks: seeding the demo does not leave its load checks for
 	// the first node that serves (rampe demo --no-load-checks).
 	noDemoChecks bool
 	stopProfile  func()
+	// node is this process in node_settings (serve, worker), removed at close.
+	node *nodes.Registry
 }
 
 func setupLogging(cfg *config.Config) {
@@ -150,12 +161,21 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
 	m.Server.DefaultLang = cfg.LandingDefaultLang
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
-	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
+	store, ups, err := sharedStorage(ctx, cfg, g)
+	if err != nil {
+		return nil, err
+	}
+	st.uploads = ups
+	st.feeds = &feeds.Service{DB: g, Storage: store, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
+	st.catalogImports = &catalog.ImportJobs{Store: st.catalog, Uploads: ups, Tasks: tasks, Imported: func(ctx context.Context) {
+		st.landing.Invalidate(ctx, "") // prices may have changed on every page
+		st.feedJobs.EnqueueAll(ctx, "catalog import")
+	}}
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
 		Now: func() time.Time { return time.Now().UTC() },
@@ -172,6 +192,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
 	st.audience = &audience.Service{DB: g, Secret: st.secret, BaseURL: cfg.PublicBaseURL, Now: func() time.Time { return time.Now().UTC() }}
+	st.contactImports = &audience.ImportJobs{Service: st.audience, Uploads: ups, Tasks: tasks}
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
 		mc.From = cfg.SMTPFrom
@@ -205,6 +226,21 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	return st, nil
 }
 
+// sharedStorage is where feed files and uploaded files go: the bucket of
+// feeds.storage_url (checked to exist; uploads under uploads/), or the
+// directory feeds.dir (uploads in its .uploads folder).
+func sharedStorage(ctx context.Context, cfg *config.Config, g *gorm.DB) (feeds.Storage, uploads.Store, error) {
+	if cfg.FeedsStorage == nil {
+		return feeds.Dir{Root: cfg.FeedsDir}, uploads.Dir{Root: filepath.Join(cfg.FeedsDir, ".uploads")}, nil
+	}
+	b, err := objstore.Open(ctx, cfg.FeedsStorage)
+	if err != nil {
+		return nil, nil, fmt.Errorf("feeds.storage_url: %w", err)
+	}
+	slog.Info("rampe: feed files and uploads in object storage", "location", cfg.FeedsStorage.String())
+	return &feeds.Objects{DB: g, Bucket: b, Grace: cfg.FeedsStorage.Grace}, uploads.Bucket{B: b}, nil
+}
+
 func redisLabel(c *queue.Conn) string {
 	if c.Embedded {
 		return "in-process " + c.Addr()
@@ -213,6 +249,11 @@ func redisLabel(c *queue.Conn) string {
 }
 
 func (s *stack) close() {
+	if s.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.node.Leave(ctx)
+		cancel()
+	}
 	s.tasks.C.Close()
 	s.conn.Close()
 	db.Close(s.db)

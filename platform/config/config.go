@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/objstore"
 )
 
 // Option is one configuration key with its default and meaning.
@@ -52,6 +53,7 @@ var Options = []Option{
 	{Key: "loadcheck.validity", Default: "24h", Help: "how long a passing load check counts for the landing.load_checked gate"},
 	{Key: "loadcheck.safety_factor", Default: "1.5", Help: "capacity needed = combined forecast peak × this factor"},
 	{Key: "feeds.dir", Default: "rampe-feeds", Help: "directory of generated feed files (shared storage when several nodes serve feeds)"},
+	{Key: "feeds.storage_url", Default: "", Help: "S3-compatible bucket for feed files when several nodes serve feeds without a shared disk: s3://ACCESS_KEY:SECRET_KEY@host:port/bucket[/prefix]?secure=true|false&region=…&grace=1h (grace: how long a replaced file stays readable, at least 1m); empty: feeds.dir"},
 	{Key: "feeds.max_concurrent_generations", Default: 1, Help: "feed generations a process runs at once; others wait their turn (each holds up to ~100 MiB at 1M products)"},
 	{Key: "http.trusted_proxies", Default: "", Help: "comma-separated addresses or CIDRs of the reverse proxies in front of Rampe, whose X-Forwarded-For names the client (sign-in throttling counts per client address); empty: the connection's address is the client's"},
 	{Key: "metrics.addr", Default: "", Help: "address of a separate server for /metrics (e.g. 10.0.0.5:9100, reachable by Prometheus only); empty: /metrics on http.addr"},
@@ -154,6 +156,8 @@ type Config struct {
 	PprofAddr  string
 	CPUProfile string
 	FeedsDir   string
+	// FeedsStorage is the bucket of feeds.storage_url; nil: FeedsDir.
+	FeedsStorage *objstore.Location
 	// FeedsMaxGenerations bounds the generations a process runs at once.
 	FeedsMaxGenerations int
 
@@ -217,6 +221,15 @@ func fromViper(v *viper.Viper) (*Config, error) {
 	c.PprofAddr = v.GetString("debug.pprof_addr")
 	c.CPUProfile = v.GetString("debug.cpu_profile")
 	c.FeedsDir = v.GetString("feeds.dir")
+	if raw := strings.TrimSpace(v.GetString("feeds.storage_url")); raw != "" {
+		if c.FeedsStorage, err = objstore.Parse(raw); err != nil {
+			shown := maskURL(raw)
+			if _, perr := url.Parse(raw); perr != nil {
+				shown = "****" // an unparsable URL may show its secret
+			}
+			return nil, &KeyError{"feeds.storage_url", shown, err.Error()}
+		}
+	}
 	for _, p := range strings.Split(v.GetString("http.trusted_proxies"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)

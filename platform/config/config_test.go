@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -93,5 +94,51 @@ func TestBaseURLFollowsTheAddressUnlessSet(t *testing.T) {
 	t.Setenv("RAMPE_PUBLIC_BASE_URL", "https://rampe.shop.example/")
 	if c, _ := Load(""); c.PublicBaseURL != "https://rampe.shop.example" || c.BaseURLDerived {
 		t.Fatalf("set: %q %v", c.PublicBaseURL, c.BaseURLDerived)
+	}
+}
+
+// TestFeedsStorageURL reads the bucket of feeds.storage_url, and refuses
+// each kind of bad URL with an error naming the key, never showing the
+// secret key.
+func TestFeedsStorageURL(t *testing.T) {
+	t.Setenv("RAMPE_FEEDS_STORAGE_URL", "s3://AKIA:top-secret@127.0.0.1:8333/rampe-feeds/prod/eu?secure=false&region=eu-west-3&grace=2h")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.FeedsStorage
+	if s == nil || s.Endpoint != "127.0.0.1:8333" || s.AccessKey != "AKIA" || s.SecretKey != "top-secret" || s.Bucket != "rampe-feeds" ||
+		s.Prefix != "prod/eu/" || s.Secure || s.Region != "eu-west-3" || s.Grace != 2*time.Hour {
+		t.Fatalf("parsed %+v", s)
+	}
+	for _, kv := range c.Effective() {
+		if kv.Key == "feeds.storage_url" && strings.Contains(kv.Value, "top-secret") {
+			t.Fatalf("config print shows the secret: %s", kv.Value)
+		}
+	}
+	for _, bad := range []string{
+		"https://AKIA:top-secret@s3.example/bucket",          // scheme
+		"s3://s3.example/bucket",                             // no credentials
+		"s3://AKIA:top-secret@s3.example/",                   // no bucket
+		"s3://AKIA:top-secret@s3.example/Bad_Bucket",         // bucket name
+		"s3://AKIA:top-secret@s3.example:99999/bucket",       // port
+		"s3://AKIA:top-secret@s3.example/bucket?secure=nope", // secure
+		"s3://AKIA:top-secret@s3.example/bucket?grace=10s",   // grace too short
+		"s3://AKIA:top-secret@s3.example/bucket?lookup=dns",  // unknown parameter
+		"s3://AKIA:top-secret@s3.example/%zz",                // unparsable
+	} {
+		t.Setenv("RAMPE_FEEDS_STORAGE_URL", bad)
+		_, err := Load("")
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Key != "feeds.storage_url" {
+			t.Fatalf("%s: want an error naming feeds.storage_url, got %v", bad, err)
+		}
+		if strings.Contains(err.Error(), "top-secret") {
+			t.Fatalf("%s: the error shows the secret: %v", bad, err)
+		}
+	}
+	t.Setenv("RAMPE_FEEDS_STORAGE_URL", "")
+	if c, err := Load(""); err != nil || c.FeedsStorage != nil {
+		t.Fatalf("empty: %+v, %v", c.FeedsStorage, err)
 	}
 }
