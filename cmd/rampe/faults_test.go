@@ -44,7 +44,7 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 	ports := [2]string{freeTCPPort(t), freeTCPPort(t)}
 	base := "http://127.0.0.1:" + ports[0]
 	env := []string{"RAMPE_DATABASE_DSN=" + dsn, "RAMPE_REDIS_URL=" + rurl, "RAMPE_PUBLIC_BASE_URL=" + base,
-		"RAMPE_FEEDS_DIR=" + filepath.Join(dir, "feeds"), "RAMPE_LOADCHECK_STEP_DURATION=1s",
+		"RAMPE_FEEDS_DIR=" + filepath.Join(dir, "seed"), "RAMPE_LOADCHECK_STEP_DURATION=1s",
 		"RAMPE_CAMPAIGNS_RECONCILE_INTERVAL=5s", "RAMPE_LOG_LEVEL=info"}
 	env = append(env, sharedStorageEnv(t)...)
 	seed := exec.Command(binary, "demo", "--no-load-checks")
@@ -55,7 +55,9 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 	g := testenv.Open(t, dsn)
 	ctx := context.Background()
 
-	webEnv := func(i int) []string { return append(env, "RAMPE_HTTP_ADDR=127.0.0.1:"+ports[i]) }
+	// Each process has a directory of its own: only the bucket is shared.
+	own := func(name string) string { return "RAMPE_FEEDS_DIR=" + filepath.Join(dir, name) }
+	webEnv := func(i int) []string { return append(env, "RAMPE_HTTP_ADDR=127.0.0.1:"+ports[i], own(fmt.Sprint("web", i))) }
 	startWeb := func(i int) *proc {
 		p := start(t, webEnv(i), "serve", "--no-worker")
 		p.waitFor(t, "Rampe is listening on", 30*time.Second)
@@ -63,9 +65,9 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 	}
 	// Every go-live pauses 1.5 s between its gates and its commit, so that
 	// the worker holding a batch can be killed inside it.
-	workerEnv := append(env, "RAMPE_JOBS_GOLIVE_HOLD=1500ms")
+	workerEnv := func(i int) []string { return append(env, "RAMPE_JOBS_GOLIVE_HOLD=1500ms", own(fmt.Sprint("worker", i))) }
 	webs := [2]*proc{startWeb(0), startWeb(1)}
-	workers := []*proc{start(t, workerEnv, "worker"), start(t, workerEnv, "worker")}
+	workers := []*proc{start(t, workerEnv(0), "worker"), start(t, workerEnv(1), "worker")}
 
 	var admin accounts.User
 	if err := g.Where("email = ?", "admin@rampe.demo").First(&admin).Error; err != nil {
@@ -162,7 +164,7 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-workers[killed].done
-	workers[killed] = start(t, workerEnv, "worker")
+	workers[killed] = start(t, workerEnv(killed), "worker")
 	// A web node dies too, and comes back.
 	webs[0].cmd.Process.Signal(syscall.SIGKILL)
 	<-webs[0].done
@@ -230,6 +232,12 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 			if code, body := get(t, n.url+p); code != http.StatusOK || len(body) < 200 {
 				t.Errorf("%s%s: %d, %d bytes", n.url, p, code, len(body))
 			}
+		}
+	}
+	// …out of the bucket: no process wrote a feed file of its own.
+	for _, pattern := range []string{"web*/*", "worker*/*"} {
+		if files, _ := filepath.Glob(filepath.Join(dir, pattern)); len(files) > 0 {
+			t.Errorf("feed files outside the bucket: %v", files)
 		}
 	}
 	// A page published on node 2 is served by node 1 within a second.
@@ -392,6 +400,8 @@ func freeTCPPort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// sharedStorageEnv is where the nodes keep feeds: the shared directory
-// until object storage is configured for tests.
-func sharedStorageEnv(t *testing.T) []string { return nil }
+// sharedStorageEnv puts the nodes' feeds and uploads in one new bucket of
+// the tests' S3 server: the only storage they share.
+func sharedStorageEnv(t *testing.T) []string {
+	return []string{"RAMPE_FEEDS_STORAGE_URL=" + testenv.S3(t).URL()}
+}
