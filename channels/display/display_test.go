@@ -320,18 +320,18 @@ func TestCreativesGate(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	gate := func() campaigns.Result { return f.s.creativesGate(ctx, f.c, time.Now()) }
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "targets no placement") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "targets no placement") || !strings.Contains(r.Text("fr"), "ne cible aucun emplacement") {
 		t.Fatalf("no placement: %+v", r)
 	}
 	p := placeTarget(t, f, "160x600", 0)
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "placement "+p.Key+" (160×600) has no creative of its size") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "placement "+p.Key+" (160×600) has no creative of its size") {
 		t.Fatalf("no creative: %+v", r)
 	}
 	cr, err := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{160, 600}, red, white, "sale"), Alt: "Sale", ClickURL: "https://elsewhere.example/x"}, "ana")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not the campaign's landing page") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not the campaign's landing page") {
 		t.Fatalf("elsewhere: %+v", r)
 	}
 	f.s.DeleteCreative(ctx, &f.c.ID, cr.ID)
@@ -342,7 +342,7 @@ func TestCreativesGate(t *testing.T) {
 		t.Fatalf("ready: %+v", r)
 	}
 	f.s.MaxBytes = 100
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "over 0.1 KB") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "over 0.1 KB") || !strings.Contains(r.Text("fr"), "au-delà de 0,1 Ko") {
 		t.Fatalf("limit lowered: %+v", r)
 	}
 }

@@ -293,8 +293,9 @@ func TestGates(t *testing.T) {
 	// A price typed into the database, or a product the page no longer
 	// shows, fails the gate.
 	e.g.Exec("UPDATE sea_ads SET headlines = ? WHERE ad_group_id = ?", `["Chaise à 80 €","b","c"]`, g.ID)
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "types a price") {
-		t.Fatalf("%+v", r)
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "types a price") ||
+		!strings.Contains(r.Text("fr"), "groupe d'annonces") || !strings.Contains(r.Text("fr"), "tape un prix") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
 	e.g.Exec("UPDATE sea_ads SET headlines = ? WHERE ad_group_id = ?", `["Chaise à {price:P2}","b","c"]`, g.ID)
 	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Pass {
@@ -302,22 +303,23 @@ func TestGates(t *testing.T) {
 	}
 	e.g.Exec("UPDATE pages SET product_skus = 'P1' WHERE id = ?", p.ID)
 	e.pages.Publish(ctx, p.ID, "test")
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, `does not show product "P2"`) {
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), `does not show product "P2"`) {
 		t.Fatalf("%+v", r)
 	}
 	e.pages.Unpublish(ctx, p.ID)
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not published") {
-		t.Fatalf("%+v", r)
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not published") ||
+		!strings.Contains(r.Text("fr"), "n'est pas publiée") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
-	if r := e.ch.pageGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not published") {
+	if r := e.ch.pageGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not published") {
 		t.Fatalf("%+v", r)
 	}
 	// The published page as rendered: its product links to the shop are
 	// not allow-listed here, a warning.
 	e.pages.Publish(ctx, p.ID, "test")
 	r := e.ch.pageGate(ctx, c, t0)
-	if r.Outcome != campaigns.Warn || !strings.Contains(r.Message, "not allow-listed") {
-		t.Fatalf("%+v", r)
+	if r.Outcome != campaigns.Warn || !strings.Contains(r.Text("en"), "not allow-listed") || !strings.Contains(r.Text("fr"), "ne sont pas autorisés") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
 	if a, _ := e.ch.LatestAudit(ctx, p.ID); a == nil || len(a.Warns()) == 0 {
 		t.Fatalf("audit not kept: %+v", a)
