@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/display"
 )
 
@@ -42,5 +43,20 @@ func TestSearchAndDisplayInFrench(t *testing.T) {
 	b.acceptLanguage = "en"
 	if r := b.get(fmt.Sprintf("/campaigns/%d", d.ID)); !strings.Contains(r.Body, "the campaign targets no placement") {
 		t.Errorf("the display.creatives gate is not in English")
+	}
+}
+
+// The partners page and the commissions ledger speak French: field
+// errors of a partner, of a commission decision.
+func TestAffiliationInFrench(t *testing.T) {
+	a := newTestApp(t, withAffiliation(new(*affiliation.Service)))
+	b := a.browser(accounts.Marketer)
+	b.acceptLanguage = "fr-FR,fr;q=0.9"
+	b.get("/partners")
+	r := b.post("/partners", url.Values{"name": {"Ma Reduc"}, "email": {"nope"}, "commission": {"abc"}, "cookie_days": {"400"}})
+	for _, want := range []string{"&#34;nope&#34; n&#39;est pas une adresse e-mail", "attendu : un nombre entier de jours de 1 à 365"} {
+		if r.Status != 422 || !strings.Contains(r.Body, want) {
+			t.Errorf("partner error: %d, want %q in\n%s", r.Status, want, r.Body)
+		}
 	}
 }

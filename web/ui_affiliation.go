@@ -352,7 +352,7 @@ func (s *Server) decideCommission(c *fiber.Ctx) error {
 	case errors.Is(err, affiliation.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, "there is no commission for this conversion")
 	case errors.As(err, &ve):
-		s.flash(c, false, ve[0].Msg)
+		s.flash(c, false, ve[0])
 	case err != nil:
 		return err
 	default:

@@ -89,6 +89,9 @@ type Service struct {
 	BaseURL, ShopURL string
 	// DefaultTimeZone of partners that name none.
 	DefaultTimeZone string
+	// DefaultLang is the merchant's language (landing.default_lang): the
+	// kits' e-mails are written in it (KitLang).
+	DefaultLang string
 	// PixelKey signs conversion pixels (PixelKey of the secret).
 	PixelKey string
 	// ReturnWindow holds commissions pending (affiliation.return_window).

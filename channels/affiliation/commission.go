@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/sheet"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -159,30 +160,27 @@ func (s *Service) Decide(ctx context.Context, conversionID uint64, action, by, n
 			return ErrNotFound
 		}
 		now := s.Now()
-		refuse := func(format string, args ...any) error {
-			return validation.Errors{{Field: "action", Msg: fmt.Sprintf(format, args...)}}
-		}
 		switch action {
 		case "approve":
 			if cm.Status != CommissionPending {
-				return refuse("only a pending commission can be approved; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only a pending commission can be approved; this one is %s", i18n.M(cm.Status))}
 			}
 			if now.Before(cm.ApproveAfter) {
-				return refuse("the return window runs until %s (UTC): approve it after", cm.ApproveAfter.Format("2 Jan 2006 15:04"))
+				return validation.Errors{validation.Fieldf("action", "the return window runs until %s (UTC): approve it after", cm.ApproveAfter.Format("2 Jan 2006 15:04"))}
 			}
 			cm.Status = CommissionApproved
 		case "reject":
 			if cm.Status != CommissionPending && cm.Status != CommissionApproved {
-				return refuse("only a pending or approved commission can be rejected; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only a pending or approved commission can be rejected; this one is %s", i18n.M(cm.Status))}
 			}
 			cm.Status = CommissionRejected
 		case "pay":
 			if cm.Status != CommissionApproved {
-				return refuse("only an approved commission can be paid; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only an approved commission can be paid; this one is %s", i18n.M(cm.Status))}
 			}
 			cm.Status = CommissionPaid
 		default:
-			return refuse("want approve, reject or pay, got %q", action)
+			return validation.Errors{validation.Fieldf("action", "want approve, reject or pay, got %q", action)}
 		}
 		if len(note) > 500 {
 			note = note[:500]

@@ -28,7 +28,7 @@ func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
 	s := &affiliation.Service{DB: st.db, Campaigns: st.campaigns, Links: st.clicks, Offers: st.landing, Promotions: st.promotions,
 		Products: catalogLinks{st.catalog}, Extras: kitExtras{st.feeds, cfg.PublicBaseURL},
 		Outbound: &loadcheck.Policy{AnyPublicHost: true, AllowedHosts: cfg.AffiliationPostbackHosts},
-		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, ReturnWindow: cfg.AffiliationReturnWindow,
+		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, DefaultLang: cfg.LandingDefaultLang, ReturnWindow: cfg.AffiliationReturnWindow,
 		PixelKey: affiliation.PixelKey(st.secret), Now: utcNow}
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
