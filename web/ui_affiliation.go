@@ -67,7 +67,11 @@ func (s *Server) showPartner(c *fiber.Ctx) error {
 }
 
 func (s *Server) partnerPage(c *fiber.Ctx, code int, p *affiliation.Partner, in affiliation.PartnerInput, formErr error) error {
-	data := map[string]any{"Partner": p, "In": in, "Networks": affiliation.Networks}
+	postbacks, err := s.Affiliation.PostbackLog(c.UserContext(), affiliation.PostbackFilter{PartnerID: p.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Partner": p, "In": in, "Networks": affiliation.Networks, "Postbacks": postbacks, "Attempts": affiliation.PostbackAttempts}
 	var ve validation.Errors
 	if errors.As(formErr, &ve) {
 		data["Errors"] = ve

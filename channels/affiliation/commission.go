@@ -233,6 +233,11 @@ func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 		if n, err := s.SendDueKits(ctx); err != nil {
 			slog.Warn("affiliation: send due kits", "sent", n, "err", err)
 		}
+		if n, err := s.requeueStale(ctx, 10*time.Minute); err != nil {
+			slog.Warn("affiliation: requeue lost postbacks", "err", err)
+		} else if n > 0 {
+			slog.Info("affiliation: lost postbacks queued again", "postbacks", n)
+		}
 		if n, err := s.ApproveDue(ctx); err != nil {
 			slog.Warn("affiliation: approve due commissions", "err", err)
 		} else if n > 0 {

@@ -36,7 +36,7 @@ func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
 		s.Mailer = mailer.New(mc)
 	}
 	jobs := &affiliation.Jobs{Service: s, Tasks: st.tasks}
-	s.Postbacks = jobs.EnqueuePostback
+	s.Postbacks, s.RetryPostback = jobs.EnqueuePostback, jobs.RetryPostback
 	s.SendKitsLater = jobs.EnqueueKits
 	if st.clicks.Routes == nil {
 		st.clicks.Routes = map[campaigns.Channel]clicks.Router{}
