@@ -84,4 +84,3 @@ func TestPostbackLog(t *testing.T) {
 		}
 	}
 }
-
