@@ -37,7 +37,16 @@ type Kit struct {
 	Code        string    `json:"code,omitempty"`
 	CodeGives   string    `json:"code_gives,omitempty"`
 	Feeds       []string  `json:"feeds,omitempty"`
-	Creatives   []string  `json:"creatives,omitempty"`
+	Creatives   []KitCreative `json:"creatives,omitempty"`
+}
+
+// KitCreative is a display creative of the campaign a partner may show:
+// its image (served by Rampe) to wrap in the partner's own tracked link.
+type KitCreative struct {
+	Name     string `json:"name"`
+	Size     string `json:"size"` // "300x250"
+	Alt      string `json:"alt"`
+	ImageURL string `json:"image_url"`
 }
 
 // KitLink is one tracked link of a kit.
@@ -50,7 +59,7 @@ type KitLink struct {
 // campaign links, the display channel's creatives (each may be nil).
 type Extras interface {
 	FeedURLs(ctx context.Context, c *campaigns.Campaign) ([]string, error)
-	Creatives(ctx context.Context, c *campaigns.Campaign) ([]string, error)
+	Creatives(ctx context.Context, c *campaigns.Campaign) ([]KitCreative, error)
 }
 
 // KitRecord is a kit sent (or tried) to a partner.
@@ -165,7 +174,7 @@ func (k *Kit) CSV() []byte {
 		w.Write([]string{"feed", "", f})
 	}
 	for _, c := range k.Creatives {
-		w.Write([]string{"creative", "", c})
+		w.Write([]string{"creative", c.Size + " " + c.Alt, c.ImageURL})
 	}
 	w.Write([]string{"fallback_url", "before and after the campaign", k.FallbackURL})
 	w.Flush()
@@ -211,13 +220,21 @@ func (k *Kit) Changes(old *Kit) []i18n.Message {
 	if strings.Join(old.Feeds, ",") != strings.Join(k.Feeds, ",") {
 		out = append(out, i18n.M("feeds: %s", strings.Join(k.Feeds, ", ")))
 	}
-	if strings.Join(old.Creatives, ",") != strings.Join(k.Creatives, ",") {
-		out = append(out, i18n.M("creatives: %s", strings.Join(k.Creatives, ", ")))
+	if imageURLs(old.Creatives) != imageURLs(k.Creatives) {
+		out = append(out, i18n.M("creatives: %s", imageURLs(k.Creatives)))
 	}
 	if old.Campaign != k.Campaign {
 		out = append(out, i18n.M("campaign name: %s", k.Campaign))
 	}
 	return out
+}
+
+func imageURLs(cs []KitCreative) string {
+	urls := make([]string, len(cs))
+	for i, c := range cs {
+		urls[i] = c.ImageURL
+	}
+	return strings.Join(urls, ", ")
 }
 
 // lastSent is the last kit a partner received for a campaign (nil: none).
@@ -369,7 +386,7 @@ func (s *Service) mailKit(ctx context.Context, p *Partner, k *Kit, changes []i18
 		b.WriteString(i18n.T(lang, "Product feed: %s", f) + "\n")
 	}
 	for _, c := range k.Creatives {
-		b.WriteString(i18n.T(lang, "Creative: %s", c) + "\n")
+		b.WriteString(i18n.T(lang, "Creative %s (%s): %s", c.Size, c.Alt, c.ImageURL) + "\n")
 	}
 	b.WriteString("\n" + i18n.T(lang, "Before and after the campaign the links lead to %s.", k.FallbackURL) + "\n")
 	b.WriteString(i18n.T(lang, "The kit is attached as CSV and JSON.") + "\n")
