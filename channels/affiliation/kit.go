@@ -25,18 +25,18 @@ import (
 // Kit is what a partner needs to promote a campaign: its links, its code,
 // the window in its own time zone, the comparator feeds and creatives.
 type Kit struct {
-	CampaignID  uint64    `json:"campaign_id"`
-	Campaign    string    `json:"campaign"`
-	PartnerID   uint64    `json:"partner_id"`
-	Partner     string    `json:"partner"`
-	TimeZone    string    `json:"time_zone"`
-	StartsAt    string    `json:"starts_at"` // in the partner's zone, RFC 3339
-	EndsAt      string    `json:"ends_at"`
-	FallbackURL string    `json:"fallback_url"`
-	Links       []KitLink `json:"links"`
-	Code        string    `json:"code,omitempty"`
-	CodeGives   string    `json:"code_gives,omitempty"`
-	Feeds       []string  `json:"feeds,omitempty"`
+	CampaignID  uint64        `json:"campaign_id"`
+	Campaign    string        `json:"campaign"`
+	PartnerID   uint64        `json:"partner_id"`
+	Partner     string        `json:"partner"`
+	TimeZone    string        `json:"time_zone"`
+	StartsAt    string        `json:"starts_at"` // in the partner's zone, RFC 3339
+	EndsAt      string        `json:"ends_at"`
+	FallbackURL string        `json:"fallback_url"`
+	Links       []KitLink     `json:"links"`
+	Code        string        `json:"code,omitempty"`
+	CodeGives   string        `json:"code_gives,omitempty"`
+	Feeds       []string      `json:"feeds,omitempty"`
 	Creatives   []KitCreative `json:"creatives,omitempty"`
 }
 
