@@ -218,13 +218,9 @@ func (s *Server) affiliationPage(c *fiber.Ctx, code int, camp *campaigns.Campaig
 	if err != nil {
 		return err
 	}
-	ledger, err := aff.Ledger(ctx, affiliation.LedgerFilter{CampaignID: camp.ID}, 1000)
+	sums, err := aff.Totals(ctx, affiliation.LedgerFilter{CampaignID: camp.ID})
 	if err != nil {
 		return err
-	}
-	sums := map[string]int64{}
-	for _, l := range ledger {
-		sums[l.Status] += l.Amount
 	}
 	data := map[string]any{"Campaign": camp, "Plan": plan, "Fallback": aff.Fallback(plan), "Members": views, "Others": others, "Promotions": promos,
 		"Conversions": convs, "Sums": sums, "Clicks": totalClicks, "Form": form}
@@ -335,9 +331,9 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sums := map[string]int64{}
-	for _, l := range lines {
-		sums[l.Status] += l.Amount
+	sums, err := s.Affiliation.Totals(c.UserContext(), f)
+	if err != nil {
+		return err
 	}
 	q := string(c.Request().URI().QueryString())
 	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,

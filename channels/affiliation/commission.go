@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -129,7 +130,16 @@ type LedgerFilter struct {
 
 // Ledger lists commissions, newest orders first (at most limit).
 func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]LedgerLine, error) {
-	q := s.DB.WithContext(ctx).Table("commissions").Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner").
+	q := s.ledgerQuery(ctx, f).Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner")
+	var out []LedgerLine
+	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
+	return out, err
+}
+
+// ledgerQuery is the commissions a filter keeps, joined to their
+// conversions and partners.
+func (s *Service) ledgerQuery(ctx context.Context, f LedgerFilter) *gorm.DB {
+	q := s.DB.WithContext(ctx).Table("commissions").
 		Joins("JOIN conversions ON conversions.id = commissions.conversion_id").Joins("JOIN partners ON partners.id = commissions.partner_id")
 	if f.PartnerID != 0 {
 		q = q.Where("commissions.partner_id = ?", f.PartnerID)
@@ -146,8 +156,38 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]Ledg
 	if !f.To.IsZero() {
 		q = q.Where("conversions.at < ?", f.To)
 	}
-	var out []LedgerLine
-	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
+	return q
+}
+
+// Total is the commissions of one status in one currency: amounts in
+// different currencies are never added together.
+type Total struct {
+	Status   string `json:"status"`
+	Currency string `json:"currency"`
+	Amount   int64  `json:"amount"` // minor units
+	Count    int    `json:"count"`
+}
+
+// CommissionStatuses in the order of their life.
+var CommissionStatuses = []string{CommissionPending, CommissionApproved, CommissionRejected, CommissionPaid}
+
+// Totals sums every commission the filter keeps (not only a page of
+// them) by status and currency, statuses in the order of their life,
+// currencies alphabetically.
+func (s *Service) Totals(ctx context.Context, f LedgerFilter) ([]Total, error) {
+	var out []Total
+	err := s.ledgerQuery(ctx, f).Select("commissions.status AS status, commissions.currency AS currency, SUM(commissions.amount) AS amount, COUNT(*) AS count").
+		Group("commissions.status, commissions.currency").Scan(&out).Error
+	rank := map[string]int{}
+	for i, st := range CommissionStatuses {
+		rank[st] = i + 1
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if rank[out[i].Status] != rank[out[j].Status] {
+			return rank[out[i].Status] < rank[out[j].Status]
+		}
+		return out[i].Currency < out[j].Currency
+	})
 	return out, err
 }
 
