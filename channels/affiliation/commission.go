@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
