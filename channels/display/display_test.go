@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -402,5 +403,22 @@ func TestWeightedRotation(t *testing.T) {
 	// Expected 2,000 and 6,000; a binomial spread is about ±40.
 	if n["light"] < 1700 || n["light"] > 2300 || n["light"]+n["heavy"] != 8000 {
 		t.Errorf("rotation 1:3 over 8,000 impressions gave %v", n)
+	}
+}
+
+// A real WebP (cwebp, testdata) passes the checks with its type and size
+// read from the file; cut short, it is refused as damaged.
+func TestWebPIsReadFromTheFile(t *testing.T) {
+	webp, err := os.ReadFile("testdata/creative-300x250.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{}
+	mime, z, err := s.CheckImage(webp)
+	if err != nil || mime != "image/webp" || z != (Size{300, 250}) {
+		t.Fatalf("%s %v %v", mime, z, err)
+	}
+	if _, _, err := s.CheckImage(webp[:len(webp)/2]); err == nil {
+		t.Fatal("half a WebP was accepted")
 	}
 }
