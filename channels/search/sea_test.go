@@ -183,7 +183,7 @@ func TestExportsOnEveryMove(t *testing.T) {
 		t.Fatalf("ad row %q", g[6])
 	}
 	m := readCSV(t, ex.Microsoft)
-	wantM := "Type,Status,Id,Parent Id,Campaign,Ad Group,Client Id,Modified Time,Name,Budget,Budget Type,Campaign Type,Start Date,End Date,Cpc Bid,Keyword,Match Type,Bid,Final Url,Headlines,Descriptions,Path 1,Path 2"
+	wantM := "Type,Status,Id,Parent Id,Campaign,Ad Group,Client Id,Modified Time,Name,Budget,Budget Type,Campaign Type,Start Date,End Date,Cpc Bid,Keyword,Match Type,Bid,Final Url,Headline,Description,Path 1,Path 2"
 	if strings.Join(m[0], ",") != wantM || col(m, 1, "Type") != "Format Version" || col(m, 1, "Name") != "6.0" ||
 		col(m, 2, "Type") != "Campaign" || col(m, 2, "Status") != "Active" || col(m, 2, "Budget") != "100.00" || col(m, 2, "Budget Type") != "DailyBudgetStandard" ||
 		col(m, 3, "Type") != "Ad Group" || col(m, 3, "Start Date") != "11/27/2026" || col(m, 3, "End Date") != "11/30/2026" || col(m, 3, "Cpc Bid") != "0.60" ||
@@ -192,8 +192,8 @@ func TestExportsOnEveryMove(t *testing.T) {
 		t.Fatalf("microsoft:\n%s", ex.Microsoft)
 	}
 	var hs []struct{ Text string }
-	if err := json.Unmarshal([]byte(col(m, 7, "Headlines")), &hs); err != nil || len(hs) != 3 || hs[1].Text != "Soldes d'hiver" {
-		t.Fatalf("headlines %q: %v", col(m, 7, "Headlines"), err)
+	if err := json.Unmarshal([]byte(col(m, 7, "Headline")), &hs); err != nil || len(hs) != 3 || hs[1].Text != "Soldes d'hiver" {
+		t.Fatalf("headlines %q: %v", col(m, 7, "Headline"), err)
 	}
 	// A retried launch writes nothing new; halt writes the pause files;
 	// the campaign ended, its non-evergreen page leaves the sitemap.
