@@ -59,4 +59,15 @@ func TestAffiliationInFrench(t *testing.T) {
 			t.Errorf("partner error: %d, want %q in\n%s", r.Status, want, r.Body)
 		}
 	}
+	// The CSV import's errors, by line and column.
+	b.get("/partners")
+	csv := "name,email,commission,color\nMa Reduc,nope,8 %,red\n"
+	r = uploadCreative(t, b, "/partners/import", "partners.csv", []byte(csv), nil)
+	if r.Status != 422 || !strings.Contains(r.Body, "ligne 1, colonne color, valeur &#34;color&#34; : colonne inconnue ; connues : name,") {
+		t.Errorf("import header: %d %s", r.Status, r.Body)
+	}
+	r = uploadCreative(t, b, "/partners/import", "partners.csv", []byte("name,email,commission\nMa Reduc,nope,8 %\n"), nil)
+	if r.Status != 422 || !strings.Contains(r.Body, "ligne 2, colonne email, valeur &#34;nope&#34; : &#34;nope&#34; n&#39;est pas une adresse e-mail") {
+		t.Errorf("import row: %d %s", r.Status, r.Body)
+	}
 }

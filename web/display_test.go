@@ -47,6 +47,9 @@ func uploadCreative(t *testing.T, b *browser, path, filename string, data []byte
 	w.Close()
 	req, _ := http.NewRequest("POST", b.a.URL+path, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
+	if b.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", b.acceptLanguage)
+	}
 	return b.a.do(b.client, req)
 }
 
