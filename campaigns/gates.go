@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Outcome is a gate's answer.
@@ -28,6 +30,40 @@ type Result struct {
 	Message   string         `json:"message"`
 	CheckedAt time.Time      `json:"checked_at"`
 	Measured  map[string]any `json:"measured,omitempty"`
+	// Texts is Message in Rampe's other languages, by code, written from
+	// Msg when the gate answered, so a stored answer reads in the
+	// reader's language.
+	Texts map[string]string `json:"texts,omitempty"`
+	// Msg, when a gate sets it instead of Message, is the sentence in
+	// every language (an i18n.Message, i18n.Joined…); the registry writes
+	// Message (English) and Texts from it.
+	Msg i18n.Localizer `json:"-"`
+}
+
+// Text is the sentence in lang (i18n.Localizer): the gate's Msg when it
+// is at hand, else the stored text in lang, else the English Message.
+func (r Result) Text(lang string) string {
+	if r.Msg != nil {
+		return r.Msg.Text(lang)
+	}
+	if s, ok := r.Texts[lang]; ok {
+		return s
+	}
+	return r.Message
+}
+
+// Localize writes Message and Texts from Msg (nothing when Msg is nil).
+func (r *Result) Localize() {
+	if r.Msg == nil {
+		return
+	}
+	r.Message = r.Msg.Text(i18n.EN)
+	r.Texts = map[string]string{}
+	for _, l := range i18n.Langs {
+		if l != i18n.EN {
+			r.Texts[l] = r.Msg.Text(l)
+		}
+	}
 }
 
 // Report is the readiness of a campaign at one instant.
@@ -160,6 +196,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 		res = Result{Outcome: Pending, Message: fmt.Sprintf("could not tell: the check did not answer within %s", timeout)}
 	}
 	res.Gate = g.Name()
+	res.Localize()
 	if res.CheckedAt.IsZero() {
 		res.CheckedAt = now
 	}

@@ -50,10 +50,12 @@ type Page struct {
 	UTMCampaign     string  `json:"utm_campaign" gorm:"column:utm_campaign"`
 	// Lang is the language shoppers read the page in ("fr", "en"); empty
 	// takes the deployment's landing.default_lang.
-	Lang               string    `json:"lang" gorm:"column:lang"`
-	PublishedVersionID *uint64   `json:"published_version_id"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	Lang string `json:"lang" gorm:"column:lang"`
+	// Alternates are the page's versions in other languages (hreflang).
+	Alternates         []Alternate `json:"alternates,omitempty" gorm:"column:alternates;serializer:json"`
+	PublishedVersionID *uint64     `json:"published_version_id"`
+	CreatedAt          time.Time   `json:"created_at"`
+	UpdatedAt          time.Time   `json:"updated_at"`
 }
 
 // SKUs lists the explicit SKUs of the product block.
@@ -95,20 +97,21 @@ func (Version) TableName() string { return "page_versions" }
 
 // PageInput is what a marketer submits.
 type PageInput struct {
-	Slug            string  `json:"slug"`
-	Title           string  `json:"title"`
-	MetaDescription string  `json:"meta_description"`
-	CanonicalURL    string  `json:"canonical_url"`
-	Hero            string  `json:"hero"`
-	Body            string  `json:"body"`
-	ProductSKUs     string  `json:"product_skus"`
-	PromotionID     *uint64 `json:"promotion_id"`
-	ProductLimit    int     `json:"product_limit"`
-	CTAs            []CTA   `json:"ctas"`
-	UTMSource       string  `json:"utm_source"`
-	UTMMedium       string  `json:"utm_medium"`
-	UTMCampaign     string  `json:"utm_campaign"`
-	Lang            string  `json:"lang"`
+	Slug            string      `json:"slug"`
+	Title           string      `json:"title"`
+	MetaDescription string      `json:"meta_description"`
+	CanonicalURL    string      `json:"canonical_url"`
+	Hero            string      `json:"hero"`
+	Body            string      `json:"body"`
+	ProductSKUs     string      `json:"product_skus"`
+	PromotionID     *uint64     `json:"promotion_id"`
+	ProductLimit    int         `json:"product_limit"`
+	CTAs            []CTA       `json:"ctas"`
+	UTMSource       string      `json:"utm_source"`
+	UTMMedium       string      `json:"utm_medium"`
+	UTMCampaign     string      `json:"utm_campaign"`
+	Lang            string      `json:"lang"`
+	Alternates      []Alternate `json:"alternates"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
@@ -175,6 +178,7 @@ func BuildPage(in PageInput) (*Page, error) {
 		}
 		p.CTAs = append(p.CTAs, c)
 	}
+	p.Alternates = buildAlternates(in.Alternates, add)
 	for _, u := range []struct{ f, v string }{{"utm_source", p.UTMSource}, {"utm_medium", p.UTMMedium}, {"utm_campaign", p.UTMCampaign}} {
 		if len(u.v) > 100 {
 			add(u.f, "at most 100 characters")
@@ -240,6 +244,9 @@ func (s *Pages) Create(ctx context.Context, in PageInput) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkAlternatePages(ctx, p); err != nil {
+		return nil, err
+	}
 	now := s.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	if err := s.DB.WithContext(ctx).Create(p).Error; err != nil {
@@ -264,6 +271,9 @@ func (s *Pages) Update(ctx context.Context, id uint64, in PageInput) (*Page, err
 	}
 	if old.Published() && p.Slug != old.Slug {
 		return nil, ValidationError{{Field: "slug", Msg: "a published page keeps its slug (its URL is in campaigns); unpublish it to change the slug"}}
+	}
+	if err := s.checkAlternatePages(ctx, p); err != nil {
+		return nil, err
 	}
 	p.ID, p.CreatedAt, p.UpdatedAt, p.PublishedVersionID = id, old.CreatedAt, s.Now(), old.PublishedVersionID
 	if err := s.DB.WithContext(ctx).Save(p).Error; err != nil {

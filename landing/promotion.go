@@ -169,6 +169,8 @@ CREATE TABLE page_versions (id {{id}}, page_id {{bigint}} NOT NULL REFERENCES pa
 ALTER TABLE page_versions ADD COLUMN content_hash VARCHAR(64) NOT NULL DEFAULT '';
 CREATE INDEX page_versions_content ON page_versions (page_id, content_hash)`},
 	{ID: "2026120222_pages_lang", SQL: `ALTER TABLE pages ADD COLUMN lang VARCHAR(5) NOT NULL DEFAULT ''`},
+	// The page's versions in other languages (hreflang), a JSON list.
+	{ID: "2026120310_pages_alternates", SQL: `ALTER TABLE pages ADD COLUMN alternates TEXT`},
 }
 
 // PromotionInput is what a marketer submits, from the form or the API.

@@ -257,7 +257,7 @@ func (s *Server) RenderVersion(ctx context.Context, p *Page, bodyHTML, label str
 	_ = label
 	lang := s.LangOf(p)
 	data := map[string]any{"Title": p.Title, "Meta": p.MetaDescription, "Canonical": canonical, "Hero": p.Hero,
-		"Body": template.HTML(bodyHTML)}
+		"Body": template.HTML(bodyHTML), "Alternates": s.hreflangLinks(p, canonical)}
 	var ctas []CTA
 	for _, c := range p.CTAs {
 		ctas = append(ctas, CTA{Label: c.Label, URL: withUTM(c.URL)})

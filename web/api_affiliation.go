@@ -369,7 +369,11 @@ func (s *Server) apiLedger(c *fiber.Ctx) error {
 		out[i] = ledgerJSON{ConversionID: l.ConversionID, OrderID: l.OrderID, At: l.At, OrderAmount: l.OrderAmount, Commission: l.Amount, Currency: l.Currency,
 			Status: l.Status, ApproveAfter: l.ApproveAfter, PartnerID: l.PartnerID, Partner: l.Partner, CampaignID: l.CampaignID, Note: l.Note}
 	}
-	return c.JSON(map[string]any{"commissions": out})
+	totals, err := s.Affiliation.Totals(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(map[string]any{"commissions": out, "totals": totals})
 }
 
 func (s *Server) apiDecideCommission(c *fiber.Ctx) error {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func uploadCreative(t *testing.T, b *browser, path, filename string, data []byte
 	w.Close()
 	req, _ := http.NewRequest("POST", b.a.URL+path, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
+	if b.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", b.acceptLanguage)
+	}
 	return b.a.do(b.client, req)
 }
 
@@ -204,5 +208,40 @@ func TestAdTagFollowsTheCampaign(t *testing.T) {
 	}
 	if r := a.api("POST", "/api/v1/placements", accounts.Marketer, `{"key":"side","name":"Side","size":"301x250"}`); r.Status != 422 || !strings.Contains(r.Body, `"field":"size"`) {
 		t.Errorf("API placement: %d %s", r.Status, r.Body)
+	}
+}
+
+// A WebP (made once with Debian's cwebp, channels/display/testdata) of an
+// IAB size is accepted, its type and size read from the file, and served
+// under /d/i/ as image/webp with its bytes.
+func TestWebPCreativeIsAcceptedAndServed(t *testing.T) {
+	webp, err := os.ReadFile("../channels/display/testdata/creative-300x250.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(t)
+	c := a.displayCampaign(t)
+	b := a.browser(accounts.Marketer)
+	path := fmt.Sprintf("/campaigns/%d/display", c.ID)
+	b.get(path)
+	// Named .png: the type is read from the content, not the name.
+	if res := uploadCreative(t, b, path+"/creatives", "banner.png", webp, map[string]string{"alt": "Soldes WebP"}); res.Status != http.StatusSeeOther {
+		t.Fatalf("WebP upload: %d %.600s", res.Status, res.Body)
+	}
+	crs, _ := a.Display.Creatives(context.Background(), &c.ID)
+	if len(crs) != 1 || crs[0].MIME != "image/webp" || crs[0].Width != 300 || crs[0].Height != 250 || crs[0].Size != len(webp) || !strings.HasSuffix(crs[0].File(), ".webp") {
+		t.Fatalf("%+v", crs)
+	}
+	if page := b.get(path).Body; !strings.Contains(page, `width="300" height="250" alt="Soldes WebP"`) {
+		t.Errorf("the tab does not show the WebP at its size")
+	}
+	res, err := http.Get(a.URL + "/d/i/" + crs[0].File())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/webp" || !bytes.Equal(body, webp) || res.ContentLength != int64(len(webp)) {
+		t.Fatalf("served %d %q, %d bytes (length %d), want %d", res.StatusCode, res.Header.Get("Content-Type"), len(body), res.ContentLength, len(webp))
 	}
 }

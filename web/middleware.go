@@ -142,7 +142,7 @@ var errCSRF = fiber.NewError(fiber.StatusForbidden, "this form has expired or di
 // handler checks the form's first part, _csrf, before reading the rest
 // (readUpload). Any other multipart request must carry the token in the
 // X-CSRF-Token header.
-var uploadRoutes = map[string]bool{"/products/import": true, "/contacts/import": true}
+var uploadRoutes = map[string]bool{"/products/import": true, "/contacts/import": true, "/partners/import": true}
 
 // rawUploadRoutes take a file as the whole request body (the API's
 // imports), streamed to disk by their handler with the same bound.

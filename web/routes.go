@@ -127,6 +127,7 @@ func (s *Server) routes(app *fiber.App) {
 	api.Post("/campaigns/:id<int>/affiliation/kits", apiWriter, s.affiliationOn, s.apiSendKits)
 	api.Post("/conversions", apiWriter, s.affiliationOn, s.apiPostConversion)
 	api.Get("/commissions", s.affiliationOn, s.apiLedger)
+	api.Get("/postbacks", s.affiliationOn, s.apiPostbacks)
 	api.Post("/commissions/:id<int>/:action<regex(^(approve|reject|pay)$)>", apiWriter, s.affiliationOn, s.apiDecideCommission)
 	api.Get("/codes/:code", s.apiCheckCode)
 	api.Use(func(c *fiber.Ctx) error {

@@ -67,7 +67,11 @@ func (s *Server) showPartner(c *fiber.Ctx) error {
 }
 
 func (s *Server) partnerPage(c *fiber.Ctx, code int, p *affiliation.Partner, in affiliation.PartnerInput, formErr error) error {
-	data := map[string]any{"Partner": p, "In": in, "Networks": affiliation.Networks}
+	postbacks, err := s.Affiliation.PostbackLog(c.UserContext(), affiliation.PostbackFilter{PartnerID: p.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Partner": p, "In": in, "Networks": affiliation.Networks, "Postbacks": postbacks, "Attempts": affiliation.PostbackAttempts}
 	var ve validation.Errors
 	if errors.As(formErr, &ve) {
 		data["Errors"] = ve
@@ -214,13 +218,9 @@ func (s *Server) affiliationPage(c *fiber.Ctx, code int, camp *campaigns.Campaig
 	if err != nil {
 		return err
 	}
-	ledger, err := aff.Ledger(ctx, affiliation.LedgerFilter{CampaignID: camp.ID}, 1000)
+	sums, err := aff.Totals(ctx, affiliation.LedgerFilter{CampaignID: camp.ID})
 	if err != nil {
 		return err
-	}
-	sums := map[string]int64{}
-	for _, l := range ledger {
-		sums[l.Status] += l.Amount
 	}
 	data := map[string]any{"Campaign": camp, "Plan": plan, "Fallback": aff.Fallback(plan), "Members": views, "Others": others, "Promotions": promos,
 		"Conversions": convs, "Sums": sums, "Clicks": totalClicks, "Form": form}
@@ -331,9 +331,9 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sums := map[string]int64{}
-	for _, l := range lines {
-		sums[l.Status] += l.Amount
+	sums, err := s.Affiliation.Totals(c.UserContext(), f)
+	if err != nil {
+		return err
 	}
 	q := string(c.Request().URI().QueryString())
 	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
@@ -352,7 +352,7 @@ func (s *Server) decideCommission(c *fiber.Ctx) error {
 	case errors.Is(err, affiliation.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, "there is no commission for this conversion")
 	case errors.As(err, &ve):
-		s.flash(c, false, ve[0].Msg)
+		s.flash(c, false, ve[0])
 	case err != nil:
 		return err
 	default:

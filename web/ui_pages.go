@@ -20,7 +20,8 @@ const ctaRows = 3
 func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 	in := landing.PageInput{Slug: c.FormValue("slug"), Title: c.FormValue("title"), MetaDescription: c.FormValue("meta_description"),
 		CanonicalURL: c.FormValue("canonical_url"), Hero: c.FormValue("hero"), Body: c.FormValue("body"), ProductSKUs: c.FormValue("product_skus"),
-		UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"), UTMCampaign: c.FormValue("utm_campaign"), Lang: c.FormValue("lang")}
+		UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"), UTMCampaign: c.FormValue("utm_campaign"), Lang: c.FormValue("lang"),
+		Alternates: landing.ParseAlternates(c.FormValue("alternates"))}
 	var errs landing.ValidationError
 	if v := strings.TrimSpace(c.FormValue("promotion_id")); v != "" {
 		id, err := strconv.ParseUint(v, 10, 63)
@@ -53,7 +54,7 @@ func pageForm(c *fiber.Ctx) (landing.PageInput, landing.ValidationError) {
 func pageInputOf(p *landing.Page) landing.PageInput {
 	return landing.PageInput{Slug: p.Slug, Title: p.Title, MetaDescription: p.MetaDescription, CanonicalURL: p.CanonicalURL, Hero: p.Hero,
 		Body: p.Body, ProductSKUs: p.ProductSKUs, PromotionID: p.PromotionID, ProductLimit: p.ProductLimit, CTAs: p.CTAs,
-		UTMSource: p.UTMSource, UTMMedium: p.UTMMedium, UTMCampaign: p.UTMCampaign, Lang: p.Lang}
+		UTMSource: p.UTMSource, UTMMedium: p.UTMMedium, UTMCampaign: p.UTMCampaign, Lang: p.Lang, Alternates: p.Alternates}
 }
 
 func (s *Server) showPages(c *fiber.Ctx) error {
@@ -87,7 +88,7 @@ func (s *Server) pageFormPage(c *fiber.Ctx, code int, p *landing.Page, in landin
 	return s.renderStatus(c, code, "page_form", pageData{Title: title, Nav: "pages", Data: map[string]any{
 		"In": in, "P": p, "Action": action, "Errs": errs, "Promotions": promos, "PromotionID": promoID, "Versions": versions, "BaseURL": s.BaseURL,
 		"Langs": i18n.Langs, "LangNames": i18n.Names, "DefaultLangName": i18n.Names[s.Landing.LangOf(&landing.Page{})],
-		"Audit": s.pageAudit(c, p)}})
+		"Audit": s.pageAudit(c, p), "AlternatesText": landing.AlternatesText(in.Alternates)}})
 }
 
 func (s *Server) showNewPage(c *fiber.Ctx) error {

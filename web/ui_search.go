@@ -49,19 +49,23 @@ func (f *searchForm) Val(field string) string {
 	return f.Values[field]
 }
 
-// ErrFor is the message of a field of the form of key ("" if none); a
-// field names its lines too ("headline" covers "headline 3").
-func (f *searchForm) ErrFor(key, field string) string {
+// ErrFor is the message of a field of the form of key, in the reader's
+// language (nil if none); a field names its lines too ("headline" covers
+// "headline 3").
+func (f *searchForm) ErrFor(key, field string) any {
 	if !f.Is(key) {
-		return ""
+		return nil
 	}
-	var out []string
+	var out []any
 	for _, e := range f.Errs {
 		if strings.HasPrefix(e.Field, field) {
-			out = append(out, e.Error())
+			out = append(out, i18n.M("%s: %s", e.Field, e))
 		}
 	}
-	return strings.Join(out, "; ")
+	if len(out) == 0 {
+		return nil
+	}
+	return i18n.Join(out, "; ")
 }
 
 func (s *Server) showSearch(c *fiber.Ctx) error {
@@ -159,12 +163,12 @@ func (s *Server) auditSearchPage(c *fiber.Ctx) error {
 		return err
 	}
 	if camp.LandingPageID == nil {
-		return s.searchPage(c, fiber.StatusUnprocessableEntity, camp, &searchForm{Key: "audit", Errs: validation.Errors{{Field: "landing page", Msg: "the campaign has none to audit"}}})
+		return s.searchPage(c, fiber.StatusUnprocessableEntity, camp, &searchForm{Key: "audit", Errs: validation.Errors{validation.Fieldf("landing page", "the campaign has none to audit")}})
 	}
 	running := camp.Status == campaigns.Live || camp.Status == campaigns.Scheduled
 	_, err = s.Search.AuditPage(c.UserContext(), *camp.LandingPageID, running)
 	if errors.Is(err, search.ErrNotFound) {
-		return s.searchPage(c, fiber.StatusUnprocessableEntity, camp, &searchForm{Key: "audit", Errs: validation.Errors{{Field: "landing page", Msg: "is not published: publish it first"}}})
+		return s.searchPage(c, fiber.StatusUnprocessableEntity, camp, &searchForm{Key: "audit", Errs: validation.Errors{validation.Fieldf("landing page", "is not published: publish it first")}})
 	}
 	if err != nil {
 		return err

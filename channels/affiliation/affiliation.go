@@ -50,6 +50,9 @@ CREATE INDEX commissions_partner ON commissions (partner_id, status);
 CREATE TABLE postbacks (id {{id}}, conversion_id {{bigint}} NOT NULL REFERENCES conversions(id) ON DELETE CASCADE, partner_id {{bigint}} NOT NULL,
   url TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, status VARCHAR(10) NOT NULL, last_error TEXT NOT NULL DEFAULT '', response_code INTEGER NOT NULL DEFAULT 0,
   created_at {{ts}} NOT NULL, updated_at {{ts}} NOT NULL)`},
+	// When a failed postback is tried again, for its log.
+	{ID: "2026120310_postbacks_next_attempt", SQL: `ALTER TABLE postbacks ADD COLUMN next_attempt_at {{ts}};
+CREATE INDEX postbacks_partner ON postbacks (partner_id, id)`},
 }
 
 // Errors of the affiliation domain.
@@ -89,6 +92,9 @@ type Service struct {
 	BaseURL, ShopURL string
 	// DefaultTimeZone of partners that name none.
 	DefaultTimeZone string
+	// DefaultLang is the merchant's language (landing.default_lang): the
+	// kits' e-mails are written in it (KitLang).
+	DefaultLang string
 	// PixelKey signs conversion pixels (PixelKey of the secret).
 	PixelKey string
 	// ReturnWindow holds commissions pending (affiliation.return_window).
@@ -96,6 +102,9 @@ type Service struct {
 	// Postbacks is called when an attributed conversion or its commission
 	// changes (the postback job's enqueuer; nil: none).
 	Postbacks func(ctx context.Context, c *Conversion)
+	// RetryPostback queues a postback's next attempt again when its task
+	// was lost (Jobs.RetryPostback; nil: none).
+	RetryPostback func(ctx context.Context, pb *Postback)
 	// SendKitsLater queues the sending of a campaign's kits (the kits
 	// job's enqueuer; nil: kits go only when asked).
 	SendKitsLater func(ctx context.Context, campaignID uint64, reason string)

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/sheet"
 	"github.com/rampe/rampe/platform/validation"
@@ -128,7 +130,16 @@ type LedgerFilter struct {
 
 // Ledger lists commissions, newest orders first (at most limit).
 func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]LedgerLine, error) {
-	q := s.DB.WithContext(ctx).Table("commissions").Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner").
+	q := s.ledgerQuery(ctx, f).Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner")
+	var out []LedgerLine
+	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
+	return out, err
+}
+
+// ledgerQuery is the commissions a filter keeps, joined to their
+// conversions and partners.
+func (s *Service) ledgerQuery(ctx context.Context, f LedgerFilter) *gorm.DB {
+	q := s.DB.WithContext(ctx).Table("commissions").
 		Joins("JOIN conversions ON conversions.id = commissions.conversion_id").Joins("JOIN partners ON partners.id = commissions.partner_id")
 	if f.PartnerID != 0 {
 		q = q.Where("commissions.partner_id = ?", f.PartnerID)
@@ -145,8 +156,38 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]Ledg
 	if !f.To.IsZero() {
 		q = q.Where("conversions.at < ?", f.To)
 	}
-	var out []LedgerLine
-	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
+	return q
+}
+
+// Total is the commissions of one status in one currency: amounts in
+// different currencies are never added together.
+type Total struct {
+	Status   string `json:"status"`
+	Currency string `json:"currency"`
+	Amount   int64  `json:"amount"` // minor units
+	Count    int    `json:"count"`
+}
+
+// CommissionStatuses in the order of their life.
+var CommissionStatuses = []string{CommissionPending, CommissionApproved, CommissionRejected, CommissionPaid}
+
+// Totals sums every commission the filter keeps (not only a page of
+// them) by status and currency, statuses in the order of their life,
+// currencies alphabetically.
+func (s *Service) Totals(ctx context.Context, f LedgerFilter) ([]Total, error) {
+	var out []Total
+	err := s.ledgerQuery(ctx, f).Select("commissions.status AS status, commissions.currency AS currency, SUM(commissions.amount) AS amount, COUNT(*) AS count").
+		Group("commissions.status, commissions.currency").Scan(&out).Error
+	rank := map[string]int{}
+	for i, st := range CommissionStatuses {
+		rank[st] = i + 1
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if rank[out[i].Status] != rank[out[j].Status] {
+			return rank[out[i].Status] < rank[out[j].Status]
+		}
+		return out[i].Currency < out[j].Currency
+	})
 	return out, err
 }
 
@@ -159,30 +200,27 @@ func (s *Service) Decide(ctx context.Context, conversionID uint64, action, by, n
 			return ErrNotFound
 		}
 		now := s.Now()
-		refuse := func(format string, args ...any) error {
-			return validation.Errors{{Field: "action", Msg: fmt.Sprintf(format, args...)}}
-		}
 		switch action {
 		case "approve":
 			if cm.Status != CommissionPending {
-				return refuse("only a pending commission can be approved; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only a pending commission can be approved; this one is %s", i18n.M(cm.Status))}
 			}
 			if now.Before(cm.ApproveAfter) {
-				return refuse("the return window runs until %s (UTC): approve it after", cm.ApproveAfter.Format("2 Jan 2006 15:04"))
+				return validation.Errors{validation.Fieldf("action", "the return window runs until %s (UTC): approve it after", cm.ApproveAfter.Format("2 Jan 2006 15:04"))}
 			}
 			cm.Status = CommissionApproved
 		case "reject":
 			if cm.Status != CommissionPending && cm.Status != CommissionApproved {
-				return refuse("only a pending or approved commission can be rejected; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only a pending or approved commission can be rejected; this one is %s", i18n.M(cm.Status))}
 			}
 			cm.Status = CommissionRejected
 		case "pay":
 			if cm.Status != CommissionApproved {
-				return refuse("only an approved commission can be paid; this one is %s", cm.Status)
+				return validation.Errors{validation.Fieldf("action", "only an approved commission can be paid; this one is %s", i18n.M(cm.Status))}
 			}
 			cm.Status = CommissionPaid
 		default:
-			return refuse("want approve, reject or pay, got %q", action)
+			return validation.Errors{validation.Fieldf("action", "want approve, reject or pay, got %q", action)}
 		}
 		if len(note) > 500 {
 			note = note[:500]
@@ -234,6 +272,11 @@ func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 	for {
 		if n, err := s.SendDueKits(ctx); err != nil {
 			slog.Warn("affiliation: send due kits", "sent", n, "err", err)
+		}
+		if n, err := s.requeueStale(ctx, 10*time.Minute); err != nil {
+			slog.Warn("affiliation: requeue lost postbacks", "err", err)
+		} else if n > 0 {
+			slog.Info("affiliation: lost postbacks queued again", "postbacks", n)
 		}
 		if n, err := s.ApproveDue(ctx); err != nil {
 			slog.Warn("affiliation: approve due commissions", "err", err)

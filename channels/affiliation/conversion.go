@@ -69,7 +69,7 @@ const MaxAmount = 1_000_000_000_00
 func (in *ConversionInput) validate(now time.Time) (*Conversion, []string, error) {
 	var errs validation.Errors
 	add := func(f, format string, args ...any) {
-		errs = append(errs, validation.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	c := &Conversion{OrderID: strings.TrimSpace(in.OrderID), Amount: in.Amount, Currency: strings.ToUpper(strings.TrimSpace(in.Currency)),
 		Code: strings.TrimSpace(in.Code), Status: strings.ToLower(strings.TrimSpace(in.Status)), At: now}
@@ -232,7 +232,7 @@ func (s *Service) RecordConversion(ctx context.Context, in ConversionInput, sour
 				return nil
 			}
 			if old.Currency != c.Currency {
-				return validation.Errors{{Field: "currency", Msg: fmt.Sprintf("order %s was recorded in %s", c.OrderID, old.Currency)}}
+				return validation.Errors{validation.Fieldf("currency", "order %s was recorded in %s", c.OrderID, old.Currency)}
 			}
 			old.Status, old.Amount, old.UpdatedAt = c.Status, c.Amount, now
 			if c.Items != "[]" && c.Items != "null" {

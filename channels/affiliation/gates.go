@@ -3,13 +3,13 @@ package affiliation
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // RegisterGates adds affiliation.partners, affiliation.codes and
@@ -22,7 +22,7 @@ func (ch *Channel) RegisterGates(reg *campaigns.Registry) {
 }
 
 func pending(err error) campaigns.Result {
-	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+	return campaigns.Result{Outcome: campaigns.Pending, Msg: i18n.M("could not tell: %v", err)}
 }
 
 // partnersGate: at least one active partner takes part.
@@ -46,13 +46,12 @@ func (ch *Channel) partnersGate(ctx context.Context, c *campaigns.Campaign, _ ti
 	}
 	measured := map[string]any{"active_partners": active}
 	if active == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: "no active partner takes part: add partners on the campaign's Affiliation tab"}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("no active partner takes part: add partners on the campaign's Affiliation tab")}
 	}
-	msg := fmt.Sprintf("%d active partners take part", active)
 	if len(paused) > 0 {
-		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Message: msg + "; paused: " + strings.Join(paused, ", ")}
+		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Msg: i18n.M("%d active partners take part; paused: %s", active, strings.Join(paused, ", "))}
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: msg}
+	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("%d active partners take part", active)}
 }
 
 // codesGate: every partner code belongs to one of the campaign's
@@ -65,19 +64,19 @@ func (ch *Channel) codesGate(ctx context.Context, c *campaigns.Campaign, _ time.
 		return pending(err)
 	}
 	n := 0
-	var bad []string
+	var bad []i18n.Message
 	for _, m := range ms {
 		if m.Code == "" {
 			continue
 		}
 		n++
 		if !hasID(c.PromotionIDs, m.PromotionID) {
-			bad = append(bad, fmt.Sprintf("%s: promotion #%d is not linked to the campaign", m.Code, m.PromotionID))
+			bad = append(bad, i18n.M("%s: promotion #%d is not linked to the campaign", m.Code, m.PromotionID))
 			continue
 		}
 		p, err := s.Promotions.Get(ctx, m.PromotionID)
 		if errors.Is(err, landing.ErrNotFound) {
-			bad = append(bad, fmt.Sprintf("%s: promotion #%d no longer exists", m.Code, m.PromotionID))
+			bad = append(bad, i18n.M("%s: promotion #%d no longer exists", m.Code, m.PromotionID))
 			continue
 		}
 		if err != nil {
@@ -85,21 +84,26 @@ func (ch *Channel) codesGate(ctx context.Context, c *campaigns.Campaign, _ time.
 		}
 		switch {
 		case p.Status != landing.StatusPublished:
-			bad = append(bad, fmt.Sprintf("%s: promotion %q is %s, not published", m.Code, p.Name, p.Status))
+			bad = append(bad, i18n.M("%s: promotion %q is %s, not published", m.Code, p.Name, i18n.M(string(p.Status))))
 		case !p.Covers(c.StartsAt, c.EndsAt):
-			bad = append(bad, fmt.Sprintf("%s: promotion %q does not cover the campaign's window", m.Code, p.Name))
+			bad = append(bad, i18n.M("%s: promotion %q does not cover the campaign's window", m.Code, p.Name))
 		}
 		if own, err := s.Promotions.WithCode(ctx, m.Code); err == nil && len(own) > 0 {
-			bad = append(bad, fmt.Sprintf("%s: it is also the own code of promotion %q", m.Code, own[0].Name))
+			bad = append(bad, i18n.M("%s: it is also the own code of promotion %q", m.Code, own[0].Name))
 		}
 	}
 	measured := map[string]any{"codes": n, "bad": len(bad)}
 	if len(bad) > 0 {
-		sort.Strings(bad)
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: fmt.Sprintf("%d of %d partner codes would not work: %s", len(bad), n, strings.Join(bad, "; "))}
+		// Sorted as English reads them: the same order in every language.
+		sort.Slice(bad, func(i, j int) bool { return bad[i].String() < bad[j].String() })
+		items := make([]any, len(bad))
+		for i, b := range bad {
+			items[i] = b
+		}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("%d of %d partner codes would not work: %s", len(bad), n, i18n.Join(items, "; "))}
 	}
 	if n == 0 {
-		return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: "no partner code in the plan"}
+		return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("no partner code in the plan")}
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: fmt.Sprintf("%d partner codes, each on a published promotion covering the window", n)}
+	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("%d partner codes, each on a published promotion covering the window", n)}
 }

@@ -3,6 +3,7 @@ package affiliation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,8 +38,11 @@ type Postback struct {
 	Status       string // queued, done, failed
 	LastError    string
 	ResponseCode int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// NextAttemptAt is when a failed postback is tried again (nil when
+	// done, failed for good, or not tried yet).
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // PostbackRetries is how many times a postback is tried again.
@@ -78,6 +82,27 @@ func (j *Jobs) EnqueuePostback(ctx context.Context, c *Conversion) {
 	}
 }
 
+// enqueueAttempt queues a postback's next attempt for its NextAttemptAt
+// (now when unset), one task per attempt.
+func (j *Jobs) enqueueAttempt(ctx context.Context, pb *Postback) error {
+	b, _ := json.Marshal(map[string]uint64{"postback_id": pb.ID})
+	at := j.Service.Now()
+	if pb.NextAttemptAt != nil {
+		at = *pb.NextAttemptAt
+	}
+	_, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypePostback, b), asynq.TaskID(fmt.Sprintf("postback:%d:%d", pb.ID, pb.Attempts)),
+		asynq.ProcessAt(at), asynq.MaxRetry(PostbackRetries), asynq.Timeout(30*time.Second), asynq.Retention(24*time.Hour))
+	return err
+}
+
+// RetryPostback queues a postback's next attempt again (the sweep of lost
+// tasks), logging what it cannot.
+func (j *Jobs) RetryPostback(ctx context.Context, pb *Postback) {
+	if err := j.enqueueAttempt(ctx, pb); err != nil {
+		slog.Warn("affiliation: requeue postback", "postback_id", pb.ID, "err", err)
+	}
+}
+
 // EnqueueKits queues the sending of a campaign's kits (once a minute at
 // most per campaign and reason).
 func (j *Jobs) EnqueueKits(ctx context.Context, campaignID uint64, reason string) {
@@ -97,9 +122,24 @@ func (j *Jobs) Register(mux *asynq.ServeMux) {
 		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.PostbackID == 0 {
 			return fmt.Errorf("affiliation: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
 		}
-		retried, _ := asynq.GetRetryCount(ctx)
-		max, _ := asynq.GetMaxRetry(ctx)
-		return j.Service.DeliverPostback(ctx, p.PostbackID, retried >= max)
+		err := j.Service.DeliverPostback(ctx, p.PostbackID, false)
+		if err == nil || errors.Is(err, asynq.SkipRetry) {
+			return err
+		}
+		// Failed: the next attempt is a task of its own, due at the
+		// postback's NextAttemptAt (the log shows it); when it cannot be
+		// queued, asynq retries this one instead.
+		var pb Postback
+		if lerr := j.Service.DB.WithContext(ctx).Take(&pb, p.PostbackID).Error; lerr != nil {
+			return lerr
+		}
+		if pb.Status != "queued" || pb.NextAttemptAt == nil {
+			return fmt.Errorf("affiliation: postback %d gave up after %d attempts: %v: %w", pb.ID, pb.Attempts, err, asynq.SkipRetry)
+		}
+		if qerr := j.enqueueAttempt(ctx, &pb); qerr != nil {
+			return qerr
+		}
+		return fmt.Errorf("affiliation: postback %d attempt %d: %v; next at %s: %w", pb.ID, pb.Attempts, err, pb.NextAttemptAt.Format(time.RFC3339), asynq.SkipRetry)
 	})
 	mux.HandleFunc(TypeKits, func(ctx context.Context, t *asynq.Task) error {
 		var p struct {
@@ -116,8 +156,9 @@ func (j *Jobs) Register(mux *asynq.ServeMux) {
 
 // DeliverPostback calls a postback's URL through the allow-listed client
 // (checked again now: a host may have been rebound). A 2xx answer is
-// done; anything else is an error the job retries; last marks the
-// attempt after which it gives up.
+// done; anything else is an error, and the postback is tried again at
+// NextAttemptAt (PostbackDelay) until PostbackAttempts calls; last makes
+// this attempt the final one.
 func (s *Service) DeliverPostback(ctx context.Context, id uint64, last bool) error {
 	var pb Postback
 	if err := s.DB.WithContext(ctx).Take(&pb, id).Error; err != nil {
@@ -128,14 +169,15 @@ func (s *Service) DeliverPostback(ctx context.Context, id uint64, last bool) err
 	}
 	code, err := s.callPostback(ctx, pb.URL)
 	pb.Attempts++
-	pb.ResponseCode, pb.UpdatedAt, pb.LastError = code, s.Now(), ""
+	pb.ResponseCode, pb.UpdatedAt, pb.LastError, pb.NextAttemptAt = code, s.Now(), "", nil
 	switch {
 	case err == nil:
 		pb.Status = "done"
-	case last:
+	case last || pb.Attempts >= PostbackAttempts || errors.Is(err, asynq.SkipRetry):
 		pb.Status, pb.LastError = "failed", err.Error()
 	default:
-		pb.LastError = err.Error()
+		next := s.Now().Add(PostbackDelay(pb.Attempts))
+		pb.LastError, pb.NextAttemptAt = err.Error(), &next
 	}
 	if uerr := s.DB.WithContext(ctx).Save(&pb).Error; uerr != nil {
 		return uerr

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/sheet"
 )
@@ -24,19 +25,28 @@ import (
 // Kit is what a partner needs to promote a campaign: its links, its code,
 // the window in its own time zone, the comparator feeds and creatives.
 type Kit struct {
-	CampaignID  uint64    `json:"campaign_id"`
-	Campaign    string    `json:"campaign"`
-	PartnerID   uint64    `json:"partner_id"`
-	Partner     string    `json:"partner"`
-	TimeZone    string    `json:"time_zone"`
-	StartsAt    string    `json:"starts_at"` // in the partner's zone, RFC 3339
-	EndsAt      string    `json:"ends_at"`
-	FallbackURL string    `json:"fallback_url"`
-	Links       []KitLink `json:"links"`
-	Code        string    `json:"code,omitempty"`
-	CodeGives   string    `json:"code_gives,omitempty"`
-	Feeds       []string  `json:"feeds,omitempty"`
-	Creatives   []string  `json:"creatives,omitempty"`
+	CampaignID  uint64        `json:"campaign_id"`
+	Campaign    string        `json:"campaign"`
+	PartnerID   uint64        `json:"partner_id"`
+	Partner     string        `json:"partner"`
+	TimeZone    string        `json:"time_zone"`
+	StartsAt    string        `json:"starts_at"` // in the partner's zone, RFC 3339
+	EndsAt      string        `json:"ends_at"`
+	FallbackURL string        `json:"fallback_url"`
+	Links       []KitLink     `json:"links"`
+	Code        string        `json:"code,omitempty"`
+	CodeGives   string        `json:"code_gives,omitempty"`
+	Feeds       []string      `json:"feeds,omitempty"`
+	Creatives   []KitCreative `json:"creatives,omitempty"`
+}
+
+// KitCreative is a display creative of the campaign a partner may show:
+// its image (served by Rampe) to wrap in the partner's own tracked link.
+type KitCreative struct {
+	Name     string `json:"name"`
+	Size     string `json:"size"` // "300x250"
+	Alt      string `json:"alt"`
+	ImageURL string `json:"image_url"`
 }
 
 // KitLink is one tracked link of a kit.
@@ -49,7 +59,7 @@ type KitLink struct {
 // campaign links, the display channel's creatives (each may be nil).
 type Extras interface {
 	FeedURLs(ctx context.Context, c *campaigns.Campaign) ([]string, error)
-	Creatives(ctx context.Context, c *campaigns.Campaign) ([]string, error)
+	Creatives(ctx context.Context, c *campaigns.Campaign) ([]KitCreative, error)
 }
 
 // KitRecord is a kit sent (or tried) to a partner.
@@ -164,27 +174,28 @@ func (k *Kit) CSV() []byte {
 		w.Write([]string{"feed", "", f})
 	}
 	for _, c := range k.Creatives {
-		w.Write([]string{"creative", "", c})
+		w.Write([]string{"creative", c.Size + " " + c.Alt, c.ImageURL})
 	}
 	w.Write([]string{"fallback_url", "before and after the campaign", k.FallbackURL})
 	w.Flush()
 	return b.Bytes()
 }
 
-// Changes lists what differs from an earlier kit, for people.
-func (k *Kit) Changes(old *Kit) []string {
+// Changes lists what differs from an earlier kit, for people (written in
+// the reader's language).
+func (k *Kit) Changes(old *Kit) []i18n.Message {
 	if old == nil {
 		return nil
 	}
-	var out []string
+	var out []i18n.Message
 	if old.StartsAt != k.StartsAt || old.EndsAt != k.EndsAt {
-		out = append(out, fmt.Sprintf("window: %s – %s (was %s – %s)", k.StartsAt, k.EndsAt, old.StartsAt, old.EndsAt))
+		out = append(out, i18n.M("window: %s – %s (was %s – %s)", k.StartsAt, k.EndsAt, old.StartsAt, old.EndsAt))
 	}
 	if old.Code != k.Code || old.CodeGives != k.CodeGives {
-		out = append(out, fmt.Sprintf("code: %q %s (was %q %s)", k.Code, k.CodeGives, old.Code, old.CodeGives))
+		out = append(out, i18n.M("code: %q %s (was %q %s)", k.Code, k.CodeGives, old.Code, old.CodeGives))
 	}
 	if old.FallbackURL != k.FallbackURL {
-		out = append(out, fmt.Sprintf("fallback: %s (was %s)", k.FallbackURL, old.FallbackURL))
+		out = append(out, i18n.M("fallback: %s (was %s)", k.FallbackURL, old.FallbackURL))
 	}
 	was := map[string]string{}
 	for _, l := range old.Links {
@@ -192,9 +203,9 @@ func (k *Kit) Changes(old *Kit) []string {
 	}
 	for _, l := range k.Links {
 		if u, ok := was[l.Label]; !ok {
-			out = append(out, "new link "+l.Label+": "+l.URL)
+			out = append(out, i18n.M("new link %s: %s", l.Label, l.URL))
 		} else if u != l.URL {
-			out = append(out, "changed link "+l.Label+": "+l.URL)
+			out = append(out, i18n.M("changed link %s: %s", l.Label, l.URL))
 		}
 		delete(was, l.Label)
 	}
@@ -204,18 +215,26 @@ func (k *Kit) Changes(old *Kit) []string {
 	}
 	sort.Strings(gone)
 	for _, l := range gone {
-		out = append(out, "removed link "+l)
+		out = append(out, i18n.M("removed link %s", l))
 	}
 	if strings.Join(old.Feeds, ",") != strings.Join(k.Feeds, ",") {
-		out = append(out, "feeds: "+strings.Join(k.Feeds, ", "))
+		out = append(out, i18n.M("feeds: %s", strings.Join(k.Feeds, ", ")))
 	}
-	if strings.Join(old.Creatives, ",") != strings.Join(k.Creatives, ",") {
-		out = append(out, "creatives: "+strings.Join(k.Creatives, ", "))
+	if imageURLs(old.Creatives) != imageURLs(k.Creatives) {
+		out = append(out, i18n.M("creatives: %s", imageURLs(k.Creatives)))
 	}
 	if old.Campaign != k.Campaign {
-		out = append(out, "campaign name: "+k.Campaign)
+		out = append(out, i18n.M("campaign name: %s", k.Campaign))
 	}
 	return out
+}
+
+func imageURLs(cs []KitCreative) string {
+	urls := make([]string, len(cs))
+	for i, c := range cs {
+		urls[i] = c.ImageURL
+	}
+	return strings.Join(urls, ", ")
 }
 
 // lastSent is the last kit a partner received for a campaign (nil: none).
@@ -299,7 +318,7 @@ func (s *Service) SendKits(ctx context.Context, campaignID uint64) (int, error) 
 		if err != nil {
 			return sent, err
 		}
-		rec := KitRecord{CampaignID: c.ID, PartnerID: k.PartnerID, Hash: k.Hash(), Body: string(k.JSON()), Changes: strings.Join(changes, "\n"), CreatedAt: s.Now()}
+		rec := KitRecord{CampaignID: c.ID, PartnerID: k.PartnerID, Hash: k.Hash(), Body: string(k.JSON()), Changes: joinText(changes, i18n.EN, "\n"), CreatedAt: s.Now()}
 		if err := s.mailKit(ctx, p, k, changes, old != nil); err != nil {
 			rec.Error = err.Error()
 			if firstErr == nil {
@@ -318,32 +337,59 @@ func (s *Service) SendKits(ctx context.Context, campaignID uint64) (int, error) 
 	return sent, firstErr
 }
 
-func (s *Service) mailKit(ctx context.Context, p *Partner, k *Kit, changes []string, update bool) error {
-	if s.Mailer == nil {
-		return errors.New("no SMTP server configured (smtp.url)")
+// joinText writes messages in lang, one after the other with sep.
+func joinText(ms []i18n.Message, lang, sep string) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.Text(lang)
 	}
-	subject := fmt.Sprintf("Kit for %s: %s", k.Campaign, k.Partner)
+	return strings.Join(parts, sep)
+}
+
+// KitLang is the language of the kits e-mailed to partners: the
+// merchant's default (DefaultLang, landing.default_lang), English when
+// unset. Partners have no language of their own: they work the
+// merchant's market, in its language; the CSV and JSON attachments keep
+// their field names, which programs read.
+func (s *Service) KitLang() string {
+	if i18n.Supported(s.DefaultLang) {
+		return s.DefaultLang
+	}
+	return i18n.EN
+}
+
+func (s *Service) mailKit(ctx context.Context, p *Partner, k *Kit, changes []i18n.Message, update bool) error {
+	if s.Mailer == nil {
+		return i18n.Errorf("no SMTP server configured (smtp.url)")
+	}
+	lang := s.KitLang()
+	subject := i18n.T(lang, "Kit for %s: %s", k.Campaign, k.Partner)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\n", p.Name)
+	b.WriteString(i18n.T(lang, "Hello %s,", p.Name) + "\n\n")
 	if update {
-		subject = "Updated kit for " + k.Campaign + ": " + k.Partner
-		b.WriteString("The plan of this campaign changed. What changed:\n")
+		subject = i18n.T(lang, "Updated kit for %s: %s", k.Campaign, k.Partner)
+		b.WriteString(i18n.T(lang, "The plan of this campaign changed. What changed:") + "\n")
 		for _, c := range changes {
-			b.WriteString("  - " + c + "\n")
+			b.WriteString("  - " + c.Text(lang) + "\n")
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Campaign: %s\nFrom %s to %s (%s)\n\n", k.Campaign, k.StartsAt, k.EndsAt, k.TimeZone)
+	b.WriteString(i18n.T(lang, "Campaign: %s", k.Campaign) + "\n")
+	b.WriteString(i18n.T(lang, "From %s to %s (%s)", k.StartsAt, k.EndsAt, k.TimeZone) + "\n\n")
 	for _, l := range k.Links {
-		fmt.Fprintf(&b, "Link %s: %s\n", l.Label, l.URL)
+		b.WriteString(i18n.T(lang, "Link %s: %s", l.Label, l.URL) + "\n")
 	}
 	if k.Code != "" {
-		fmt.Fprintf(&b, "\nYour code: %s (%s), valid while the campaign is live\n", k.Code, k.CodeGives)
+		b.WriteString("\n" + i18n.T(lang, "Your code: %s (%s), valid while the campaign is live", k.Code, k.CodeGives) + "\n")
 	}
 	for _, f := range k.Feeds {
-		fmt.Fprintf(&b, "Product feed: %s\n", f)
+		b.WriteString(i18n.T(lang, "Product feed: %s", f) + "\n")
 	}
-	fmt.Fprintf(&b, "\nBefore and after the campaign the links lead to %s.\nThe kit is attached as CSV and JSON.\n", k.FallbackURL)
+	for _, c := range k.Creatives {
+		b.WriteString(i18n.T(lang, "Creative %s (%s): %s", c.Size, c.Alt, c.ImageURL) + "\n")
+	}
+	b.WriteString("\n" + i18n.T(lang, "Before and after the campaign the links lead to %s.", k.FallbackURL) + "\n")
+	b.WriteString(i18n.T(lang, "The kit is attached as CSV and JSON.") + "\n")
 	base := fmt.Sprintf("kit-%d-%s", k.CampaignID, slugify(k.Partner))
 	return s.Mailer.Send(ctx, mailer.Message{To: p.Email, Subject: subject, Text: b.String(), Attachments: []mailer.Attachment{
 		{Name: base + ".csv", ContentType: "text/csv", Data: k.CSV()}, {Name: base + ".json", ContentType: "application/json", Data: k.JSON()}}})
@@ -380,13 +426,13 @@ func (ch *Channel) kitGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 	measured := map[string]any{"partners": len(sts), "without_current_kit": len(never), "late": len(late)}
 	switch {
 	case len(sts) == 0:
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: "no partner to send a kit to"}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("no partner to send a kit to")}
 	case len(never) > 0:
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: fmt.Sprintf("%d partners lack the kit of the current plan: %s; send the kits from the Affiliation tab", len(never), strings.Join(never, ", "))}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("%d partners lack the kit of the current plan: %s; send the kits from the Affiliation tab", len(never), strings.Join(never, ", "))}
 	case len(late) > 0:
-		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Message: fmt.Sprintf("%d partners got the kit less than %s before the start: %s", len(late), notice, strings.Join(late, ", "))}
+		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Msg: i18n.M("%d partners got the kit less than %s before the start: %s", len(late), notice.String(), strings.Join(late, ", "))}
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: fmt.Sprintf("every partner (%d) got the current kit at least %s before the start", len(sts), notice)}
+	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("every partner (%d) got the current kit at least %s before the start", len(sts), notice.String())}
 }
 
 // SendDueKits sends the kits of every scheduled or running campaign whose

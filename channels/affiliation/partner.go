@@ -2,8 +2,6 @@ package affiliation
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -150,7 +149,7 @@ var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
 func BuildPartner(ctx context.Context, in PartnerInput, defaultTZ string, out Outbound) (*Partner, error) {
 	var errs validation.Errors
 	add := func(f, format string, args ...any) {
-		errs = append(errs, validation.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	p := &Partner{Name: strings.TrimSpace(in.Name), Network: strings.ToLower(strings.TrimSpace(in.Network)), Email: strings.TrimSpace(in.Email),
 		Status: strings.ToLower(strings.TrimSpace(in.Status)), Currency: strings.ToUpper(strings.TrimSpace(in.Currency)),
@@ -234,19 +233,19 @@ func contains(list []string, s string) bool {
 func parseRule(s, cur string) (Rule, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return Rule{}, errors.New(`is required: a percentage of the net amount ("8 %") or an amount per order ("5.00")`)
+		return Rule{}, i18n.Errorf("is required: a percentage of the net amount (%q) or an amount per order (%q)", "8 %", "5.00")
 	}
 	if strings.HasSuffix(v, "%") {
 		num := strings.TrimSpace(strings.TrimSuffix(v, "%"))
 		bp, err := money.Parse(num, "EUR") // basis points: a 2-decimal number
 		if err != nil || num == "" || bp <= 0 || bp > 10000 {
-			return Rule{}, fmt.Errorf("%q is not a percentage above 0 and at most 100 (example: 8 %% or 7.5 %%)", s)
+			return Rule{}, i18n.Errorf("%q is not a percentage above 0 and at most 100 (example: 8 %% or 7.5 %%)", s)
 		}
 		return Rule{Kind: CommissionPercent, Value: bp}, nil
 	}
 	n, err := money.Parse(v, cur)
 	if err != nil || n <= 0 || n > 1_000_000_00 {
-		return Rule{}, fmt.Errorf("%q is neither a percentage (8 %%) nor an amount in %s above 0 (5.00)", s, cur)
+		return Rule{}, i18n.Errorf("%q is neither a percentage (8 %%) nor an amount in %s above 0 (5.00)", s, cur)
 	}
 	return Rule{Kind: CommissionFixed, Value: n}, nil
 }
@@ -262,19 +261,19 @@ func parseOverrides(s, cur string) (map[string]Rule, error) {
 		t, r, ok := strings.Cut(part, "=")
 		t = strings.TrimSpace(t)
 		if !ok || t == "" || utf8.RuneCountInString(t) > 200 {
-			return nil, fmt.Errorf("%q is not product type=rule (example: Mode=5%%; Électronique=2.00)", part)
+			return nil, i18n.Errorf("%q is not product type=rule (example: Mode=5%%; Électronique=2.00)", part)
 		}
 		rule, err := parseRule(r, cur)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", t, err)
+			return nil, i18n.Errorf("%s: %v", t, err)
 		}
 		if _, dup := out[t]; dup {
-			return nil, fmt.Errorf("%s is named twice", t)
+			return nil, i18n.Errorf("%s is named twice", t)
 		}
 		out[t] = rule
 	}
 	if len(out) > 100 {
-		return nil, errors.New("at most 100 product types")
+		return nil, i18n.Errorf("at most 100 product types")
 	}
 	return out, nil
 }
@@ -302,20 +301,20 @@ func formatOverrides(ov map[string]Rule, cur string) string {
 // allow-list refuses (private and loopback addresses unless listed).
 func checkPostbackURL(ctx context.Context, raw string, out Outbound) error {
 	if len(raw) > 2000 {
-		return errors.New("at most 2,000 characters")
+		return i18n.Errorf("at most 2,000 characters")
 	}
 	for _, ph := range placeholderRE.FindAllString(raw, -1) {
 		if !contains(Placeholders, ph) {
-			return fmt.Errorf("unknown placeholder %s; known: %s", ph, strings.Join(Placeholders, " "))
+			return i18n.Errorf("unknown placeholder %s; known: %s", ph, strings.Join(Placeholders, " "))
 		}
 	}
 	sample := fillTemplate(raw, map[string]string{"click_id": "c", "order_id": "o", "amount": "1", "currency": "EUR", "commission": "1", "status": "pending"})
 	u, err := url.Parse(sample)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return fmt.Errorf("%q is not an absolute http(s) URL without credentials", raw)
+		return i18n.Errorf("%q is not an absolute http(s) URL without credentials", raw)
 	}
 	if strings.Contains(u.Host, "{") {
-		return errors.New("placeholders may not stand in the host")
+		return i18n.Errorf("placeholders may not stand in the host")
 	}
 	if out != nil {
 		if err := out.CheckTarget(ctx, sample); err != nil {
@@ -387,7 +386,7 @@ func nameFree(tx *gorm.DB, name string, except uint64) error {
 		return err
 	}
 	if n > 0 {
-		return validation.Errors{{Field: "name", Msg: fmt.Sprintf("a partner named %q exists already", name)}}
+		return validation.Errors{validation.Fieldf("name", "a partner named %q exists already", name)}
 	}
 	return nil
 }

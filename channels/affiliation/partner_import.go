@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/rowfile"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -49,14 +50,14 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !contains(importColumns, h) {
-			res.Errors = append(res.Errors, rowfile.RowError{Line: 1, Column: h, Value: header[i], Msg: "unknown column; known: " + strings.Join(importColumns, ", ")})
+			res.Errors = append(res.Errors, rowError(rowfile.RowError{Line: 1, Column: h, Value: header[i]}, i18n.M("unknown column; known: %s", strings.Join(importColumns, ", "))))
 			continue
 		}
 		idx[h] = i
 	}
 	for _, need := range []string{"name", "email", "commission"} {
 		if _, ok := idx[need]; !ok {
-			res.Errors = append(res.Errors, rowfile.RowError{Line: 1, Column: need, Msg: "required column missing"})
+			res.Errors = append(res.Errors, rowError(rowfile.RowError{Line: 1, Column: need}, i18n.M("required column missing")))
 		}
 	}
 	if len(res.Errors) > 0 {
@@ -75,7 +76,7 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 			break
 		}
 		if len(parts)+len(res.Errors) >= MaxImportRows {
-			res.Errors = append(res.Errors, rowfile.RowError{Line: int64(line), Msg: fmt.Sprintf("more than %d partners in one file", MaxImportRows)})
+			res.Errors = append(res.Errors, rowError(rowfile.RowError{Line: int64(line)}, i18n.M("more than %d partners in one file", MaxImportRows)))
 			break
 		}
 		get := func(col string) string {
@@ -90,7 +91,7 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 		var ve validation.Errors
 		if errors.As(err, &ve) {
 			for _, fe := range ve {
-				res.Errors = append(res.Errors, rowfile.RowError{Line: int64(line), Column: fe.Field, Value: get(fe.Field), Msg: fe.Msg})
+				res.Errors = append(res.Errors, rowfile.RowError{Line: int64(line), Column: fe.Field, Value: get(fe.Field), Msg: fe.Msg, Message: fe.Message})
 			}
 			continue
 		}
@@ -99,7 +100,7 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 		}
 		key := strings.ToLower(p.Name)
 		if first, dup := seen[key]; dup {
-			res.Errors = append(res.Errors, rowfile.RowError{Line: int64(line), Column: "name", Value: p.Name, Msg: fmt.Sprintf("named already on line %d", first)})
+			res.Errors = append(res.Errors, rowError(rowfile.RowError{Line: int64(line), Column: "name", Value: p.Name}, i18n.M("named already on line %d", first)))
 			continue
 		}
 		seen[key] = int64(line)
@@ -136,6 +137,12 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 		return nil, fmt.Errorf("affiliation: import partners: %w", err)
 	}
 	return res, nil
+}
+
+// rowError is e with its message m, in English (Msg) and every language.
+func rowError(e rowfile.RowError, m i18n.Message) rowfile.RowError {
+	e.Msg, e.Message = m.String(), m
+	return e
 }
 
 func firstLine(b []byte) string {

@@ -101,7 +101,7 @@ func (s *Service) SetFallback(ctx context.Context, c *campaigns.Campaign, raw st
 	if raw != "" {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(raw) > 2000 {
-			return validation.Errors{{Field: "fallback_url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL", raw)}}
+			return validation.Errors{validation.Fieldf("fallback_url", "%q is not an absolute http(s) URL", raw)}
 		}
 	}
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "campaign_id"}}, DoUpdates: clause.AssignmentColumns([]string{"fallback_url", "updated_at"})}).
@@ -133,11 +133,11 @@ type MemberInput struct {
 // promotion's own code. Only a plan that may still change is changed.
 func (s *Service) SetMember(ctx context.Context, c *campaigns.Campaign, in MemberInput, by string) (*Member, error) {
 	if !c.Has(campaigns.Affiliation) {
-		return nil, validation.Errors{{Field: "campaign", Msg: "the campaign is not on the affiliation channel"}}
+		return nil, validation.Errors{validation.Fieldf("campaign", "the campaign is not on the affiliation channel")}
 	}
 	var errs validation.Errors
 	add := func(f, format string, args ...any) {
-		errs = append(errs, validation.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	p, err := s.Partner(ctx, in.PartnerID)
 	if errors.Is(err, ErrNotFound) {
@@ -170,7 +170,7 @@ func (s *Service) SetMember(ctx context.Context, c *campaigns.Campaign, in Membe
 		return nil, errs
 	}
 	if !c.Editable() && c.Status != campaigns.Live && c.Status != campaigns.Paused {
-		return nil, validation.Errors{{Field: "campaign", Msg: fmt.Sprintf("the campaign is %s: its plan no longer changes", c.Status)}}
+		return nil, validation.Errors{validation.Fieldf("campaign", "the campaign is %s: its plan no longer changes", c.Status)}
 	}
 	err = s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "campaign_id"}, {Name: "partner_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"code", "promotion_id"})}).Create(m).Error
@@ -214,12 +214,12 @@ func (s *Service) landingLink(ctx context.Context, c *campaigns.Campaign, partne
 func (s *Service) DeepLink(ctx context.Context, c *campaigns.Campaign, partnerID uint64, sku, by string) (*clicks.Link, error) {
 	var m Member
 	if err := s.DB.WithContext(ctx).Where("campaign_id = ? AND partner_id = ?", c.ID, partnerID).Take(&m).Error; err != nil {
-		return nil, validation.Errors{{Field: "partner_id", Msg: fmt.Sprintf("partner #%d does not take part in the campaign", partnerID)}}
+		return nil, validation.Errors{validation.Fieldf("partner_id", "partner #%d does not take part in the campaign", partnerID)}
 	}
 	sku = strings.TrimSpace(sku)
 	link, err := s.Products.ProductLink(ctx, sku)
 	if err != nil || link == "" {
-		return nil, validation.Errors{{Field: "sku", Msg: fmt.Sprintf("no product with SKU %q in the catalog", sku)}}
+		return nil, validation.Errors{validation.Fieldf("sku", "no product with SKU %q in the catalog", sku)}
 	}
 	l, err := s.Links.PartnerLink(ctx, c, campaigns.Affiliation, partnerID, link, "sku "+sku, by)
 	if err == nil {

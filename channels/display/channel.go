@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Channel is the display channel: launch turns the campaign's creatives
@@ -57,14 +58,14 @@ func (ch Channel) RegisterGates(reg *campaigns.Registry) {
 // URL is on the campaign's landing page.
 func (s *Service) creativesGate(ctx context.Context, c *campaigns.Campaign, _ time.Time) campaigns.Result {
 	pending := func(err error) campaigns.Result {
-		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+		return campaigns.Result{Outcome: campaigns.Pending, Msg: i18n.M("could not tell: %v", err)}
 	}
 	ids, err := s.Targets(ctx, c.ID)
 	if err != nil {
 		return pending(err)
 	}
 	if len(ids) == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the campaign targets no placement: choose them on its Display tab"}
+		return campaigns.Result{Outcome: campaigns.Fail, Msg: i18n.M("the campaign targets no placement: choose them on its Display tab")}
 	}
 	var places []Placement
 	if err := s.DB.WithContext(ctx).Where("id IN ?", ids).Order("key").Find(&places).Error; err != nil {
@@ -80,36 +81,42 @@ func (s *Service) creativesGate(ctx context.Context, c *campaigns.Campaign, _ ti
 	}
 	measured := map[string]any{"placements": len(places), "creatives": len(crs)}
 	have := map[Size]bool{}
-	var problems []string
+	var problems []i18n.Message
 	heaviest := 0
 	for _, cr := range crs {
 		have[cr.Dim()] = true
 		heaviest = max(heaviest, cr.Size)
 		if cr.Size > s.maxBytes() {
-			problems = append(problems, fmt.Sprintf("creative %q weighs %s, over %s", cr.Name, kb(cr.Size), kb(s.maxBytes())))
+			problems = append(problems, i18n.M("creative %q weighs %s, over %s", cr.Name, kb(cr.Size), kb(s.maxBytes())))
 		}
 		if land == "" {
 			continue
 		}
 		if !onPage(cr.ClickURL, land) {
-			problems = append(problems, fmt.Sprintf("creative %q clicks to %s, not the campaign's landing page %s", cr.Name, cr.ClickURL, land))
+			problems = append(problems, i18n.M("creative %q clicks to %s, not the campaign's landing page %s", cr.Name, cr.ClickURL, land))
 		}
 	}
 	measured["heaviest_bytes"] = heaviest
 	if land == "" {
-		problems = append(problems, "the campaign has no landing page for its creatives to click to")
+		problems = append(problems, i18n.M("the campaign has no landing page for its creatives to click to"))
 	}
 	for _, p := range places {
 		if !have[p.Size()] {
-			problems = append(problems, fmt.Sprintf("placement %s (%s) has no creative of its size", p.Key, p.Size()))
+			problems = append(problems, i18n.M("placement %s (%s) has no creative of its size", p.Key, p.Size().String()))
 		}
 	}
 	if len(problems) > 0 {
-		sort.Strings(problems)
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: strings.Join(problems, "; ")}
+		// Sorted as English reads them, so the order is the same in
+		// every language.
+		sort.Slice(problems, func(i, j int) bool { return problems[i].String() < problems[j].String() })
+		items := make([]any, len(problems))
+		for i, p := range problems {
+			items[i] = p
+		}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join(items, "; ")}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
-		Message: fmt.Sprintf("%d creatives cover the %d targeted placements, the heaviest %s, all clicking to %s", len(crs), len(places), kb(heaviest), land)}
+		Msg: i18n.M("%d creatives cover the %d targeted placements, the heaviest %s, all clicking to %s", len(crs), len(places), kb(heaviest), land)}
 }
 
 // onPage tells whether link leads to page: same scheme, host and path

@@ -105,7 +105,7 @@ func (s *Service) CheckImage(data []byte) (mime string, z Size, err error) {
 	return mime, z, nil
 }
 
-func kb(n int) string { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
+func kb(n int) i18n.Message { return i18n.M("%.1f KB", float64(n)/1024) }
 
 // looksSVG tells an SVG (or any XML) document from its first bytes.
 func looksSVG(data []byte) bool {

@@ -89,6 +89,9 @@ func (Creative) TableName() string { return "display_creatives" }
 // Dim is the creative's size.
 func (c *Creative) Dim() Size { return Size{c.Width, c.Height} }
 
+// ImageURL is where the public fetches a creative's image.
+func (s *Service) ImageURL(c *Creative) string { return s.BaseURL + "/d/i/" + c.File() }
+
 // File is the name the image is served under, /d/i/{File}.
 func (c *Creative) File() string { return c.SHA[:32] + "." + extOf[c.MIME] }
 

@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -320,18 +321,18 @@ func TestCreativesGate(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	gate := func() campaigns.Result { return f.s.creativesGate(ctx, f.c, time.Now()) }
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "targets no placement") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "targets no placement") || !strings.Contains(r.Text("fr"), "ne cible aucun emplacement") {
 		t.Fatalf("no placement: %+v", r)
 	}
 	p := placeTarget(t, f, "160x600", 0)
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "placement "+p.Key+" (160×600) has no creative of its size") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "placement "+p.Key+" (160×600) has no creative of its size") {
 		t.Fatalf("no creative: %+v", r)
 	}
 	cr, err := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{160, 600}, red, white, "sale"), Alt: "Sale", ClickURL: "https://elsewhere.example/x"}, "ana")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not the campaign's landing page") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not the campaign's landing page") {
 		t.Fatalf("elsewhere: %+v", r)
 	}
 	f.s.DeleteCreative(ctx, &f.c.ID, cr.ID)
@@ -342,7 +343,7 @@ func TestCreativesGate(t *testing.T) {
 		t.Fatalf("ready: %+v", r)
 	}
 	f.s.MaxBytes = 100
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "over 0.1 KB") {
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "over 0.1 KB") || !strings.Contains(r.Text("fr"), "au-delà de 0,1 Ko") {
 		t.Fatalf("limit lowered: %+v", r)
 	}
 }
@@ -402,5 +403,22 @@ func TestWeightedRotation(t *testing.T) {
 	// Expected 2,000 and 6,000; a binomial spread is about ±40.
 	if n["light"] < 1700 || n["light"] > 2300 || n["light"]+n["heavy"] != 8000 {
 		t.Errorf("rotation 1:3 over 8,000 impressions gave %v", n)
+	}
+}
+
+// A real WebP (cwebp, testdata) passes the checks with its type and size
+// read from the file; cut short, it is refused as damaged.
+func TestWebPIsReadFromTheFile(t *testing.T) {
+	webp, err := os.ReadFile("testdata/creative-300x250.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{}
+	mime, z, err := s.CheckImage(webp)
+	if err != nil || mime != "image/webp" || z != (Size{300, 250}) {
+		t.Fatalf("%s %v %v", mime, z, err)
+	}
+	if _, _, err := s.CheckImage(webp[:len(webp)/2]); err == nil {
+		t.Fatal("half a WebP was accepted")
 	}
 }

@@ -52,14 +52,15 @@ var GoogleHeader = func() []string {
 }()
 
 // MicrosoftHeader is the header of the Microsoft Advertising bulk CSV
-// (format version 6.0, learn.microsoft.com/advertising/bulk-service):
-// a Type column names each row's record (Format Version, Campaign, Ad
-// Group, Keyword, Responsive Search Ad); parents are named by the
-// Campaign and Ad Group columns; Headlines and Descriptions are JSON
-// lists of {"text": …}.
+// (format version 6.0), each column as the Bulk File Schema names it
+// (learn.microsoft.com/advertising/bulk-service: the Campaign, Ad Group,
+// Keyword and Responsive Search Ad records): a Type column names each
+// row's record; parents are named by the Campaign and Ad Group columns;
+// the ad's Headline and Description columns (singular, as the Responsive
+// Search Ad record names them) hold JSON lists of {"text": …}.
 var MicrosoftHeader = []string{"Type", "Status", "Id", "Parent Id", "Campaign", "Ad Group", "Client Id", "Modified Time", "Name",
 	"Budget", "Budget Type", "Campaign Type", "Start Date", "End Date", "Cpc Bid", "Keyword", "Match Type", "Bid",
-	"Final Url", "Headlines", "Descriptions", "Path 1", "Path 2"}
+	"Final Url", "Headline", "Description", "Path 1", "Path 2"}
 
 // DailyBudget is the channel budget divided by the campaign's days (a
 // started day counts), in minor units, rounded down.
@@ -218,7 +219,7 @@ func writeMicrosoft(c *campaigns.Campaign, groups []AdGroup, prices Prices, land
 				return "", err
 			}
 			row(map[string]string{"Type": "Responsive Search Ad", "Status": "Active", "Campaign": name, "Ad Group": g.Name,
-				"Final Url": final, "Headlines": hs, "Descriptions": ds, "Path 1": a.Path1, "Path 2": a.Path2})
+				"Final Url": final, "Headline": hs, "Description": ds, "Path 1": a.Path1, "Path 2": a.Path2})
 		}
 	}
 	w.Flush()

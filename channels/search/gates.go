@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // storedAudit is a page's latest audit.
@@ -59,39 +59,40 @@ func (ch *Channel) LatestAudit(ctx context.Context, pageID uint64) (*Audit, erro
 }
 
 func pending(err error) campaigns.Result {
-	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+	return campaigns.Result{Outcome: campaigns.Pending, Msg: i18n.M("could not tell: %v", err)}
 }
 
-func summary(fs []Finding) string {
-	parts := make([]string, len(fs))
+// summary lists findings, each in the reader's language.
+func summary(fs []Finding) i18n.Joined {
+	items := make([]any, len(fs))
 	for i, f := range fs {
-		parts[i] = f.Message
+		items[i] = f
 	}
-	return strings.Join(parts, "; ")
+	return i18n.Join(items, "; ")
 }
 
 // pageGate is seo.page: the audit of the campaign's published landing
 // page, noindex failing.
 func (ch *Channel) pageGate(ctx context.Context, c *campaigns.Campaign, _ time.Time) campaigns.Result {
 	if c.LandingPageID == nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the campaign has no landing page to audit"}
+		return campaigns.Result{Outcome: campaigns.Fail, Msg: i18n.M("the campaign has no landing page to audit")}
 	}
 	a, err := ch.AuditPage(ctx, *c.LandingPageID, true)
 	if errors.Is(err, ErrNotFound) {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the landing page is not published: nothing for search engines to index"}
+		return campaigns.Result{Outcome: campaigns.Fail, Msg: i18n.M("the landing page is not published: nothing for search engines to index")}
 	}
 	if err != nil {
 		return pending(err)
 	}
 	measured := map[string]any{"links": a.Links, "bytes": a.Bytes, "fails": len(a.Fails()), "warns": len(a.Warns())}
 	if f := a.Fails(); len(f) > 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: summary(f)}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: summary(f)}
 	}
 	if w := a.Warns(); len(w) > 0 {
-		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Message: summary(w)}
+		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Msg: summary(w)}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
-		Message: fmt.Sprintf("title, description, h1, canonical, images and %d links check out; %d KB", a.Links, (a.Bytes+1023)>>10)}
+		Msg: i18n.M("title, description, h1, canonical, images and %d links check out; %d KB", a.Links, (a.Bytes+1023)>>10)}
 }
 
 // adsGate is sea.ads: every ad within its limits once filled with the
@@ -103,17 +104,17 @@ func (ch *Channel) adsGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 		return pending(err)
 	}
 	if len(groups) == 0 {
-		return campaigns.Result{Outcome: campaigns.Warn, Message: "no ad group: the campaign runs on SEO only; add ad groups on its Search page for paid search"}
+		return campaigns.Result{Outcome: campaigns.Warn, Msg: i18n.M("no ad group: the campaign runs on SEO only; add ad groups on its Search page for paid search")}
 	}
 	if c.LandingPageID == nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the ads have no landing page to lead to"}
+		return campaigns.Result{Outcome: campaigns.Fail, Msg: i18n.M("the ads have no landing page to lead to")}
 	}
 	refs, err := ch.Pages.PublishedRefs(ctx, []uint64{*c.LandingPageID})
 	if err != nil {
 		return pending(err)
 	}
 	if len(refs) == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the ads' final URL, the landing page, is not published"}
+		return campaigns.Result{Outcome: campaigns.Fail, Msg: i18n.M("the ads' final URL, the landing page, is not published")}
 	}
 	offer, err := ch.Offers.Offer(ctx, c, c.StartsAt)
 	if err != nil {
@@ -121,26 +122,26 @@ func (ch *Channel) adsGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 	}
 	prices := PricesOf(offer)
 	ads, kws := 0, 0
-	var problems []string
+	var problems []any
 	for _, g := range groups {
 		kws += len(g.Keywords)
 		if len(g.Keywords) == 0 {
-			problems = append(problems, fmt.Sprintf("ad group %q has no keyword", g.Name))
+			problems = append(problems, i18n.M("ad group %q has no keyword", g.Name))
 		}
 		if len(g.Ads) == 0 {
-			problems = append(problems, fmt.Sprintf("ad group %q has no ad", g.Name))
+			problems = append(problems, i18n.M("ad group %q has no ad", g.Name))
 		}
 		for i, a := range g.Ads {
 			ads++
 			for _, e := range CheckAd(&a, prices) {
-				problems = append(problems, fmt.Sprintf("ad group %q, ad %d, %s: %s", g.Name, i+1, e.Field, e.Msg))
+				problems = append(problems, i18n.M("ad group %q, ad %d, %s: %s", g.Name, i+1, e.Field, e))
 			}
 		}
 	}
 	measured := map[string]any{"ad_groups": len(groups), "ads": ads, "keywords": kws}
 	if len(problems) > 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: strings.Join(first(problems, 5), "; ")}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join(problems[:min(len(problems), 5)], "; ")}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
-		Message: fmt.Sprintf("%d ads in %d ad groups with %d keywords within limits; prices are the landing page's at the start; final URL %s", ads, len(groups), kws, offer.LandingURL)}
+		Msg: i18n.M("%d ads in %d ad groups with %d keywords within limits; prices are the landing page's at the start; final URL %s", ads, len(groups), kws, offer.LandingURL)}
 }

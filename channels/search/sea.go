@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -138,7 +139,7 @@ func Fill(s string, prices Prices) (string, error) {
 		return p
 	})
 	if len(bad) > 0 {
-		return out, fmt.Errorf("{price:%s}: the landing page does not show product %q", bad[0], bad[0])
+		return out, i18n.Errorf("{price:%s}: the landing page does not show product %q", bad[0], bad[0])
 	}
 	return out, nil
 }
@@ -148,7 +149,7 @@ func Fill(s string, prices Prices) (string, error) {
 func CheckAd(a *Ad, prices Prices) validation.Errors {
 	var errs validation.Errors
 	add := func(f, format string, args ...any) {
-		errs = append(errs, validation.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, validation.Fieldf(f, format, args...))
 	}
 	if n := len(a.Headlines); n < MinHeadlines || n > MaxHeadlines {
 		add("headlines", "an ad has %d to %d headlines, not %d", MinHeadlines, MaxHeadlines, n)
@@ -215,7 +216,7 @@ func ParseKeywords(src, currency string) ([]Keyword, error) {
 		if kw, bid, ok := strings.Cut(line, "@"); ok {
 			cpc, err := money.Parse(strings.TrimSpace(bid), currency)
 			if err != nil || cpc < 0 {
-				errs = append(errs, validation.FieldError{Field: field, Msg: fmt.Sprintf("%q is not a max CPC in %s", strings.TrimSpace(bid), currency)})
+				errs = append(errs, validation.Fieldf(field, "%q is not a max CPC in %s", strings.TrimSpace(bid), currency))
 				continue
 			}
 			k.MaxCPC, line = cpc, strings.TrimSpace(kw)
@@ -229,17 +230,17 @@ func ParseKeywords(src, currency string) ([]Keyword, error) {
 		k.Text = strings.Join(strings.Fields(line), " ")
 		switch {
 		case k.Text == "":
-			errs = append(errs, validation.FieldError{Field: field, Msg: "has no keyword"})
+			errs = append(errs, validation.Fieldf(field, "has no keyword"))
 		case Width(k.Text) > KeywordMax:
-			errs = append(errs, validation.FieldError{Field: field, Msg: fmt.Sprintf("%q is %d characters long; the limit is %d", k.Text, Width(k.Text), KeywordMax)})
+			errs = append(errs, validation.Fieldf(field, "%q is %d characters long; the limit is %d", k.Text, Width(k.Text), KeywordMax))
 		case len(strings.Fields(k.Text)) > KeywordWords:
-			errs = append(errs, validation.FieldError{Field: field, Msg: fmt.Sprintf("%q has %d words; the limit is %d", k.Text, len(strings.Fields(k.Text)), KeywordWords)})
+			errs = append(errs, validation.Fieldf(field, "%q has %d words; the limit is %d", k.Text, len(strings.Fields(k.Text)), KeywordWords))
 		case strings.ContainsAny(k.Text, "[]\"<>!@%^*=;"):
-			errs = append(errs, validation.FieldError{Field: field, Msg: fmt.Sprintf("%q holds a character ad platforms refuse in keywords", k.Text)})
+			errs = append(errs, validation.Fieldf(field, "%q holds a character ad platforms refuse in keywords", k.Text))
 		default:
 			key := string(k.Match) + ":" + strings.ToLower(k.Text)
 			if j, dup := seen[key]; dup {
-				errs = append(errs, validation.FieldError{Field: field, Msg: fmt.Sprintf("repeats line %d", j)})
+				errs = append(errs, validation.Fieldf(field, "repeats line %d", j))
 				continue
 			}
 			seen[key] = i + 1
@@ -313,18 +314,18 @@ func (ch *Channel) SaveAdGroup(ctx context.Context, campaignID uint64, currency 
 	var errs validation.Errors
 	g := &AdGroup{ID: id, CampaignID: campaignID, Name: strings.TrimSpace(in.Name), CreatedAt: ch.Now()}
 	if g.Name == "" {
-		errs = append(errs, validation.FieldError{Field: "name", Msg: "is required"})
+		errs = append(errs, validation.Fieldf("name", "is required"))
 	} else if n := utf8.RuneCountInString(g.Name); n > 255 {
-		errs = append(errs, validation.FieldError{Field: "name", Msg: fmt.Sprintf("is %d characters long; the limit is 255", n)})
+		errs = append(errs, validation.Fieldf("name", "is %d characters long; the limit is 255", n))
 	}
 	if v := strings.TrimSpace(in.MaxCPC); v != "" {
 		cpc, err := money.Parse(v, currency)
 		if err != nil || cpc <= 0 {
-			errs = append(errs, validation.FieldError{Field: "max_cpc", Msg: fmt.Sprintf("%q is not an amount above 0 in %s", v, currency)})
+			errs = append(errs, validation.Fieldf("max_cpc", "%q is not an amount above 0 in %s", v, currency))
 		}
 		g.MaxCPC = cpc
 	} else {
-		errs = append(errs, validation.FieldError{Field: "max_cpc", Msg: "is required (the ad group's default bid)"})
+		errs = append(errs, validation.Fieldf("max_cpc", "is required (the ad group's default bid)"))
 	}
 	kws, err := ParseKeywords(in.Keywords, currency)
 	var ve validation.Errors
@@ -350,7 +351,7 @@ func (ch *Channel) SaveAdGroup(ctx context.Context, campaignID uint64, currency 
 
 func nameTaken(err error, name string) error {
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return validation.Errors{{Field: "name", Msg: fmt.Sprintf("%q is already an ad group of this campaign", name)}}
+		return validation.Errors{validation.Fieldf("name", "%q is already an ad group of this campaign", name)}
 	}
 	return err
 }

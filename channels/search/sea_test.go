@@ -183,7 +183,7 @@ func TestExportsOnEveryMove(t *testing.T) {
 		t.Fatalf("ad row %q", g[6])
 	}
 	m := readCSV(t, ex.Microsoft)
-	wantM := "Type,Status,Id,Parent Id,Campaign,Ad Group,Client Id,Modified Time,Name,Budget,Budget Type,Campaign Type,Start Date,End Date,Cpc Bid,Keyword,Match Type,Bid,Final Url,Headlines,Descriptions,Path 1,Path 2"
+	wantM := "Type,Status,Id,Parent Id,Campaign,Ad Group,Client Id,Modified Time,Name,Budget,Budget Type,Campaign Type,Start Date,End Date,Cpc Bid,Keyword,Match Type,Bid,Final Url,Headline,Description,Path 1,Path 2"
 	if strings.Join(m[0], ",") != wantM || col(m, 1, "Type") != "Format Version" || col(m, 1, "Name") != "6.0" ||
 		col(m, 2, "Type") != "Campaign" || col(m, 2, "Status") != "Active" || col(m, 2, "Budget") != "100.00" || col(m, 2, "Budget Type") != "DailyBudgetStandard" ||
 		col(m, 3, "Type") != "Ad Group" || col(m, 3, "Start Date") != "11/27/2026" || col(m, 3, "End Date") != "11/30/2026" || col(m, 3, "Cpc Bid") != "0.60" ||
@@ -192,8 +192,8 @@ func TestExportsOnEveryMove(t *testing.T) {
 		t.Fatalf("microsoft:\n%s", ex.Microsoft)
 	}
 	var hs []struct{ Text string }
-	if err := json.Unmarshal([]byte(col(m, 7, "Headlines")), &hs); err != nil || len(hs) != 3 || hs[1].Text != "Soldes d'hiver" {
-		t.Fatalf("headlines %q: %v", col(m, 7, "Headlines"), err)
+	if err := json.Unmarshal([]byte(col(m, 7, "Headline")), &hs); err != nil || len(hs) != 3 || hs[1].Text != "Soldes d'hiver" {
+		t.Fatalf("headlines %q: %v", col(m, 7, "Headline"), err)
 	}
 	// A retried launch writes nothing new; halt writes the pause files;
 	// the campaign ended, its non-evergreen page leaves the sitemap.
@@ -293,8 +293,9 @@ func TestGates(t *testing.T) {
 	// A price typed into the database, or a product the page no longer
 	// shows, fails the gate.
 	e.g.Exec("UPDATE sea_ads SET headlines = ? WHERE ad_group_id = ?", `["Chaise à 80 €","b","c"]`, g.ID)
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "types a price") {
-		t.Fatalf("%+v", r)
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "types a price") ||
+		!strings.Contains(r.Text("fr"), "groupe d'annonces") || !strings.Contains(r.Text("fr"), "tape un prix") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
 	e.g.Exec("UPDATE sea_ads SET headlines = ? WHERE ad_group_id = ?", `["Chaise à {price:P2}","b","c"]`, g.ID)
 	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Pass {
@@ -302,22 +303,23 @@ func TestGates(t *testing.T) {
 	}
 	e.g.Exec("UPDATE pages SET product_skus = 'P1' WHERE id = ?", p.ID)
 	e.pages.Publish(ctx, p.ID, "test")
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, `does not show product "P2"`) {
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), `does not show product "P2"`) {
 		t.Fatalf("%+v", r)
 	}
 	e.pages.Unpublish(ctx, p.ID)
-	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not published") {
-		t.Fatalf("%+v", r)
+	if r := e.ch.adsGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not published") ||
+		!strings.Contains(r.Text("fr"), "n'est pas publiée") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
-	if r := e.ch.pageGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "not published") {
+	if r := e.ch.pageGate(ctx, c, t0); r.Outcome != campaigns.Fail || !strings.Contains(r.Text("en"), "not published") {
 		t.Fatalf("%+v", r)
 	}
 	// The published page as rendered: its product links to the shop are
 	// not allow-listed here, a warning.
 	e.pages.Publish(ctx, p.ID, "test")
 	r := e.ch.pageGate(ctx, c, t0)
-	if r.Outcome != campaigns.Warn || !strings.Contains(r.Message, "not allow-listed") {
-		t.Fatalf("%+v", r)
+	if r.Outcome != campaigns.Warn || !strings.Contains(r.Text("en"), "not allow-listed") || !strings.Contains(r.Text("fr"), "ne sont pas autorisés") {
+		t.Fatalf("%+v\nfr: %s", r, r.Text("fr"))
 	}
 	if a, _ := e.ch.LatestAudit(ctx, p.ID); a == nil || len(a.Warns()) == 0 {
 		t.Fatalf("audit not kept: %+v", a)

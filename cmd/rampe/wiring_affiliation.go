@@ -26,9 +26,9 @@ func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
 		shop = cfg.PublicBaseURL + "/"
 	}
 	s := &affiliation.Service{DB: st.db, Campaigns: st.campaigns, Links: st.clicks, Offers: st.landing, Promotions: st.promotions,
-		Products: catalogLinks{st.catalog}, Extras: kitExtras{st.feeds, cfg.PublicBaseURL},
+		Products: catalogLinks{st.catalog}, Extras: kitExtras{st.feeds, st, cfg.PublicBaseURL},
 		Outbound: &loadcheck.Policy{AnyPublicHost: true, AllowedHosts: cfg.AffiliationPostbackHosts},
-		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, ReturnWindow: cfg.AffiliationReturnWindow,
+		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, DefaultLang: cfg.LandingDefaultLang, ReturnWindow: cfg.AffiliationReturnWindow,
 		PixelKey: affiliation.PixelKey(st.secret), Now: utcNow}
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
@@ -36,7 +36,7 @@ func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
 		s.Mailer = mailer.New(mc)
 	}
 	jobs := &affiliation.Jobs{Service: s, Tasks: st.tasks}
-	s.Postbacks = jobs.EnqueuePostback
+	s.Postbacks, s.RetryPostback = jobs.EnqueuePostback, jobs.RetryPostback
 	s.SendKitsLater = jobs.EnqueueKits
 	if st.clicks.Routes == nil {
 		st.clicks.Routes = map[campaigns.Channel]clicks.Router{}
@@ -57,10 +57,12 @@ func (c catalogLinks) ProductLink(ctx context.Context, sku string) (string, erro
 	return p.Link, nil
 }
 
-// kitExtras adds the comparator feeds a campaign links to its kits; no
-// display creatives exist yet.
+// kitExtras adds to a campaign's kits the comparator feeds it links and
+// its display creatives.
 type kitExtras struct {
-	feeds   *feeds.Service
+	feeds *feeds.Service
+	// st gives the display service, built after this channel.
+	st      *stack
 	baseURL string
 }
 
@@ -76,4 +78,20 @@ func (k kitExtras) FeedURLs(ctx context.Context, c *campaigns.Campaign) ([]strin
 	return out, nil
 }
 
-func (kitExtras) Creatives(context.Context, *campaigns.Campaign) ([]string, error) { return nil, nil }
+// Creatives are the campaign's display creatives when it is on the display
+// channel: their images, for partners to wrap in their own tracked links.
+func (k kitExtras) Creatives(ctx context.Context, c *campaigns.Campaign) ([]affiliation.KitCreative, error) {
+	d := k.st.display
+	if d == nil || !c.Has(campaigns.Display) {
+		return nil, nil
+	}
+	crs, err := d.Creatives(ctx, &c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]affiliation.KitCreative, len(crs))
+	for i := range crs {
+		out[i] = affiliation.KitCreative{Name: crs[i].Name, Size: crs[i].Dim().Key(), Alt: crs[i].Alt, ImageURL: d.ImageURL(&crs[i])}
+	}
+	return out, nil
+}

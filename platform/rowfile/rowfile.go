@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/sheet"
 )
 
@@ -26,17 +27,36 @@ type RowError struct {
 	Column string `json:"column"`
 	Value  string `json:"value"`
 	Msg    string `json:"message"`
+	// Message, when set, is Msg in every language (Text).
+	Message i18n.Message `json:"-"`
+}
+
+// Text writes the problem in lang (i18n.Localizer): its translated
+// Message when it has one, else Msg.
+func (e RowError) Text(lang string) string {
+	msg := any(e.Msg)
+	if e.Message.Format != "" {
+		msg = e.Message
+	}
+	if e.Column == "" {
+		return i18n.T(lang, "line %d: %s", e.Line, msg)
+	}
+	return i18n.T(lang, "line %d, column %s, value %q: %s", e.Line, e.Column, clip(e.Value), msg)
+}
+
+// clip shortens a value to 60 characters for a message.
+func clip(v string) string {
+	if utf8.RuneCountInString(v) > 60 {
+		return string([]rune(v)[:60]) + "…"
+	}
+	return v
 }
 
 func (e RowError) Error() string {
-	v := e.Value
-	if utf8.RuneCountInString(v) > 60 {
-		v = string([]rune(v)[:60]) + "…"
-	}
 	if e.Column == "" {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
 	}
-	return fmt.Sprintf("line %d, column %s, value %q: %s", e.Line, e.Column, v, e.Msg)
+	return fmt.Sprintf("line %d, column %s, value %q: %s", e.Line, e.Column, clip(e.Value), e.Msg)
 }
 
 // WriteReport writes problems as CSV (line, column, value, message), safe

@@ -79,3 +79,19 @@ func (v Errors) For(field string) string {
 	}
 	return ""
 }
+
+// Under is the messages of a field and of its parts ("alternates" covers
+// "alternates.2"), each named by its field, in the reader's language (nil
+// when all are fine), for a form that shows a list's errors together.
+func (v Errors) Under(field string) any {
+	var items []any
+	for _, f := range v {
+		if f.Field == field || strings.HasPrefix(f.Field, field+".") {
+			items = append(items, i18n.M("%s: %s", f.Field, f))
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return i18n.Join(items, "; ")
+}
