@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/uploads"
 )
 
@@ -96,11 +97,15 @@ func (j *ImportJobs) run(ctx context.Context, p importPayload) error {
 		return fmt.Errorf("catalog: import %d: %w: %w", imp.ID, err, asynq.SkipRetry)
 	}
 	if err != nil {
+		if queue.LastAttempt(ctx) {
+			j.Store.finishImport(context.WithoutCancel(ctx), imp.ID, "nothing imported: the uploaded file could not be read: "+err.Error())
+			done()
+		}
 		return err // retried
 	}
 	defer r.Close()
-	_, err = j.Store.RunImport(ctx, imp, r, Options{Format: p.Format, SkipInvalid: p.SkipInvalid, DefaultCurrency: p.Currency})
-	if ctx.Err() != nil {
+	res, err := j.Store.RunImport(ctx, imp, r, Options{Format: p.Format, SkipInvalid: p.SkipInvalid, DefaultCurrency: p.Currency})
+	if ctx.Err() != nil && (res == nil || !res.Committed) {
 		// The worker is stopping: the transaction was rolled back, and the
 		// task goes back to the queue to start over.
 		j.Store.requeueImport(context.WithoutCancel(ctx), imp.ID)
@@ -127,6 +132,6 @@ func (s *Store) finishImport(ctx context.Context, id uint64, msg string) {
 // report emptied, for the task that starts it over.
 func (s *Store) requeueImport(ctx context.Context, id uint64) {
 	s.DB.WithContext(ctx).Where("import_id = ?", id).Delete(&ImportError{})
-	s.DB.WithContext(ctx).Model(&Import{}).Where("id = ?", id).Updates(map[string]any{"status": "running", "message": "interrupted by a worker's shutdown; queued again",
+	s.DB.WithContext(ctx).Model(&Import{}).Where("id = ? AND status <> ?", id, "done").Updates(map[string]any{"status": "running", "message": "interrupted by a worker's shutdown; queued again",
 		"finished_at": nil, "bytes_read": 0, "rows_read": 0, "rows_imported": 0, "rows_invalid": 0})
 }

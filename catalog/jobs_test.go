@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/platform/objstore"
+	"gorm.io/gorm"
+
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
 	"github.com/rampe/rampe/platform/uploads"
@@ -145,5 +147,49 @@ func TestImportCutByAShutdownGoesBackToTheQueue(t *testing.T) {
 	}
 	if got, _ := s.GetImport(context.Background(), imp.ID); got.Status != "done" || got.RowsImported != 2 {
 		t.Fatalf("the run after the cut: %+v", got)
+	}
+}
+
+// stopping is a worker's context whose shutdown begins once *stopped is
+// set: Err says canceled from then on, Done never fires.
+type stopping struct {
+	context.Context
+	stopped *atomic.Bool
+}
+
+func (c stopping) Err() error {
+	if c.stopped.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// An import that committed is never queued again, even when the worker's
+// shutdown began just after its commit: the file was imported once.
+func TestImportCommittedAsTheWorkerStopsIsNotQueuedAgain(t *testing.T) {
+	s := newStore(t)
+	store := uploads.Dir{Root: t.TempDir()}
+	j := &ImportJobs{Store: s, Uploads: store, Tasks: queue.NewClient(testenv.Redis(t))}
+	imp, _ := s.StartImport(context.Background(), "goods.csv", "csv", int64(len(goodCSV)), false, "test")
+	key := "catalog/late-stop"
+	if err := store.Put(context.Background(), key, strings.NewReader(goodCSV), -1); err != nil {
+		t.Fatal(err)
+	}
+	// The shutdown begins as the import is recorded done, after its commit.
+	var stopped atomic.Bool
+	s.DB.Callback().Update().After("gorm:update").Register("test:stop-after-done", func(db *gorm.DB) {
+		if m, ok := db.Statement.Dest.(map[string]any); ok && db.Statement.Table == "imports" && m["status"] == "done" {
+			stopped.Store(true)
+		}
+	})
+	if err := j.run(stopping{context.Background(), &stopped}, importPayload{ImportID: imp.ID, Key: key, Format: "csv"}); err != nil || !stopped.Load() {
+		t.Fatalf("a committed import answered %v (stopped: %v): asynq would run it again", err, stopped.Load())
+	}
+	got, _ := s.GetImport(context.Background(), imp.ID)
+	if got.Status != "done" || got.RowsImported != 2 {
+		t.Fatalf("after the late stop: %+v", got)
+	}
+	if _, err := store.Open(context.Background(), key); err == nil {
+		t.Fatal("the upload of a finished import was kept")
 	}
 }

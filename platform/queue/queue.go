@@ -228,3 +228,12 @@ func WatchLoss(ctx context.Context, rdb redis.UniversalClient, every time.Durati
 		rdb.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0)
 	}
 }
+
+// LastAttempt tells whether the task running in ctx will not be retried
+// after this attempt (false outside a task): what the attempt holds must
+// then be released for good.
+func LastAttempt(ctx context.Context) bool {
+	n, ok1 := asynq.GetRetryCount(ctx)
+	max, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && n >= max
+}

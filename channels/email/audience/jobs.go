@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/uploads"
 )
 
@@ -94,12 +95,16 @@ func (j *ImportJobs) run(ctx context.Context, p importPayload) error {
 		return fmt.Errorf("audience: import %d: %w: %w", run.ID, err, asynq.SkipRetry)
 	}
 	if err != nil {
+		if queue.LastAttempt(ctx) {
+			j.Service.finishImport(context.WithoutCancel(ctx), run.ID, "nothing imported: the uploaded file could not be read: "+err.Error())
+			done()
+		}
 		return err // retried
 	}
 	defer r.Close()
 	opt := ImportOptions{Format: p.Format, Partial: p.Partial, ListID: p.ListID, DefaultStatus: p.DefaultStatus}
-	_, err = j.Service.RunImport(ctx, run, r, opt)
-	if ctx.Err() != nil {
+	res, err := j.Service.RunImport(ctx, run, r, opt)
+	if ctx.Err() != nil && (res == nil || !res.Committed) {
 		// The worker is stopping: the import's transaction was rolled
 		// back, and the task goes back to the queue to start over.
 		j.Service.requeueImport(context.WithoutCancel(ctx), run.ID)
@@ -122,6 +127,6 @@ func (s *Service) finishImport(ctx context.Context, id uint64, msg string) {
 // report emptied, for the task that starts it over.
 func (s *Service) requeueImport(ctx context.Context, id uint64) {
 	s.DB.WithContext(ctx).Where("import_id = ?", id).Delete(&ImportProblem{})
-	s.DB.WithContext(ctx).Model(&ImportRun{}).Where("id = ?", id).Updates(map[string]any{"status": "running", "message": "interrupted by a worker's shutdown; queued again",
+	s.DB.WithContext(ctx).Model(&ImportRun{}).Where("id = ? AND status <> ?", id, "done").Updates(map[string]any{"status": "running", "message": "interrupted by a worker's shutdown; queued again",
 		"finished_at": nil, "bytes_read": 0, "rows_read": 0, "rows_imported": 0, "rows_invalid": 0, "rows_suppressed": 0})
 }
