@@ -469,6 +469,16 @@ type KV struct{ Key, Value, Help string }
 func maskURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
+		// A URL that does not parse as written may still hold credentials
+		// (a secret with an unescaped "/" reads as a path): everything
+		// between the scheme and the last "@" goes.
+		if at := strings.LastIndex(raw, "@"); at >= 0 {
+			start := strings.Index(raw, "://") + len("://")
+			if start < len("://") || start > at {
+				start = 0
+			}
+			return raw[:start] + "****" + raw[at:]
+		}
 		return raw
 	}
 	if _, ok := u.User.Password(); ok {

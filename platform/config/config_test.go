@@ -126,6 +126,7 @@ func TestFeedsStorageURL(t *testing.T) {
 		"s3://AKIA:top-secret@s3.example/bucket?grace=10s",   // grace too short
 		"s3://AKIA:top-secret@s3.example/bucket?lookup=dns",  // unknown parameter
 		"s3://AKIA:top-secret@s3.example/%zz",                // unparsable
+		"s3://AKIA:2024/top-secret+x@s3.example/bucket",      // a secret with an unescaped "/"
 	} {
 		t.Setenv("RAMPE_FEEDS_STORAGE_URL", bad)
 		_, err := Load("")
