@@ -202,8 +202,14 @@ func (o *Objects) Open(ctx context.Context, feedID uint64, name string) (*Stored
 	// The body is read after the handler returned: the read must not end
 	// with the request's context.
 	obj, err := o.Bucket.Get(context.WithoutCancel(ctx), ref.ObjectKey)
+	if err == nil {
+		// The request goes out here, not at the first read: an object
+		// missing behind its pointer is an error before any header is
+		// sent, never a 200 cut short.
+		_, err = obj.Stat()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("feeds: object %s: %w", ref.ObjectKey, err)
+		return nil, fmt.Errorf("feeds: object %s: %w", ref.ObjectKey, objstore.NotFound(err))
 	}
 	return &Stored{ReadSeekCloser: obj, Size: ref.Size, ModTime: ref.ModifiedAt}, nil
 }

@@ -143,6 +143,17 @@ func TestObjectsWriteCommitReadGrace(t *testing.T) {
 	if stale != 0 {
 		t.Fatalf("%d stale rows left", stale)
 	}
+	// An object lost behind its pointer is an error at Open, before a
+	// byte or a header is sent, not a 200 cut short.
+	if err := o.Bucket.Remove(ctx, keys(t, o)[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := o.Open(ctx, f.ID, "s3.tsv"); !errors.Is(err, objstore.ErrNotFound) {
+		if st != nil {
+			st.Close()
+		}
+		t.Fatalf("a lost object: %v, want objstore.ErrNotFound at Open", err)
+	}
 }
 
 func readAll(t *testing.T, o *Objects, feedID uint64, name string) []byte {
