@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // TypeGoLiveBatch puts live, in one pass, every campaign due at one instant.
@@ -215,7 +217,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			var moved []Campaign
 			res := tx.Model(&moved).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
 				Where("status = ? AND (id, schedule_version) IN ?", Scheduled, keys).
-				Updates(map[string]any{"status": Live, "status_reason": batchReason, "readiness": nil, "next_attempt_at": nil, "updated_at": now})
+				Updates(map[string]any{"status": Live, "status_reason": batchReason, "status_reason_texts": i18n.Render(i18n.M(batchReason)), "readiness": nil, "next_attempt_at": nil, "updated_at": now})
 			if res.Error != nil {
 				return fmt.Errorf("campaigns: batch go-live: %w", res.Error)
 			}
@@ -227,7 +229,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 				i := byID[m.ID]
 				c := &list[i]
 				lines[j] = Transition{CampaignID: c.ID, At: now, Actor: "worker", FromStatus: Scheduled, ToStatus: Live,
-					Reason: "went live: " + reports[i].Summary(), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
+					Reason: "went live: " + reports[i].Summary().String(), ReasonTexts: i18n.Render(i18n.M("went live: %s", reports[i].Summary())), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
 			}
 			if err := tx.CreateInBatches(lines, db.InsertBatch).Error; err != nil {
 				return fmt.Errorf("campaigns: batch audit lines: %w", err)
@@ -243,7 +245,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			}
 			for _, m := range moved {
 				c := &list[byID[m.ID]]
-				c.Status, c.StatusReason = Live, batchReason
+				c.Status, c.StatusReason, c.StatusReasonTexts = Live, batchReason, i18n.Render(i18n.M(batchReason))
 			}
 			transitionsTotal.WithLabelValues(string(Scheduled), string(Live)).Add(float64(len(moved)))
 			went += len(moved)

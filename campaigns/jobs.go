@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/queue"
 )
 
@@ -198,7 +199,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	}
 	if rep.Ready {
 		err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return move(tx, c, Live, actor, "went live: "+rep.Summary(), rep.Results, now,
+			return move(tx, c, Live, actor, i18n.M("went live: %s", rep.Summary()), rep.Results, now,
 				map[string]any{"readiness": reportJSON(rep), "next_attempt_at": nil})
 		})
 		if errors.Is(err, ErrConflict) {
@@ -229,19 +230,19 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 			next = &at
 		}
 	}
-	reason := "blocked at go-live: " + rep.Summary()
+	reason := i18n.M("blocked at go-live: %s", rep.Summary())
 	armed := false
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if c.Status == Blocked {
 			var err error
-			armed, err = refreshBlocked(tx, c, rep, "blocked: "+rep.Summary(), next, now)
+			armed, err = refreshBlocked(tx, c, rep, i18n.M("blocked: %s", rep.Summary()), next, now)
 			return err
 		}
 		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}); err != nil {
 			return err
 		}
 		armed = true
-		return raiseAlert(tx, c.ID, "blocked", fmt.Sprintf("%s did not go live: %s", c.Name, rep.Summary()), now)
+		return raiseAlert(tx, c.ID, "blocked", i18n.M("%s did not go live: %s", c.Name, rep.Summary()), now)
 	})
 	if errors.Is(err, ErrConflict) {
 		return nil
@@ -249,7 +250,7 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 	if err != nil {
 		return err
 	}
-	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next, "armed", armed)
+	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary().String(), "next_attempt", next, "armed", armed)
 	if armed && next != nil {
 		c.Status, c.NextAttemptAt = Blocked, next
 		s.enqueue(ctx, TypeGoLive, retryID(c, *next), payload{CampaignID: c.ID, Version: c.ScheduleVersion}, *next, "critical")
@@ -261,8 +262,8 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 // next attempt only when none is pending (next_attempt_at empty or due by
 // now) and says whether it did: an attempt already queued for later is
 // left alone, so no second chain starts.
-func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, reason string, next *time.Time, now time.Time) (bool, error) {
-	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": reason, "updated_at": now}
+func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, why i18n.Message, next *time.Time, now time.Time) (bool, error) {
+	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": why.String(), "status_reason_texts": i18n.Render(why), "updated_at": now}
 	guard := func() *gorm.DB {
 		return tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion)
 	}
@@ -306,16 +307,16 @@ func (s *Service) End(ctx context.Context, id uint64, version int) error {
 	if now.Before(c.EndsAt) {
 		return nil // the plan was extended; its own end task will come
 	}
-	reason := "window ended"
-	if c.Status == Scheduled || c.Status == Blocked {
-		reason = "window ended without going live"
+	reason, unlaunched := i18n.M("window ended"), c.Status == Scheduled || c.Status == Blocked
+	if unlaunched {
+		reason = i18n.M("window ended without going live")
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := move(tx, c, Ended, "worker", reason, nil, now, map[string]any{"next_attempt_at": nil}); err != nil {
 			return err
 		}
-		if reason != "window ended" {
-			return raiseAlert(tx, c.ID, "ended-unlaunched", fmt.Sprintf("%s ended without going live", c.Name), now)
+		if unlaunched {
+			return raiseAlert(tx, c.ID, "ended-unlaunched", i18n.M("%s ended without going live", c.Name), now)
 		}
 		return nil
 	})
@@ -347,7 +348,7 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	if rep.Ready {
 		return nil
 	}
-	msg := fmt.Sprintf("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute), rep.Summary())
+	msg := i18n.M("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute).String(), rep.Summary())
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
 }
 

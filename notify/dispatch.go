@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Delivery states and limits.
@@ -226,7 +227,7 @@ func (s *Service) Test(ctx context.Context, r Recipient) (int, error) {
 	a := campaigns.Alert{Kind: "test", Message: "Test from Rampe: alerts reach you here.", CreatedAt: s.Now()}
 	out := s.deliveriesFor(a, []Recipient{r}, map[uint64]Pref{r.ID: p})
 	if len(out) == 0 {
-		return 0, &FieldError{"email", "choose e-mail (with smtp.url set) or a webhook first"}
+		return 0, validation.Field("email", "choose e-mail (with smtp.url set) or a webhook first")
 	}
 	return len(out), s.DB.WithContext(ctx).Create(&out).Error
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/retention"
@@ -153,7 +155,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.feeds = &feeds.Service{DB: g, Storage: feeds.Dir{Root: cfg.FeedsDir}, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
-		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
+		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), i18n.M("feed %s was generated", name))
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
@@ -163,7 +165,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID, checkID uint64) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("page:%d:loadcheck:%d", pageID, checkID),
-			fmt.Sprintf("load check #%d of landing page #%d passed", checkID, pageID))
+			i18n.M("load check #%s of landing page #%s passed", strconv.FormatUint(checkID, 10), strconv.FormatUint(pageID, 10)))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)

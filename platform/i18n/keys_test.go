@@ -216,7 +216,7 @@ func templateKeys(t *testing.T, file string) []use {
 }
 
 // goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key, i18n.T and
-// validation.Fieldf (second argument), and to a local add(field, format…)
+// validation.Fieldf or validation.Field (second argument), and to a local add(field, format…)
 // in a file that imports platform/validation in a Go file: string literals, or constants of the same file.
 func goKeys(t *testing.T, file string) []use {
 	t.Helper()
@@ -266,7 +266,7 @@ func goKeys(t *testing.T, file string) []use {
 			switch pkg.Name + "." + fn.Sel.Name {
 			case "i18n.Errorf", "i18n.M", "i18n.Key":
 				arg = 0
-			case "i18n.T", "validation.Fieldf":
+			case "i18n.T", "validation.Fieldf", "validation.Field":
 				arg = 1
 			}
 		case *ast.Ident:
