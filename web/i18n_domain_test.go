@@ -55,7 +55,7 @@ func TestFrenchReadinessReasonsAlertsAndScheduleDialog(t *testing.T) {
 		"aucune promotion n&#39;est liée",                             // promotions.published
 		"canaux avec un budget et leurs prévisions au-dessus de zéro", // channels.configured, plural
 		"période du ", // schedule.valid
-		`data-confirm="Ces portes échouent maintenant`, "Planifier quand même ?")
+		`data-confirm="Ces contrôles échouent maintenant`, "Programmer quand même ?")
 	if strings.Contains(page, "no landing page is linked") || strings.Contains(page, "Schedule anyway?") {
 		t.Error("the French checklist still shows English sentences")
 	}
@@ -70,8 +70,8 @@ func TestFrenchReadinessReasonsAlertsAndScheduleDialog(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = fr.get(loc).Body
-	wantAll(t, "French campaign page after scheduling", page, "planifiée pour une mise en ligne le ", "n&#39;est pas prête : landing.published échec : aucune page")
-	wantAll(t, "French campaigns list", fr.get("/campaigns").Body, "planifiée pour une mise en ligne le ")
+	wantAll(t, "French campaign page after scheduling", page, "programmée pour une mise en ligne le ", "n&#39;est pas prête : landing.published échec : aucune page")
+	wantAll(t, "French campaigns list", fr.get("/campaigns").Body, "programmée pour une mise en ligne le ")
 	wantAll(t, "French alerts", fr.get("/alerts").Body, "Soldes d&#39;hiver commence dans ", "n&#39;est pas prête")
 
 	en := a.browser(accounts.Viewer)
