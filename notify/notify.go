@@ -95,6 +95,7 @@ type Alerts interface {
 type Recipient struct {
 	ID    uint64
 	Email string
+	Lang  string // the language the user reads Rampe in ("": English)
 }
 
 // Users lists the users notify may write to.
@@ -184,7 +185,7 @@ func (u AccountUsers) Recipients(ctx context.Context) ([]Recipient, error) {
 	users, err := u.Store.List(ctx)
 	out := make([]Recipient, len(users))
 	for i, x := range users {
-		out[i] = Recipient{ID: x.ID, Email: x.Email}
+		out[i] = Recipient{ID: x.ID, Email: x.Email, Lang: x.Lang}
 	}
 	return out, err
 }

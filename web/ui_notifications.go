@@ -46,7 +46,7 @@ func (s *Server) saveNotifications(c *fiber.Ctx) error {
 
 func (s *Server) testNotifications(c *fiber.Ctx) error {
 	u := currentUser(c)
-	n, err := s.Notify.Test(c.UserContext(), notify.Recipient{ID: u.ID, Email: u.Email})
+	n, err := s.Notify.Test(c.UserContext(), notify.Recipient{ID: u.ID, Email: u.Email, Lang: s.lang(c)})
 	var fe *notify.FieldError
 	if errors.As(err, &fe) {
 		p, _ := s.Notify.Pref(c.UserContext(), u.ID)
