@@ -277,3 +277,19 @@ func TestRefusedConnectionsAreNamedInTheReason(t *testing.T) {
 		t.Fatalf("summary %q, want %q", got.Summary(), want)
 	}
 }
+
+// TestRateIsWrittenAsEachLanguageWritesNumbers: three significant digits
+// below 100, whole above, with the language's separators.
+func TestRateIsWrittenAsEachLanguageWritesNumbers(t *testing.T) {
+	for _, c := range []struct {
+		v      float64
+		fr, en string
+	}{{90.48, "90,5", "90.5"}, {0.475, "0,475", "0.475"}, {150.4, "150", "150"}, {1234.5, "1\u202f234", "1,234"}} {
+		if got := Rate(c.v).Text("fr"); strings.NewReplacer("\u00a0", "\u202f").Replace(got) != c.fr {
+			t.Errorf("fr %v: %q, want %q", c.v, got, c.fr)
+		}
+		if got := Rate(c.v).Text("en"); got != c.en {
+			t.Errorf("en %v: %q, want %q", c.v, got, c.en)
+		}
+	}
+}

@@ -132,7 +132,10 @@ func (r Rate) Text(lang string) string {
 	if r >= 100 {
 		return i18n.T(lang, "%.0f", float64(r))
 	}
-	return strings.Replace(i18n.T(lang, "%.3g", float64(r)), "e+", "e", 1)
+	// Three significant digits first: the printer reads a precision as
+	// decimals, not digits.
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(r), 'g', 3, 64), 64)
+	return i18n.T(lang, "%v", v)
 }
 
 // String is the English text.
