@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Role is what a user may do.
@@ -38,7 +39,7 @@ func ParseRole(s string) (Role, error) {
 	case Admin, Marketer, Viewer:
 		return r, nil
 	}
-	return "", &FieldError{Field: "role", Msg: fmt.Sprintf("unknown role %q (want admin, marketer or viewer)", s)}
+	return "", validation.Field("role", "unknown role %q (want admin, marketer or viewer)", s)
 }
 
 // CanWrite tells whether the role may change campaigns.
@@ -80,9 +81,8 @@ type APIToken struct {
 }
 
 // FieldError is a validation error naming its field.
-type FieldError struct{ Field, Msg string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+// Its message is translated (platform/validation).
+type FieldError = validation.FieldError
 
 // Errors callers map to responses.
 var (
@@ -115,16 +115,16 @@ const MinPasswordLength = 10
 func (s *Store) CreateUser(ctx context.Context, email, name string, role Role, password string) (*User, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(email))
 	if err != nil || addr.Address != strings.TrimSpace(email) {
-		return nil, &FieldError{Field: "email", Msg: fmt.Sprintf("%q is not an e-mail address", email)}
+		return nil, validation.Field("email", "%q is not an e-mail address", email)
 	}
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, err
 	}
 	if len(password) < MinPasswordLength {
-		return nil, &FieldError{Field: "password", Msg: fmt.Sprintf("must be at least %d characters", MinPasswordLength)}
+		return nil, validation.Field("password", "must be at least %d characters", MinPasswordLength)
 	}
 	if len(password) > 72 {
-		return nil, &FieldError{Field: "password", Msg: "must be at most 72 bytes"}
+		return nil, validation.Field("password", "must be at most 72 bytes")
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Store) CreateUser(ctx context.Context, email, name string, role Role, p
 	u := &User{Email: strings.ToLower(addr.Address), Name: strings.TrimSpace(name), Role: role, PasswordHash: string(hash), CreatedAt: time.Now().UTC()}
 	if err := s.DB.WithContext(ctx).Create(u).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return nil, &FieldError{Field: "email", Msg: fmt.Sprintf("a user with e-mail %s already exists", u.Email)}
+			return nil, validation.Field("email", "a user with e-mail %s already exists", u.Email)
 		}
 		return nil, fmt.Errorf("accounts: create user: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) ByID(ctx context.Context, id uint64) (*User, error) {
 func (s *Store) NewAPIToken(ctx context.Context, userID uint64, name string) (secret string, tok *APIToken, err error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", nil, &FieldError{Field: "name", Msg: "give the token a name of 1 to 100 characters"}
+		return "", nil, validation.Field("name", "give the token a name of 1 to 100 characters")
 	}
 	secret = "rmp_" + randomToken(24)
 	tok = &APIToken{UserID: userID, Name: name, Prefix: secret[:10], TokenHash: hashToken(secret), CreatedAt: time.Now().UTC()}

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // The refusals of user management, in one place (for translation).
@@ -32,7 +33,7 @@ func (u *User) Active() bool { return u.DeactivatedAt == nil }
 // or "" to follow the browser.
 func (s *Store) SetLang(ctx context.Context, id uint64, lang string) error {
 	if lang != "" && !i18n.Supported(lang) {
-		return &FieldError{Field: "lang", Msg: fmt.Sprintf("%q is not a language Rampe speaks (want %s)", lang, strings.Join(i18n.Langs, ", "))}
+		return validation.Field("lang", "%q is not a language Rampe speaks (want %s)", lang, strings.Join(i18n.Langs, ", "))
 	}
 	res := s.DB.WithContext(ctx).Model(&User{}).Where("id = ?", id).Update("lang", lang)
 	if res.Error != nil {
@@ -64,7 +65,7 @@ func (s *Store) SetRole(ctx context.Context, id uint64, role Role) (*User, error
 		}
 		if u.Role == Admin && role != Admin && u.Active() {
 			if n, err := activeAdmins(tx); err != nil || n <= 1 {
-				return firstErr(err, &FieldError{Field: "role", Msg: fmt.Sprintf(msgLastAdmin, u.Email)})
+				return firstErr(err, validation.Field("role", msgLastAdmin, u.Email))
 			}
 		}
 		u.Role = role
@@ -78,7 +79,7 @@ func (s *Store) SetRole(ctx context.Context, id uint64, role Role) (*User, error
 // the last active admin.
 func (s *Store) Deactivate(ctx context.Context, id, by uint64) (*User, error) {
 	if id == by {
-		return nil, &FieldError{Field: "user", Msg: msgSelfDeactive}
+		return nil, validation.Field("user", msgSelfDeactive)
 	}
 	var u *User
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -88,7 +89,7 @@ func (s *Store) Deactivate(ctx context.Context, id, by uint64) (*User, error) {
 		}
 		if u.Role == Admin {
 			if n, err := activeAdmins(tx); err != nil || n <= 1 {
-				return firstErr(err, &FieldError{Field: "user", Msg: fmt.Sprintf(msgLastAdmin, u.Email)})
+				return firstErr(err, validation.Field("user", msgLastAdmin, u.Email))
 			}
 		}
 		now := time.Now().UTC()
@@ -129,26 +130,26 @@ func (s *Store) ChangePassword(ctx context.Context, id uint64, current, next, co
 		return err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil {
-		return &FieldError{Field: "current", Msg: msgWrongCurrent}
+		return validation.Field("current", msgWrongCurrent)
 	}
 	if err := checkPassword(next); err != nil {
 		return err
 	}
 	if next != confirm {
-		return &FieldError{Field: "confirm", Msg: msgNotConfirmed}
+		return validation.Field("confirm", msgNotConfirmed)
 	}
 	if next == current {
-		return &FieldError{Field: "password", Msg: msgSameAsCurrent}
+		return validation.Field("password", msgSameAsCurrent)
 	}
 	return s.setPassword(ctx, id, next, keep)
 }
 
 func checkPassword(pw string) error {
 	if len(pw) < MinPasswordLength {
-		return &FieldError{Field: "password", Msg: fmt.Sprintf("must be at least %d characters", MinPasswordLength)}
+		return validation.Field("password", "must be at least %d characters", MinPasswordLength)
 	}
 	if len(pw) > 72 {
-		return &FieldError{Field: "password", Msg: "must be at most 72 bytes"}
+		return validation.Field("password", "must be at most 72 bytes")
 	}
 	return nil
 }

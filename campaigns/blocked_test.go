@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // unreadyInput runs on display without a display budget nor forecast:
@@ -154,7 +156,7 @@ func TestBlockedReasonNamesWhatHoldsItNow(t *testing.T) {
 	stock.Store(false)
 	capacity.Store(true)
 	clk.Add(10 * time.Second)
-	if err := s.RecheckLinked(ctx, Link{PageID: page}, "landing page /l/x changed"); err != nil {
+	if err := s.RecheckLinked(ctx, Link{PageID: page}, i18n.M("landing page /l/%s changed", "x")); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Get(ctx, c.ID)
@@ -232,7 +234,7 @@ func TestRecheckLinkedRaisesOneAlertPerCause(t *testing.T) {
 		t.Fatalf("setup: %d live, %v", n, err)
 	}
 	broken.Store(true)
-	if err := s.RecheckLinked(ctx, Link{PageID: page}, "landing page /l/x changed"); err != nil {
+	if err := s.RecheckLinked(ctx, Link{PageID: page}, i18n.M("landing page /l/%s changed", "x")); err != nil {
 		t.Fatal(err)
 	}
 	ap, _ := s.Alerts(ctx, AlertFilter{OpenOnly: true}, 0, 0)

@@ -98,19 +98,21 @@ type ForecastField struct {
 
 // Campaign is a planned marketing operation on one or more channels.
 type Campaign struct {
-	ID                uint64 `gorm:"primaryKey"`
-	Name              string
-	Description       string
-	ChannelList       string `gorm:"column:channels"`
-	TimeZone          string
-	StartsAt          time.Time
-	EndsAt            time.Time
-	Currency          string
-	Budgets           map[Channel]int64              `gorm:"serializer:json"`
-	Forecast          map[Channel]map[string]float64 `gorm:"serializer:json"`
-	LandingPageID     *uint64
-	Status            Status
-	StatusReason      string
+	ID            uint64 `gorm:"primaryKey"`
+	Name          string
+	Description   string
+	ChannelList   string `gorm:"column:channels"`
+	TimeZone      string
+	StartsAt      time.Time
+	EndsAt        time.Time
+	Currency      string
+	Budgets       map[Channel]int64              `gorm:"serializer:json"`
+	Forecast      map[Channel]map[string]float64 `gorm:"serializer:json"`
+	LandingPageID *uint64
+	Status        Status
+	StatusReason  string
+	// StatusReasonTexts is StatusReason in every language (platform/i18n).
+	StatusReasonTexts i18n.Texts
 	ScheduleVersion   int
 	RetryWhileBlocked bool
 	NextAttemptAt     *time.Time
@@ -128,6 +130,9 @@ type Campaign struct {
 	lastTransition uint64
 	movesPending   bool
 }
+
+// Why is the status reason in the reader's language.
+func (c *Campaign) Why() i18n.Localizer { return i18n.Stored(c.StatusReasonTexts, c.StatusReason) }
 
 // CampaignFeed links a campaign on the comparators channel to a feed.
 type CampaignFeed struct {

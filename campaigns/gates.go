@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,26 +29,14 @@ type Result struct {
 	Message   string         `json:"message"`
 	CheckedAt time.Time      `json:"checked_at"`
 	Measured  map[string]any `json:"measured,omitempty"`
-	// Texts is Message in Rampe's other languages, by code, written from
-	// Msg when the gate answered, so a stored answer reads in the
-	// reader's language.
-	Texts map[string]string `json:"texts,omitempty"`
+	// Texts is Message in every language (platform/i18n), set by Answer
+	// or from Msg; it is stored with the result, so a past answer reads in
+	// French too.
+	Texts i18n.Texts `json:"texts,omitempty"`
 	// Msg, when a gate sets it instead of Message, is the sentence in
-	// every language (an i18n.Message, i18n.Joined…); the registry writes
+	// every language (an i18n.Message, i18n.Join…); the registry writes
 	// Message (English) and Texts from it.
 	Msg i18n.Localizer `json:"-"`
-}
-
-// Text is the sentence in lang (i18n.Localizer): the gate's Msg when it
-// is at hand, else the stored text in lang, else the English Message.
-func (r Result) Text(lang string) string {
-	if r.Msg != nil {
-		return r.Msg.Text(lang)
-	}
-	if s, ok := r.Texts[lang]; ok {
-		return s
-	}
-	return r.Message
 }
 
 // Localize writes Message and Texts from Msg (nothing when Msg is nil).
@@ -57,14 +44,27 @@ func (r *Result) Localize() {
 	if r.Msg == nil {
 		return
 	}
-	r.Message = r.Msg.Text(i18n.EN)
-	r.Texts = map[string]string{}
-	for _, l := range i18n.Langs {
-		if l != i18n.EN {
-			r.Texts[l] = r.Msg.Text(l)
-		}
-	}
+	r.Texts = i18n.Render(r.Msg)
+	r.Message = r.Texts.String()
 }
+
+// Text is the sentence in lang (an i18n.Localizer, so {{text .}} reads it).
+func (r Result) Text(lang string) string {
+	if r.Msg != nil {
+		return r.Msg.Text(lang)
+	}
+	return r.Say().Text(lang)
+}
+
+// Answer is a gate's result with a message users read: Message is its
+// English, Texts every language.
+func Answer(o Outcome, msg i18n.Message, measured map[string]any) Result {
+	return Result{Outcome: o, Message: msg.String(), Texts: i18n.Render(msg), Measured: measured}
+}
+
+// Say is the result's message as the reader's language writes it (the
+// English Message of a result stored before it had Texts).
+func (r Result) Say() i18n.Localizer { return i18n.Stored(r.Texts, r.Message) }
 
 // Report is the readiness of a campaign at one instant.
 type Report struct {
@@ -84,17 +84,18 @@ func (r *Report) Failing() []Result {
 	return out
 }
 
-// Summary is one sentence for status reasons and alerts.
-func (r *Report) Summary() string {
+// Summary is one sentence for status reasons and alerts: "all 5 gates
+// pass", or each failing gate with its message.
+func (r *Report) Summary() i18n.Message {
 	f := r.Failing()
 	if len(f) == 0 {
-		return fmt.Sprintf("all %d gates pass", len(r.Results))
+		return i18n.M("all %d gates pass", len(r.Results))
 	}
-	parts := make([]string, len(f))
+	parts := make([]any, len(f))
 	for i, g := range f {
-		parts[i] = g.Gate + " " + string(g.Outcome) + ": " + g.Message
+		parts[i] = i18n.M("%s %s: %s", g.Gate, i18n.M(string(g.Outcome)), g.Say())
 	}
-	return strings.Join(parts, "; ")
+	return i18n.M("%s", i18n.Join{Parts: parts, Sep: "; "})
 }
 
 // Gate is a named readiness check. Other packages implement it and register
@@ -185,7 +186,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 		defer func() {
 			if p := recover(); p != nil {
 				slog.Error("campaigns: gate panicked", "gate", g.Name(), "campaign_id", c.ID, "panic", p)
-				done <- Result{Outcome: Pending, Message: fmt.Sprintf("could not tell: the check crashed (%v)", p)}
+				done <- Answer(Pending, i18n.M("could not tell: the check crashed (%s)", fmt.Sprint(p)), nil)
 			}
 		}()
 		done <- g.Check(ctx, c, now)
@@ -193,7 +194,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		res = Result{Outcome: Pending, Message: fmt.Sprintf("could not tell: the check did not answer within %s", timeout)}
+		res = Answer(Pending, i18n.M("could not tell: the check did not answer within %s", timeout.String()), nil)
 	}
 	res.Gate = g.Name()
 	res.Localize()
@@ -203,8 +204,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 	switch res.Outcome {
 	case Pass, Fail, Warn, Pending:
 	default:
-		res.Message = fmt.Sprintf("could not tell: unknown outcome %q (%s)", res.Outcome, res.Message)
-		res.Outcome = Pending
+		res = Answer(Pending, i18n.M("could not tell: unknown outcome %q (%s)", string(res.Outcome), res.Say()), res.Measured)
 	}
 	return res
 }
@@ -232,12 +232,12 @@ var ScheduleGate = GateFunc{GateName: "schedule.valid", Fn: func(_ context.Conte
 	m := map[string]any{"starts_at": c.StartsAt, "ends_at": c.EndsAt, "now": now, "time_zone": c.TimeZone}
 	switch {
 	case !c.EndsAt.After(c.StartsAt):
-		return Result{Outcome: Fail, Message: "the end is not after the start", Measured: m}
+		return Answer(Fail, i18n.M("the end is not after the start"), m)
 	case !now.Before(c.EndsAt):
-		return Result{Outcome: Fail, Message: fmt.Sprintf("the campaign window ended at %s", c.LocalEnd().Format("Mon 2 Jan 2006, 15:04 MST")), Measured: m}
+		return Answer(Fail, i18n.M("the campaign window ended at %s", i18n.Time{T: c.LocalEnd(), Layout: "Mon 2 Jan 2006, 15:04 MST"}), m)
 	}
 	left := c.EndsAt.Sub(now).Round(time.Minute)
-	return Result{Outcome: Pass, Message: fmt.Sprintf("window %s → %s, %s left", c.LocalStart().Format("Jan 2 15:04"), c.LocalEnd().Format("Jan 2 15:04 MST"), left), Measured: m}
+	return Answer(Pass, i18n.M("window %s → %s, %s left", i18n.Time{T: c.LocalStart(), Layout: "2 Jan 15:04"}, i18n.Time{T: c.LocalEnd(), Layout: "2 Jan 15:04 MST"}, left.String()), m)
 }}
 
 // ChannelsGate checks that every channel of the campaign is configured: a
@@ -247,29 +247,32 @@ var ScheduleGate = GateFunc{GateName: "schedule.valid", Fn: func(_ context.Conte
 var ChannelsGate = GateFunc{GateName: "channels.configured", Fn: func(_ context.Context, c *Campaign, _ time.Time) Result {
 	chs := c.Channels()
 	if len(chs) == 0 {
-		return Result{Outcome: Fail, Message: "the campaign has no channel"}
+		return Answer(Fail, i18n.M("the campaign has no channel"), nil)
 	}
 	var missing []string
+	var says []any
 	for _, ch := range chs {
 		if what := unconfigured(c, ch); len(what) > 0 {
-			missing = append(missing, ch.Label()+": "+strings.Join(what, ", "))
+			say := i18n.M("%s: %s", i18n.M(ch.Label()), i18n.Join{Parts: what, Sep: ", "})
+			missing = append(missing, say.String())
+			says = append(says, say)
 		}
 	}
 	m := map[string]any{"channels": len(chs), "missing": missing}
 	if len(missing) > 0 {
-		return Result{Outcome: Fail, Message: strings.Join(missing, "; "), Measured: m}
+		return Answer(Fail, i18n.M("%s", i18n.Join{Parts: says, Sep: "; "}), m)
 	}
-	return Result{Outcome: Pass, Message: fmt.Sprintf("%d channel(s) with a budget and their forecast inputs above zero", len(chs)), Measured: m}
+	return Answer(Pass, i18n.M("%d channel(s) with a budget and their forecast inputs above zero", len(chs)), m)
 }}
 
 // unconfigured says what channel ch of c lacks.
-func unconfigured(c *Campaign, ch Channel) []string {
-	var out []string
+func unconfigured(c *Campaign, ch Channel) []any {
+	var out []any
 	switch b, ok := c.Budgets[ch]; {
 	case !ok:
-		out = append(out, "no budget")
+		out = append(out, i18n.M("no budget"))
 	case b <= 0:
-		out = append(out, "budget is 0")
+		out = append(out, i18n.M("budget is 0"))
 	}
 	for _, f := range ForecastFields[ch] {
 		if f.Optional {
@@ -277,9 +280,9 @@ func unconfigured(c *Campaign, ch Channel) []string {
 		}
 		switch v, ok := c.Forecast[ch][f.Key]; {
 		case !ok:
-			out = append(out, "forecast "+f.Key+" missing")
+			out = append(out, i18n.M("forecast %s missing", f.Key))
 		case v <= 0:
-			out = append(out, "forecast "+f.Key+" is 0")
+			out = append(out, i18n.M("forecast %s is 0", f.Key))
 		}
 	}
 	return out

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/rampe/rampe/platform/db"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // The go-live path, in one file: the batch that puts live every campaign
@@ -223,7 +225,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			var moved []Campaign
 			res := tx.Model(&moved).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
 				Where("status = ? AND (id, schedule_version) IN ?", Scheduled, keys).
-				Updates(map[string]any{"status": Live, "status_reason": batchReason, "readiness": nil, "next_attempt_at": nil, "updated_at": now})
+				Updates(map[string]any{"status": Live, "status_reason": batchReason, "status_reason_texts": i18n.Render(i18n.M(batchReason)), "readiness": nil, "next_attempt_at": nil, "updated_at": now})
 			if res.Error != nil {
 				return fmt.Errorf("campaigns: batch go-live: %w", res.Error)
 			}
@@ -235,7 +237,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 				i := byID[m.ID]
 				c := &list[i]
 				lines[j] = Transition{CampaignID: c.ID, At: now, Actor: "worker", FromStatus: Scheduled, ToStatus: Live,
-					Reason: "went live: " + reports[i].Summary(), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
+					Reason: "went live: " + reports[i].Summary().String(), ReasonTexts: i18n.Render(i18n.M("went live: %s", reports[i].Summary())), ScheduleVersion: c.ScheduleVersion, Gates: reports[i].Results}
 			}
 			if err := tx.CreateInBatches(lines, db.InsertBatch).Error; err != nil {
 				return fmt.Errorf("campaigns: batch audit lines: %w", err)
@@ -251,7 +253,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			}
 			for _, m := range moved {
 				c := &list[byID[m.ID]]
-				c.Status, c.StatusReason = Live, batchReason
+				c.Status, c.StatusReason, c.StatusReasonTexts = Live, batchReason, i18n.Render(i18n.M(batchReason))
 			}
 			transitionsTotal.WithLabelValues(string(Scheduled), string(Live)).Add(float64(len(moved)))
 			went += len(moved)
@@ -372,7 +374,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	}
 	if rep.Ready {
 		err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return move(tx, c, Live, actor, "went live: "+rep.Summary(), rep.Results, now,
+			return move(tx, c, Live, actor, i18n.M("went live: %s", rep.Summary()), rep.Results, now,
 				map[string]any{"readiness": reportJSON(rep), "next_attempt_at": nil})
 		})
 		if errors.Is(err, ErrConflict) {
@@ -403,19 +405,19 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 			next = &at
 		}
 	}
-	reason := "blocked at go-live: " + rep.Summary()
+	reason := i18n.M("blocked at go-live: %s", rep.Summary())
 	armed := false
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if c.Status == Blocked {
 			var err error
-			armed, err = refreshBlocked(tx, c, rep, "blocked: "+rep.Summary(), next, now)
+			armed, err = refreshBlocked(tx, c, rep, i18n.M("blocked: %s", rep.Summary()), next, now)
 			return err
 		}
 		if err := move(tx, c, Blocked, actor, reason, rep.Results, now, map[string]any{"readiness": reportJSON(rep), "next_attempt_at": next}); err != nil {
 			return err
 		}
 		armed = true
-		return raiseAlert(tx, c.ID, "blocked", fmt.Sprintf("%s did not go live: %s", c.Name, rep.Summary()), now)
+		return raiseAlert(tx, c.ID, "blocked", i18n.M("%s did not go live: %s", c.Name, rep.Summary()), now)
 	})
 	if errors.Is(err, ErrConflict) {
 		return nil
@@ -423,7 +425,7 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 	if err != nil {
 		return err
 	}
-	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary(), "next_attempt", next, "armed", armed)
+	slog.Warn("campaigns: blocked", "campaign_id", c.ID, "reasons", rep.Summary().String(), "next_attempt", next, "armed", armed)
 	if armed && next != nil {
 		c.Status, c.NextAttemptAt = Blocked, next
 		s.enqueue(ctx, TypeGoLive, retryID(c, *next), payload{CampaignID: c.ID, Version: c.ScheduleVersion}, *next, "critical")
@@ -435,8 +437,8 @@ func (s *Service) block(ctx context.Context, c *Campaign, rep *Report, actor str
 // next attempt only when none is pending (next_attempt_at empty or due by
 // now) and says whether it did: an attempt already queued for later is
 // left alone, so no second chain starts.
-func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, reason string, next *time.Time, now time.Time) (bool, error) {
-	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": reason, "updated_at": now}
+func refreshBlocked(tx *gorm.DB, c *Campaign, rep *Report, why i18n.Message, next *time.Time, now time.Time) (bool, error) {
+	cols := map[string]any{"readiness": reportJSON(rep), "status_reason": why.String(), "status_reason_texts": i18n.Render(why), "updated_at": now}
 	guard := func() *gorm.DB {
 		return tx.Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/queue"
 )
 
@@ -150,16 +151,16 @@ func (s *Service) End(ctx context.Context, id uint64, version int) error {
 	if now.Before(c.EndsAt) {
 		return nil // the plan was extended; its own end task will come
 	}
-	reason := "window ended"
-	if c.Status == Scheduled || c.Status == Blocked {
-		reason = "window ended without going live"
+	reason, unlaunched := i18n.M("window ended"), c.Status == Scheduled || c.Status == Blocked
+	if unlaunched {
+		reason = i18n.M("window ended without going live")
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := move(tx, c, Ended, "worker", reason, nil, now, map[string]any{"next_attempt_at": nil}); err != nil {
 			return err
 		}
-		if reason != "window ended" {
-			return raiseAlert(tx, c.ID, "ended-unlaunched", fmt.Sprintf("%s ended without going live", c.Name), now)
+		if unlaunched {
+			return raiseAlert(tx, c.ID, "ended-unlaunched", i18n.M("%s ended without going live", c.Name), now)
 		}
 		return nil
 	})
@@ -191,6 +192,6 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	if rep.Ready {
 		return nil
 	}
-	msg := fmt.Sprintf("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute), rep.Summary())
+	msg := i18n.M("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute).String(), rep.Summary())
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
 }

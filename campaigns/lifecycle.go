@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // allowed is the state machine: from → the states it may move to.
@@ -59,7 +60,12 @@ type Transition struct {
 	Reason          string
 	ScheduleVersion int
 	Gates           []Result `gorm:"serializer:json"`
+	// ReasonTexts is Reason in every language (empty on older lines).
+	ReasonTexts i18n.Texts
 }
+
+// Why is the reason in the reader's language.
+func (t Transition) Why() i18n.Localizer { return i18n.Stored(t.ReasonTexts, t.Reason) }
 
 // Alert is something a marketer must look at.
 type Alert struct {
@@ -69,6 +75,20 @@ type Alert struct {
 	Message    string
 	CreatedAt  time.Time
 	ResolvedAt *time.Time
+	// MessageTexts is Message in every language (empty on older alerts).
+	MessageTexts i18n.Texts
+}
+
+// Say is the alert's message in the reader's language.
+func (a Alert) Say() i18n.Localizer { return i18n.Stored(a.MessageTexts, a.Message) }
+
+// reasonOf is a reason's English and its every-language texts: reason is
+// an i18n message, or a string shown as typed (a user's "why").
+func reasonOf(reason any) (string, i18n.Texts) {
+	if s, ok := reason.(string); ok {
+		return s, nil
+	}
+	return i18n.Text(i18n.EN, reason), i18n.Render(reason)
 }
 
 // Migrations of the campaigns tables.
@@ -101,6 +121,10 @@ CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) 
 	{ID: "2026120205_golive_batches", SQL: batchLeaseMigration},
 	// Channel moves (channel_moves) replaced the launches record.
 	{ID: "2026120207_drop_launches", SQL: `DROP TABLE launches`},
+	// Reasons and alerts in every language (platform/i18n Texts, JSON).
+	{ID: "2026120301_reason_texts", SQL: `ALTER TABLE campaigns ADD COLUMN status_reason_texts TEXT;
+ALTER TABLE transitions ADD COLUMN reason_texts TEXT;
+ALTER TABLE alerts ADD COLUMN message_texts TEXT`},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -113,11 +137,13 @@ func init() { prometheus.MustRegister(transitionsTotal) }
 // and schedule version the caller read, and writes the audit line. A second
 // worker racing the same move finds nothing to update and gets ErrConflict,
 // which is how a go-live can run twice and still go live once.
-func move(tx *gorm.DB, c *Campaign, to Status, actor, reason string, gates []Result, now time.Time, extra map[string]any) error {
+// The reason is an i18n message or a string shown as typed.
+func move(tx *gorm.DB, c *Campaign, to Status, actor string, why any, gates []Result, now time.Time, extra map[string]any) error {
 	if !CanMove(c.Status, to) {
 		return &TransitionError{From: c.Status, To: to, Why: "not a lifecycle step"}
 	}
-	updates := map[string]any{"status": to, "status_reason": reason, "updated_at": now}
+	reason, texts := reasonOf(why)
+	updates := map[string]any{"status": to, "status_reason": reason, "status_reason_texts": texts, "updated_at": now}
 	for k, v := range extra {
 		updates[k] = v
 	}
@@ -134,7 +160,7 @@ func move(tx *gorm.DB, c *Campaign, to Status, actor, reason string, gates []Res
 		c.ScheduleVersion = v
 	}
 	t := &Transition{CampaignID: c.ID, At: now, Actor: actor, FromStatus: c.Status, ToStatus: to,
-		Reason: reason, ScheduleVersion: c.ScheduleVersion, Gates: gates}
+		Reason: reason, ReasonTexts: texts, ScheduleVersion: c.ScheduleVersion, Gates: gates}
 	if err := tx.Create(t).Error; err != nil {
 		return fmt.Errorf("campaigns: write audit line for %d: %w", c.ID, err)
 	}
@@ -142,7 +168,7 @@ func move(tx *gorm.DB, c *Campaign, to Status, actor, reason string, gates []Res
 		return err
 	}
 	transitionsTotal.WithLabelValues(string(c.Status), string(to)).Inc()
-	c.Status, c.StatusReason, c.lastTransition = to, reason, t.ID
+	c.Status, c.StatusReason, c.StatusReasonTexts, c.lastTransition = to, reason, texts, t.ID
 	return nil
 }
 
@@ -239,6 +265,6 @@ func (s *Service) ResolveAlert(ctx context.Context, id uint64) error {
 	return res.Error
 }
 
-func raiseAlert(tx *gorm.DB, campaignID uint64, kind, msg string, now time.Time) error {
-	return tx.Create(&Alert{CampaignID: campaignID, Kind: kind, Message: msg, CreatedAt: now}).Error
+func raiseAlert(tx *gorm.DB, campaignID uint64, kind string, msg i18n.Message, now time.Time) error {
+	return tx.Create(&Alert{CampaignID: campaignID, Kind: kind, Message: msg.String(), MessageTexts: i18n.Render(msg), CreatedAt: now}).Error
 }

@@ -164,7 +164,7 @@ func (s *Service) Counts(ctx context.Context, f Filter) (map[Status]int64, error
 // summaryColumns are what Each reads: every column but the free text and
 // the readiness cache, which no computation over many campaigns needs.
 var summaryColumns = []string{"id", "name", "channels", "time_zone", "starts_at", "ends_at", "currency", "budgets", "forecast",
-	"landing_page_id", "status", "status_reason", "schedule_version", "retry_while_blocked", "next_attempt_at", "created_by", "created_at", "updated_at"}
+	"landing_page_id", "status", "status_reason", "status_reason_texts", "schedule_version", "retry_while_blocked", "next_attempt_at", "created_by", "created_at", "updated_at"}
 
 // ErrStop, returned by Each's fn, ends the reading early without an error.
 var ErrStop = errors.New("campaigns: stop")

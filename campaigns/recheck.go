@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"gorm.io/gorm"
 	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hibiken/asynq"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // TypeRecheckLinked re-checks the campaigns linked to something that
@@ -27,7 +30,8 @@ type Link struct {
 
 type recheckPayload struct {
 	Link
-	Why string `json:"why"`
+	Why      string     `json:"why"`
+	WhyTexts i18n.Texts `json:"why_texts,omitempty"`
 }
 
 // alertNames is how many campaigns an alert about many names; it counts
@@ -62,8 +66,8 @@ func (s *Service) linked(ctx context.Context, l Link) ([]Campaign, error) {
 // change key (e.g. "page:12:v3": a page and its version): the same change
 // queued twice is re-checked once. Requests (a publish) return without
 // waiting for hundreds of campaigns' gates.
-func (s *Service) EnqueueRecheck(ctx context.Context, l Link, key, why string) {
-	b, _ := json.Marshal(recheckPayload{Link: l, Why: why})
+func (s *Service) EnqueueRecheck(ctx context.Context, l Link, key string, why i18n.Message) {
+	b, _ := json.Marshal(recheckPayload{Link: l, Why: why.String(), WhyTexts: i18n.Render(why)})
 	id := "recheck-linked:" + key
 	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeRecheckLinked, b), asynq.TaskID(id), asynq.Queue("critical"),
 		asynq.Retention(taskRetention), asynq.MaxRetry(10), asynq.Timeout(10*time.Minute))
@@ -79,7 +83,7 @@ func (s *Service) handleRecheckLinked(ctx context.Context, t *asynq.Task) error 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Link == (Link{}) {
 		return fmt.Errorf("campaigns: bad re-check payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return s.RecheckLinked(ctx, p.Link, p.Why)
+	return s.RecheckLinked(ctx, p.Link, i18n.M("%s", i18n.Stored(p.WhyTexts, p.Why)))
 }
 
 // RecheckLinked re-evaluates the gates of the campaigns linked to l after
@@ -88,13 +92,13 @@ func (s *Service) handleRecheckLinked(ctx context.Context, t *asynq.Task) error 
 // passes (or names what holds it now), and live or paused campaigns whose
 // gates now fail raise one alert per failing gate, naming the first
 // campaigns and counting the others.
-func (s *Service) RecheckLinked(ctx context.Context, l Link, why string) error {
+func (s *Service) RecheckLinked(ctx context.Context, l Link, why i18n.Message) error {
 	list, err := s.linked(ctx, l)
 	if err != nil {
 		return err
 	}
 	failing := map[string][]*Campaign{}
-	example := map[string]string{}
+	example := map[string]i18n.Message{}
 	for i := range list {
 		c := &list[i]
 		rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
@@ -106,7 +110,7 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why string) error {
 		}
 		for _, g := range rep.Failing() {
 			if len(failing[g.Gate]) == 0 {
-				example[g.Gate] = c.Name + ": " + g.Message
+				example[g.Gate] = i18n.M("%s: %s", c.Name, g.Say())
 			}
 			failing[g.Gate] = append(failing[g.Gate], c)
 		}
@@ -130,13 +134,13 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why string) error {
 // run late by a worker that was down).
 // The check and the insert run in one transaction holding the campaign's
 // row lock, so two re-checks running side by side raise it once.
-func (s *Service) raiseOnce(ctx context.Context, campaignID uint64, msg string, now time.Time) error {
+func (s *Service) raiseOnce(ctx context.Context, campaignID uint64, msg i18n.Message, now time.Time) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("UPDATE campaigns SET id = id WHERE id = ?", campaignID).Error; err != nil {
 			return err
 		}
 		var n int64
-		err := tx.Model(&Alert{}).Where("campaign_id = ? AND kind = ? AND message = ? AND resolved_at IS NULL", campaignID, "dependency", msg).
+		err := tx.Model(&Alert{}).Where("campaign_id = ? AND kind = ? AND message = ? AND resolved_at IS NULL", campaignID, "dependency", msg.String()).
 			Count(&n).Error
 		if err != nil || n > 0 {
 			return err
@@ -148,18 +152,14 @@ func (s *Service) raiseOnce(ctx context.Context, campaignID uint64, msg string, 
 // causeMessage is one alert for every live campaign a change made fail
 // gate: "landing page /l/x changed: 37 live or paused campaigns now fail
 // landing.published — A, B, C, D, E and 32 more (A: …)".
-func causeMessage(why, gate string, list []*Campaign, example string) string {
+func causeMessage(why i18n.Message, gate string, list []*Campaign, example i18n.Message) i18n.Message {
 	var names []string
 	for _, c := range list[:min(len(list), alertNames)] {
 		names = append(names, c.Name)
 	}
-	who := strings.Join(names, ", ")
+	who := i18n.M("%s", strings.Join(names, ", "))
 	if len(list) > alertNames {
-		who += fmt.Sprintf(" and %d more", len(list)-alertNames)
+		who = i18n.M("%s and %d more", strings.Join(names, ", "), len(list)-alertNames)
 	}
-	n := "1 live or paused campaign now fails"
-	if len(list) > 1 {
-		n = fmt.Sprintf("%d live or paused campaigns now fail", len(list))
-	}
-	return fmt.Sprintf("%s: %s %s — %s (%s)", why, n, gate, who, example)
+	return i18n.M("%s: %d live or paused campaigns now fail %s — %s (%s)", why, len(list), gate, who, example)
 }

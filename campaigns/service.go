@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Enqueuer delivers tasks. An existing task with the same TaskID is not an
@@ -159,7 +160,8 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 		}
 		if rescheduled {
 			if err := tx.Create(&Transition{CampaignID: id, At: now, Actor: actor, FromStatus: old.Status, ToStatus: old.Status,
-				Reason: fmt.Sprintf("plan edited: rescheduled as version %d", c.ScheduleVersion), ScheduleVersion: c.ScheduleVersion}).Error; err != nil {
+				Reason:      fmt.Sprintf("plan edited: rescheduled as version %d", c.ScheduleVersion),
+				ReasonTexts: i18n.Render(i18n.M("plan edited: rescheduled as version %d", c.ScheduleVersion)), ScheduleVersion: c.ScheduleVersion}).Error; err != nil {
 				return err
 			}
 		}
@@ -204,7 +206,7 @@ func (s *Service) Schedule(ctx context.Context, id uint64, actor string) (*Campa
 	if !c.EndsAt.After(now) {
 		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: fmt.Sprintf("its window ended at %s; change the dates first", c.LocalEnd().Format("Mon 2 Jan 2006, 15:04 MST"))}
 	}
-	reason := fmt.Sprintf("scheduled to go live at %s", c.LocalStart().Format("Mon 2 Jan 2006, 15:04 MST"))
+	reason := i18n.M("scheduled to go live at %s", i18n.Time{T: c.LocalStart(), Layout: "Mon 2 Jan 2006, 15:04 MST"})
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return move(tx, c, Scheduled, actor, reason, nil, now, map[string]any{"schedule_version": c.ScheduleVersion + 1, "next_attempt_at": nil})
 	})
@@ -217,13 +219,13 @@ func (s *Service) Schedule(ctx context.Context, id uint64, actor string) (*Campa
 
 // Unschedule moves a scheduled or blocked campaign back to draft.
 func (s *Service) Unschedule(ctx context.Context, id uint64, actor string) (*Campaign, error) {
-	return s.simpleMove(ctx, id, Draft, actor, "unscheduled; back to draft", true)
+	return s.simpleMove(ctx, id, Draft, actor, i18n.M("unscheduled; back to draft"), true)
 }
 
 // Pause suspends a live campaign.
 func (s *Service) Pause(ctx context.Context, id uint64, actor, why string) (*Campaign, error) {
 	if why == "" {
-		why = "paused"
+		return s.simpleMove(ctx, id, Paused, actor, i18n.M("paused"), false)
 	}
 	return s.simpleMove(ctx, id, Paused, actor, why, false)
 }
@@ -231,12 +233,12 @@ func (s *Service) Pause(ctx context.Context, id uint64, actor, why string) (*Cam
 // Cancel stops a campaign for good; its pending tasks become no-ops.
 func (s *Service) Cancel(ctx context.Context, id uint64, actor, why string) (*Campaign, error) {
 	if why == "" {
-		why = "cancelled"
+		return s.simpleMove(ctx, id, Cancelled, actor, i18n.M("cancelled"), true)
 	}
 	return s.simpleMove(ctx, id, Cancelled, actor, why, true)
 }
 
-func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor, why string, bump bool) (*Campaign, error) {
+func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor string, why any, bump bool) (*Campaign, error) {
 	c, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -261,7 +263,12 @@ func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor, w
 // GatesError is returned when a manual go-live or resume is refused.
 type GatesError struct{ Report *Report }
 
-func (e *GatesError) Error() string { return "campaigns: not ready: " + e.Report.Summary() }
+func (e *GatesError) Error() string { return "campaigns: not ready: " + e.Report.Summary().String() }
+
+// Text says what fails in lang.
+func (e *GatesError) Text(lang string) string {
+	return i18n.T(lang, "not ready: %s", e.Report.Summary())
+}
 
 // Resume puts a paused campaign back live, after its gates pass again.
 func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaign, error) {
@@ -279,7 +286,7 @@ func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaig
 		return nil, &GatesError{Report: rep}
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return move(tx, c, Live, actor, "resumed: "+rep.Summary(), rep.Results, now, map[string]any{"readiness": reportJSON(rep)})
+		return move(tx, c, Live, actor, i18n.M("resumed: %s", rep.Summary()), rep.Results, now, map[string]any{"readiness": reportJSON(rep)})
 	})
 	if err == nil {
 		s.dispatchMoves(ctx, c)
@@ -331,8 +338,9 @@ func (s *Service) settle(ctx context.Context, c *Campaign, rep *Report, actor st
 	if rep.Ready {
 		return s.GoLive(ctx, c.ID, c.ScheduleVersion, actor)
 	}
+	why := i18n.M("blocked: %s", rep.Summary())
 	return s.DB.WithContext(ctx).Model(&Campaign{}).Where("id = ? AND status = ? AND schedule_version = ?", c.ID, Blocked, c.ScheduleVersion).
-		Updates(map[string]any{"readiness": reportJSON(rep), "status_reason": "blocked: " + rep.Summary()}).Error
+		Updates(map[string]any{"readiness": reportJSON(rep), "status_reason": why.String(), "status_reason_texts": i18n.Render(why)}).Error
 }
 
 func (s *Service) saveReadiness(ctx context.Context, id uint64, rep *Report) {

@@ -258,7 +258,7 @@ func TestFreshnessGate(t *testing.T) {
 	// The window closes: Google's sale_price_effective_date ends the sale
 	// with it; the idealo feed still says 90.00, the landing page 100.00.
 	e.clk.Set(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
-	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "F-1: feed idealo-de") || !strings.Contains(r.Message, "90.00 EUR") ||
+	if r := gate(); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "F-1: feed idealo-de") || !strings.Contains(r.Message, "€90.00") ||
 		strings.Contains(r.Message, "google-fr") {
 		t.Fatalf("price mismatch: %+v", r)
 	}

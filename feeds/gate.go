@@ -3,13 +3,13 @@ package feeds
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -32,7 +32,7 @@ func RegisterGate(reg *campaigns.Registry, s *Service) {
 }
 
 func pending(err error) campaigns.Result {
-	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+	return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), nil)
 }
 
 // fresh judges the feeds as of the campaign's start: a feed generated ahead
@@ -42,7 +42,7 @@ func pending(err error) campaigns.Result {
 // price lines and problems once per feed.
 func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
 	if len(c.FeedIDs) == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "no comparator feed is linked to the campaign"}
+		return campaigns.Answer(campaigns.Fail, i18n.M("no comparator feed is linked to the campaign"), nil)
 	}
 	at := now
 	if c.StartsAt.After(now) {
@@ -52,7 +52,7 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	for _, id := range c.FeedIDs {
 		f, err := s.Get(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("linked feed #%d does not exist", id)}
+			return campaigns.Answer(campaigns.Fail, i18n.M("linked feed #%s does not exist", strconv.FormatUint(id, 10)), nil)
 		}
 		if err != nil {
 			return pending(err)
@@ -74,18 +74,19 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	// Indexed once per evaluation: each SKU list split once, not once
 	// per product compared.
 	index := landing.NewIndex(published)
-	var problems []string
+	var problems []any
 	checked := 0
+	when := func(t time.Time) i18n.Time { return i18n.Time{T: t.In(c.Location()), Layout: "2 Jan 15:04 MST"} }
 feeds:
 	for i := range feeds {
 		f := &feeds[i]
 		switch {
 		case f.LastRunID == nil:
-			problems = append(problems, fmt.Sprintf("feed %s was never generated", f.Name))
+			problems = append(problems, i18n.M("feed %s was never generated", f.Name))
 			continue
 		case f.GeneratedAt.Before(changed):
-			problems = append(problems, fmt.Sprintf("feed %s was generated %s, before the last change of a promotion (%s)",
-				f.Name, f.GeneratedAt.In(c.Location()).Format("Jan 2 15:04 MST"), changed.In(c.Location()).Format("Jan 2 15:04 MST")))
+			problems = append(problems, i18n.M("feed %s was generated %s, before the last change of a promotion (%s)",
+				f.Name, when(*f.GeneratedAt), when(changed)))
 			continue
 		}
 		kept := keptBy(f, prods)
@@ -98,22 +99,26 @@ feeds:
 				break feeds
 			}
 			checked++
-			if msg := compare(f, pr, lines[pr.SKU], left[pr.SKU], index, at); msg != "" {
+			if msg, bad := compare(f, pr, lines[pr.SKU], left[pr.SKU], index, at); bad {
 				problems = append(problems, msg)
 			}
 		}
 	}
 	m := map[string]any{"feeds": len(feeds), "promoted_products_checked": checked, "as_of": at}
 	if len(problems) > 0 {
-		more := ""
-		if len(problems) >= maxGateProblems {
-			more = fmt.Sprintf(" (first %d problems)", maxGateProblems)
+		english := make([]string, len(problems))
+		for i, p := range problems {
+			english[i] = i18n.Text(i18n.EN, p)
 		}
-		m["problems"] = problems
-		return campaigns.Result{Outcome: campaigns.Fail, Message: strings.Join(problems, "; ") + more, Measured: m}
+		m["problems"] = english
+		msg := i18n.M("%s", i18n.Join{Parts: problems, Sep: "; "})
+		if len(problems) >= maxGateProblems {
+			msg = i18n.M("%s (first %d problems)", msg, maxGateProblems)
+		}
+		return campaigns.Answer(campaigns.Fail, msg, m)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d feed(s) fresh; %d promoted product line(s) match the landing-page price at %s",
-		len(feeds), checked, at.In(c.Location()).Format("Jan 2 15:04 MST")), Measured: m}
+	return campaigns.Answer(campaigns.Pass, i18n.M("%d feed(s) fresh; %d promoted product line(s) match the landing-page price at %s",
+		len(feeds), checked, when(at)), m)
 }
 
 // promoted reads the products of the campaign's promotions, once each
@@ -201,28 +206,30 @@ func (s *Service) runFindings(ctx context.Context, run uint64, all []*catalog.Pr
 
 // compare checks one promoted product of one feed against the price in
 // force at at; it returns "" when they agree.
-func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, promos *landing.Index, at time.Time) string {
+func compare(f *Feed, pr *catalog.Product, line *PriceLine, leftOut string, promos *landing.Index, at time.Time) (i18n.Message, bool) {
 	want := promos.Price(pr, at)
 	if line == nil {
 		if leftOut != "" {
-			return fmt.Sprintf("feed %s leaves out %s: %s", f.Name, pr.SKU, leftOut)
+			return i18n.M("feed %s leaves out %s: %s", f.Name, pr.SKU, sayIssue(leftOut)), true
 		}
 		if !want.OnSale() {
-			return "" // not on sale then: nothing to compare
+			return i18n.Message{}, false // not on sale then: nothing to compare
 		}
-		return fmt.Sprintf("feed %s lacks %s at its promotional price %s", f.Name, pr.SKU, money.Format(want.Effective, pr.Currency))
+		return i18n.M("feed %s lacks %s at its promotional price %s", f.Name, pr.SKU, money.Amount{Minor: want.Effective, Currency: pr.Currency}), true
 	}
-	fsale := "none"
+	var fsale, wsale any = i18n.M("none"), i18n.M("none")
+	same := true
 	if sale := line.saleAt(at); sale != nil {
-		fsale = money.Format(*sale, pr.Currency)
+		fsale, same = money.Amount{Minor: *sale, Currency: pr.Currency}, want.OnSale() && *sale == want.Effective
+	} else {
+		same = !want.OnSale()
 	}
-	wsale := "none"
 	if want.OnSale() {
-		wsale = money.Format(want.Effective, pr.Currency)
+		wsale = money.Amount{Minor: want.Effective, Currency: pr.Currency}
 	}
-	if line.Price != want.Regular || fsale != wsale {
-		return fmt.Sprintf("%s: feed %s says %s (sale %s), the landing page says %s (sale %s)", pr.SKU, f.Name,
-			money.Format(line.Price, pr.Currency), fsale, money.Format(want.Regular, pr.Currency), wsale)
+	if line.Price != want.Regular || !same {
+		return i18n.M("%s: feed %s says %s (sale %s), the landing page says %s (sale %s)", pr.SKU, f.Name,
+			money.Amount{Minor: line.Price, Currency: pr.Currency}, fsale, money.Amount{Minor: want.Regular, Currency: pr.Currency}, wsale), true
 	}
-	return ""
+	return i18n.Message{}, false
 }

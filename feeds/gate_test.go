@@ -13,6 +13,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // A promotion that opens at the campaign's start: a Google feed generated
@@ -58,7 +59,7 @@ func TestGateJudgesFeedsAsOfTheCampaignStart(t *testing.T) {
 		}
 	}
 	c.FeedIDs = []uint64{idealo.ID}
-	if r := gate(start); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "feed idealo-de lacks F-1 at its promotional price 90.00 EUR") {
+	if r := gate(start); r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "feed idealo-de lacks F-1 at its promotional price €90.00") {
 		t.Fatalf("idealo feed generated before the opening, at the start: %s %q", r.Outcome, r.Message)
 	}
 	e.clk.Set(start.Add(time.Second))
@@ -183,7 +184,7 @@ func TestFinishedGenerationRechecksLinkedCampaigns(t *testing.T) {
 	var rechecks atomic.Int32
 	e.svc.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
 		rechecks.Add(1)
-		if err := cs.RecheckLinked(ctx, campaigns.Link{FeedID: feedID}, "feed "+name+" was generated"); err != nil {
+		if err := cs.RecheckLinked(ctx, campaigns.Link{FeedID: feedID}, i18n.M("feed %s was generated", name)); err != nil {
 			t.Error(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
 
@@ -297,6 +298,37 @@ var lengthLimits = []struct {
 	max  int
 }{{AttrID, 50}, {AttrTitle, 150}, {AttrDescription, 5000}, {AttrBrand, 70}, {AttrMPN, 70}, {AttrProductType, 750}, {AttrItemGroupID, 50}}
 
+// The issue messages, stored in English with each issue (a run writes
+// thousands): Issue.Say reads them back as messages to translate.
+var (
+	issueLength       = i18n.Key("%d characters; the limit is %d")
+	issueRequired     = i18n.Key("%s is required")
+	issueAbsolute     = i18n.Key("%s must be an absolute http(s) URL of at most 2,000 characters")
+	issueAdditional   = i18n.Key("additional image links must be absolute http(s) URLs")
+	issuePrice        = i18n.Key("the price must be above zero")
+	issueCurrency     = i18n.Key("the product is priced in %s, the feed is in %s")
+	issueAvailability = i18n.Key("want in_stock, out_of_stock, preorder or backorder")
+	issueCondition    = i18n.Key("want new, refurbished or used")
+	issueGTIN         = i18n.Key("not a GTIN-8/12/13/14 with a valid check digit")
+	issueIdentifiers  = i18n.Key("no GTIN nor MPN: sent with identifier_exists=no, which lowers the product's reach")
+	issueHTML         = i18n.Key("the description contains HTML; comparators want plain text")
+	issueCapitals     = i18n.Key("a title in capitals reads as promotional text")
+
+	issueFormats = []string{issueLength, issueRequired, issueAbsolute, issueCurrency}
+)
+
+// Say is the issue's message, to write in the reader's language.
+func (is Issue) Say() i18n.Message { return i18n.Parse(is.Message, issueFormats) }
+
+// runFormats are the formats of a run's outcome (Run.Say).
+var runFormats = []string{i18n.Key("%d items written, %d left out, %d warnings"), i18n.Key("the previous file is still served: %s")}
+
+// Say is the run's outcome, to write in the reader's language.
+func (r *Run) Say() i18n.Message { return i18n.Parse(r.Message, runFormats) }
+
+// sayIssue reads back an issue message stored in English.
+func sayIssue(english string) i18n.Message { return i18n.Parse(english, issueFormats) }
+
 func validate(f *Feed, p *catalog.Product, it *Item, out []Problem) []Problem {
 	v := &it.Values
 	block := func(rule string, a Attr, msg string) {
@@ -309,56 +341,56 @@ func validate(f *Feed, p *catalog.Product, it *Item, out []Problem) []Problem {
 		// A string of at most max bytes has at most max characters.
 		if len(v[l.attr]) > l.max {
 			if n := utf8.RuneCountInString(v[l.attr]); n > l.max {
-				block("length."+Attributes[l.attr], l.attr, fmt.Sprintf("%d characters; the limit is %d", n, l.max))
+				block("length."+Attributes[l.attr], l.attr, fmt.Sprintf(issueLength, n, l.max))
 			}
 		}
 	}
 	for _, req := range []Attr{AttrID, AttrTitle, AttrLink} {
 		if strings.TrimSpace(v[req]) == "" {
-			block("required."+Attributes[req], req, Attributes[req]+" is required")
+			block("required."+Attributes[req], req, fmt.Sprintf(issueRequired, Attributes[req]))
 		}
 	}
 	if f.Format != IdealoCSV && strings.TrimSpace(v[AttrDescription]) == "" {
-		block("required.description", AttrDescription, "description is required")
+		block("required.description", AttrDescription, fmt.Sprintf(issueRequired, "description"))
 	}
 	if f.Format != IdealoCSV && v[AttrImageLink] == "" {
-		block("required.image_link", AttrImageLink, "image_link is required")
+		block("required.image_link", AttrImageLink, fmt.Sprintf(issueRequired, "image_link"))
 	}
 	for _, a := range []Attr{AttrLink, AttrImageLink} {
 		if v[a] != "" && !absolute(v[a]) {
-			block("url.absolute", a, Attributes[a]+" must be an absolute http(s) URL of at most 2,000 characters")
+			block("url.absolute", a, fmt.Sprintf(issueAbsolute, Attributes[a]))
 		}
 	}
 	if extra := v[AttrAdditionalImageLink]; extra != "" {
 		for _, l := range strings.Split(extra, ",") {
 			if l != "" && !absolute(l) {
-				block("url.absolute", AttrAdditionalImageLink, "additional image links must be absolute http(s) URLs")
+				block("url.absolute", AttrAdditionalImageLink, issueAdditional)
 			}
 		}
 	}
 	if p.Price <= 0 {
-		block("price.positive", AttrPrice, "the price must be above zero")
+		block("price.positive", AttrPrice, issuePrice)
 	}
 	if p.Currency != f.Currency {
-		block("price.currency", AttrPrice, fmt.Sprintf("the product is priced in %s, the feed is in %s", p.Currency, f.Currency))
+		block("price.currency", AttrPrice, fmt.Sprintf(issueCurrency, p.Currency, f.Currency))
 	}
 	if !contains(catalog.Availabilities, p.Availability) {
-		block("availability.value", AttrAvailability, "want in_stock, out_of_stock, preorder or backorder")
+		block("availability.value", AttrAvailability, issueAvailability)
 	}
 	if !contains(catalog.Conditions, p.Condition) {
-		block("condition.value", AttrCondition, "want new, refurbished or used")
+		block("condition.value", AttrCondition, issueCondition)
 	}
 	if p.GTIN != "" && !catalog.ValidGTIN(p.GTIN) {
-		block("gtin.check_digit", AttrGTIN, "not a GTIN-8/12/13/14 with a valid check digit")
+		block("gtin.check_digit", AttrGTIN, issueGTIN)
 	}
 	if p.GTIN == "" && p.MPN == "" && p.Brand != "" {
-		warn("identifiers.missing", AttrGTIN, "no GTIN nor MPN: sent with identifier_exists=no, which lowers the product's reach")
+		warn("identifiers.missing", AttrGTIN, issueIdentifiers)
 	}
 	if d := v[AttrDescription]; strings.IndexByte(d, '<') >= 0 && tagRE.MatchString(d) {
-		warn("description.html", AttrDescription, "the description contains HTML; comparators want plain text")
+		warn("description.html", AttrDescription, issueHTML)
 	}
 	if t := v[AttrTitle]; len(t) > 10 && !hasLowerASCII(t) && utf8.RuneCountInString(t) > 10 && t == strings.ToUpper(t) && strings.IndexFunc(t, unicode.IsLetter) >= 0 {
-		warn("title.capitals", AttrTitle, "a title in capitals reads as promotional text")
+		warn("title.capitals", AttrTitle, issueCapitals)
 	}
 	return out
 }

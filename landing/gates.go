@@ -3,11 +3,12 @@ package landing
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // RegisterGates adds landing.published and promotions.published to reg.
@@ -22,52 +23,55 @@ func RegisterGates(reg *campaigns.Registry, pages *Pages, promos *Promotions) {
 
 func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) campaigns.Result {
 	if c.LandingPageID == nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "no landing page is linked to the campaign"}
+		return campaigns.Answer(campaigns.Fail, i18n.M("no landing page is linked to the campaign"), nil)
 	}
 	p, err := pages.Get(ctx, *c.LandingPageID)
 	if errors.Is(err, ErrNotFound) {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("landing page #%d does not exist", *c.LandingPageID)}
+		return campaigns.Answer(campaigns.Fail, i18n.M("landing page #%s does not exist", strconv.FormatUint(*c.LandingPageID, 10)), nil)
 	}
 	if err != nil {
-		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+		return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), nil)
 	}
 	m := map[string]any{"page_id": p.ID, "slug": p.Slug}
 	if !p.Published() {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("/l/%s is not published", p.Slug), Measured: m}
+		return campaigns.Answer(campaigns.Fail, i18n.M("/l/%s is not published", p.Slug), m)
 	}
 	var v Version
 	if err := pages.DB.WithContext(ctx).Take(&v, *p.PublishedVersionID).Error; err != nil {
-		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error(), Measured: m}
+		return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), m)
 	}
 	m["version"], m["published_at"] = v.Number, v.PublishedAt
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("/l/%s is published (version %d, %s)", p.Slug, v.Number, v.PublishedAt.In(c.Location()).Format("Mon 2 Jan 2006, 15:04 MST")), Measured: m}
+	return campaigns.Answer(campaigns.Pass, i18n.M("/l/%s is published (version %d, %s)", p.Slug, v.Number, i18n.Time{T: v.PublishedAt.In(c.Location()), Layout: "Mon 2 Jan 2006, 15:04 MST"}), m)
 }
 
 func promotionsPublished(ctx context.Context, promos *Promotions, c *campaigns.Campaign) campaigns.Result {
 	if len(c.PromotionIDs) == 0 {
-		return campaigns.Result{Outcome: campaigns.Pass, Message: "no promotion is linked", Measured: map[string]any{"promotions": 0}}
+		return campaigns.Answer(campaigns.Pass, i18n.M("no promotion is linked"), map[string]any{"promotions": 0})
 	}
 	var problems, ok []string
+	var says []any
+	problem := func(m i18n.Message) { problems, says = append(problems, m.String()), append(says, m) }
+	day := func(t time.Time) i18n.Time { return i18n.Time{T: t.In(c.Location()), Layout: "2 Jan 15:04"} }
 	for _, id := range c.PromotionIDs {
 		p, err := promos.Get(ctx, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			problems = append(problems, fmt.Sprintf("promotion #%d does not exist", id))
+			problem(i18n.M("promotion #%s does not exist", strconv.FormatUint(id, 10)))
 		case err != nil:
-			return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+			return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), nil)
 		case p.Status != StatusPublished:
-			problems = append(problems, fmt.Sprintf("“%s” is %s", p.Name, p.Status))
+			problem(i18n.M("“%s” is %s", p.Name, i18n.M(string(p.Status))))
 		case p.StartsAt.After(c.StartsAt):
-			problems = append(problems, fmt.Sprintf("“%s” starts %s, after the campaign (%s)", p.Name, p.StartsAt.In(c.Location()).Format("Jan 2 15:04"), c.LocalStart().Format("Jan 2 15:04")))
+			problem(i18n.M("“%s” starts %s, after the campaign (%s)", p.Name, day(p.StartsAt), day(c.StartsAt)))
 		case p.EndsAt.Before(c.EndsAt):
-			problems = append(problems, fmt.Sprintf("“%s” ends %s, before the campaign (%s)", p.Name, p.EndsAt.In(c.Location()).Format("Jan 2 15:04"), c.LocalEnd().Format("Jan 2 15:04")))
+			problem(i18n.M("“%s” ends %s, before the campaign (%s)", p.Name, day(p.EndsAt), day(c.EndsAt)))
 		default:
 			ok = append(ok, p.Name)
 		}
 	}
 	m := map[string]any{"linked": len(c.PromotionIDs), "ready": len(ok), "problems": problems}
 	if len(problems) > 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: strings.Join(problems, "; "), Measured: m}
+		return campaigns.Answer(campaigns.Fail, i18n.M("%s", i18n.Join{Parts: says, Sep: "; "}), m)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("%d promotion(s) published over the whole window: %s", len(ok), strings.Join(ok, ", ")), Measured: m}
+	return campaigns.Answer(campaigns.Pass, i18n.M("%d promotion(s) published over the whole window: %s", len(ok), strings.Join(ok, ", ")), m)
 }

@@ -3,6 +3,7 @@ package landing
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,13 +11,14 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Rechecker queues the re-check of the campaigns linked to what changed,
 // once per change key: a publish answers at once, however many campaigns
 // link to the page.
 type Rechecker interface {
-	EnqueueRecheck(ctx context.Context, l campaigns.Link, key, why string)
+	EnqueueRecheck(ctx context.Context, l campaigns.Link, key string, why i18n.Message)
 }
 
 // Module is the landing domain wired together.
@@ -38,11 +40,11 @@ func New(g *gorm.DB, cat *catalog.Store, rc Rechecker, reg *campaigns.Registry, 
 		if p, err := m.Promotions.Get(ctx, id); err == nil {
 			key += fmt.Sprintf(":%d", p.ChangedAt.UnixNano())
 		}
-		rc.EnqueueRecheck(ctx, campaigns.Link{PromotionID: id}, key, fmt.Sprintf("promotion #%d changed", id))
+		rc.EnqueueRecheck(ctx, campaigns.Link{PromotionID: id}, key, i18n.M("promotion #%s changed", strconv.FormatUint(id, 10)))
 	}}
 	m.Pages = &Pages{DB: g, Now: now, Changed: func(ctx context.Context, id uint64, slug, change string) {
 		m.Server.Invalidate(ctx, slug)
-		rc.EnqueueRecheck(ctx, campaigns.Link{PageID: id}, fmt.Sprintf("page:%d:%s", id, change), "landing page /l/"+slug+" changed")
+		rc.EnqueueRecheck(ctx, campaigns.Link{PageID: id}, fmt.Sprintf("page:%d:%s", id, change), i18n.M("landing page /l/%s changed", slug))
 	}}
 	m.Server.Pages, m.Server.Promotions = m.Pages, m.Promotions
 	RegisterGates(reg, m.Pages, m.Promotions)

@@ -1,10 +1,11 @@
 package loadcheck
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Kinds of failed requests, as a marketer reads them.
@@ -18,6 +19,13 @@ const (
 	KindPolicy   = "address refused by the allow-list"
 	KindOther    = "other error"
 )
+
+// kindKeys mark the kinds as catalog keys (a kind is written with
+// i18n.Text, "HTTP 503" as it is).
+var _ = []string{i18n.Key(KindRefused), i18n.Key(KindTimeout), i18n.Key(KindReset), i18n.Key(KindDNS), i18n.Key(KindTLS),
+	i18n.Key(KindRedirect), i18n.Key(KindPolicy), i18n.Key(KindOther)}
+
+const ()
 
 // errorKind names what went wrong with one request: an HTTP status of 400
 // and above ("HTTP 503"), or the kind of its network error.
@@ -78,28 +86,28 @@ func (r StepResult) FailureKinds() []KindShare {
 // Why says what failed in the step, by kind: "100 % connection refused",
 // "62 % HTTP 503, 8 % timeout"; the threshold broken when no request
 // failed (latency, rate).
-func (r StepResult) Why() string {
+func (r StepResult) Why() i18n.Message {
 	kinds := r.FailureKinds()
 	if len(kinds) == 0 {
-		return r.Broken
+		return i18n.M("%s", r.SayBroken())
 	}
-	parts := make([]string, 0, 3)
+	parts := make([]any, 0, 4)
 	for _, k := range kinds[:min(3, len(kinds))] {
-		parts = append(parts, fmt.Sprintf("%s %s", sharePct(k.Share), k.Kind))
+		parts = append(parts, i18n.M("%s %s", sharePct(k.Share), i18n.M(k.Kind)))
 	}
 	if len(kinds) > 3 {
-		parts = append(parts, fmt.Sprintf("%d other kinds", len(kinds)-3))
+		parts = append(parts, i18n.M("%d other kinds", len(kinds)-3))
 	}
-	return strings.Join(parts, ", ")
+	return i18n.M("%s", i18n.Join{Parts: parts, Sep: ", "})
 }
 
 // sharePct writes a share as a whole percentage, "<1 %" for a few requests.
-func sharePct(v float64) string {
+func sharePct(v float64) i18n.Message {
 	switch p := v * 100; {
 	case p > 0 && p < 1:
-		return "<1 %"
+		return i18n.M("<%d %%", 1)
 	default:
-		return fmt.Sprintf("%.0f %%", p)
+		return i18n.M("%.0f %%", p)
 	}
 }
 
@@ -118,15 +126,16 @@ func (c *Check) FailedStep() *StepResult {
 
 // Summary says in a line what the check found: "check #3 failed at 50 %:
 // 100 % connection refused", "check #4 passed: 120 req/s sustained".
-func (c *Check) Summary() string {
+func (c *Check) Summary() i18n.Message {
+	id := strconv.FormatUint(c.ID, 10)
 	switch c.Status {
 	case Failed:
 		if s := c.FailedStep(); s != nil {
-			return fmt.Sprintf("check #%d failed at %s of the target (%s req/s): %s", c.ID, sharePct(s.Share), FormatRate(s.TargetRate), s.Why())
+			return i18n.M("check #%s failed at %s of the target (%s req/s): %s", id, sharePct(s.Share), Rate(s.TargetRate), s.Why())
 		}
-		return fmt.Sprintf("check #%d failed: %s", c.ID, c.Reason)
+		return i18n.M("check #%s failed: %s", id, c.Say())
 	case Passed:
-		return fmt.Sprintf("check #%d passed: %s req/s sustained", c.ID, FormatRate(c.SustainedRate))
+		return i18n.M("check #%s passed: %s req/s sustained", id, Rate(c.SustainedRate))
 	}
-	return fmt.Sprintf("check #%d %s", c.ID, c.Status)
+	return i18n.M("check #%s %s", id, i18n.M(c.Status))
 }

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // One check runs at a time in the whole deployment. The lease is the
@@ -101,18 +102,19 @@ func (s *Store) SweepLost(ctx context.Context) (int, error) {
 		if c.HeartbeatAt != nil {
 			since = c.HeartbeatAt
 		}
-		who := c.Worker
-		if who == "" {
-			who = "its worker"
+		var who any = c.Worker
+		if c.Worker == "" {
+			who = i18n.M("its worker")
 		}
-		reason := fmt.Sprintf("worker lost at step %d of %d: %s sent no heartbeat since %s", c.step(), len(c.Steps), who, since.UTC().Format(time.RFC3339))
-		res := s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND "+stale, c.ID, cutoff, cutoff).
-			Updates(map[string]any{"status": Failed, "reason": reason, "finished_at": now, "live": nil})
+		reason := i18n.M("worker lost at step %d of %d: %s sent no heartbeat since %s", c.step(), len(c.Steps), who, since.UTC().Format(time.RFC3339))
+		cols := verdict(Failed, reason)
+		cols["finished_at"], cols["live"] = now, nil
+		res := s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND "+stale, c.ID, cutoff, cutoff).Updates(cols)
 		if res.Error != nil {
 			return n, res.Error
 		}
 		if res.RowsAffected > 0 {
-			slog.Warn("loadcheck: worker lost", "check", c.ID, "reason", reason)
+			slog.Warn("loadcheck: worker lost", "check", c.ID, "reason", reason.String())
 			n++
 		}
 	}
@@ -135,11 +137,11 @@ func (s *Store) RequestAbort(ctx context.Context, id uint64) error {
 		switch c.Status {
 		case Queued:
 			res = s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Queued).
-				Updates(map[string]any{"status": Aborted, "reason": "aborted before it started", "finished_at": now, "abort_requested": true})
+				Updates(withCols(verdict(Aborted, i18n.M("aborted before it started")), map[string]any{"finished_at": now, "abort_requested": true}))
 		case Running:
 			res = s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND "+stale, id, cutoff, cutoff).
-				Updates(map[string]any{"status": Aborted, "reason": fmt.Sprintf("aborted; its worker had been lost at step %d", c.step()),
-					"finished_at": now, "abort_requested": true, "live": nil})
+				Updates(withCols(verdict(Aborted, i18n.M("aborted; its worker had been lost at step %d", c.step())),
+					map[string]any{"finished_at": now, "abort_requested": true, "live": nil}))
 			if res.Error == nil && res.RowsAffected == 0 {
 				res = s.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).Update("abort_requested", true)
 			}
@@ -232,4 +234,12 @@ func (s *Service) NewServer(r redis.UniversalClient, poll time.Duration) *asynq.
 			}
 			return asynq.DefaultRetryDelayFunc(n, err, t)
 		}})
+}
+
+// withCols adds more columns to cols.
+func withCols(cols, more map[string]any) map[string]any {
+	for k, v := range more {
+		cols[k] = v
+	}
+	return cols
 }

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Statuses of a check.
@@ -59,7 +60,9 @@ type StepResult struct {
 	StatusCodes  map[string]int `json:"status_codes"`
 	Held         bool           `json:"held"`
 	Broken       string         `json:"broken,omitempty"` // the threshold that failed
-	StoppedEarly bool           `json:"stopped_early"`
+	// BrokenTexts is Broken in every language (platform/i18n).
+	BrokenTexts  i18n.Texts `json:"broken_texts,omitempty"`
+	StoppedEarly bool       `json:"stopped_early"`
 	// Errors are the distinct errors of the step (at most 5), e.g.
 	// "redirect to https://other.example/ not followed (not allow-listed: …)".
 	Errors []string `json:"errors,omitempty"`
@@ -100,6 +103,7 @@ type Check struct {
 	Thresholds     Thresholds   `json:"thresholds" gorm:"serializer:json"`
 	Status         string       `json:"status"`
 	Reason         string       `json:"reason"`
+	ReasonTexts    i18n.Texts   `json:"reason_texts,omitempty"`
 	SustainedRate  float64      `json:"sustained_rate"`
 	Results        []StepResult `json:"results" gorm:"serializer:json"`
 	Live           *Live        `json:"live,omitempty" gorm:"serializer:json"`
@@ -136,6 +140,19 @@ UPDATE load_checks SET status = 'failed', reason = 'worker lost: still running w
 ALTER TABLE load_checks ADD COLUMN heartbeat_at {{ts}};
 ALTER TABLE load_checks ADD COLUMN worker VARCHAR(200) NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX load_checks_one_running ON load_checks (status) WHERE status = 'running'`},
+	// The verdict in every language (platform/i18n Texts, JSON).
+	{ID: "2026120302_loadcheck_reason_texts", SQL: `ALTER TABLE load_checks ADD COLUMN reason_texts TEXT`},
+}
+
+// Say is the check's verdict in the reader's language.
+func (c *Check) Say() i18n.Localizer { return i18n.Stored(c.ReasonTexts, c.Reason) }
+
+// SayBroken is the step's broken threshold in the reader's language.
+func (r StepResult) SayBroken() i18n.Localizer { return i18n.Stored(r.BrokenTexts, r.Broken) }
+
+// verdict is the columns of a verdict: its English and every language.
+func verdict(status string, reason i18n.Message) map[string]any {
+	return map[string]any{"status": status, "reason": reason.String(), "reason_texts": i18n.Render(reason)}
 }
 
 // Store is the load-check repository.

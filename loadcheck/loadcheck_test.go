@@ -248,11 +248,11 @@ func TestAFailedCheckSaysWhyByKind(t *testing.T) {
 	}
 	c := &Check{ID: 3, Status: Failed, Results: []StepResult{{Share: 0.25, TargetRate: 5, Held: true, Requests: 5},
 		{Share: 0.5, TargetRate: 10, Requests: 10, Kinds: map[string]uint64{KindRefused: 10}, Broken: "error ratio 100.0 % > 1.0 %"}}}
-	if got, want := c.Summary(), "check #3 failed at 50 % of the target (10 req/s): 100 % connection refused"; got != want {
+	if got, want := c.Summary().String(), "check #3 failed at 50 % of the target (10 req/s): 100 % connection refused"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 	r := StepResult{Requests: 200, Kinds: map[string]uint64{"HTTP 503": 124, KindTimeout: 16, KindReset: 1}}
-	if got, want := r.Why(), "62 % HTTP 503, 8 % timeout, <1 % connection reset"; got != want {
+	if got, want := r.Why().String(), "62 % HTTP 503, 8 % timeout, <1 % connection reset"; got != want {
 		t.Errorf("Why = %q, want %q", got, want)
 	}
 }
@@ -273,7 +273,23 @@ func TestRefusedConnectionsAreNamedInTheReason(t *testing.T) {
 	if got.Status != Failed || !strings.Contains(got.Reason, "100 % connection refused") || got.Results[0].Kinds[KindRefused] == 0 {
 		t.Fatalf("status %s, reason %q, kinds %v", got.Status, got.Reason, got.Results[0].Kinds)
 	}
-	if want := fmt.Sprintf("check #%d failed at 25 %% of the target (5 req/s): 100 %% connection refused", got.ID); got.Summary() != want {
+	if want := fmt.Sprintf("check #%d failed at 25 %% of the target (5 req/s): 100 %% connection refused", got.ID); got.Summary().String() != want {
 		t.Fatalf("summary %q, want %q", got.Summary(), want)
+	}
+}
+
+// TestRateIsWrittenAsEachLanguageWritesNumbers: three significant digits
+// below 100, whole above, with the language's separators.
+func TestRateIsWrittenAsEachLanguageWritesNumbers(t *testing.T) {
+	for _, c := range []struct {
+		v      float64
+		fr, en string
+	}{{90.48, "90,5", "90.5"}, {0.475, "0,475", "0.475"}, {150.4, "150", "150"}, {1234.5, "1\u202f234", "1,234"}} {
+		if got := Rate(c.v).Text("fr"); strings.NewReplacer("\u00a0", "\u202f").Replace(got) != c.fr {
+			t.Errorf("fr %v: %q, want %q", c.v, got, c.fr)
+		}
+		if got := Rate(c.v).Text("en"); got != c.en {
+			t.Errorf("en %v: %q, want %q", c.v, got, c.en)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // histogramBuckets are the latency bars of a step.
@@ -100,26 +102,44 @@ func targeter(main string, extras []Extra) vegeta.Targeter {
 
 // judge compares a step's metrics with the thresholds and names the first
 // one broken.
-func judge(m *vegeta.Metrics, target float64, th Thresholds) string {
+func judge(m *vegeta.Metrics, target float64, th Thresholds) i18n.Message {
 	errRatio := 1 - m.Success
 	switch {
 	case m.Requests == 0:
-		return "no request completed"
+		return i18n.M("no request completed")
 	case errRatio > th.MaxErrorRatio:
-		msg := fmt.Sprintf("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
 		if errs := stepErrors(m.Errors); len(errs) > 0 {
-			msg += ": " + errs[0]
+			return i18n.M("error ratio %.1f %% > %.1f %%: %s", errRatio*100, th.MaxErrorRatio*100, errs[0])
 		}
-		return msg
+		return i18n.M("error ratio %.1f %% > %.1f %%", errRatio*100, th.MaxErrorRatio*100)
 	case ms(m.Latencies.P99) > th.MaxP99Ms:
-		return fmt.Sprintf("p99 %s ms > %s ms", fmtMs(ms(m.Latencies.P99)), fmtMs(th.MaxP99Ms))
+		return i18n.M("p99 %s ms > %s ms", Rate(ms(m.Latencies.P99)), Rate(th.MaxP99Ms))
 	case ms(m.Latencies.P95) > th.MaxP95Ms:
-		return fmt.Sprintf("p95 %s ms > %s ms", fmtMs(ms(m.Latencies.P95)), fmtMs(th.MaxP95Ms))
+		return i18n.M("p95 %s ms > %s ms", Rate(ms(m.Latencies.P95)), Rate(th.MaxP95Ms))
 	case m.Rate < 0.9*target:
-		return fmt.Sprintf("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", FormatRate(m.Rate), FormatRate(target))
+		return i18n.M("only %s req/s could be sent of %s (the load generator is the limit; nothing is proven)", Rate(m.Rate), Rate(target))
 	}
-	return ""
+	return i18n.Message{}
 }
+
+// Rate is a measure (a rate, milliseconds) to write in a message: whole
+// from 100 on, three significant digits below, as each language writes
+// numbers ("12.5", "12,5").
+type Rate float64
+
+// Text writes the measure in lang.
+func (r Rate) Text(lang string) string {
+	if r >= 100 {
+		return i18n.T(lang, "%.0f", float64(r))
+	}
+	// Three significant digits first: the printer reads a precision as
+	// decimals, not digits.
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(r), 'g', 3, 64), 64)
+	return i18n.T(lang, "%v", v)
+}
+
+// String is the English text.
+func (r Rate) String() string { return fmtNumber(float64(r)) }
 
 // clearlyBroken tells whether a running step has failed beyond doubt, so the
 // attack stops early instead of hammering a site that is down.
@@ -142,7 +162,7 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 	if ok, err := s.claim(ctx, id); !ok {
 		return err
 	}
-	status, reason := Passed, ""
+	status, reason := Passed, i18n.Message{}
 	// One client for every step: its keep-alive connections carry over
 	// from step to step, and are closed when the check ends (a client per
 	// step left the previous step's idle connections open on the site).
@@ -176,37 +196,37 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
 			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.Now()})
 		if stop == stopAborted {
-			status, reason = Aborted, fmt.Sprintf("aborted during step %d (%s req/s)", i+1, FormatRate(rate))
+			status, reason = Aborted, i18n.M("aborted during step %d (%s req/s)", i+1, Rate(rate))
 			break
 		}
 		if !step.Held {
 			if share <= 1 {
-				status, reason = Failed, fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), FormatRate(rate), share*100, step.Broken)
+				status, reason = Failed, i18n.M("step %d of %d (%s req/s, %.0f %% of the target): %s", i+1, len(c.Steps), Rate(rate), share*100, step.SayBroken())
 				if len(step.Kinds) > 0 {
-					reason = fmt.Sprintf("step %d of %d (%s req/s, %.0f %% of the target): %s (%s)", i+1, len(c.Steps), FormatRate(rate), share*100, step.Why(), step.Broken)
+					reason = i18n.M("step %d of %d (%s req/s, %.0f %% of the target): %s (%s)", i+1, len(c.Steps), Rate(rate), share*100, step.Why(), step.SayBroken())
 				}
 			} else {
-				reason = fmt.Sprintf("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, FormatRate(rate), step.Broken)
+				reason = i18n.M("the target held; beyond it, step %d (%s req/s) broke: %s", i+1, Rate(rate), step.SayBroken())
 			}
 			break
 		}
 	}
-	if status == Passed && reason == "" {
-		reason = fmt.Sprintf("every step held up to %s req/s", FormatRate(c.TargetRate*c.Steps[len(c.Steps)-1]))
+	if status == Passed && reason.Format == "" {
+		reason = i18n.M("every step held up to %s req/s", Rate(c.TargetRate*c.Steps[len(c.Steps)-1]))
 	}
 	return s.finish(ctx, c, status, reason)
 }
 
 // finish stores a check's verdict, which frees the slot, unless the row
 // stopped being this worker's meanwhile.
-func (s *Service) finish(ctx context.Context, c *Check, status, reason string) error {
+func (s *Service) finish(ctx context.Context, c *Check, status string, reason i18n.Message) error {
 	ctx = context.WithoutCancel(ctx)
 	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", c.ID, Running).
-		Updates(map[string]any{"status": status, "reason": reason, "finished_at": s.Now(), "live": nil})
+		Updates(withCols(verdict(status, reason), map[string]any{"finished_at": s.Now(), "live": nil}))
 	if res.Error != nil || res.RowsAffected == 0 {
 		return res.Error
 	}
-	slog.Info("loadcheck: finished", "check", c.ID, "status", status, "sustained", c.SustainedRate, "reason", reason)
+	slog.Info("loadcheck: finished", "check", c.ID, "status", status, "sustained", c.SustainedRate, "reason", reason.String())
 	if status == Passed && s.Recheck != nil {
 		s.Recheck(ctx, c.PageID, c.ID)
 	}
@@ -227,7 +247,7 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 	out := StepResult{TargetRate: rate}
 	pace, err := pacer(rate)
 	if err != nil {
-		out.Broken = err.Error()
+		out.Broken, out.BrokenTexts = err.Error(), i18n.Render(err)
 		return out, ""
 	}
 	duration := time.Duration(c.StepSeconds) * time.Second
@@ -287,9 +307,12 @@ func (s *Service) step(ctx context.Context, c *Check, attacker *vegeta.Attacker,
 		}
 		out.Histogram = append(out.Histogram, b)
 	}
-	out.Broken = judge(&all, rate, c.Thresholds)
-	if early && out.Broken == "" {
-		out.Broken = "stopped early: thresholds clearly broken"
+	broken := judge(&all, rate, c.Thresholds)
+	if early && broken.Format == "" {
+		broken = i18n.M("stopped early: thresholds clearly broken")
+	}
+	if broken.Format != "" {
+		out.Broken, out.BrokenTexts = broken.String(), i18n.Render(broken)
 	}
 	out.Held = out.Broken == "" && stop == ""
 	return out, stop

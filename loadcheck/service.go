@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // TypeRun runs one load check, on a queue of its own (NewServer); one check
@@ -178,20 +179,20 @@ func RegisterGate(reg *campaigns.Registry, s *Service) {
 
 func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
 	pending := func(err error) campaigns.Result {
-		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+		return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), nil)
 	}
 	if c.LandingPageID == nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "no landing page to check"}
+		return campaigns.Answer(campaigns.Fail, i18n.M("no landing page to check"), nil)
 	}
 	page, err := s.Pages.Get(ctx, *c.LandingPageID)
 	if errors.Is(err, landing.ErrNotFound) {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the landing page does not exist"}
+		return campaigns.Answer(campaigns.Fail, i18n.M("the landing page does not exist"), nil)
 	}
 	if err != nil {
 		return pending(err)
 	}
 	if !page.Published() {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("/l/%s is not published, so it cannot be load-checked", page.Slug)}
+		return campaigns.Answer(campaigns.Fail, i18n.M("/l/%s is not published, so it cannot be load-checked", page.Slug), nil)
 	}
 	need, err := s.Needed(ctx, c)
 	if err != nil {
@@ -210,10 +211,10 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	if errors.Is(err, ErrNotFound) {
 		if prev, err := s.Store.LastPassed(ctx, page.ID); err == nil {
 			m["check_id"], m["sustained_rps"], m["checked_at"] = prev.ID, round(prev.SustainedRate), prev.FinishedAt
-			return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-				Message: fmt.Sprintf("/l/%s was republished with new content after its last passing load check (#%d): check the new version", page.Slug, prev.ID)}
+			return campaigns.Answer(campaigns.Fail, i18n.M("/l/%s was republished with new content after its last passing load check (#%s): check the new version",
+				page.Slug, strconv.FormatUint(prev.ID, 10)), m)
 		}
-		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("no passing load check of /l/%s yet; needed %s req/s", page.Slug, num(need.Needed)), Measured: m}
+		return campaigns.Answer(campaigns.Fail, i18n.M("no passing load check of /l/%s yet; needed %.0f req/s", page.Slug, need.Needed), m)
 	}
 	if err != nil {
 		return pending(err)
@@ -221,25 +222,28 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	m["check_id"], m["sustained_rps"], m["checked_at"] = last.ID, round(last.SustainedRate), last.FinishedAt
 	switch {
 	case last.Status == Failed:
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("%s (the latest check of this version of /l/%s, %s ago)", last.Summary(), page.Slug, now.Sub(*last.FinishedAt).Round(time.Minute))}
+		return campaigns.Answer(campaigns.Fail, i18n.M("%s (the latest check of this version of /l/%s, %s ago)", last.Summary(), page.Slug, ago(now, last)), m)
 	case now.Sub(*last.FinishedAt) > s.Validity:
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("the last passing load check (#%d) is %s old; it counts for %s", last.ID, now.Sub(*last.FinishedAt).Round(time.Minute), s.Validity)}
+		return campaigns.Answer(campaigns.Fail, i18n.M("the last passing load check (#%s) is %s old; it counts for %s",
+			strconv.FormatUint(last.ID, 10), ago(now, last), s.Validity.String()), m)
 	case last.SustainedRate < need.Needed:
-		names := make([]string, 0, gateNames+1)
+		names := make([]any, 0, gateNames+1)
 		for _, p := range need.Peak.Parts[:min(gateNames, len(need.Peak.Parts))] {
-			names = append(names, fmt.Sprintf("%s %s", p.Campaign.Name, num(p.RPS)))
+			names = append(names, i18n.M("%s %.0f", p.Campaign.Name, p.RPS))
 		}
 		if more := need.Peak.Campaigns - len(names); more > 0 {
-			names = append(names, fmt.Sprintf("and %s more", num(float64(more))))
+			names = append(names, i18n.M("and %d more", more))
 		}
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
-			Message: fmt.Sprintf("sustained %s req/s < needed %s (combined peak %s × %.1f at %s: %s)", num(last.SustainedRate), num(need.Needed),
-				num(need.Peak.RPS), s.SafetyFactor, need.Peak.Start.In(c.Location()).Format("Jan 2 15:04"), strings.Join(names, ", "))}
+		return campaigns.Answer(campaigns.Fail, i18n.M("sustained %.0f req/s < needed %.0f (combined peak %.0f × %.1f at %s: %s)", last.SustainedRate, need.Needed,
+			need.Peak.RPS, s.SafetyFactor, i18n.Time{T: need.Peak.Start.In(c.Location()), Layout: "2 Jan 15:04"}, i18n.Join{Parts: names, Sep: ", "}), m)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: m,
-		Message: fmt.Sprintf("sustained %s req/s ≥ needed %s (check #%d of the content in force, %s ago)", num(last.SustainedRate), num(need.Needed), last.ID, now.Sub(*last.FinishedAt).Round(time.Minute))}
+	return campaigns.Answer(campaigns.Pass, i18n.M("sustained %.0f req/s ≥ needed %.0f (check #%s of the content in force, %s ago)",
+		last.SustainedRate, need.Needed, strconv.FormatUint(last.ID, 10), ago(now, last)), m)
+}
+
+// ago is how long ago a check finished, to the minute.
+func ago(now time.Time, c *Check) string {
+	return now.Sub(*c.FinishedAt).Round(time.Minute).String()
 }
 
 // gateNames is how many of the campaigns making the peak the gate's
@@ -247,16 +251,3 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 const gateNames = 5
 
 func round(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
-
-// num formats a rate with thousands separators: 4,200.
-func num(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Delivery states and limits.
@@ -125,14 +127,20 @@ func (s *Service) audience(ctx context.Context) ([]Recipient, map[uint64]Pref, e
 	return recipients, prefs, nil
 }
 
+// msgAlertMail is the body of an alert e-mail.
+var msgAlertMail = i18n.Key("%s\n\n%s\n\nRaised at %s UTC. Choose what Rampe sends you at %s/settings/notifications.\n")
+
 func (s *Service) deliveriesFor(a campaigns.Alert, recipients []Recipient, prefs map[uint64]Pref) []Delivery {
 	link := fmt.Sprintf("%s/campaigns/%d", s.BaseURL, a.CampaignID)
 	if a.CampaignID == 0 { // a test message
 		link = s.BaseURL + "/settings/notifications"
 	}
-	subject := "[Rampe] " + truncate(a.Message, 150)
-	text := fmt.Sprintf("%s\n\n%s\n\nRaised at %s UTC. Choose what Rampe sends you at %s/settings/notifications.\n",
-		a.Message, link, a.CreatedAt.UTC().Format("2006-01-02 15:04"), s.BaseURL)
+	// The e-mail speaks its reader's language; the webhook, read by
+	// machines and shared channels, keeps the English.
+	mail := func(lang string) (string, string) {
+		msg := i18n.Text(lang, a.Say())
+		return "[Rampe] " + truncate(msg, 150), i18n.T(lang, msgAlertMail, msg, link, a.CreatedAt.UTC().Format("2006-01-02 15:04"), s.BaseURL)
+	}
 	hook, _ := json.Marshal(map[string]any{
 		"text": "Rampe alert: " + a.Message + " " + link,
 		"rampe": map[string]any{"alert_id": a.ID, "campaign_id": a.CampaignID, "kind": a.Kind, "message": a.Message, "url": link,
@@ -143,11 +151,12 @@ func (s *Service) deliveriesFor(a campaigns.Alert, recipients []Recipient, prefs
 	for _, r := range recipients {
 		p := prefs[r.ID]
 		if p.Email && s.EmailReady {
+			subject, text := mail(r.Lang)
 			out = append(out, Delivery{AlertID: a.ID, UserID: r.ID, Channel: "email", Target: r.Email, Subject: subject, Body: text,
 				Status: Pending, NextAttemptAt: now, CreatedAt: now})
 		}
 		if p.WebhookURL != "" {
-			out = append(out, Delivery{AlertID: a.ID, UserID: r.ID, Channel: "webhook", Target: p.WebhookURL, Subject: subject, Body: string(hook),
+			out = append(out, Delivery{AlertID: a.ID, UserID: r.ID, Channel: "webhook", Target: p.WebhookURL, Subject: "[Rampe] " + truncate(a.Message, 150), Body: string(hook),
 				Status: Pending, NextAttemptAt: now, CreatedAt: now})
 		}
 	}
@@ -223,10 +232,11 @@ func (s *Service) Test(ctx context.Context, r Recipient) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	a := campaigns.Alert{Kind: "test", Message: "Test from Rampe: alerts reach you here.", CreatedAt: s.Now()}
+	test := i18n.M("Test from Rampe: alerts reach you here.")
+	a := campaigns.Alert{Kind: "test", Message: test.String(), MessageTexts: i18n.Render(test), CreatedAt: s.Now()}
 	out := s.deliveriesFor(a, []Recipient{r}, map[uint64]Pref{r.ID: p})
 	if len(out) == 0 {
-		return 0, &FieldError{"email", "choose e-mail (with smtp.url set) or a webhook first"}
+		return 0, validation.Field("email", "choose e-mail (with smtp.url set) or a webhook first")
 	}
 	return len(out), s.DB.WithContext(ctx).Create(&out).Error
 }

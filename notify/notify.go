@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Migrations of the notification tables.
@@ -95,6 +95,7 @@ type Alerts interface {
 type Recipient struct {
 	ID    uint64
 	Email string
+	Lang  string // the language the user reads Rampe in ("": English)
 }
 
 // Users lists the users notify may write to.
@@ -123,9 +124,8 @@ type Service struct {
 }
 
 // FieldError names the preference that is wrong.
-type FieldError struct{ Field, Msg string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+// Its message is translated (platform/validation).
+type FieldError = validation.FieldError
 
 // Pref returns a user's preferences (all off when never saved).
 func (s *Service) Pref(ctx context.Context, userID uint64) (Pref, error) {
@@ -154,7 +154,7 @@ func (s *Service) SavePref(ctx context.Context, p Pref) error {
 func (s *Service) checkWebhook(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || len(raw) > 2000 || u.User != nil {
-		return &FieldError{"webhook_url", fmt.Sprintf("%q is not an absolute URL", raw)}
+		return validation.Field("webhook_url", "%q is not an absolute URL", raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -165,9 +165,9 @@ func (s *Service) checkWebhook(raw string) error {
 				return nil
 			}
 		}
-		return &FieldError{"webhook_url", fmt.Sprintf("%s: use https (plain http only to hosts listed in alerts.webhook_http_hosts)", u.Host)}
+		return validation.Field("webhook_url", "%s: use https (plain http only to hosts listed in alerts.webhook_http_hosts)", u.Host)
 	}
-	return &FieldError{"webhook_url", fmt.Sprintf("scheme %q: use https", u.Scheme)}
+	return validation.Field("webhook_url", "scheme %q: use https", u.Scheme)
 }
 
 func hash(s string) string {
@@ -185,7 +185,7 @@ func (u AccountUsers) Recipients(ctx context.Context) ([]Recipient, error) {
 	users, err := u.Store.List(ctx)
 	out := make([]Recipient, len(users))
 	for i, x := range users {
-		out[i] = Recipient{ID: x.ID, Email: x.Email}
+		out[i] = Recipient{ID: x.ID, Email: x.Email, Lang: x.Lang}
 	}
 	return out, err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 	"github.com/rampe/rampe/platform/queue"
@@ -196,5 +197,35 @@ func TestWebhookURLsAreChecked(t *testing.T) {
 	}
 	if backoff(1) != 30*time.Second || backoff(3) != 2*time.Minute || backoff(20) != time.Hour {
 		t.Errorf("backoff: %v %v %v", backoff(1), backoff(3), backoff(20))
+	}
+}
+
+// TestAlertMailSpeaksItsReadersLanguage: the e-mail of an alert is written
+// in each recipient's language; the webhook keeps the English.
+func TestAlertMailSpeaksItsReadersLanguage(t *testing.T) {
+	s := &Service{BaseURL: "http://rampe.test", EmailReady: true, Now: func() time.Time { return time.Now().UTC() }}
+	msg := i18n.M("%s ended without going live", "Soldes")
+	a := campaigns.Alert{ID: 7, CampaignID: 3, Kind: "ended-unlaunched", Message: msg.String(), MessageTexts: i18n.Render(msg), CreatedAt: time.Now().UTC()}
+	rs := []Recipient{{ID: 1, Email: "fr@shop.example", Lang: "fr"}, {ID: 2, Email: "en@shop.example"}}
+	prefs := map[uint64]Pref{1: {Email: true, WebhookURL: "https://hooks.example/x"}, 2: {Email: true}}
+	out := s.deliveriesFor(a, rs, prefs)
+	if len(out) != 3 {
+		t.Fatalf("%d deliveries", len(out))
+	}
+	for _, d := range out {
+		switch {
+		case d.Channel == "email" && d.UserID == 1:
+			if d.Subject != "[Rampe] Soldes s'est terminée sans avoir été en ligne" || !strings.Contains(d.Body, "Levée le ") {
+				t.Errorf("French mail: %q %q", d.Subject, d.Body)
+			}
+		case d.Channel == "email":
+			if d.Subject != "[Rampe] Soldes ended without going live" || !strings.Contains(d.Body, "Raised at ") {
+				t.Errorf("English mail: %q %q", d.Subject, d.Body)
+			}
+		default:
+			if !strings.Contains(d.Body, "ended without going live") {
+				t.Errorf("webhook: %q", d.Body)
+			}
+		}
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Messages of the campaign page's readiness, in one place (for translation).
-const (
-	msgScheduleWarn  = "These gates fail now, so the campaign would be blocked at go-live unless they are fixed by then:\n"
-	msgScheduleAsk   = "\nSchedule anyway?"
-	msgScheduledWarn = "Scheduled, but %d gate(s) fail now: %s. Rampe checks again before go-live and blocks the campaign if they still fail."
+var (
+	msgScheduleWarn  = i18n.Key("These gates fail now, so the campaign would be blocked at go-live unless they are fixed by then:\n%s\nSchedule anyway?")
+	msgScheduledWarn = i18n.Key("Scheduled, but %d gate(s) fail now: %s. Rampe checks again before go-live and blocks the campaign if they still fail.")
 )
 
 // finalReadiness is the readiness an ended or cancelled campaign was left
@@ -44,21 +44,23 @@ func finished(st campaigns.Status) bool { return st == campaigns.Ended || st == 
 
 // scheduleWarning is the confirmation the Schedule button asks for when
 // gates fail now, naming them ("" when every gate passes).
-func scheduleWarning(rep *campaigns.Report) string {
-	names := failingTitles(rep)
+func scheduleWarning(lang string, rep *campaigns.Report) string {
+	names := failingTitles(lang, rep)
 	if len(names) == 0 {
 		return ""
 	}
-	return msgScheduleWarn + "• " + strings.Join(names, "\n• ") + msgScheduleAsk
+	return i18n.T(lang, msgScheduleWarn, "• "+strings.Join(names, "\n• "))
 }
 
-func failingTitles(rep *campaigns.Report) []string {
+// failingTitles are the gates of rep that fail, by their title in lang
+// and their name.
+func failingTitles(lang string, rep *campaigns.Report) []string {
 	if rep == nil {
 		return nil
 	}
 	var out []string
 	for _, g := range rep.Failing() {
-		out = append(out, gateTitle(g.Gate)+" ("+g.Gate+")")
+		out = append(out, i18n.T(lang, gateTitle(g.Gate))+" ("+g.Gate+")")
 	}
 	return out
 }

@@ -274,7 +274,7 @@ func TestContactsUI(t *testing.T) {
 	}
 	res = uploadContacts(t, b, "c.csv", "email;name;country;loyalty\nann@shop.example;Ann;FR;gold\nbad;Bad;XX;\n", map[string]string{"list": fmt.Sprint(list.ID), "partial": "on"})
 	body = waitImport(t, b, res.Header.Get("Location"))
-	if !strings.Contains(body, "1 contacts imported") {
+	if !strings.Contains(body, "1 contact imported") {
 		t.Fatalf("partial import page: %s", body)
 	}
 	page = b.get("/contacts/import")

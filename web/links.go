@@ -107,7 +107,7 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	var fe *clicks.FieldError
 	if errors.As(err, &fe) {
 		// The form comes back filled as it was sent, with the reason.
-		s.flash(c, false, i18n.M("Tracked link not made: %s", fe.Error()))
+		s.flash(c, false, i18n.M("Tracked link not made: %s", fe.Field+": "+s.tr(c, fe)))
 		back := url.Values{"link_channel": {c.FormValue("channel")}, "link_url": {c.FormValue("url")}, "link_label": {c.FormValue("label")}}
 		return c.Redirect(fmt.Sprintf("/campaigns/%d?%s#links", camp.ID, back.Encode()), fiber.StatusSeeOther)
 	}

@@ -43,6 +43,10 @@ func (s *Server) routes(app *fiber.App) {
 	// JSON API: bearer tokens, no cookies.
 	api := app.Group("/api/v1", s.apiAuth)
 	api.Get("/me", s.apiMe)
+	api.Get("/users", apiAdmin, s.apiListUsers)
+	api.Post("/users", apiAdmin, s.apiCreateUser)
+	api.Patch("/users/:id<int>", apiAdmin, s.apiPatchUser)
+	api.Delete("/users/:id<int>", apiAdmin, s.apiDeleteUser)
 	api.Get("/campaigns", s.apiListCampaigns)
 	api.Post("/campaigns", apiWriter, s.apiCreateCampaign)
 	api.Get("/campaigns/:id", s.apiGetCampaign)

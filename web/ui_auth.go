@@ -125,7 +125,7 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	secret, _, err := s.Accounts.NewAPIToken(c.UserContext(), currentUser(c).ID, c.FormValue("name"))
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		return s.renderTokens(c, "", fe.Msg)
+		return s.renderTokens(c, "", s.tr(c, fe))
 	}
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 	}
 	errs := map[string]string{}
 	if fe != nil {
-		errs[fe.Field] = fe.Msg
+		errs[fe.Field] = s.tr(c, fe)
 	}
 	return s.renderStatus(c, code, "users", pageData{Title: i18n.M("Users"), Nav: "users",
 		Data: map[string]any{"Users": users, "Errs": errs, "Form": form, "Failures": failures, "Now": now, "Secret": secret, "Me": currentUser(c).ID,

@@ -326,7 +326,7 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 		// Scheduling stores a fresh readiness, and says what would block it.
 		msg := i18n.M("Scheduled. Rampe will check every gate at go-live.")
 		if _, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email); err == nil {
-			if names := failingTitles(rep); len(names) > 0 {
+			if names := failingTitles(s.lang(c), rep); len(names) > 0 {
 				msg = i18n.M(msgScheduledWarn, len(names), strings.Join(names, ", "))
 			}
 		}
@@ -458,7 +458,7 @@ func (s *Server) showCampaign(c *fiber.Ctx) error {
 		"C": camp, "History": hist, "CampaignAlerts": alerts.Alerts, "MoreAlerts": alerts.Total - int64(len(alerts.Alerts)), "Actions": actionsFor(camp.Status), "Page": page, "Promos": promos,
 		"Peak": camp.PeakOf(), "Need": need, "Checks": checks, "Feeds": linkedFeeds, "Moves": moves, "AffiliationOn": s.Affiliation != nil,
 		"Links": s.linksJSON(links), "LinkForm": linkForm, "BaseURLProblem": s.BaseURLStatus.Problem(),
-		"Final": final, "ScheduleWarning": scheduleWarning(camp.Readiness), "EmailNow": s.emailNow(c, camp)}})
+		"Final": final, "ScheduleWarning": scheduleWarning(s.lang(c), camp.Readiness), "EmailNow": s.emailNow(c, camp)}})
 }
 
 // showReadiness evaluates the gates now, storing nothing; the campaign page

@@ -96,18 +96,20 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	for i, p := range curve {
 		fmt.Fprintf(&pts, "%.1f,%.1f ", x(i), y(p.RPS))
 	}
+	lang := s.lang(c)
 	var bars []dayBar
 	for d := 0; d < 30; d++ {
 		day := curve[d*hours/30 : (d+1)*hours/30]
 		dp := campaigns.Peak(day)
-		title := fmt.Sprintf("%s: peak %.0f req/s", start.AddDate(0, 0, d).Format("Mon 2 Jan"), dp.RPS)
+		date := i18n.FormatTime(lang, start.AddDate(0, 0, d), "Mon 2 Jan")
+		title := i18n.T(lang, "%s: peak %.0f req/s", date, dp.RPS)
 		if dp.RPS > 0 {
-			title += " at " + dp.Start.In(loc).Format("15:04")
+			title = i18n.T(lang, "%s: peak %.0f req/s at %s", date, dp.RPS, dp.Start.In(loc).Format("15:04"))
 			for _, part := range dp.Parts {
-				title += fmt.Sprintf("\n• %s: %.0f req/s", part.Campaign.Name, part.RPS)
+				title += "\n• " + i18n.T(lang, "%s: %.0f req/s", part.Campaign.Name, part.RPS)
 			}
 			if n := dp.Others(); n > 0 {
-				title += fmt.Sprintf("\n• and %s more campaigns", thousands(n))
+				title += "\n• " + i18n.T(lang, "and %d more campaigns", n)
 			}
 		}
 		bx := x(d * hours / 30)
@@ -116,14 +118,14 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	var ticks []axisTick
 	for i, n := 0, tickCount(top); i <= n; i++ {
 		v := top * float64(i) / float64(n)
-		ticks = append(ticks, axisTick{Y: y(v), Label: fmt.Sprintf("%g", v)})
+		ticks = append(ticks, axisTick{Y: y(v), Label: i18n.T(lang, "%.0f", v)})
 	}
 	var peakNames []string
 	for _, part := range peak.Parts {
 		peakNames = append(peakNames, part.Campaign.Name)
 	}
 	if n := peak.Others(); n > 0 {
-		peakNames = append(peakNames, "and "+thousands(n)+" more")
+		peakNames = append(peakNames, i18n.T(lang, "and %d more", n))
 	}
 	return s.render(c, "capacity", pageData{Title: i18n.M("Capacity"), Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,

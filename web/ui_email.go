@@ -85,12 +85,12 @@ func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *
 	sample, _ := strconv.Atoi(c.Query("sample"))
 	data := map[string]any{"Campaign": camp, "M": m, "Saved": saved, "Sends": views, "Sample": max(sample, 0) % 5}
 	if formErr != nil {
-		data["Err"] = formErr.Error()
+		data["Err"] = s.tr(c, formErr)
 		var fe *email.FieldError
 		var te *email.TemplateError
 		switch {
 		case errors.As(formErr, &fe):
-			data["ErrField"] = fe.Field
+			data["ErrField"], data["Err"] = fe.Field, fe.Field+": "+s.tr(c, fe)
 		case errors.As(formErr, &te):
 			data["ErrField"] = te.Field
 		}

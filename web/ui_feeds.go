@@ -20,21 +20,64 @@ import (
 	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/sheet"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // genericRows is how many column rows the generic-feed form offers.
 const genericRows = 8
+
+// scheduleKey holds the schedule a form posted, for the page that shows
+// it again with its errors.
+const scheduleKey = "feeds.schedule"
+
+// feedSchedule reads the schedule of the feed form: its parts (every N
+// hours, daily or weekly at a time, in a zone) or a cron expression; a
+// form that posts only "cron" (an older page, a script) is a cron
+// expression.
+func feedSchedule(c *fiber.Ctx) (string, feeds.Schedule, validation.Errors) {
+	if !c.Request().PostArgs().Has("schedule_every") {
+		cron := strings.TrimSpace(c.FormValue("cron"))
+		if cron == "" {
+			return "", feeds.Schedule{}, nil
+		}
+		return cron, feeds.Schedule{Every: feeds.EveryCron, Cron: cron}, nil
+	}
+	sch := feeds.Schedule{Every: c.FormValue("schedule_every"), At: c.FormValue("schedule_at"), Zone: c.FormValue("schedule_zone"), Cron: c.FormValue("cron")}
+	var ve validation.Errors
+	if sch.Every == feeds.EveryHours {
+		n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("schedule_hours")))
+		if err != nil {
+			ve = append(ve, validation.Fieldf("schedule_hours", "%q: give a number of hours from 1 to 24", c.FormValue("schedule_hours")))
+		}
+		sch.Hours = n
+	}
+	if sch.Every == feeds.EveryWeek {
+		d, err := strconv.Atoi(c.FormValue("schedule_day"))
+		if err != nil {
+			d = -1
+		}
+		sch.Day = time.Weekday(d)
+	}
+	if len(ve) > 0 {
+		return "", sch, ve
+	}
+	expr, errs := sch.Expr()
+	return expr, sch, errs
+}
 
 func feedForm(c *fiber.Ctx) (*feeds.Feed, feeds.ValidationError) {
 	f := &feeds.Feed{Name: c.FormValue("name"), Format: c.FormValue("format"), Availability: strings.Join(formList(c, "availability"), ","),
 		Brands: strings.Join(formList(c, "brands"), "\n"), ProductTypes: strings.Join(formList(c, "product_types"), "\n"), SKUs: c.FormValue("skus"), TitleTemplate: c.FormValue("title_template"),
 		Country: c.FormValue("country"), Language: c.FormValue("language"), Currency: c.FormValue("currency"), Shipping: c.FormValue("shipping"),
 		DeliveryTime: c.FormValue("delivery_time"), UTMSource: c.FormValue("utm_source"), UTMMedium: c.FormValue("utm_medium"),
-		UTMCampaign: c.FormValue("utm_campaign"), Separator: c.FormValue("separator"), DecimalComma: c.FormValue("decimal_comma") == "on", Cron: c.FormValue("cron")}
+		UTMCampaign: c.FormValue("utm_campaign"), Separator: c.FormValue("separator"), DecimalComma: c.FormValue("decimal_comma") == "on"}
 	if f.Separator == "tab" {
 		f.Separator = "\t"
 	}
 	var errs feeds.ValidationError
+	var sch feeds.Schedule
+	f.Cron, sch, errs = feedSchedule(c)
+	c.Locals(scheduleKey, &sch)
 	for _, b := range []struct {
 		field string
 		dst   **int64
@@ -70,7 +113,11 @@ func (s *Server) showFeeds(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "feeds", pageData{Title: i18n.M("Feeds"), Nav: "feeds", Data: map[string]any{"List": list, "BaseURL": s.BaseURL}})
+	schedules := make(map[uint64]i18n.Message, len(list))
+	for _, f := range list {
+		schedules[f.ID] = feeds.ParseSchedule(f.Cron, s.Campaigns.DefaultTimeZone).Say()
+	}
+	return s.render(c, "feeds", pageData{Title: i18n.M("Feeds"), Nav: "feeds", Data: map[string]any{"List": list, "BaseURL": s.BaseURL, "Schedules": schedules}})
 }
 
 func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.ValidationError) error {
@@ -80,6 +127,15 @@ func (s *Server) feedPage(c *fiber.Ctx, code int, f *feeds.Feed, errs feeds.Vali
 		cols = append(cols, feeds.Column{})
 	}
 	data["Columns"] = cols
+	sch := feeds.ParseSchedule(f.Cron, s.Campaigns.DefaultTimeZone)
+	if posted, ok := c.Locals(scheduleKey).(*feeds.Schedule); ok {
+		sch = *posted
+	}
+	if sch.Zone == "" {
+		sch.Zone = s.Campaigns.DefaultTimeZone
+	}
+	data["Schedule"], data["TimeZones"] = sch, timeZones
+	data["Days"] = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 	avail := map[string]bool{}
 	for _, a := range strings.Split(f.Availability, ",") {
 		avail[a] = true

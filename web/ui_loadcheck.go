@@ -107,7 +107,7 @@ func (s *Server) abortLoadCheck(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	} else if now, err := s.LoadChecks.Store.Get(c.UserContext(), chk.ID); err == nil && now.Status == loadcheck.Aborted {
-		s.flash(c, true, i18n.M("Aborted: %s.", now.Reason))
+		s.flash(c, true, i18n.M("Aborted: %s.", now.Say()))
 	} else {
 		s.flash(c, true, i18n.M("Abort requested: the attack stops within a second."))
 	}

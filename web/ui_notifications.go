@@ -24,7 +24,7 @@ func (s *Server) renderNotifications(c *fiber.Ctx, code int, p notify.Pref, form
 	}
 	errs := map[string]string{}
 	if fe != nil {
-		errs[fe.Field] = fe.Msg
+		errs[fe.Field] = s.tr(c, fe)
 	}
 	return s.renderStatus(c, code, "notifications", pageData{Title: i18n.M("Alert notifications"), Nav: "notifications", Data: map[string]any{
 		"Pref": p, "Form": form, "Errs": errs, "Deliveries": list, "EmailReady": s.Notify.EmailReady}})
@@ -46,11 +46,11 @@ func (s *Server) saveNotifications(c *fiber.Ctx) error {
 
 func (s *Server) testNotifications(c *fiber.Ctx) error {
 	u := currentUser(c)
-	n, err := s.Notify.Test(c.UserContext(), notify.Recipient{ID: u.ID, Email: u.Email})
+	n, err := s.Notify.Test(c.UserContext(), notify.Recipient{ID: u.ID, Email: u.Email, Lang: s.lang(c)})
 	var fe *notify.FieldError
 	if errors.As(err, &fe) {
 		p, _ := s.Notify.Pref(c.UserContext(), u.ID)
-		return s.renderNotifications(c, fiber.StatusUnprocessableEntity, p, map[string]string{"webhook_url": p.WebhookURL}, &notify.FieldError{Field: "test", Msg: fe.Msg})
+		return s.renderNotifications(c, fiber.StatusUnprocessableEntity, p, map[string]string{"webhook_url": p.WebhookURL}, &notify.FieldError{Field: "test", Msg: fe.Msg, Message: fe.Message})
 	}
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ func (f *searchForm) ErrFor(key, field string) any {
 	if len(out) == 0 {
 		return nil
 	}
-	return i18n.Join(out, "; ")
+	return i18n.Join{Parts: out, Sep: "; "}
 }
 
 func (s *Server) showSearch(c *fiber.Ctx) error {

@@ -40,7 +40,7 @@ func (s *Server) userOf(c *fiber.Ctx) (*accounts.User, error) {
 func (s *Server) userDone(c *fiber.Ctx, err error, ok i18n.Message) error {
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		s.flash(c, false, i18n.M("%s.", fe.Msg))
+		s.flash(c, false, i18n.M("%s.", fe))
 		return c.Redirect("/users", fiber.StatusSeeOther)
 	}
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Server) saveLanguage(c *fiber.Ctx) error {
 	if err := s.Accounts.SetLang(c.UserContext(), u.ID, lang); err != nil {
 		var fe *accounts.FieldError
 		if errors.As(err, &fe) {
-			return fiber.NewError(fiber.StatusUnprocessableEntity, fe.Error())
+			return fiber.NewError(fiber.StatusUnprocessableEntity, s.tr(c, fe))
 		}
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	err := s.Accounts.ChangePassword(c.UserContext(), u.ID, c.FormValue("current"), c.FormValue("password"), c.FormValue("confirm"), sid)
 	var fe *accounts.FieldError
 	if errors.As(err, &fe) {
-		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "password", passwordPage(map[string]string{fe.Field: fe.Msg}))
+		return s.renderStatus(c, fiber.StatusUnprocessableEntity, "password", passwordPage(map[string]string{fe.Field: s.tr(c, fe)}))
 	}
 	if err != nil {
 		return err

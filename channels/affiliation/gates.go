@@ -100,7 +100,7 @@ func (ch *Channel) codesGate(ctx context.Context, c *campaigns.Campaign, _ time.
 		for i, b := range bad {
 			items[i] = b
 		}
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("%d of %d partner codes would not work: %s", len(bad), n, i18n.Join(items, "; "))}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("%d of %d partner codes would not work: %s", len(bad), n, i18n.Join{Parts: items, Sep: "; "})}
 	}
 	if n == 0 {
 		return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("no partner code in the plan")}

@@ -27,7 +27,9 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/flusher"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/signed"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Migrations of the tracked links and their clicks.
@@ -81,9 +83,8 @@ type Click struct {
 }
 
 // FieldError names what is wrong in a link.
-type FieldError struct{ Field, Msg string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+// Its message is translated (platform/validation).
+type FieldError = validation.FieldError
 
 // ErrNotFound is a token that names no link (forged, altered, deleted).
 var ErrNotFound = errors.New("clicks: no such link")
@@ -131,14 +132,14 @@ func (s *Service) Link(ctx context.Context, c *campaigns.Campaign, ch campaigns.
 // the same destination, so its clicks are its own.
 func (s *Service) PartnerLink(ctx context.Context, c *campaigns.Campaign, ch campaigns.Channel, partnerID uint64, rawURL, label, by string) (*Link, error) {
 	if !c.Has(ch) {
-		return nil, &FieldError{"channel", fmt.Sprintf("the campaign is not on the %s channel", ch.Label())}
+		return nil, validation.Field("channel", "the campaign is not on the %s channel", i18n.M(ch.Label()))
 	}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 4000 {
-		return nil, &FieldError{"url", fmt.Sprintf("%q is not an absolute http(s) URL", rawURL)}
+		return nil, validation.Field("url", "%q is not an absolute http(s) URL", rawURL)
 	}
 	if len(label) > 200 {
-		return nil, &FieldError{"label", "at most 200 characters"}
+		return nil, validation.Field("label", "at most 200 characters")
 	}
 	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), PartnerID: partnerID, CreatedBy: by, CreatedAt: s.Now()}
 	err = s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error

@@ -113,7 +113,7 @@ func (s *Service) creativesGate(ctx context.Context, c *campaigns.Campaign, _ ti
 		for i, p := range problems {
 			items[i] = p
 		}
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join(items, "; ")}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join{Parts: items, Sep: "; "}}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
 		Msg: i18n.M("%d creatives cover the %d targeted placements, the heaviest %s, all clicking to %s", len(crs), len(places), kb(heaviest), land)}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Channel is the e-mail channel: at launch its campaign's sends go (the
@@ -55,7 +56,7 @@ func (ch *Channel) RegisterGates(reg *campaigns.Registry) {
 }
 
 func pending(err error) campaigns.Result {
-	return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error()}
+	return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), nil)
 }
 
 // message reads the campaign's message for a gate; without one, the
@@ -63,7 +64,7 @@ func pending(err error) campaigns.Result {
 func (ch *Channel) message(ctx context.Context, c *campaigns.Campaign) (*Message, campaigns.Result) {
 	m, err := ch.Sender.Messages.Get(ctx, c.ID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, campaigns.Result{Outcome: campaigns.Fail, Message: "the campaign has no e-mail message: write one (sender, subject, body, list) on the campaign's E-mail page"}
+		return nil, campaigns.Answer(campaigns.Fail, i18n.M("the campaign has no e-mail message: write one (sender, subject, body, list) on the campaign's E-mail page"), nil)
 	}
 	if err != nil {
 		return nil, pending(err)
@@ -82,7 +83,7 @@ func (ch *Channel) audienceGate(ctx context.Context, c *campaigns.Campaign, _ ti
 		return pending(err)
 	}
 	measured := map[string]any{"mailable": n.Mailable}
-	var out []string
+	var out []any
 	keys := make([]string, 0, len(n.Excluded))
 	for k := range n.Excluded {
 		keys = append(keys, k)
@@ -90,18 +91,18 @@ func (ch *Channel) audienceGate(ctx context.Context, c *campaigns.Campaign, _ ti
 	sort.Strings(keys)
 	for _, k := range keys {
 		if n.Excluded[k] > 0 {
-			out = append(out, fmt.Sprintf("%d %s", n.Excluded[k], k))
+			out = append(out, i18n.M("%d %s", n.Excluded[k], i18n.M(k)))
 			measured["excluded_"+k] = n.Excluded[k]
 		}
 	}
-	left := ""
+	var left any = ""
 	if len(out) > 0 {
-		left = "; left out: " + strings.Join(out, ", ")
+		left = i18n.M("; left out: %s", i18n.Join{Parts: out, Sep: ", "})
 	}
 	if n.Mailable == 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: "no mailable recipient in the chosen list and segment" + left}
+		return campaigns.Answer(campaigns.Fail, i18n.M("no mailable recipient in the chosen list and segment%s", left), measured)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Message: fmt.Sprintf("%d mailable recipients%s", n.Mailable, left)}
+	return campaigns.Answer(campaigns.Pass, i18n.M("%d mailable recipients%s", n.Mailable, left), measured)
 }
 
 // sampleSize is how many contacts the message gate renders the message for.
@@ -123,7 +124,7 @@ func (ch *Channel) messageGate(ctx context.Context, c *campaigns.Campaign, now t
 	}
 	cm, _, err := s.compileAt(ctx, c, m, "list", at, false)
 	if err != nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: "the message does not compile: " + err.Error()}
+		return campaigns.Answer(campaigns.Fail, i18n.M("the message does not compile: %s", err), nil)
 	}
 	sample, err := s.Audience.Mailable(ctx, m.ListID, m.SegmentID, 0, sampleSize)
 	if err != nil {
@@ -137,23 +138,22 @@ func (ch *Channel) messageGate(ctx context.Context, c *campaigns.Campaign, now t
 	for _, r := range sample {
 		out, err := cm.render(r.Vars, nil, s.BaseURL+"/u/sample")
 		if err != nil {
-			return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("the message does not render for %s: %v", mask(r.Email), err)}
+			return campaigns.Answer(campaigns.Fail, i18n.M("the message does not render for %s: %s", mask(r.Email), err), nil)
 		}
 		size = max(size, len(out.HTML))
 		for _, f := range out.Missing {
 			missing[f]++
 		}
 		if !strings.Contains(out.HTML, s.BaseURL+"/u/sample") {
-			return campaigns.Result{Outcome: campaigns.Fail, Message: "the message has no unsubscribe link"}
+			return campaigns.Answer(campaigns.Fail, i18n.M("the message has no unsubscribe link"), nil)
 		}
 	}
 	measured := map[string]any{"html_bytes": size, "links": len(cm.links)}
 	if size > GmailClipBytes {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured,
-			Message: fmt.Sprintf("the HTML is %d KB: Gmail clips messages above %d KB; shorten the body or the product block", size>>10, GmailClipBytes>>10)}
+		return campaigns.Answer(campaigns.Fail, i18n.M("the HTML is %d KB: Gmail clips messages above %d KB; shorten the body or the product block", size>>10, GmailClipBytes>>10), measured)
 	}
-	if msg := ch.checkLinks(cm, c); msg != "" {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Message: msg}
+	if msg, bad := ch.checkLinks(cm, c); bad {
+		return campaigns.Answer(campaigns.Fail, msg, measured)
 	}
 	if len(missing) > 0 {
 		var parts []string
@@ -161,15 +161,13 @@ func (ch *Channel) messageGate(ctx context.Context, c *campaigns.Campaign, now t
 			parts = append(parts, fmt.Sprintf("%s (%d of %d)", f, n, len(sample)))
 		}
 		sort.Strings(parts)
-		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured,
-			Message: "sample contacts lack fields the message uses, which will read empty: " + strings.Join(parts, ", ") + `; give a default with {{or .field "…"}}`}
+		return campaigns.Answer(campaigns.Warn, i18n.M(`sample contacts lack fields the message uses, which will read empty: %s; give a default with {{or .field "…"}}`, strings.Join(parts, ", ")), measured)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
-		Message: fmt.Sprintf("renders for %d sample contacts, %d KB of HTML, %d links, unsubscribe link present", len(sample), (size+1023)>>10, len(cm.links))}
+	return campaigns.Answer(campaigns.Pass, i18n.M("renders for %d sample contacts, %d KB of HTML, %d links, unsubscribe link present", len(sample), (size+1023)>>10, len(cm.links)), measured)
 }
 
 // checkLinks says what is wrong with a message's links, or "".
-func (ch *Channel) checkLinks(cm *compiledMsg, c *campaigns.Campaign) string {
+func (ch *Channel) checkLinks(cm *compiledMsg, c *campaigns.Campaign) (i18n.Message, bool) {
 	s := ch.Sender
 	allowed := map[string]bool{}
 	if u, err := url.Parse(s.BaseURL); err == nil {
@@ -187,19 +185,19 @@ func (ch *Channel) checkLinks(cm *compiledMsg, c *campaigns.Campaign) string {
 	for _, l := range cm.links {
 		u, err := url.Parse(l)
 		if err != nil || !allowed[strings.ToLower(u.Host)] {
-			return fmt.Sprintf("the message links to %s, which is not an allowed host (Rampe's, the products', or email.link_hosts)", l)
+			return i18n.M("the message links to %s, which is not an allowed host (Rampe's, the products', or email.link_hosts)", l), true
 		}
 		if cm.edition.LandingURL != "" && strings.HasPrefix(l, cm.edition.LandingURL) {
 			landingLinked = true
 		}
 	}
 	if !landingLinked {
-		return fmt.Sprintf("the message does not link the campaign's landing page %s: add a link to {{.landing_url}}", cm.edition.LandingURL)
+		return i18n.M("the message does not link the campaign's landing page %s: add a link to {{.landing_url}}", cm.edition.LandingURL), true
 	}
 	if c.LandingPageID == nil {
-		return "the campaign has no landing page for the message to link"
+		return i18n.M("the campaign has no landing page for the message to link"), true
 	}
-	return ""
+	return i18n.Message{}, false
 }
 
 func productLinks(block string) []string {
@@ -236,12 +234,11 @@ func (ch *Channel) senderGate(ctx context.Context, c *campaigns.Campaign, _ time
 	ch.mu.Unlock()
 	where := fmt.Sprintf("%s:%d", s.SMTP.Host, s.SMTP.Port)
 	if probe != nil {
-		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("the SMTP server %s does not answer: %v; check smtp.url", where, probe)}
+		return campaigns.Answer(campaigns.Fail, i18n.M("the SMTP server %s does not answer: %s; check smtp.url", where, probe), nil)
 	}
 	domain := strings.ToLower(m.FromAddr[strings.LastIndexByte(m.FromAddr, '@')+1:])
 	if s.DKIM == nil || !strings.EqualFold(s.DKIM.Domain, domain) {
-		return campaigns.Result{Outcome: campaigns.Warn,
-			Message: fmt.Sprintf("the SMTP server %s answers, but no DKIM key signs for %s: set email.dkim_domain, email.dkim_selector and email.dkim_key_file, or mailbox providers may file the messages as spam", where, domain)}
+		return campaigns.Answer(campaigns.Warn, i18n.M("the SMTP server %s answers, but no DKIM key signs for %s: set email.dkim_domain, email.dkim_selector and email.dkim_key_file, or mailbox providers may file the messages as spam", where, domain), nil)
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Message: fmt.Sprintf("the SMTP server %s answers; messages are DKIM-signed for %s (selector %s)", where, domain, s.DKIM.Selector)}
+	return campaigns.Answer(campaigns.Pass, i18n.M("the SMTP server %s answers; messages are DKIM-signed for %s (selector %s)", where, domain, s.DKIM.Selector), nil)
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Event is a bounce or a complaint reported after delivery by a mail
@@ -41,7 +43,7 @@ var rampeMessageID = regexp.MustCompile(`^<?rampe\.s(\d+)\.c(\d+)@[^>]+>?$`)
 // still apply.
 func (s *Sender) Events(ctx context.Context, evs []Event) ([]EventOutcome, error) {
 	if len(evs) > MaxEvents {
-		return nil, &FieldError{"events", fmt.Sprintf("%d events: at most %d per request", len(evs), MaxEvents)}
+		return nil, validation.Field("events", "%d events: at most %d per request", len(evs), MaxEvents)
 	}
 	out := make([]EventOutcome, len(evs))
 	for i, e := range evs {

@@ -3,7 +3,6 @@ package email
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -11,6 +10,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Body formats.
@@ -45,9 +46,8 @@ type Message struct {
 func (Message) TableName() string { return "email_messages" }
 
 // FieldError names the field of a message or a send that is wrong.
-type FieldError struct{ Field, Msg string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+// Its message is translated (platform/validation).
+type FieldError = validation.FieldError
 
 // ErrNotFound is a message, send or token that does not exist.
 var ErrNotFound = errors.New("email: not found")
@@ -57,16 +57,16 @@ func checkAddress(field, v string, required bool) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		if required {
-			return "", &FieldError{field, "required"}
+			return "", validation.Field(field, "required")
 		}
 		return "", nil
 	}
 	if strings.ContainsAny(v, "\r\n") || len(v) > 254 {
-		return "", &FieldError{field, "one address of at most 254 characters, on one line"}
+		return "", validation.Field(field, "one address of at most 254 characters, on one line")
 	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Name != "" {
-		return "", &FieldError{field, fmt.Sprintf("%q is not an e-mail address", v)}
+		return "", validation.Field(field, "%q is not an e-mail address", v)
 	}
 	return a.Address, nil
 }
@@ -76,10 +76,10 @@ func checkAddress(field, v string, required bool) (string, error) {
 func oneLine(field, v string, maxChars int) (string, error) {
 	v = strings.TrimSpace(v)
 	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", &FieldError{field, "one line, with no control characters"}
+		return "", validation.Field(field, "one line, with no control characters")
 	}
 	if utf8.RuneCountInString(v) > maxChars {
-		return "", &FieldError{field, fmt.Sprintf("at most %d characters", maxChars)}
+		return "", validation.Field(field, "at most %d characters", maxChars)
 	}
 	return v, nil
 }
@@ -101,7 +101,7 @@ func (m *Message) Validate() error {
 		return err
 	}
 	if m.Subject == "" {
-		return &FieldError{"subject", "required"}
+		return validation.Field("subject", "required")
 	}
 	if err := checkActions("subject", m.Subject); err != nil {
 		return err
@@ -123,23 +123,23 @@ func (m *Message) Validate() error {
 		proofs = append(proofs, a)
 	}
 	if len(proofs) > 10 {
-		return &FieldError{"proof_to", "at most 10 addresses"}
+		return validation.Field("proof_to", "at most 10 addresses")
 	}
 	m.ProofTo = strings.Join(proofs, ", ")
 	if m.Format == "" {
 		m.Format = FormatMarkdown
 	}
 	if m.Format != FormatMarkdown && m.Format != FormatHTML {
-		return &FieldError{"format", `"markdown" or "html"`}
+		return validation.Field("format", `"markdown" or "html"`)
 	}
 	if len(m.Body) > MaxBodyBytes {
-		return &FieldError{"body", fmt.Sprintf("%d KB: at most %d KB", len(m.Body)>>10, MaxBodyBytes>>10)}
+		return validation.Field("body", "%d KB: at most %d KB", len(m.Body)>>10, MaxBodyBytes>>10)
 	}
 	if !utf8.ValidString(m.Body) {
-		return &FieldError{"body", "not valid UTF-8 text"}
+		return validation.Field("body", "not valid UTF-8 text")
 	}
 	if strings.TrimSpace(m.Body) == "" {
-		return &FieldError{"body", "required"}
+		return validation.Field("body", "required")
 	}
 	if _, err := compileMessage(m, edition{LandingURL: "https://example.invalid/"}); err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // PauseSend pauses one send while its campaign stays live; ResumeSend
@@ -18,7 +20,7 @@ func (s *Sender) PauseSend(ctx context.Context, id uint64) error {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return &FieldError{"send", "only a send that is preparing or sending can be paused"}
+		return validation.Field("send", "only a send that is preparing or sending can be paused")
 	}
 	return nil
 }
@@ -30,14 +32,14 @@ func (s *Sender) ResumeSend(ctx context.Context, id uint64) error {
 		return err
 	}
 	if sd.Status != SendPaused {
-		return &FieldError{"send", "only a paused send can be resumed"}
+		return validation.Field("send", "only a paused send can be resumed")
 	}
 	c, err := s.Campaigns.Get(ctx, sd.CampaignID)
 	if err != nil {
 		return err
 	}
 	if c.Status != campaigns.Live {
-		return &FieldError{"send", fmt.Sprintf("the campaign is %s: its sends go on when it is live again", c.Status)}
+		return validation.Field("send", "the campaign is %s: its sends go on when it is live again", i18n.M(string(c.Status)))
 	}
 	return s.start(ctx, sd)
 }
@@ -79,7 +81,7 @@ func (s *Sender) Preview(ctx context.Context, c *campaigns.Campaign, m *Message,
 // addresses, its subject marked [Proof]. Nothing is recorded in a ledger.
 func (s *Sender) Proof(ctx context.Context, c *campaigns.Campaign, m *Message, to []string) error {
 	if len(to) == 0 {
-		return &FieldError{"proof_to", "give at least one test address"}
+		return validation.Field("proof_to", "give at least one test address")
 	}
 	for i, addr := range to {
 		a, err := checkAddress("proof_to", addr, true)

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/rampe/rampe/platform/retention"
 	"io"
 	"log/slog"
 	"mime"
@@ -22,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rampe/rampe/platform/retention"
 
 	"github.com/emersion/go-smtp"
 	"gorm.io/gorm"

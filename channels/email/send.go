@@ -2,11 +2,12 @@ package email
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"time"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Migrations of messages, sends and the send ledger.
@@ -121,7 +122,7 @@ func checkSend(in *SendInput, starts, ends time.Time, loc *time.Location) error 
 		return err
 	}
 	if in.Label == "" {
-		return &FieldError{"label", "required"}
+		return validation.Field("label", "required")
 	}
 	if in.Subject, err = oneLine("subject", in.Subject, MaxSubjectChars); err != nil {
 		return err
@@ -130,11 +131,11 @@ func checkSend(in *SendInput, starts, ends time.Time, loc *time.Location) error 
 		return err
 	}
 	if in.LocalTime != "" && !localTime.MatchString(in.LocalTime) {
-		return &FieldError{"local_time", fmt.Sprintf("%q: want HH:MM, 00:00 to 23:59", in.LocalTime)}
+		return validation.Field("local_time", "%q: want HH:MM, 00:00 to 23:59", in.LocalTime)
 	}
 	if in.At != nil && (in.At.Before(starts) || !in.At.Before(ends)) {
 		const layout = "Mon 2 Jan 2006, 15:04 MST"
-		return &FieldError{"at", fmt.Sprintf("must fall inside the campaign's window, %s → %s", starts.In(loc).Format(layout), ends.In(loc).Format(layout))}
+		return validation.Field("at", "must fall inside the campaign's window, %s → %s", i18n.Time{T: starts.In(loc), Layout: layout}, i18n.Time{T: ends.In(loc), Layout: layout})
 	}
 	return nil
 }
@@ -182,7 +183,7 @@ func (s *Sender) DeleteSend(ctx context.Context, id uint64) error {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return &FieldError{"send", "only a send that has not started can be removed"}
+		return validation.Field("send", "only a send that has not started can be removed")
 	}
 	return nil
 }

@@ -63,12 +63,12 @@ func pending(err error) campaigns.Result {
 }
 
 // summary lists findings, each in the reader's language.
-func summary(fs []Finding) i18n.Joined {
+func summary(fs []Finding) i18n.Join {
 	items := make([]any, len(fs))
 	for i, f := range fs {
 		items[i] = f
 	}
-	return i18n.Join(items, "; ")
+	return i18n.Join{Parts: items, Sep: "; "}
 }
 
 // pageGate is seo.page: the audit of the campaign's published landing
@@ -140,7 +140,7 @@ func (ch *Channel) adsGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 	}
 	measured := map[string]any{"ad_groups": len(groups), "ads": ads, "keywords": kws}
 	if len(problems) > 0 {
-		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join(problems[:min(len(problems), 5)], "; ")}
+		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.Join{Parts: problems[:min(len(problems), 5)], Sep: "; "}}
 	}
 	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured,
 		Msg: i18n.M("%d ads in %d ad groups with %d keywords within limits; prices are the landing page's at the start; final URL %s", ads, len(groups), kws, offer.LandingURL)}

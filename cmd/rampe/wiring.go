@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/config"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/nodes"
 	"github.com/rampe/rampe/platform/objstore"
@@ -169,7 +171,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	st.feeds = &feeds.Service{DB: g, Storage: store, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
-		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), "feed "+name+" was generated")
+		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), i18n.M("feed %s was generated", name))
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
 	st.catalogImports = &catalog.ImportJobs{Store: st.catalog, Uploads: ups, Tasks: tasks, Imported: func(ctx context.Context) {
@@ -183,7 +185,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID, checkID uint64) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{PageID: pageID}, fmt.Sprintf("page:%d:loadcheck:%d", pageID, checkID),
-			fmt.Sprintf("load check #%d of landing page #%d passed", checkID, pageID))
+			i18n.M("load check #%s of landing page #%s passed", strconv.FormatUint(checkID, 10), strconv.FormatUint(pageID, 10)))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
 	st.notify = newNotify(cfg, g, cs, st.accounts)

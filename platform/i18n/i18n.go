@@ -144,24 +144,3 @@ func normalize(format string) string {
 
 var printers map[string]*message.Printer
 
-// Joined is a list of texts written one after the other with a separator,
-// each in the reader's language (a gate's list of problems).
-type Joined struct {
-	Items []any
-	Sep   string
-}
-
-// Join lists items (messages, errors, strings) to be written with sep.
-func Join(items []any, sep string) Joined { return Joined{Items: items, Sep: sep} }
-
-// Text writes every item in lang.
-func (j Joined) Text(lang string) string {
-	parts := make([]string, len(j.Items))
-	for i, it := range j.Items {
-		parts[i] = Text(lang, it)
-	}
-	return strings.Join(parts, j.Sep)
-}
-
-// String is the English text.
-func (j Joined) String() string { return j.Text(EN) }

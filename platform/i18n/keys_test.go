@@ -216,9 +216,9 @@ func templateKeys(t *testing.T, file string) []use {
 }
 
 // goKeys finds the keys given to i18n.Errorf, i18n.M, i18n.Key, i18n.T and
-// validation.Fieldf (second argument), and to a local add(field, format…)
-// function or method in a Go file that calls validation.Fieldf: string
-// literals, or constants of the same file.
+// validation.Fieldf or validation.Field (second argument), and to a local
+// add(field, format…) function or method in a Go file that calls
+// validation.Fieldf: string literals, or constants of the same file.
 func goKeys(t *testing.T, file string) []use {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -267,7 +267,7 @@ func goKeys(t *testing.T, file string) []use {
 			switch pkg.Name + "." + fn.Sel.Name {
 			case "i18n.Errorf", "i18n.M", "i18n.Key":
 				arg = 0
-			case "i18n.T", "validation.Fieldf":
+			case "i18n.T", "validation.Fieldf", "validation.Field":
 				arg = 1
 			default:
 				if fieldErrors && fn.Sel.Name == "add" { // a builder's add method

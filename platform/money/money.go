@@ -150,3 +150,16 @@ func symbol(lang, cur string) string {
 	}
 	return message.NewPrinter(tag).Sprint(currency.Symbol(unit))
 }
+
+// Amount is an amount to write in a message (i18n.M): each language writes
+// it its own way ("€126.31", "126,31 €").
+type Amount struct {
+	Minor    int64
+	Currency string
+}
+
+// Text writes the amount in lang.
+func (a Amount) Text(lang string) string { return FormatIn(lang, a.Minor, a.Currency) }
+
+// String is the English text.
+func (a Amount) String() string { return FormatIn("en", a.Minor, a.Currency) }

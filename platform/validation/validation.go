@@ -25,6 +25,13 @@ func Fieldf(field, format string, args ...any) FieldError {
 	return FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Message: i18n.M(format, args...)}
 }
 
+// Field is Fieldf as a pointer, the error a domain function returns for
+// one wrong field (errors.As(err, &fe) with fe *FieldError).
+func Field(field, format string, args ...any) *FieldError {
+	e := Fieldf(field, format, args...)
+	return &e
+}
+
 // Text writes the message in lang.
 func (e FieldError) Text(lang string) string {
 	if e.Message.Format == "" {
@@ -93,5 +100,5 @@ func (v Errors) Under(field string) any {
 	if len(items) == 0 {
 		return nil
 	}
-	return i18n.Join(items, "; ")
+	return i18n.Join{Parts: items, Sep: "; "}
 }

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -166,13 +167,13 @@ func checkFilters(fs []Filter) ([]Filter, validation.Errors) {
 		if !oneOf(f.Field, Fields) {
 			n, err := AttrName(f.Field)
 			if err != nil {
-				ve = append(ve, validation.FieldError{Field: name + ".field", Msg: fmt.Sprintf("%q is neither %s nor a custom attribute name", f.Field, strings.Join(Fields, ", "))})
+				ve = append(ve, validation.Fieldf(name+".field", "%q is neither %s nor a custom attribute name", f.Field, strings.Join(Fields, ", ")))
 				continue
 			}
 			f.Field = n
 		}
 		if !oneOf(f.Op, Ops) {
-			ve = append(ve, validation.FieldError{Field: name + ".op", Msg: fmt.Sprintf("unknown operator %q (want %s)", f.Op, strings.Join(Ops, ", "))})
+			ve = append(ve, validation.Fieldf(name+".op", "unknown operator %q (want %s)", f.Op, strings.Join(Ops, ", ")))
 			continue
 		}
 		if f.Op == "in" && len(f.Values) == 0 && f.Value != "" {
@@ -185,13 +186,13 @@ func checkFilters(fs []Filter) ([]Filter, validation.Errors) {
 		}
 		switch {
 		case f.Op == "in" && (len(f.Values) == 0 || len(f.Values) > 100):
-			ve = append(ve, validation.FieldError{Field: name + ".values", Msg: "give 1 to 100 values"})
+			ve = append(ve, validation.Fieldf(name+".values", "give 1 to 100 values"))
 		case (f.Op == "eq" || f.Op == "neq" || f.Op == "contains") && len(f.Value) > MaxAttrValue:
-			ve = append(ve, validation.FieldError{Field: name + ".value", Msg: fmt.Sprintf("longer than %d characters", MaxAttrValue)})
+			ve = append(ve, validation.Fieldf(name+".value", "longer than %d characters", MaxAttrValue))
 		case f.Op == "contains" && f.Value == "":
-			ve = append(ve, validation.FieldError{Field: name + ".value", Msg: "is required"})
+			ve = append(ve, validation.Fieldf(name+".value", "is required"))
 		case f.Field == "status" && f.Op != "exists" && !allStatuses(f.Value, f.Values):
-			ve = append(ve, validation.FieldError{Field: name + ".value", Msg: "unknown status (want " + strings.Join(Statuses, ", ") + ")"})
+			ve = append(ve, validation.Fieldf(name+".value", "unknown status (want %s)", strings.Join(Statuses, ", ")))
 		}
 		out = append(out, f)
 	}
@@ -224,17 +225,17 @@ func (s *Service) CreateSegment(ctx context.Context, in SegmentInput) (*Segment,
 	var ve validation.Errors
 	name, err := cleanText(in.Name, 100)
 	if err != nil || name == "" {
-		msg := "is required"
+		var why any = i18n.M("is required")
 		if err != nil {
-			msg = err.Error()
+			why = err
 		}
-		ve = append(ve, validation.FieldError{Field: "name", Msg: msg})
+		ve = append(ve, validation.Fieldf("name", "%s", why))
 	}
 	fs, fve := checkFilters(in.Filters)
 	ve = append(ve, fve...)
 	if in.ListID != 0 {
 		if _, err := s.GetList(ctx, in.ListID); errors.Is(err, ErrNotFound) {
-			ve = append(ve, validation.FieldError{Field: "list_id", Msg: fmt.Sprintf("no list %d", in.ListID)})
+			ve = append(ve, validation.Fieldf("list_id", "no list %d", in.ListID))
 		} else if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,6 @@ package audience
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/mail"
 	"regexp"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -38,37 +38,37 @@ func NormalizeEmail(raw string) (email, key string, err error) {
 	s := strings.TrimSpace(raw)
 	switch {
 	case s == "":
-		return "", "", fmt.Errorf("is required")
+		return "", "", i18n.Errorf("is required")
 	case strings.ContainsAny(s, "\r\n"):
-		return "", "", fmt.Errorf("holds a line break")
+		return "", "", i18n.Errorf("holds a line break")
 	case len(s) > 4*MaxEmail:
-		return "", "", fmt.Errorf("longer than %d characters", MaxEmail)
+		return "", "", i18n.Errorf("longer than %d characters", MaxEmail)
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
-		return "", "", fmt.Errorf("not an e-mail address (want name@domain.example)")
+		return "", "", i18n.Errorf("not an e-mail address (want name@domain.example)")
 	}
 	local, domain := s[:at], s[at+1:]
 	ascii, err := idnaProfile.ToASCII(strings.TrimSuffix(domain, "."))
 	if err != nil || !strings.Contains(ascii, ".") || strings.ContainsAny(ascii, "[]") {
-		return "", "", fmt.Errorf("the domain %q is not a valid domain name", domain)
+		return "", "", i18n.Errorf("the domain %q is not a valid domain name", domain)
 	}
 	ascii = strings.ToLower(ascii)
 	if !isASCII(local) {
-		return "", "", fmt.Errorf("the part before @ must be ASCII (internationalised mailboxes are not supported)")
+		return "", "", i18n.Errorf("the part before @ must be ASCII (internationalised mailboxes are not supported)")
 	}
 	if len(local) > MaxLocalPart {
-		return "", "", fmt.Errorf("the part before @ is longer than %d characters", MaxLocalPart)
+		return "", "", i18n.Errorf("the part before @ is longer than %d characters", MaxLocalPart)
 	}
 	email = local + "@" + ascii
 	if len(email) > MaxEmail {
-		return "", "", fmt.Errorf("longer than %d characters", MaxEmail)
+		return "", "", i18n.Errorf("longer than %d characters", MaxEmail)
 	}
 	// net/mail checks the syntax; a bare address must parse back to itself
 	// (no display name, comment or angle brackets).
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Name != "" || a.Address != email {
-		return "", "", fmt.Errorf("not an e-mail address (want name@domain.example)")
+		return "", "", i18n.Errorf("not an e-mail address (want name@domain.example)")
 	}
 	return email, strings.ToLower(email), nil
 }
@@ -87,18 +87,18 @@ func isASCII(s string) bool {
 func cleanText(v string, max int) (string, error) {
 	v = strings.TrimSpace(v)
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-		return "", fmt.Errorf("is not valid UTF-8 text")
+		return "", i18n.Errorf("is not valid UTF-8 text")
 	}
 	for _, r := range v {
 		if r == '\r' || r == '\n' {
-			return "", fmt.Errorf("holds a line break")
+			return "", i18n.Errorf("holds a line break")
 		}
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return "", fmt.Errorf("holds a control character")
+			return "", i18n.Errorf("holds a control character")
 		}
 	}
 	if n := utf8.RuneCountInString(v); n > max {
-		return "", fmt.Errorf("longer than %d characters (%d)", max, n)
+		return "", i18n.Errorf("longer than %d characters (%d)", max, n)
 	}
 	return v, nil
 }
@@ -111,7 +111,7 @@ func NormalizeLocale(v string) (string, error) {
 	}
 	t, err := language.Parse(v)
 	if err != nil || len(v) > 35 {
-		return "", fmt.Errorf("not a language tag (e.g. fr, en-GB)")
+		return "", i18n.Errorf("not a language tag (e.g. fr, en-GB)")
 	}
 	return t.String(), nil
 }
@@ -124,7 +124,7 @@ func NormalizeCountry(v string) (string, error) {
 	}
 	r, err := language.ParseRegion(v)
 	if len(v) != 2 || err != nil || !r.IsCountry() {
-		return "", fmt.Errorf("not an ISO 3166 country code (e.g. FR)")
+		return "", i18n.Errorf("not an ISO 3166 country code (e.g. FR)")
 	}
 	return v, nil
 }
@@ -136,10 +136,10 @@ func NormalizeTimeZone(v string) (string, error) {
 		return "", nil
 	}
 	if len(v) > 64 {
-		return "", fmt.Errorf("not an IANA time zone (e.g. Europe/Paris)")
+		return "", i18n.Errorf("not an IANA time zone (e.g. Europe/Paris)")
 	}
 	if _, err := clock.Location(v); err != nil {
-		return "", fmt.Errorf("not an IANA time zone (e.g. Europe/Paris)")
+		return "", i18n.Errorf("not an IANA time zone (e.g. Europe/Paris)")
 	}
 	return v, nil
 }
@@ -157,10 +157,10 @@ func AttrName(k string) (string, error) {
 	n := strings.ToLower(strings.TrimSpace(k))
 	n = strings.NewReplacer(" ", "_", "-", "_").Replace(n)
 	if !attrName.MatchString(n) {
-		return "", fmt.Errorf("attribute name %q: want letters, digits and _ (at most %d), starting with a letter", k, maxAttrNameLen)
+		return "", i18n.Errorf("attribute name %q: want letters, digits and _ (at most %d), starting with a letter", k, maxAttrNameLen)
 	}
 	if reserved[n] {
-		return "", fmt.Errorf("attribute name %q is reserved", k)
+		return "", i18n.Errorf("attribute name %q is reserved", k)
 	}
 	return n, nil
 }
@@ -175,17 +175,17 @@ func normalizeAttrs(in map[string]string) (map[string]string, error) {
 		}
 		c, err := cleanText(v, MaxAttrValue)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %s %v", n, err)
+			return nil, i18n.Errorf("attribute %s %v", n, err)
 		}
 		if c != "" {
 			out[n] = c
 		}
 	}
 	if len(out) > MaxAttrs {
-		return nil, fmt.Errorf("%d attributes; at most %d", len(out), MaxAttrs)
+		return nil, i18n.Errorf("%d attributes; at most %d", len(out), MaxAttrs)
 	}
 	if b, _ := json.Marshal(out); len(b) > MaxAttrsBytes {
-		return nil, fmt.Errorf("the attributes take %d bytes; at most %d", len(b), MaxAttrsBytes)
+		return nil, i18n.Errorf("the attributes take %d bytes; at most %d", len(b), MaxAttrsBytes)
 	}
 	return out, nil
 }
@@ -208,26 +208,26 @@ func (in Input) normalize() (*Contact, validation.Errors) {
 	c := &Contact{}
 	var err error
 	if c.Email, c.EmailKey, err = NormalizeEmail(in.Email); err != nil {
-		ve = append(ve, validation.FieldError{Field: "email", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("email", "%s", err))
 	}
 	if c.Name, err = cleanText(in.Name, MaxName); err != nil {
-		ve = append(ve, validation.FieldError{Field: "name", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("name", "%s", err))
 	}
 	if c.Locale, err = NormalizeLocale(in.Locale); err != nil {
-		ve = append(ve, validation.FieldError{Field: "locale", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("locale", "%s", err))
 	}
 	if c.Country, err = NormalizeCountry(in.Country); err != nil {
-		ve = append(ve, validation.FieldError{Field: "country", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("country", "%s", err))
 	}
 	if c.TimeZone, err = NormalizeTimeZone(in.TimeZone); err != nil {
-		ve = append(ve, validation.FieldError{Field: "time_zone", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("time_zone", "%s", err))
 	}
 	if c.Attrs, err = normalizeAttrs(in.Attributes); err != nil {
-		ve = append(ve, validation.FieldError{Field: "attributes", Msg: err.Error()})
+		ve = append(ve, validation.Fieldf("attributes", "%s", err))
 	}
 	if st := strings.ToLower(strings.TrimSpace(in.Status)); st != "" {
 		if !validStatus(st) {
-			ve = append(ve, validation.FieldError{Field: "status", Msg: fmt.Sprintf("unknown status %q (want one of %s)", in.Status, strings.Join(Statuses, ", "))})
+			ve = append(ve, validation.Fieldf("status", "unknown status %q (want one of %s)", in.Status, strings.Join(Statuses, ", ")))
 		}
 		c.Status = st
 	}
