@@ -57,7 +57,9 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 
 	// Each process has a directory of its own: only the bucket is shared.
 	own := func(name string) string { return "RAMPE_FEEDS_DIR=" + filepath.Join(dir, name) }
-	webEnv := func(i int) []string { return append(env, "RAMPE_HTTP_ADDR=127.0.0.1:"+ports[i], own(fmt.Sprint("web", i))) }
+	webEnv := func(i int) []string {
+		return append(env[:len(env):len(env)], "RAMPE_HTTP_ADDR=127.0.0.1:"+ports[i], own(fmt.Sprint("web", i)))
+	}
 	startWeb := func(i int) *proc {
 		p := start(t, webEnv(i), "serve", "--no-worker")
 		p.waitFor(t, "Rampe is listening on", 30*time.Second)
@@ -65,7 +67,9 @@ func TestSeveralNodesUnderFaults(t *testing.T) {
 	}
 	// Every go-live pauses 1.5 s between its gates and its commit, so that
 	// the worker holding a batch can be killed inside it.
-	workerEnv := func(i int) []string { return append(env, "RAMPE_JOBS_GOLIVE_HOLD=1500ms", own(fmt.Sprint("worker", i))) }
+	workerEnv := func(i int) []string {
+		return append(env[:len(env):len(env)], "RAMPE_JOBS_GOLIVE_HOLD=1500ms", own(fmt.Sprint("worker", i)))
+	}
 	webs := [2]*proc{startWeb(0), startWeb(1)}
 	workers := []*proc{start(t, workerEnv(0), "worker"), start(t, workerEnv(1), "worker")}
 

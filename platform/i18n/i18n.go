@@ -143,4 +143,3 @@ func normalize(format string) string {
 }
 
 var printers map[string]*message.Printer
-
