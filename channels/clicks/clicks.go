@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -99,8 +100,10 @@ type Service struct {
 	// without one goes to the link's URL.
 	Routes map[campaigns.Channel]Router
 
-	links sync.Map // id → *Link: links never change once made
-	salt  saltOfDay
+	links      sync.Map // id → *Link: links never change once made
+	tokens     sync.Map // token → [link id, recipient id], tokens that passed
+	tokenCount atomic.Int64
+	salt       saltOfDay
 
 	mu      sync.Mutex
 	pending []Click
@@ -156,14 +159,30 @@ func (s *Service) Token(linkID, recipientID uint64) string {
 	return signed.Token(s.Secret, "rampe-click", linkID, recipientID)
 }
 
-// parse checks a token's signature and returns what it names.
+// parse checks a token's signature and returns what it names. Tokens
+// that passed are remembered (up to maxTokens): a partner's or an ad's
+// link is one token followed by all its visitors, and its HMAC need not be
+// computed again. A token that fails is never remembered.
 func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
+	if v, ok := s.tokens.Load(token); ok {
+		ids := v.([2]uint64)
+		return ids[0], ids[1], true
+	}
 	n, ok := signed.Parse(s.Secret, "rampe-click", token, 2, 64)
 	if !ok {
 		return 0, 0, false
 	}
+	if s.tokenCount.Load() < maxTokens {
+		if _, loaded := s.tokens.LoadOrStore(strings.Clone(token), [2]uint64{n[0], n[1]}); !loaded {
+			s.tokenCount.Add(1)
+		}
+	}
 	return n[0], n[1], true
 }
+
+// maxTokens bounds the tokens remembered: past it (e-mail links, one token
+// per recipient), a token's signature is checked at each click.
+const maxTokens = 50000
 
 // Follow resolves a token to its destination and records the click. Only
 // a valid signature reaches the database.
@@ -199,7 +218,7 @@ func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (dest
 	dest = l.URL
 	if route := s.Routes[l.Channel]; route != nil {
 		if l.PartnerID != 0 {
-			c.ClickID = newClickID()
+			c.ClickID = newClickID(now)
 		}
 		if dest, err = route(ctx, l, c.ClickID); err != nil {
 			return "", "", err
@@ -238,8 +257,8 @@ func (s *Service) record(c Click) {
 	}
 }
 
-// Flush writes the buffered clicks, one transaction per batch. What could
-// not be written stays buffered for the next flush.
+// Flush writes the buffered clicks (see write.go). What could not be
+// written stays buffered for the next flush.
 func (s *Service) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	batch := s.pending
@@ -248,14 +267,12 @@ func (s *Service) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return tx.CreateInBatches(batch, db.InsertBatch).Error
-	})
+	n, err := s.write(ctx, batch)
 	if err != nil {
 		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
+		s.pending = append(batch[n:len(batch):len(batch)], s.pending...)
 		s.mu.Unlock()
-		return fmt.Errorf("clicks: write %d clicks: %w", len(batch), err)
+		return fmt.Errorf("clicks: write %d clicks (%d written): %w", len(batch), n, err)
 	}
 	return nil
 }
