@@ -120,6 +120,16 @@ const (
 	flushSize  = 1000
 )
 
+// Settle bounds how long after it is made a click is in the database, on
+// whichever node it was made: the node writes it at its next flush (within
+// flushEvery), and Settle leaves two seconds for that write. Attribution
+// waits that long for a click id it is given and cannot find yet.
+const Settle = flushEvery + 2*time.Second
+
+// Skew is how far ahead of this node's clock another node's may be: a
+// click id made "later" than now by up to Skew is still waited for.
+const Skew = time.Second
+
 // Router gives the destination of a click on l; clickID is the click's
 // own id ("" when the link has no partner).
 type Router func(ctx context.Context, l *Link, clickID string) (string, error)
