@@ -4,10 +4,10 @@
 // time). Tokens are the link's id and the recipient's (0 for a link that
 // is the same for everyone, such as an ad's), signed with the deployment's
 // HMAC key: a token cannot be forged or altered, and a wrong one gets a
-// bare 404. Clicks are buffered in memory and written in batches, one
-// transaction per batch, every second or every 1,000 clicks, and on
-// shutdown; a batch that cannot be written is kept and tried again, so a
-// database hiccup loses nothing.
+// bare 404. Clicks are buffered in memory and written in batches (see
+// write.go) every second or every 1,000 clicks, and on shutdown; what
+// cannot be written is kept and tried again, so a database hiccup loses
+// nothing.
 package clicks
 
 import (
