@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -23,17 +24,20 @@ const (
 )
 
 func (s *Server) rememberClick(rc *fasthttp.RequestCtx, clickID string) {
-	ids := []string{clickID}
-	for _, id := range strings.Split(string(rc.Request.Header.Cookie(clickCookie)), ".") {
-		if len(id) == 32 && id != clickID && len(ids) < maxClickIDs {
-			ids = append(ids, id)
+	var buf [maxClickIDs * 33]byte
+	val, n := append(buf[:0], clickID...), 1
+	for rest := rc.Request.Header.Cookie(clickCookie); len(rest) > 0 && n < maxClickIDs; {
+		var id []byte
+		id, rest, _ = bytes.Cut(rest, []byte("."))
+		if len(id) == 32 && string(id) != clickID {
+			val, n = append(append(val, '.'), id...), n+1
 		}
 	}
 	// As fiber's c.Cookie writes a fiber.Cookie of these fields.
 	ck := fasthttp.AcquireCookie()
 	defer fasthttp.ReleaseCookie(ck)
 	ck.SetKey(clickCookie)
-	ck.SetValue(strings.Join(ids, "."))
+	ck.SetValueBytes(val)
 	ck.SetPath("/")
 	ck.SetMaxAge(365 * 24 * 3600)
 	ck.SetHTTPOnly(true)

@@ -113,7 +113,7 @@ func (s *Server) follow(ctx context.Context, rc *fasthttp.RequestCtx, token, ip 
 	}
 	h := &rc.Response.Header
 	h.SetCanonical(headerCacheControl, valueNoStore)
-	h.SetCanonical(headerLocation, []byte(dest))
+	h.SetCanonical(headerLocation, utils.UnsafeBytes(dest)) // copied into the header
 	rc.SetStatusCode(fiber.StatusFound)
 	return nil
 }

@@ -116,6 +116,15 @@ func TestTrackedLinkFastPathAnswersAsTheRouter(t *testing.T) {
 	if ck := r.Header.Get("Set-Cookie"); !strings.HasPrefix(ck, "rampe_click="+id+"."+old+";") {
 		t.Errorf("the cookie keeps the new click id first, then the old one: %q (new %s)", ck, id)
 	}
+	var many []string
+	for i := 0; i < 11; i++ {
+		many = append(many, fmt.Sprintf("%032x", i))
+	}
+	r = fast.follow("GET", path, "User-Agent", firefox, "Cookie", "rampe_click="+many[0]+".junk."+strings.Join(many[1:], "."))
+	id = clickIDRE.FindString(r.Header.Get("Location"))
+	if ck := r.Header.Get("Set-Cookie"); !strings.HasPrefix(ck, "rampe_click="+id+"."+strings.Join(many[:9], ".")+";") {
+		t.Errorf("the cookie keeps the new click id and the first nine valid old ones: %q", ck)
+	}
 	for _, a := range []*testApp{fast, slow} {
 		if err := a.Clicks.Flush(context.Background()); err != nil {
 			t.Fatal(err)
@@ -134,7 +143,7 @@ func TestTrackedLinkFastPathAnswersAsTheRouter(t *testing.T) {
 		return out
 	}
 	f, s := count(fast), count(slow)
-	f["desktop"]-- // the last request, sent to the fast path only
+	f["desktop"] -= 2 // the last two requests, sent to the fast path only
 	if fmt.Sprint(f) != fmt.Sprint(s) || s["desktop"] != 5 || s[clicks.BotClass] != 1 {
 		t.Errorf("clicks by class: fast path %v, router %v", f, s)
 	}

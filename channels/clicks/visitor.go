@@ -86,8 +86,16 @@ type saltOfDay struct {
 }
 
 type daySalt struct {
-	day  int64 // days since 1970, UTC
-	pool sync.Pool
+	day  int64     // days since 1970, UTC
+	pool sync.Pool // of *ipHasher keyed with the day's salt
+}
+
+// ipHasher is a keyed HMAC with its own buffers: hashing an IP allocates
+// nothing but the hex string.
+type ipHasher struct {
+	mac hash.Hash
+	in  []byte
+	sum []byte
 }
 
 func (d *saltOfDay) hash(secret []byte, now time.Time, ip string) string {
@@ -98,16 +106,19 @@ func (d *saltOfDay) hash(secret []byte, now time.Time, ip string) string {
 		m.Write([]byte("rampe-click-ip-salt:" + now.UTC().Format("2006-01-02")))
 		salt := m.Sum(nil)
 		ds = &daySalt{day: day}
-		ds.pool.New = func() any { return hmac.New(sha256.New, salt) }
+		ds.pool.New = func() any {
+			return &ipHasher{mac: hmac.New(sha256.New, salt), in: make([]byte, 0, 64), sum: make([]byte, 0, sha256.Size)}
+		}
 		d.cur.Store(ds)
 	}
-	h := ds.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(ip))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	h := ds.pool.Get().(*ipHasher)
+	h.mac.Reset()
+	h.in = append(h.in[:0], ip...)
+	h.mac.Write(h.in)
+	h.sum = h.mac.Sum(h.sum[:0])
+	out := hex.EncodeToString(h.sum[:16])
 	ds.pool.Put(h)
-	return hex.EncodeToString(sum[:16])
+	return out
 }
 
 // newClickID is a click's id, 32 hex characters: the click's time in
