@@ -120,10 +120,12 @@ const (
 	flushSize  = 1000
 )
 
-// Settle bounds how long after it is made a click is in the database, on
-// whichever node it was made: the node writes it at its next flush (within
-// flushEvery), and Settle leaves two seconds for that write. Attribution
-// waits that long for a click id it is given and cannot find yet.
+// Settle bounds, while the database answers, how long after it is made a
+// click is in the database, on whichever node it was made: the node writes
+// it at its next flush (within flushEvery), and Settle leaves two seconds
+// for that write. Attribution waits that long for a click id it is given
+// and cannot find yet (a node whose database is down keeps its clicks
+// longer: an order meanwhile is attributed without them).
 const Settle = flushEvery + 2*time.Second
 
 // Skew is how far ahead of this node's clock another node's may be: a
