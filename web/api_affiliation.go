@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/affiliation"
@@ -21,18 +23,30 @@ const (
 	maxClickIDs = 10
 )
 
-func (s *Server) rememberClick(c *fiber.Ctx, clickID string) {
-	ids := []string{clickID}
-	for _, id := range strings.Split(c.Cookies(clickCookie), ".") {
-		if len(id) == 32 && id != clickID && len(ids) < maxClickIDs {
-			ids = append(ids, id)
+func (s *Server) rememberClick(rc *fasthttp.RequestCtx, clickID string) {
+	var buf [maxClickIDs * 33]byte
+	val, n := append(buf[:0], clickID...), 1
+	for rest := rc.Request.Header.Cookie(clickCookie); len(rest) > 0 && n < maxClickIDs; {
+		var id []byte
+		id, rest, _ = bytes.Cut(rest, []byte("."))
+		if len(id) == 32 && string(id) != clickID {
+			val, n = append(append(val, '.'), id...), n+1
 		}
 	}
-	ck := &fiber.Cookie{Name: clickCookie, Value: strings.Join(ids, "."), Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode}
+	// As fiber's c.Cookie writes a fiber.Cookie of these fields.
+	ck := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(ck)
+	ck.SetKey(clickCookie)
+	ck.SetValueBytes(val)
+	ck.SetPath("/")
+	ck.SetMaxAge(365 * 24 * 3600)
+	ck.SetHTTPOnly(true)
+	ck.SetSameSite(fasthttp.CookieSameSiteLaxMode)
 	if s.Secure { // the pixel is a third-party image on the shop's thank-you page
-		ck.Secure, ck.SameSite = true, fiber.CookieSameSiteNoneMode
+		ck.SetSecure(true)
+		ck.SetSameSite(fasthttp.CookieSameSiteNoneMode)
 	}
-	c.Cookie(ck)
+	rc.Response.Header.SetCookie(ck)
 }
 
 // planJSON is the API's view of a campaign's affiliation plan.

@@ -107,6 +107,7 @@ type Server struct {
 	pages      *pages
 	landingCSP []byte // Content-Security-Policy of public landing pages
 	deployment string // DeploymentID of Secret, sent by /healthz
+	app        *fiber.App
 }
 
 // New builds the fiber app with every route of Rampe.
@@ -143,10 +144,11 @@ func New(d Deps) (*fiber.App, error) {
 		cfg.ProxyHeader, cfg.EnableTrustedProxyCheck, cfg.TrustedProxies, cfg.EnableIPValidation = fiber.HeaderXForwardedFor, true, d.TrustedProxies, true
 	}
 	app := fiber.New(cfg)
+	s.app = app
 	s.routes(app)
 	handler := app.Server().Handler
 	if !d.LandingThroughRouter {
-		handler = s.fastPages(handler)
+		handler = s.fastLinks(s.fastPages(handler))
 	}
 	app.Server().Handler = s.fastTags(handler)
 	app.Server().HeaderReceived = s.longTransfers

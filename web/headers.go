@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // The UI's policy: its own scripts, styles and images only, never framed.
@@ -33,12 +34,25 @@ const hsts = "max-age=31536000"
 // (a landing page preview) replaces the policy. With an https base URL,
 // browsers are told to use https only.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Content-Security-Policy", uiCSP)
-	if s.Secure {
-		c.Set("Strict-Transport-Security", hsts)
-	}
+	s.uiHeaders(&c.Response().Header)
 	return c.Next()
 }
+
+// uiHeaders sets the UI's headers (also those of the tracked links' fast
+// path, fastLinks, which answers before this middleware).
+func (s *Server) uiHeaders(h *fasthttp.ResponseHeader) {
+	h.SetCanonical(headerNoSniff, valueNoSniff)
+	h.SetCanonical(headerFrameOptions, valueDeny)
+	h.SetCanonical(headerReferrer, valueSameOrigin)
+	h.SetCanonical(headerCSP, valueUICSP)
+	if s.Secure {
+		h.SetCanonical(headerHSTS, valueHSTS)
+	}
+}
+
+var (
+	headerFrameOptions = []byte("X-Frame-Options")
+	valueDeny          = []byte("DENY")
+	valueSameOrigin    = []byte("same-origin")
+	valueUICSP         = []byte(uiCSP)
+)

@@ -12,23 +12,6 @@ import (
 	"github.com/rampe/rampe/platform/i18n"
 )
 
-// followLink answers /r/{token}: a 302 to the link's destination, the
-// click recorded; a token that names nothing gets a bare 404.
-func (s *Server) followLink(c *fiber.Ctx) error {
-	dest, clickID, err := s.Clicks.FollowFrom(c.UserContext(), c.Params("token"), clicks.Visitor{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
-	if errors.Is(err, clicks.ErrNotFound) {
-		return c.Status(fiber.StatusNotFound).SendString("not found")
-	}
-	if err != nil {
-		return err
-	}
-	if clickID != "" {
-		s.rememberClick(c, clickID)
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(dest, fiber.StatusFound)
-}
-
 // trackedURL is the public address of a link's token.
 func (s *Server) trackedURL(token string) string { return s.BaseURL + "/r/" + token }
 

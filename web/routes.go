@@ -21,7 +21,7 @@ func (s *Server) routes(app *fiber.App) {
 	// fastPages (web/public.go) unless http.fast_landing is false; this
 	// route serves them then, and answers other methods.
 	app.Get("/l/*", s.landingPage)
-	app.Get("/r/:token", s.followLink)                         // tracked clicks of every channel
+	app.Get("/r/:token", s.followLink)                         // tracked clicks of every channel (GET and HEAD answered by fastLinks)
 	app.Get("/sitemap.xml", s.searchOn, s.serveSitemapIndex)   // the search channel's sitemap index,
 	app.Get("/sitemaps/:file", s.searchOn, s.serveSitemapFile) // its files (N.xml, ≤ 50,000 URLs each),
 	app.Get("/robots.txt", s.serveRobots)                      // robots rules with the sitemap line,

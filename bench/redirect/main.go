@@ -1,10 +1,14 @@
 // Command redirect is bench/redirect's helper: the tracked URL of a
 // partner link of the demo, the count of stored clicks, an exact number of
-// requests to a URL, and a PostgreSQL schema of the bench's own.
+// requests to a URL, a bare fasthttp server giving the same answer without
+// Rampe (the floor of a Go server), and a PostgreSQL schema of the bench's
+// own.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"net/http"
@@ -12,6 +16,9 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"gorm.io/gorm"
 
@@ -21,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: redirect token|count|fire|schema …")
+		fail("usage: redirect token|count|fire|bare|schema …")
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dsn := fs.String("dsn", os.Getenv("RAMPE_DATABASE_DSN"), "database")
@@ -29,6 +36,7 @@ func main() {
 	n := fs.Int("n", 20000, "requests")
 	c := fs.Int("c", 32, "concurrent connections")
 	schema := fs.String("schema", "", "schema name")
+	addr := fs.String("addr", "127.0.0.1:19212", "address to serve on (bare)")
 	fs.Parse(os.Args[2:])
 	ctx := context.Background()
 	switch os.Args[1] {
@@ -45,6 +53,8 @@ func main() {
 		fmt.Println(k)
 	case "fire":
 		fmt.Println(fire(*target, *n, *c))
+	case "bare": // bare -addr A -url DEST: the floor of a Go server (below)
+		check(bare(*addr, *target))
 	case "schema": // schema create|drop: a schema of the bench's own in the DSN's database
 		g := open(*dsn)
 		switch fs.Arg(0) {
@@ -91,6 +101,37 @@ func fire(target string, n, c int) int64 {
 	}
 	wg.Wait()
 	return found.Load()
+}
+
+// bare serves, with fasthttp and nothing else, the answer Rampe gives a
+// partner link: the same headers, a new click id in the Location and the
+// cookie; no token check, no route, no click stored. Between nginx and it
+// lies the cost of Go and fasthttp; between it and Rampe, Rampe's own.
+func bare(addr, dest string) error {
+	h := func(ctx *fasthttp.RequestCtx) {
+		var b [16]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		rh := &ctx.Response.Header
+		rh.Set("X-Content-Type-Options", "nosniff")
+		rh.Set("X-Frame-Options", "DENY")
+		rh.Set("Referrer-Policy", "same-origin")
+		rh.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		rh.Set("Cache-Control", "no-store")
+		rh.Set("Location", dest+"?rampe_click="+id+"&utm_campaign=black-friday-everything-30&utm_medium=affiliate&utm_source=ma-reduc")
+		ck := fasthttp.AcquireCookie()
+		ck.SetKey("rampe_click")
+		ck.SetValue(id)
+		ck.SetPath("/")
+		ck.SetMaxAge(365 * 24 * 3600)
+		ck.SetHTTPOnly(true)
+		ck.SetSameSite(fasthttp.CookieSameSiteLaxMode)
+		rh.SetCookie(ck)
+		fasthttp.ReleaseCookie(ck)
+		ctx.SetStatusCode(fasthttp.StatusFound)
+	}
+	srv := &fasthttp.Server{Handler: h, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second}
+	return srv.ListenAndServe(addr)
 }
 
 func open(dsn string) *gorm.DB {

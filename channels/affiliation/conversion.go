@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -146,17 +147,21 @@ type Attribution struct {
 // Attribute applies the rule: the last click (of a person, not a bot)
 // within its partner's cookie window before the order wins; without one,
 // a partner's promo code wins; else nobody. A click after the order, or
-// older than its partner's window, does not count.
+// older than its partner's window, does not count. The clicks are read
+// from the database once every node has written them (clicksOf).
 func (s *Service) Attribute(ctx context.Context, clickIDs []string, code string, at time.Time) (Attribution, error) {
 	if len(clickIDs) > 0 {
-		if err := s.Links.Flush(ctx); err != nil {
-			return Attribution{}, err
-		}
-		var cl []clicks.Click
-		err := s.DB.WithContext(ctx).Where("click_id IN ? AND partner_id <> 0 AND ua_class <> ?", clickIDs, clicks.BotClass).Order("at DESC").Find(&cl).Error
+		all, err := s.clicksOf(ctx, clickIDs)
 		if err != nil {
 			return Attribution{}, err
 		}
+		cl := all[:0:0]
+		for _, c := range all {
+			if c.PartnerID != 0 && c.UAClass != clicks.BotClass {
+				cl = append(cl, c)
+			}
+		}
+		sort.SliceStable(cl, func(i, j int) bool { return cl[i].At.After(cl[j].At) })
 		for _, c := range cl {
 			if c.At.After(at) {
 				continue
@@ -186,6 +191,66 @@ func (s *Service) Attribute(ctx context.Context, clickIDs []string, code string,
 		}
 	}
 	return Attribution{}, nil
+}
+
+// clicksOf reads the clicks of the ids given, bots' included. A node
+// writes its clicks a moment after they happen (clicks.Settle at most, in
+// batches); this node's are written first, and a click made on another
+// node may not be in the database yet. A click id carries the time it was
+// made: while one of the ids asked for is missing and younger than
+// clicks.Settle, the database is read again, every settlePoll, until it
+// appears or is older than that — an order within seconds of its click,
+// on whichever node, is attributed as if the clicks were written at once.
+// Ids older than that, or not made by Rampe, are not waited for.
+func (s *Service) clicksOf(ctx context.Context, ids []string) ([]clicks.Click, error) {
+	if err := s.Links.Flush(ctx); err != nil {
+		return nil, err
+	}
+	var wait *time.Timer
+	for {
+		var cl []clicks.Click
+		if err := s.DB.WithContext(ctx).Where("click_id IN ?", ids).Find(&cl).Error; err != nil {
+			return nil, err
+		}
+		left := unsettled(ids, cl, s.Now())
+		if left <= 0 {
+			return cl, nil
+		}
+		if wait == nil {
+			wait = time.NewTimer(left) // real time: s.Now may be a test's fixed clock
+			defer wait.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wait.C:
+			return cl, nil
+		case <-time.After(settlePoll):
+		}
+	}
+}
+
+// settlePoll is how often attribution reads again the clicks it waits for.
+const settlePoll = 100 * time.Millisecond
+
+// unsettled is how long the ids missing from found may still take to be
+// written (0: none is missing, or all are older than clicks.Settle).
+func unsettled(ids []string, found []clicks.Click, now time.Time) time.Duration {
+	have := make(map[string]bool, len(found))
+	for _, c := range found {
+		have[c.ClickID] = true
+	}
+	var left time.Duration
+	for _, id := range ids {
+		made, ok := clicks.IssuedAt(id)
+		if !ok || have[id] {
+			continue
+		}
+		if d := made.Add(clicks.Settle).Sub(now); d > left && d <= clicks.Settle+clicks.Skew {
+			left = d
+		}
+	}
+	return left
 }
 
 // RecordConversion stores an order, idempotently by order id: the same

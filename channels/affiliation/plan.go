@@ -241,6 +241,7 @@ type routeState struct {
 	landing    string
 	campaign   string
 	loaded     time.Time
+	dests      sync.Map // link id → *destTemplate: its destination in this state
 }
 
 // routeTTL bounds how long a node routes on what it read: a halt takes
@@ -328,12 +329,26 @@ func (s *Service) partnerSource(ctx context.Context, id uint64) string {
 // go-live and after halt or end, to the fallback — never a 404. The
 // destination carries utm_source=<partner>, utm_medium=affiliate,
 // utm_campaign and the click id (rampe_click) the shop hands back with
-// the order.
+// the order. The destination of a link is made once per state of its
+// campaign (routeTTL) and the click id put in its place.
 func (s *Service) Route(ctx context.Context, l *clicks.Link, clickID string) (string, error) {
 	st, err := s.state(ctx, l.CampaignID)
 	if err != nil {
 		return "", err
 	}
+	if len(clickID) != clickIDLen {
+		return s.destination(ctx, st, l, clickID), nil
+	}
+	if t, ok := st.dests.Load(l.ID); ok {
+		return t.(*destTemplate).with(clickID), nil
+	}
+	t := s.template(ctx, st, l)
+	st.dests.Store(l.ID, t)
+	return t.with(clickID), nil
+}
+
+// destination is where a click on l goes in state st.
+func (s *Service) destination(ctx context.Context, st *routeState, l *clicks.Link, clickID string) string {
 	dest := st.fallback
 	if st.live {
 		dest = l.URL
@@ -343,7 +358,7 @@ func (s *Service) Route(ctx context.Context, l *clicks.Link, clickID string) (st
 	}
 	u, err := url.Parse(dest)
 	if err != nil {
-		return dest, nil
+		return dest
 	}
 	q := u.Query()
 	q.Set("utm_source", s.partnerSource(ctx, l.PartnerID))
@@ -353,8 +368,55 @@ func (s *Service) Route(ctx context.Context, l *clicks.Link, clickID string) (st
 		q.Set(ClickParam, clickID)
 	}
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return u.String()
 }
+
+const clickIDLen = 32
+
+// destTemplate is a destination around its click id: head + id + tail.
+// A destination the click id cannot be found in again has it in no
+// place: whole is made for every click.
+type destTemplate struct {
+	head, tail string
+	whole      func(clickID string) string
+}
+
+func (t *destTemplate) with(clickID string) string {
+	if t.whole != nil {
+		return t.whole(clickID)
+	}
+	return t.head + clickID + t.tail
+}
+
+// template makes the destination of l with a placeholder for the click id
+// and cuts it there. The placeholder is found as the value of the
+// rampe_click parameter: at the start of the query or after an &, which
+// no other key nor any value can hold once encoded.
+func (s *Service) template(ctx context.Context, st *routeState, l *clicks.Link) *destTemplate {
+	full := s.destination(ctx, st, l, clickPlaceholder)
+	mark := ClickParam + "=" + clickPlaceholder
+	q := strings.IndexByte(full, '?')
+	if q >= 0 {
+		query, _, _ := strings.Cut(full[q+1:], "#")
+		for at := 0; at < len(query); {
+			i := strings.Index(query[at:], mark)
+			if i < 0 {
+				break
+			}
+			i += at
+			if i == 0 || query[i-1] == '&' {
+				k := q + 1 + i + len(ClickParam) + 1
+				return &destTemplate{head: full[:k], tail: full[k+clickIDLen:]}
+			}
+			at = i + 1
+		}
+	}
+	return &destTemplate{whole: func(id string) string { return s.destination(context.Background(), st, l, id) }}
+}
+
+// clickPlaceholder stands for a click id while a template is made: 32
+// characters no click id has (they are hex).
+const clickPlaceholder = "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
 
 // ClickParam is the query parameter of the click id on landing URLs.
 const ClickParam = "rampe_click"

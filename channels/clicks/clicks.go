@@ -4,10 +4,10 @@
 // time). Tokens are the link's id and the recipient's (0 for a link that
 // is the same for everyone, such as an ad's), signed with the deployment's
 // HMAC key: a token cannot be forged or altered, and a wrong one gets a
-// bare 404. Clicks are buffered in memory and written in batches, one
-// transaction per batch, every second or every 1,000 clicks, and on
-// shutdown; a batch that cannot be written is kept and tried again, so a
-// database hiccup loses nothing.
+// bare 404. Clicks are buffered in memory and written in batches (see
+// write.go) every second or every 1,000 clicks, and on shutdown; what
+// cannot be written is kept and tried again, so a database hiccup loses
+// nothing.
 package clicks
 
 import (
@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -100,8 +101,10 @@ type Service struct {
 	// without one goes to the link's URL.
 	Routes map[campaigns.Channel]Router
 
-	links sync.Map // id → *Link: links never change once made
-	salt  saltOfDay
+	links      sync.Map // id → *Link: links never change once made
+	tokens     sync.Map // token → [link id, recipient id], tokens that passed
+	tokenCount atomic.Int64
+	salt       saltOfDay
 
 	mu      sync.Mutex
 	pending []Click
@@ -117,6 +120,18 @@ const (
 	flushEvery = time.Second
 	flushSize  = 1000
 )
+
+// Settle bounds, while the database answers, how long after it is made a
+// click is in the database, on whichever node it was made: the node writes
+// it at its next flush (within flushEvery), and Settle leaves two seconds
+// for that write. Attribution waits that long for a click id it is given
+// and cannot find yet (a node whose database is down keeps its clicks
+// longer: an order meanwhile is attributed without them).
+const Settle = flushEvery + 2*time.Second
+
+// Skew is how far ahead of this node's clock another node's may be: a
+// click id made "later" than now by up to Skew is still waited for.
+const Skew = time.Second
 
 // Router gives the destination of a click on l; clickID is the click's
 // own id ("" when the link has no partner).
@@ -157,14 +172,30 @@ func (s *Service) Token(linkID, recipientID uint64) string {
 	return signed.Token(s.Secret, "rampe-click", linkID, recipientID)
 }
 
-// parse checks a token's signature and returns what it names.
+// parse checks a token's signature and returns what it names. Tokens
+// that passed are remembered (up to maxTokens): a partner's or an ad's
+// link is one token followed by all its visitors, and its HMAC need not be
+// computed again. A token that fails is never remembered.
 func (s *Service) parse(token string) (linkID, recipientID uint64, ok bool) {
+	if v, ok := s.tokens.Load(token); ok {
+		ids := v.([2]uint64)
+		return ids[0], ids[1], true
+	}
 	n, ok := signed.Parse(s.Secret, "rampe-click", token, 2, 64)
 	if !ok {
 		return 0, 0, false
 	}
+	if s.tokenCount.Load() < maxTokens {
+		if _, loaded := s.tokens.LoadOrStore(strings.Clone(token), [2]uint64{n[0], n[1]}); !loaded {
+			s.tokenCount.Add(1)
+		}
+	}
 	return n[0], n[1], true
 }
+
+// maxTokens bounds the tokens remembered: past it (e-mail links, one token
+// per recipient), a token's signature is checked at each click.
+const maxTokens = 50000
 
 // Follow resolves a token to its destination and records the click. Only
 // a valid signature reaches the database.
@@ -200,7 +231,7 @@ func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (dest
 	dest = l.URL
 	if route := s.Routes[l.Channel]; route != nil {
 		if l.PartnerID != 0 {
-			c.ClickID = newClickID()
+			c.ClickID = newClickID(now)
 		}
 		if dest, err = route(ctx, l, c.ClickID); err != nil {
 			return "", "", err
@@ -239,8 +270,8 @@ func (s *Service) record(c Click) {
 	}
 }
 
-// Flush writes the buffered clicks, one transaction per batch. What could
-// not be written stays buffered for the next flush.
+// Flush writes the buffered clicks (see write.go). What could not be
+// written stays buffered for the next flush.
 func (s *Service) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	batch := s.pending
@@ -249,14 +280,12 @@ func (s *Service) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return tx.CreateInBatches(batch, db.InsertBatch).Error
-	})
+	n, err := s.write(ctx, batch)
 	if err != nil {
 		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
+		s.pending = append(batch[n:len(batch):len(batch)], s.pending...)
 		s.mu.Unlock()
-		return fmt.Errorf("clicks: write %d clicks: %w", len(batch), err)
+		return fmt.Errorf("clicks: write %d clicks (%d written): %w", len(batch), n, err)
 	}
 	return nil
 }

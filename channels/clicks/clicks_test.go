@@ -69,7 +69,8 @@ func TestClicksAreFlushedInBatchesAndOnShutdown(t *testing.T) {
 	hero, _ := s.Link(ctx, c, campaigns.Email, "https://shop.example/a", "hero", "ana")
 	banner, _ := s.Link(ctx, c, campaigns.Display, "https://shop.example/b", "banner", "ana")
 	run, stop := context.WithCancel(ctx)
-	go s.Run(run)
+	ran := make(chan struct{}) // Wait returns at once if Run has not started yet: wait for Run itself
+	go func() { defer close(ran); s.Run(run) }()
 	for i := 0; i < 2500; i++ {
 		if _, err := s.Follow(ctx, s.Token(hero.ID, uint64(i%100+1))); err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestClicksAreFlushedInBatchesAndOnShutdown(t *testing.T) {
 		s.Follow(ctx, s.Token(banner.ID, 0))
 	}
 	stop()
-	s.Wait()
+	<-ran
 	stats, err := s.Stats(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)

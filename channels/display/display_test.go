@@ -260,7 +260,8 @@ func TestImpressionsAreCountedAndWrittenOnStop(t *testing.T) {
 	}
 	Channel{Service: f.s}.Launch(ctx, f.c)
 	run, stop := context.WithCancel(ctx)
-	go f.s.Run(run)
+	ran := make(chan struct{}) // Wait returns at once if Run has not started yet: wait for Run itself
+	go func() { defer close(ran); f.s.Run(run) }()
 	for i := 0; i < 2500; i++ {
 		serve(t, f.s, p.Key, Script)
 	}
@@ -269,7 +270,7 @@ func TestImpressionsAreCountedAndWrittenOnStop(t *testing.T) {
 	}
 	f.s.Tag(p.Key, Script, []byte("Mozilla/5.0"), nil, time.Now(), false) // HEAD
 	stop()
-	f.s.Wait()
+	<-ran
 	st, err := f.s.Stats(ctx, f.c.ID)
 	if err != nil || len(st) != 1 {
 		t.Fatal(st, err)

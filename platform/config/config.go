@@ -33,7 +33,7 @@ type Option struct {
 // is generated from the same facts; keep them in step.
 var Options = []Option{
 	{Key: "http.addr", Default: "127.0.0.1:8080", Help: "address the web server listens on"},
-	{Key: "http.fast_landing", Default: "true", Help: "answer /l/ pages before fiber's router, each page's headers and body in one writev (web/conn.go, proven on the fasthttp version web/conn.go names); false: /l/ goes through fiber like every other URL"},
+	{Key: "http.fast_landing", Default: "true", Help: "answer /l/ pages and /r/ tracked links before fiber's router, each page's headers and body in one writev (web/conn.go, proven on the fasthttp version web/conn.go names); false: /l/ and /r/ go through fiber like every other URL"},
 	{Key: "database.dsn", Default: "rampe.db", Help: "SQLite file path, or postgres://… for PostgreSQL"},
 	{Key: "redis.url", Default: "", Help: "redis://… for asynq; empty starts an in-process Redis (single process only)"},
 	{Key: "public.base_url", Default: "", Help: "absolute URL visitors and comparators use to reach Rampe; empty: http:// and http.addr (0.0.0.0 read as 127.0.0.1)"},
