@@ -70,6 +70,8 @@ type Registry struct {
 	// Beat is how often the node's rows are refreshed (1 min when 0);
 	// a node not seen for three beats is gone.
 	Beat time.Duration
+
+	recorded []Setting // what Join recorded: Run writes it again if it went
 }
 
 type row struct {
@@ -111,6 +113,7 @@ func (r *Registry) Join(ctx context.Context, settings []Setting, record bool) ([
 		if err := r.record(ctx, settings, now); err != nil {
 			return nil, err
 		}
+		r.recorded = settings
 	}
 	var others []row
 	if err := g.Where("node <> ?", r.Node).Order("seen_at DESC, node").Find(&others).Error; err != nil {
@@ -167,7 +170,16 @@ func (r *Registry) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.DB.WithContext(ctx).Model(&row{}).Where("node = ?", r.Node).Update("seen_at", r.now()).Error; err != nil && ctx.Err() == nil {
+			now := r.now()
+			res := r.DB.WithContext(ctx).Model(&row{}).Where("node = ?", r.Node).Update("seen_at", now)
+			err := res.Error
+			if err == nil && res.RowsAffected == 0 && len(r.recorded) > 0 {
+				// Another node forgot this one (a database outage longer
+				// than three beats, a clock ahead): it records itself again
+				// rather than drop out of every later comparison.
+				err = r.record(ctx, r.recorded, now)
+			}
+			if err != nil && ctx.Err() == nil {
 				slog.Warn("nodes: refresh this node's settings", "err", err)
 			}
 		}

@@ -96,3 +96,35 @@ func TestNodesCompareAtStart(t *testing.T) {
 		t.Fatalf("every other node is gone: %v %v", w, err)
 	}
 }
+
+// A node whose rows another node forgot (its beats did not reach the
+// database for three of them) records itself again at its next beat, so
+// that later starts still compare with it.
+func TestAForgottenNodeRecordsItselfAgain(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	web := &Registry{DB: g, Node: "web-1", Beat: 20 * time.Millisecond}
+	if _, err := web.Join(ctx, settings("https://rampe.shop.example", "fr"), true); err != nil {
+		t.Fatal(err)
+	}
+	g.Where("node = ?", "web-1").Delete(&row{}) // as another node's Join does to a node unseen for three beats
+	done := make(chan struct{})
+	go func() { web.Run(ctx); close(done) }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int64
+		g.Model(&row{}).Where("node = ?", "web-1").Count(&n)
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web-1 has %d rows after its beats, want its 3 settings back", n)
+		}
+	}
+	cancel()
+	<-done
+	var m *Mismatch
+	if _, err := (&Registry{DB: g, Node: "web-2"}).Join(context.Background(), settings("https://elsewhere.example", "fr"), false); !errors.As(err, &m) || m.Node != "web-1" {
+		t.Fatalf("a later start compared with nobody: %v", err)
+	}
+}
