@@ -178,6 +178,18 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 		return fmt.Errorf("feeds: write: %w", err)
 	}
 	run.Bytes = out.n
+	// Both files are complete before either is visible (an upload that
+	// fails now leaves the previous pair served, never a new .gz beside
+	// an old plain file).
+	for _, p := range []Pending{gzPending, plain} {
+		if f, ok := p.(interface{ Finish() error }); ok {
+			if err := f.Finish(); err != nil {
+				plain.Abort()
+				gzPending.Abort()
+				return err
+			}
+		}
+	}
 	// The gzip sibling first: a comparator asking for gzip gets the new feed
 	// at the same moment as one asking for plain text.
 	if err := gzPending.Commit(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/platform/objstore"
 )
@@ -79,14 +80,16 @@ func (o *Objects) Create(ctx context.Context, feedID uint64, name string) (Pendi
 }
 
 type pendingObject struct {
-	o       *Objects
-	ctx     context.Context
-	feedID  uint64
-	name    string
-	key     string
-	pw      *io.PipeWriter
-	written int64
-	done    chan error
+	o         *Objects
+	ctx       context.Context
+	feedID    uint64
+	name      string
+	key       string
+	pw        *io.PipeWriter
+	written   int64
+	done      chan error
+	finished  bool  // the upload's outcome was read from done
+	uploadErr error // that outcome
 }
 
 func (p *pendingObject) Write(b []byte) (int, error) {
@@ -100,11 +103,24 @@ func (p *pendingObject) Write(b []byte) (int, error) {
 
 var errObjectAborted = errors.New("feeds: file aborted")
 
+// Finish completes the upload without making it visible: the slow part
+// of a commit, which can fail (Generate finishes the feed and its .gz
+// before it commits either, so that they are replaced together).
+func (p *pendingObject) Finish() error {
+	if !p.finished {
+		p.pw.Close()
+		p.uploadErr, p.finished = <-p.done, true
+	}
+	if p.uploadErr != nil {
+		return fmt.Errorf("feeds: upload %s: %w", p.key, p.uploadErr)
+	}
+	return nil
+}
+
 // Commit finishes the upload, then points the feed's file at it.
 func (p *pendingObject) Commit() error {
-	p.pw.Close()
-	if err := <-p.done; err != nil {
-		return fmt.Errorf("feeds: upload %s: %w", p.key, err)
+	if err := p.Finish(); err != nil {
+		return err
 	}
 	ctx := context.WithoutCancel(p.ctx)
 	if err := p.o.point(ctx, fileRef{FeedID: p.feedID, Name: p.name, ObjectKey: p.key, Size: p.written, ModifiedAt: p.o.now()}); err != nil {
@@ -122,31 +138,49 @@ func (p *pendingObject) Commit() error {
 // Abort stops the upload (an unfinished multipart upload is aborted) and
 // deletes what may have been stored.
 func (p *pendingObject) Abort() {
-	p.pw.CloseWithError(errObjectAborted)
-	if err := <-p.done; err == nil {
+	if !p.finished {
+		p.pw.CloseWithError(errObjectAborted)
+		p.uploadErr, p.finished = <-p.done, true
+	}
+	if p.uploadErr == nil {
 		p.o.Bucket.Remove(context.WithoutCancel(p.ctx), p.key)
 	}
 }
 
 // point replaces the pointer of ref's file in one transaction, and lists the
 // object it pointed at for deletion after the grace. A feed has one
-// generation at a time (feeds.generating_since), so one writer per file.
+// generation at a time (feeds.generating_since); should two overlap, the
+// pointer moves only from the object it was read at (compare and swap),
+// so every replaced object is listed once and none is left behind.
 func (o *Objects) point(ctx context.Context, ref fileRef) error {
-	return o.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var old fileRef
-		err := tx.Where("feed_id = ? AND name = ?", ref.FeedID, ref.Name).Take(&old).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			return tx.Create(&ref).Error
-		case err != nil:
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var swapped bool
+		err = o.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var old fileRef
+			err := tx.Where("feed_id = ? AND name = ?", ref.FeedID, ref.Name).Take(&old).Error
+			switch {
+			case errors.Is(err, gorm.ErrRecordNotFound):
+				// Nothing inserted: another commit came first; read again.
+				res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ref)
+				swapped = res.Error == nil && res.RowsAffected == 1
+				return res.Error
+			case err != nil:
+				return err
+			}
+			res := tx.Model(&fileRef{}).Where("feed_id = ? AND name = ? AND object_key = ?", ref.FeedID, ref.Name, old.ObjectKey).
+				Updates(map[string]any{"object_key": ref.ObjectKey, "size": ref.Size, "modified_at": ref.ModifiedAt})
+			if res.Error != nil || res.RowsAffected == 0 {
+				return res.Error
+			}
+			swapped = true
+			return tx.Create(&staleObject{ObjectKey: old.ObjectKey, DeleteAfter: ref.ModifiedAt.Add(o.grace())}).Error
+		})
+		if err != nil || swapped {
 			return err
 		}
-		if err := tx.Model(&fileRef{}).Where("feed_id = ? AND name = ?", ref.FeedID, ref.Name).
-			Updates(map[string]any{"object_key": ref.ObjectKey, "size": ref.Size, "modified_at": ref.ModifiedAt}).Error; err != nil {
-			return err
-		}
-		return tx.Create(&staleObject{ObjectKey: old.ObjectKey, DeleteAfter: ref.ModifiedAt.Add(o.grace())}).Error
-	})
+	}
+	return fmt.Errorf("feeds: point %d/%s at %s: other commits kept replacing it", ref.FeedID, ref.Name, ref.ObjectKey)
 }
 
 // SweepStale deletes the replaced objects whose grace is over (a hundred

@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,4 +206,46 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Commits of one file racing each other (generations that overlapped)
+// leave, once the grace is over, exactly the object the pointer names:
+// every replaced object was listed for deletion once. A pending finished
+// and then aborted leaves nothing behind.
+func TestObjectsRacingCommitsLeaveNoOrphan(t *testing.T) {
+	e, o := objectsEnv(t)
+	ctx := context.Background()
+	f := e.feed(t, &Feed{Name: "race", Format: GoogleTSV})
+	var wg sync.WaitGroup
+	for i := range 6 {
+		p, err := o.Create(ctx, f.ID, "race.tsv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(p, "version %d\n", i)
+		if err := p.(interface{ Finish() error }).Finish(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Commit(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	p, _ := o.Create(ctx, f.ID, "race.tsv")
+	p.Write([]byte("finished, then aborted\n"))
+	p.(interface{ Finish() error }).Finish()
+	p.Abort()
+	e.clk.Add(time.Hour)
+	if _, err := o.SweepStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ref fileRef
+	o.DB.Where("feed_id = ?", f.ID).Take(&ref)
+	if k := keys(t, o); len(k) != 1 || k[0] != ref.ObjectKey {
+		t.Fatalf("after the racing commits and the grace: objects %v, the pointer names %s", k, ref.ObjectKey)
+	}
 }
