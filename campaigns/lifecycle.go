@@ -101,6 +101,10 @@ CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) 
 	{ID: "2026120205_golive_batches", SQL: batchLeaseMigration},
 	// Channel moves (channel_moves) replaced the launches record.
 	{ID: "2026120207_drop_launches", SQL: `DROP TABLE launches`},
+	// The plan's version, bumped by a trigger on every change that moves
+	// the combined forecast (plan.go).
+	{ID: "2026120301_campaign_plan_sqlite", Engine: "sqlite", SQL: planMigrationSQLite},
+	{ID: "2026120302_campaign_plan_postgres", Engine: "postgres", SQL: planMigrationPostgres},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -37,6 +37,9 @@ type Service struct {
 	// GoLiveHold pauses go-live between gate evaluation and the transition;
 	// crash tests use it to kill a worker at that instant.
 	GoLiveHold time.Duration
+
+	// plan caches the combined forecast per plan version (plan.go).
+	plan *planCache
 }
 
 // NewService returns a service with the built-in gates registered.
@@ -45,7 +48,7 @@ func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
 	reg.Register(ScheduleGate)
 	reg.Register(ChannelsGate)
 	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Actors: map[Channel]ChannelActor{},
-		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead}
+		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead, plan: newPlanCache()}
 }
 
 // Get loads a campaign with its promotion links.

@@ -57,22 +57,15 @@ type Need struct {
 	Needed float64
 }
 
-// Needed computes what a campaign needs, reading every open campaign that
-// overlaps its window (in batches: thousands may).
+// Needed computes what a campaign needs: the peak, over the hours its
+// window touches, of the combined forecast of every open campaign (the
+// plan's curve, computed once per plan version however many campaigns ask).
 func (s *Service) Needed(ctx context.Context, c *campaigns.Campaign) (*Need, error) {
-	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()) + 1
-	curve := campaigns.NewCurve(c.StartsAt, hours)
-	f := campaigns.Filter{From: c.StartsAt, To: c.EndsAt, Statuses: campaigns.OpenStatuses}
-	err := s.Campaigns.Each(ctx, f, func(list []campaigns.Campaign) error {
-		for i := range list {
-			curve.Add(&list[i])
-		}
-		return nil
-	})
+	curve, err := s.Campaigns.PlanCurve(ctx, c.StartsAt, c.WindowHours())
 	if err != nil {
 		return nil, err
 	}
-	peak := campaigns.Peak(curve.Points())
+	peak := campaigns.Peak(curve)
 	return &Need{Peak: peak, Needed: peak.RPS * s.SafetyFactor}, nil
 }
 

@@ -113,7 +113,7 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	f.To = month.AddDate(0, 1, 7).UTC()
 	weeks := monthGrid(month, loc, now)
 	count := 0
-	err = s.Campaigns.Each(c.UserContext(), f, func(list []campaigns.Campaign) error {
+	err = s.Campaigns.EachOutline(c.UserContext(), f, func(list []campaigns.Campaign) error {
 		count += len(list)
 		for i := range list {
 			place(weeks, &list[i])
