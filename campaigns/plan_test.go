@@ -2,6 +2,9 @@ package campaigns
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -116,4 +119,66 @@ func TestPlanCurveIsCachedPerPlanVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	planEqual(t, s, from, hours, "after a delete")
+}
+
+// A re-check of linked campaigns is one round: what its gates read through
+// Shared is read once for all of them (concurrent evaluations wait for the
+// first read), every campaign's readiness is stored, and the next round
+// (after the next change) reads afresh.
+func TestRecheckLinkedSharesReadsWithinARound(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t, t0)
+	var reads, published atomic.Int64
+	published.Store(1)
+	s.Gates.Register(GateFunc{GateName: "test.page", Fn: func(ctx context.Context, c *Campaign, _ time.Time) Result {
+		v, err := Shared(ctx, fmt.Sprintf("test.page:%d", *c.LandingPageID), func() (int64, error) {
+			reads.Add(1)
+			time.Sleep(5 * time.Millisecond) // others wait for this read
+			return published.Load(), nil
+		})
+		if err != nil || v == 0 {
+			return Result{Outcome: Fail, Message: "not published"}
+		}
+		return Result{Outcome: Pass, Message: fmt.Sprintf("version %d", v)}
+	}})
+	page := uint64(9)
+	in := validInput()
+	in.LandingPageID = &page
+	const n = 40
+	for i := range n {
+		in.Name = fmt.Sprintf("Sale %02d", i)
+		c, err := s.Create(ctx, in, "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Schedule(ctx, c.ID, "ana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(round int64, want string) {
+		t.Helper()
+		if err := s.RecheckLinked(ctx, Link{PageID: page}, "page changed"); err != nil {
+			t.Fatal(err)
+		}
+		if got := reads.Load(); got != round {
+			t.Fatalf("after round %d the page was read %d times", round, got)
+		}
+		var list []Campaign
+		s.DB.Where("landing_page_id = ?", page).Find(&list)
+		for _, c := range list {
+			if c.Readiness == nil || !strings.Contains(c.Readiness.Summary()+fmt.Sprint(c.Readiness.Results), want) {
+				t.Fatalf("round %d: campaign %s readiness %+v lacks %q", round, c.Name, c.Readiness, want)
+			}
+		}
+	}
+	check(1, "version 1")
+	published.Store(2)
+	check(2, "version 2")
+	// Outside a round nothing is shared.
+	c, _ := s.Get(ctx, 1)
+	s.Gates.Evaluate(ctx, c, t0)
+	s.Gates.Evaluate(ctx, c, t0)
+	if got := reads.Load(); got != 4 {
+		t.Fatalf("two evaluations outside a round read %d times, want 2 more than 2", got)
+	}
 }

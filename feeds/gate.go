@@ -40,6 +40,12 @@ func pending(err error) campaigns.Result {
 // (Merchant Center's sale_price_effective_date), and is right at the
 // instant. The promoted products are read once per evaluation, the feeds'
 // price lines and problems once per feed.
+//
+// The answer depends only on the feeds, the promotions, the instant and the
+// campaign's time zone: within a round of evaluations (campaigns.Shared),
+// campaigns that share them are judged once, and every campaign's reads of
+// a feed, of the catalog's version and of the promotions in force are
+// shared too.
 func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
 	if len(c.FeedIDs) == 0 {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: "no comparator feed is linked to the campaign"}
@@ -48,9 +54,15 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	if c.StartsAt.After(now) {
 		at = c.StartsAt
 	}
+	key := fmt.Sprintf("feeds.fresh:%v:%v:%d:%s", c.FeedIDs, c.PromotionIDs, at.UnixNano(), c.Location())
+	res, _ := campaigns.Shared(ctx, key, func() (campaigns.Result, error) { return s.judge(ctx, c, at), nil })
+	return res
+}
+
+func (s *Service) judge(ctx context.Context, c *campaigns.Campaign, at time.Time) campaigns.Result {
 	var feeds []Feed
 	for _, id := range c.FeedIDs {
-		f, err := s.Get(ctx, id)
+		f, err := campaigns.Shared(ctx, fmt.Sprintf("feeds.feed:%d", id), func() (*Feed, error) { return s.Get(ctx, id) })
 		if errors.Is(err, ErrNotFound) {
 			return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("linked feed #%d does not exist", id)}
 		}
@@ -59,7 +71,7 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 		}
 		feeds = append(feeds, *f)
 	}
-	version, err := s.catalogVersion(ctx)
+	version, err := campaigns.Shared(ctx, "feeds.catalog_version", func() (catalogVersion, error) { return s.catalogVersion(ctx) })
 	if err != nil {
 		return pending(err)
 	}
@@ -67,13 +79,18 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	if err != nil {
 		return pending(err)
 	}
-	published, err := s.Promotions.Published(ctx, at)
+	// Indexed once per evaluation (once per round and instant): each SKU
+	// list split once, not once per product compared.
+	index, err := campaigns.Shared(ctx, fmt.Sprintf("feeds.index:%d", at.UnixNano()), func() (*landing.Index, error) {
+		published, err := s.Promotions.Published(ctx, at)
+		if err != nil {
+			return nil, err
+		}
+		return landing.NewIndex(published), nil
+	})
 	if err != nil {
 		return pending(err)
 	}
-	// Indexed once per evaluation: each SKU list split once, not once
-	// per product compared.
-	index := landing.NewIndex(published)
 	var problems []string
 	checked := 0
 feeds:
@@ -123,7 +140,7 @@ func (s *Service) promoted(ctx context.Context, version catalogVersion, ids []ui
 	var changed time.Time
 	seen := map[string]bool{}
 	for _, id := range ids {
-		p, err := s.Promotions.Get(ctx, id)
+		p, err := landing.SharedPromotion(ctx, s.Promotions, id)
 		if errors.Is(err, landing.ErrNotFound) {
 			continue // promotions.published names it
 		}

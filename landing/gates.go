@@ -20,11 +20,23 @@ func RegisterGates(reg *campaigns.Registry, pages *Pages, promos *Promotions) {
 	}})
 }
 
+// SharedPage is pages.Get read once per round of gate evaluations
+// (campaigns.Shared): thousands of campaigns linking one page read it once.
+// The page is shared: read it, do not change it.
+func SharedPage(ctx context.Context, pages *Pages, id uint64) (*Page, error) {
+	return campaigns.Shared(ctx, fmt.Sprintf("landing.page:%d", id), func() (*Page, error) { return pages.Get(ctx, id) })
+}
+
+// SharedPromotion is promos.Get read once per round of gate evaluations.
+func SharedPromotion(ctx context.Context, promos *Promotions, id uint64) (*Promotion, error) {
+	return campaigns.Shared(ctx, fmt.Sprintf("landing.promotion:%d", id), func() (*Promotion, error) { return promos.Get(ctx, id) })
+}
+
 func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) campaigns.Result {
 	if c.LandingPageID == nil {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: "no landing page is linked to the campaign"}
 	}
-	p, err := pages.Get(ctx, *c.LandingPageID)
+	p, err := SharedPage(ctx, pages, *c.LandingPageID)
 	if errors.Is(err, ErrNotFound) {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("landing page #%d does not exist", *c.LandingPageID)}
 	}
@@ -35,8 +47,11 @@ func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) 
 	if !p.Published() {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: fmt.Sprintf("/l/%s is not published", p.Slug), Measured: m}
 	}
-	var v Version
-	if err := pages.DB.WithContext(ctx).Take(&v, *p.PublishedVersionID).Error; err != nil {
+	v, err := campaigns.Shared(ctx, fmt.Sprintf("landing.version:%d", *p.PublishedVersionID), func() (*Version, error) {
+		var v Version
+		return &v, pages.DB.WithContext(ctx).Take(&v, *p.PublishedVersionID).Error
+	})
+	if err != nil {
 		return campaigns.Result{Outcome: campaigns.Pending, Message: "could not tell: " + err.Error(), Measured: m}
 	}
 	m["version"], m["published_at"] = v.Number, v.PublishedAt
@@ -49,7 +64,7 @@ func promotionsPublished(ctx context.Context, promos *Promotions, c *campaigns.C
 	}
 	var problems, ok []string
 	for _, id := range c.PromotionIDs {
-		p, err := promos.Get(ctx, id)
+		p, err := SharedPromotion(ctx, promos, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			problems = append(problems, fmt.Sprintf("promotion #%d does not exist", id))

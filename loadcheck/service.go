@@ -176,7 +176,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	if c.LandingPageID == nil {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: "no landing page to check"}
 	}
-	page, err := s.Pages.Get(ctx, *c.LandingPageID)
+	page, err := landing.SharedPage(ctx, s.Pages, *c.LandingPageID)
 	if errors.Is(err, landing.ErrNotFound) {
 		return campaigns.Result{Outcome: campaigns.Fail, Message: "the landing page does not exist"}
 	}
@@ -195,13 +195,20 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	// The latest verdict (passed or failed; an abort is none) on this
 	// content decides: a check of an earlier version with the same content
 	// hash counts, a newer failure overrides an older pass.
-	same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
-	if err != nil {
-		return pending(err)
-	}
-	last, err := s.Store.Latest(ctx, page.ID, same)
+	// Read once per round of evaluations: every campaign of the page
+	// shares its checks.
+	last, err := campaigns.Shared(ctx, fmt.Sprintf("loadcheck.latest:%d:%d", page.ID, *page.PublishedVersionID), func() (*Check, error) {
+		same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
+		if err != nil {
+			return nil, err
+		}
+		return s.Store.Latest(ctx, page.ID, same)
+	})
 	if errors.Is(err, ErrNotFound) {
-		if prev, err := s.Store.LastPassed(ctx, page.ID); err == nil {
+		prev, err := campaigns.Shared(ctx, fmt.Sprintf("loadcheck.last_passed:%d", page.ID), func() (*Check, error) {
+			return s.Store.LastPassed(ctx, page.ID)
+		})
+		if err == nil {
 			m["check_id"], m["sustained_rps"], m["checked_at"] = prev.ID, round(prev.SustainedRate), prev.FinishedAt
 			return campaigns.Result{Outcome: campaigns.Fail, Measured: m,
 				Message: fmt.Sprintf("/l/%s was republished with new content after its last passing load check (#%d): check the new version", page.Slug, prev.ID)}
