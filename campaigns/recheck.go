@@ -152,12 +152,24 @@ func (s *Service) evaluateRound(ctx context.Context, list []Campaign) ([]*Report
 					continue
 				}
 				reps[i] = s.Gates.Evaluate(ctx, &list[i], now)
-				errs[i] = s.settle(ctx, &list[i], reps[i], "worker")
+				if list[i].Status == Blocked {
+					errs[i] = s.settle(ctx, &list[i], reps[i], "worker")
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	slog.Debug("campaigns: round evaluated", "campaigns", len(list), "shared_reads", roundReads(ctx))
+	// The others' readiness (a cache of the last answer) is written in a
+	// few transactions, not one commit per campaign.
+	var ids []uint64
+	var done []*Report
+	for i := range list {
+		if list[i].Status != Blocked && reps[i] != nil {
+			ids, done = append(ids, list[i].ID), append(done, reps[i])
+		}
+	}
+	s.saveReadinesses(ctx, ids, done)
 	for _, err := range errs {
 		if err != nil {
 			return reps, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -341,6 +342,29 @@ func (s *Service) settle(ctx context.Context, c *Campaign, rep *Report, actor st
 func (s *Service) saveReadiness(ctx context.Context, id uint64, rep *Report) {
 	// Readiness is a cache of the last answer; losing the write loses nothing.
 	s.DB.WithContext(ctx).Model(&Campaign{}).Where("id = ?", id).UpdateColumn("readiness", reportJSON(rep))
+}
+
+// readinessBatch is how many readiness writes share a transaction.
+const readinessBatch = 250
+
+// saveReadinesses stores reps[i] as the readiness of campaign ids[i],
+// readinessBatch to a transaction. Like saveReadiness, a failed write is
+// logged and loses nothing but the cache.
+func (s *Service) saveReadinesses(ctx context.Context, ids []uint64, reps []*Report) {
+	for lo := 0; lo < len(ids); lo += readinessBatch {
+		hi := min(lo+readinessBatch, len(ids))
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for i := lo; i < hi; i++ {
+				if err := tx.Model(&Campaign{}).Where("id = ?", ids[i]).UpdateColumn("readiness", reportJSON(reps[i])).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			slog.Warn("campaigns: store readiness", "campaigns", hi-lo, "err", err)
+		}
+	}
 }
 
 // reportJSON encodes a report for a column update (map updates bypass the

@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"time"
 
@@ -28,10 +27,7 @@ type gateCache struct {
 	order    []uint64 // runs, oldest first
 }
 
-type catalogVersion struct {
-	maxID  int64
-	newest time.Time
-}
+type catalogVersion = catalog.Version
 
 type promoKey struct {
 	id      uint64
@@ -50,21 +46,9 @@ const (
 	maxCachedRuns       = 4
 )
 
+// catalogVersion is the catalog's version (catalog.ReadVersion).
 func (s *Service) catalogVersion(ctx context.Context) (catalogVersion, error) {
-	var v catalogVersion
-	var maxID sql.NullInt64
-	if err := s.DB.WithContext(ctx).Model(&catalog.Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
-		return v, err
-	}
-	var newest []time.Time
-	if err := s.DB.WithContext(ctx).Model(&catalog.Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
-		return v, err
-	}
-	v.maxID = maxID.Int64
-	if len(newest) > 0 {
-		v.newest = newest[0]
-	}
-	return v, nil
+	return catalog.ReadVersion(ctx, s.DB)
 }
 
 // promotionProducts is PricingProducts(p, maxGateProducts), from the cache
