@@ -46,6 +46,8 @@ type planCache struct {
 	mu      sync.Mutex
 	version int64
 	chunks  map[int64]*planChunk
+	// views are other computations over the plan (PlanCached).
+	views map[string]*shared
 	// builds counts the pieces computed, for tests of the cache.
 	builds atomic.Int64
 }
@@ -102,6 +104,57 @@ func chunkStart(k int64) time.Time {
 	return time.Unix(k*planChunkHours*3600, 0).UTC()
 }
 
+// renew starts the cache again for version v, or when it holds too much.
+// Its caller holds mu.
+func (pc *planCache) renew(v int64) {
+	if pc.version != v || len(pc.chunks) > planMaxChunks || len(pc.views) > planMaxViews {
+		pc.version, pc.chunks, pc.views = v, map[int64]*planChunk{}, map[string]*shared{}
+	}
+}
+
+// planMaxViews bounds the computations PlanCached keeps for one version.
+const planMaxViews = 256
+
+// PlanCached returns what build computes from the plan for key (a name
+// and every argument the computation depends on, e.g. the month of a
+// calendar and its filter), computed once per plan version: any change
+// that moves the plan computes it again. Concurrent callers of one key
+// wait for one computation; an error is not kept. What it returns is
+// shared between callers: read it, do not change it.
+func PlanCached[T any](ctx context.Context, s *Service, key string, build func() (T, error)) (T, error) {
+	var zero T
+	v, err := s.PlanVersion(ctx)
+	if err != nil || s.plan == nil {
+		if err != nil {
+			return zero, err
+		}
+		return build()
+	}
+	pc := s.plan
+	pc.mu.Lock()
+	pc.renew(v)
+	e := pc.views[key]
+	if e == nil {
+		e = &shared{}
+		pc.views[key] = e
+	}
+	pc.mu.Unlock()
+	e.once.Do(func() {
+		pc.builds.Add(1)
+		e.v, e.err = build()
+	})
+	if e.err != nil {
+		pc.mu.Lock()
+		if pc.views[key] == e {
+			delete(pc.views, key)
+		}
+		pc.mu.Unlock()
+		return zero, e.err
+	}
+	out, _ := e.v.(T)
+	return out, nil
+}
+
 // planChunks returns the pieces first…last of the current version,
 // computing those not cached yet.
 func (s *Service) planChunks(ctx context.Context, first, last int64) ([]*planChunk, error) {
@@ -114,9 +167,7 @@ func (s *Service) planChunks(ctx context.Context, first, last int64) ([]*planChu
 		pc = newPlanCache() // a Service made without NewService: no cache
 	}
 	pc.mu.Lock()
-	if pc.version != v || len(pc.chunks) > planMaxChunks {
-		pc.version, pc.chunks = v, map[int64]*planChunk{}
-	}
+	pc.renew(v)
 	list := make([]*planChunk, 0, last-first+1)
 	for k := first; k <= last; k++ {
 		c := pc.chunks[k]
