@@ -207,7 +207,9 @@ func TestUICalendarAndCapacityFollowThePlan(t *testing.T) {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	month := "/calendar?month=" + start.In(paris).Format("2006-01")
 	b := a.browser(accounts.Viewer)
-	peakOf := func(n int) string { return fmt.Sprintf("Forecast peak: %.0f requests/s", math.Round(float64(n)*one.PeakOf().RPS)) }
+	peakOf := func(n int) string {
+		return fmt.Sprintf("Forecast peak: %.0f requests/s", math.Round(float64(n)*one.PeakOf().RPS))
+	}
 	for range 2 {
 		if page := b.get(month); !strings.Contains(page.Body, "3 campaigns around this month") {
 			t.Fatalf("calendar: %.3000s", page.Body)
