@@ -34,7 +34,7 @@ func (s *Service) reconcileWhere(ctx context.Context, f Filter) (int, error) {
 	f.Statuses = []Status{Scheduled, Blocked, Live, Paused}
 	err := s.Each(ctx, f, func(open []Campaign) error {
 		for i := range open {
-			s.reconcile(ctx, &open[i], now)
+			s.reconcile(ctx, &open[i], now, f.DueBy)
 		}
 		n += len(open)
 		return nil
@@ -45,9 +45,11 @@ func (s *Service) reconcileWhere(ctx context.Context, f Filter) (int, error) {
 	return n, nil
 }
 
-func (s *Service) reconcile(ctx context.Context, c *Campaign, now time.Time) {
+// reconcile enqueues c's tasks due by dueBy (zero: all of them) and
+// recovery tasks for what is late.
+func (s *Service) reconcile(ctx context.Context, c *Campaign, now, dueBy time.Time) {
 	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
-	s.enqueueSchedule(ctx, c)
+	s.enqueueDue(ctx, c, dueBy)
 	if c.Status == Scheduled && now.Sub(c.StartsAt) > LateAfter {
 		s.enqueue(ctx, TypeGoLive, goLiveID(c)+":late", p, now, "critical")
 	}
