@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
 )
@@ -25,6 +26,29 @@ type gateCache struct {
 	products map[promoKey][]catalog.Product
 	runs     map[uint64]*runCache
 	order    []uint64 // runs, oldest first
+	// verdicts are comparators.feeds_fresh's answers by everything they
+	// depend on (verdictKey): a readiness asked again with nothing
+	// changed compares no price again.
+	verdicts map[string]campaigns.Result
+}
+
+// maxCachedVerdicts bounds the verdicts kept; past it they start again.
+const maxCachedVerdicts = 2000
+
+func (c *gateCache) verdict(key string) (campaigns.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.verdicts[key]
+	return r, ok
+}
+
+func (c *gateCache) keepVerdict(key string, r campaigns.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.verdicts == nil || len(c.verdicts) >= maxCachedVerdicts {
+		c.verdicts = map[string]campaigns.Result{}
+	}
+	c.verdicts[key] = r
 }
 
 type catalogVersion = catalog.Version
