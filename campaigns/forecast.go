@@ -63,6 +63,16 @@ func (c *Campaign) VisitsInHour(ch Channel, h time.Time) float64 {
 	return c.prepare(nil).visits(c.prepareChannel(ch, nil), h)
 }
 
+// ChannelRequestsPerSecond is the peak-minute request rate channel ch of
+// the campaign brings during the hour starting at h.
+func (c *Campaign) ChannelRequestsPerSecond(ch Channel, h time.Time) float64 {
+	if !c.Has(ch) {
+		return 0
+	}
+	cf := c.prepareChannel(ch, nil)
+	return (&forecast{c: c, loc: c.Location()}).visits(cf, h) * cf.perVisit
+}
+
 // RequestsPerSecond is the campaign's peak-minute request rate during the
 // hour starting at h: visits × pages per visit / 3600 × PeakMinuteFactor.
 func (c *Campaign) RequestsPerSecond(h time.Time) float64 {

@@ -154,22 +154,36 @@ func applies(g Gate, c *Campaign) bool {
 	return false
 }
 
-// Evaluate runs every applicable gate. A gate that panics, overruns its
+// Evaluate runs every applicable gate, concurrently; the results keep the
+// gates' order. A gate that panics, overruns its
 // timeout or answers an unknown outcome counts as Pending.
 func (r *Registry) Evaluate(ctx context.Context, c *Campaign, now time.Time) *Report {
 	r.mu.RLock()
 	gates := append([]Gate(nil), r.gates...)
 	r.mu.RUnlock()
 	rep := &Report{Ready: true, CheckedAt: now}
+	var run []Gate
 	for _, g := range gates {
-		if !applies(g, c) {
-			continue
+		if applies(g, c) {
+			run = append(run, g)
 		}
-		res := r.run(ctx, g, c, now)
+	}
+	// The gates run side by side (each waits on its own reads): a report
+	// takes as long as its slowest gate, not as their sum.
+	rep.Results = make([]Result, len(run))
+	var wg sync.WaitGroup
+	for i, g := range run {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Results[i] = r.run(ctx, g, c, now)
+		}()
+	}
+	wg.Wait()
+	for _, res := range rep.Results {
 		if res.Outcome == Fail || res.Outcome == Pending {
 			rep.Ready = false
 		}
-		rep.Results = append(rep.Results, res)
 	}
 	return rep
 }

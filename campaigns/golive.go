@@ -183,8 +183,10 @@ func (s *Service) goLiveLoaded(ctx context.Context, due []Campaign, now, t0 time
 
 // evaluateAll runs the gates of many campaigns with bounded parallelism:
 // later gates do I/O (HTTP, database), and a batch must not wait for them in
-// sequence.
+// sequence. The batch is one round (WithRound): what its gates read is
+// read once for all its campaigns.
 func (s *Service) evaluateAll(ctx context.Context, list []Campaign, now time.Time) []*Report {
+	ctx = WithRound(ctx)
 	out := make([]*Report, len(list))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)

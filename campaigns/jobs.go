@@ -71,23 +71,36 @@ func (s *Service) enqueue(ctx context.Context, typ, id string, p payload, at tim
 // enqueueSchedule enqueues go-live, end and the re-checks of c's current
 // schedule version. Enqueuing twice is harmless.
 func (s *Service) enqueueSchedule(ctx context.Context, c *Campaign) {
+	s.enqueueDue(ctx, c, time.Time{})
+}
+
+// enqueueDue is enqueueSchedule for the tasks whose instant comes by dueBy
+// (zero: all): a reconcile round of what is due soon enqueues those, not
+// every task of a campaign that has one due (a few hundred Redis scripts a
+// minute at 5,000 campaigns).
+func (s *Service) enqueueDue(ctx context.Context, c *Campaign, dueBy time.Time) {
+	due := func(at time.Time) bool { return dueBy.IsZero() || !at.After(dueBy) }
 	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
 	now := s.Clock.Now()
 	if c.Status == Scheduled {
-		s.enqueueBatch(ctx, c.StartsAt)
-		s.enqueue(ctx, TypeGoLive, goLiveID(c), p, c.StartsAt.Add(FallbackDelay), "critical")
+		if due(c.StartsAt) {
+			s.enqueueBatch(ctx, c.StartsAt)
+			s.enqueue(ctx, TypeGoLive, goLiveID(c), p, c.StartsAt.Add(FallbackDelay), "critical")
+		}
 		for _, h := range RecheckHorizons {
-			if at := c.StartsAt.Add(-h); at.After(now) {
+			if at := c.StartsAt.Add(-h); at.After(now) && due(at) {
 				rp := p
 				rp.Horizon = h.String()
 				s.enqueue(ctx, TypeRecheck, recheckID(c, h), rp, at, "default")
 			}
 		}
 	}
-	if c.Status == Blocked && c.NextAttemptAt != nil {
+	if c.Status == Blocked && c.NextAttemptAt != nil && due(*c.NextAttemptAt) {
 		s.enqueue(ctx, TypeGoLive, retryID(c, *c.NextAttemptAt), p, *c.NextAttemptAt, "critical")
 	}
-	s.enqueue(ctx, TypeEnd, endID(c), p, c.EndsAt, "critical")
+	if due(c.EndsAt) {
+		s.enqueue(ctx, TypeEnd, endID(c), p, c.EndsAt, "critical")
+	}
 }
 
 // Register installs this package's task handlers on mux.

@@ -125,6 +125,10 @@ CREATE TABLE launches (campaign_id {{bigint}} NOT NULL REFERENCES campaigns(id) 
 	{ID: "2026120301_reason_texts", SQL: `ALTER TABLE campaigns ADD COLUMN status_reason_texts TEXT;
 ALTER TABLE transitions ADD COLUMN reason_texts TEXT;
 ALTER TABLE alerts ADD COLUMN message_texts TEXT`},
+	// The plan's version, bumped by a trigger on every change that moves
+	// the combined forecast (plan.go).
+	{ID: "2026120301_campaign_plan_sqlite", Engine: "sqlite", SQL: planMigrationSQLite},
+	{ID: "2026120302_campaign_plan_postgres", Engine: "postgres", SQL: planMigrationPostgres},
 }
 
 var transitionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{

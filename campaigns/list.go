@@ -174,10 +174,24 @@ var ErrStop = errors.New("campaigns: stop")
 // all in flat memory. Each batch is a new slice that fn may keep. The rows
 // hold every column but Description and Readiness.
 func (s *Service) Each(ctx context.Context, f Filter, fn func([]Campaign) error) error {
+	return s.each(ctx, f, summaryColumns, fn)
+}
+
+// outlineColumns are what a calendar shows of a campaign.
+var outlineColumns = []string{"id", "name", "channels", "time_zone", "starts_at", "ends_at", "status", "landing_page_id"}
+
+// EachOutline is Each reading only what places a campaign on a calendar:
+// its id, name, channels, time zone, window, status and landing page (no
+// budgets, forecast or links, which cost a decoding per row).
+func (s *Service) EachOutline(ctx context.Context, f Filter, fn func([]Campaign) error) error {
+	return s.each(ctx, f, outlineColumns, fn)
+}
+
+func (s *Service) each(ctx context.Context, f Filter, cols []string, fn func([]Campaign) error) error {
 	var last uint64
 	for {
 		var batch []Campaign
-		err := f.apply(s.DB.WithContext(ctx)).Select(summaryColumns).Where("id > ?", last).Order("id").Limit(streamBatch).Find(&batch).Error
+		err := f.apply(s.DB.WithContext(ctx)).Select(cols).Where("id > ?", last).Order("id").Limit(streamBatch).Find(&batch).Error
 		if err != nil {
 			return fmt.Errorf("campaigns: read: %w", err)
 		}

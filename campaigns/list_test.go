@@ -198,7 +198,15 @@ func TestReconcileDueLooksAtWhatComesSoon(t *testing.T) {
 	if rec.has(goLiveID(&list[500])) {
 		t.Fatal("a campaign a month ahead was reconciled")
 	}
+	// Only the tasks due soon: not the go-live a day ahead of a campaign
+	// whose re-check is due, nor the end, 40 days ahead, of one starting.
+	if rec.has(goLiveID(&list[2])) || rec.has(endID(&list[2])) || rec.has(endID(&list[0])) {
+		t.Fatalf("a round of what is due enqueued tasks far ahead: %v", rec.ids)
+	}
 	if n, _ := s.Reconcile(context.Background()); n != many {
 		t.Fatalf("a full round looked at %d", n)
+	}
+	if !rec.has(goLiveID(&list[2])) || !rec.has(endID(&list[0])) || !rec.has(goLiveID(&list[500])) {
+		t.Fatal("a full round left tasks out")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -97,14 +99,14 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why i18n.Message) e
 	if err != nil {
 		return err
 	}
+	reps, err := s.evaluateRound(ctx, list)
+	if err != nil {
+		return err
+	}
 	failing := map[string][]*Campaign{}
 	example := map[string]i18n.Message{}
 	for i := range list {
-		c := &list[i]
-		rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
-		if err := s.settle(ctx, c, rep, "worker"); err != nil {
-			return err
-		}
+		c, rep := &list[i], reps[i]
 		if (c.Status != Live && c.Status != Paused) || rep.Ready {
 			continue
 		}
@@ -127,6 +129,57 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why i18n.Message) e
 		}
 	}
 	return nil
+}
+
+// RecheckWorkers is how many campaigns a re-check of linked campaigns
+// evaluates at once.
+var RecheckWorkers = 4
+
+// evaluateRound evaluates and settles the gates of list in one round
+// (WithRound: what the gates read is read once for all), RecheckWorkers at
+// a time: the reports in list's order, and the first error of a
+// settlement (the others are still settled).
+func (s *Service) evaluateRound(ctx context.Context, list []Campaign) ([]*Report, error) {
+	ctx = WithRound(ctx)
+	now := s.Clock.Now()
+	reps := make([]*Report, len(list))
+	errs := make([]error, len(list))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(RecheckWorkers, 1), len(list)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(list); i = int(next.Add(1)) - 1 {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					continue
+				}
+				reps[i] = s.Gates.Evaluate(ctx, &list[i], now)
+				if list[i].Status == Blocked {
+					errs[i] = s.settle(ctx, &list[i], reps[i], "worker")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	slog.Debug("campaigns: round evaluated", "campaigns", len(list), "shared_reads", roundReads(ctx))
+	// The others' readiness (a cache of the last answer) is written in a
+	// few transactions, not one commit per campaign.
+	var ids []uint64
+	var done []*Report
+	for i := range list {
+		if list[i].Status != Blocked && reps[i] != nil {
+			ids, done = append(ids, list[i].ID), append(done, reps[i])
+		}
+	}
+	s.saveReadinesses(ctx, ids, done)
+	for _, err := range errs {
+		if err != nil {
+			return reps, err
+		}
+	}
+	return reps, nil
 }
 
 // raiseOnce raises a dependency alert unless the same one is still open (two

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,6 +39,9 @@ type Service struct {
 	// GoLiveHold pauses go-live between gate evaluation and the transition;
 	// crash tests use it to kill a worker at that instant.
 	GoLiveHold time.Duration
+
+	// plan caches the combined forecast per plan version (plan.go).
+	plan *planCache
 }
 
 // NewService returns a service with the built-in gates registered.
@@ -46,7 +50,7 @@ func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
 	reg.Register(ScheduleGate)
 	reg.Register(ChannelsGate)
 	return &Service{DB: g, Tasks: tasks, Gates: reg, Clock: clk, Actors: map[Channel]ChannelActor{},
-		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead}
+		DefaultTimeZone: "Europe/Paris", RetryInterval: 5 * time.Minute, Lead: DefaultLead, plan: newPlanCache()}
 }
 
 // Get loads a campaign with its promotion links.
@@ -346,6 +350,29 @@ func (s *Service) settle(ctx context.Context, c *Campaign, rep *Report, actor st
 func (s *Service) saveReadiness(ctx context.Context, id uint64, rep *Report) {
 	// Readiness is a cache of the last answer; losing the write loses nothing.
 	s.DB.WithContext(ctx).Model(&Campaign{}).Where("id = ?", id).UpdateColumn("readiness", reportJSON(rep))
+}
+
+// readinessBatch is how many readiness writes share a transaction.
+const readinessBatch = 250
+
+// saveReadinesses stores reps[i] as the readiness of campaign ids[i],
+// readinessBatch to a transaction. Like saveReadiness, a failed write is
+// logged and loses nothing but the cache.
+func (s *Service) saveReadinesses(ctx context.Context, ids []uint64, reps []*Report) {
+	for lo := 0; lo < len(ids); lo += readinessBatch {
+		hi := min(lo+readinessBatch, len(ids))
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for i := lo; i < hi; i++ {
+				if err := tx.Model(&Campaign{}).Where("id = ?", ids[i]).UpdateColumn("readiness", reportJSON(reps[i])).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			slog.Warn("campaigns: store readiness", "campaigns", hi-lo, "err", err)
+		}
+	}
 }
 
 // reportJSON encodes a report for a column update (map updates bypass the

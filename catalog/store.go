@@ -310,3 +310,30 @@ func (s *Store) SweepInterrupted(ctx context.Context, olderThan time.Duration) (
 		Updates(map[string]any{"status": "failed", "message": "interrupted: the process running the import stopped; nothing was imported, import the file again"})
 	return res.RowsAffected, res.Error
 }
+
+// Version identifies the catalog's content: the newest product id and the
+// newest updated_at (products are inserted or updated, never deleted), read
+// from their indexes. Whatever is computed from the products may be kept
+// for as long as the version stays.
+type Version struct {
+	MaxID  int64
+	Newest time.Time
+}
+
+// ReadVersion reads the catalog's version.
+func ReadVersion(ctx context.Context, g *gorm.DB) (Version, error) {
+	var v Version
+	var maxID sql.NullInt64
+	if err := g.WithContext(ctx).Model(&Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
+		return v, err
+	}
+	var newest []time.Time
+	if err := g.WithContext(ctx).Model(&Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
+		return v, err
+	}
+	v.MaxID = maxID.Int64
+	if len(newest) > 0 {
+		v.Newest = newest[0]
+	}
+	return v, nil
+}

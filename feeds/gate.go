@@ -2,8 +2,12 @@ package feeds
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
@@ -40,6 +44,12 @@ func pending(err error) campaigns.Result {
 // (Merchant Center's sale_price_effective_date), and is right at the
 // instant. The promoted products are read once per evaluation, the feeds'
 // price lines and problems once per feed.
+//
+// The answer depends only on the feeds, the promotions, the instant and the
+// campaign's time zone: within a round of evaluations (campaigns.Shared),
+// campaigns that share them are judged once, and every campaign's reads of
+// a feed, of the catalog's version and of the promotions in force are
+// shared too.
 func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Time) campaigns.Result {
 	if len(c.FeedIDs) == 0 {
 		return campaigns.Answer(campaigns.Fail, i18n.M("no comparator feed is linked to the campaign"), nil)
@@ -48,9 +58,85 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 	if c.StartsAt.After(now) {
 		at = c.StartsAt
 	}
+	key, version, err := s.verdictKey(ctx, c, at)
+	if err != nil {
+		return pending(err)
+	}
+	if res, ok := s.gateCache.verdict(key); ok {
+		return res
+	}
+	res, _ := campaigns.Shared(ctx, "feeds.fresh:"+key, func() (campaigns.Result, error) { return s.judge(ctx, c, at, version), nil })
+	if res.Outcome == campaigns.Pass || res.Outcome == campaigns.Fail {
+		s.gateCache.keepVerdict(key, res)
+	}
+	return res
+}
+
+// deref prints what p points at ("-" for nil), not its address.
+func deref[T any](p *T) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
+}
+
+// verdictKey names everything the verdict depends on: each feed as it is
+// (definition, last run), each linked promotion's change, the promotions
+// in force (how many are published, their ids and newest change: only a
+// draft can be edited, and publishing or unpublishing changes them), the
+// catalog's version, the instant and the time zone. A verdict kept under
+// it is what judging again would say.
+func (s *Service) verdictKey(ctx context.Context, c *campaigns.Campaign, at time.Time) (string, catalogVersion, error) {
+	var b strings.Builder
+	for _, id := range c.FeedIDs {
+		f, err := campaigns.Shared(ctx, fmt.Sprintf("feeds.feed:%d", id), func() (*Feed, error) { return s.Get(ctx, id) })
+		switch {
+		case errors.Is(err, ErrNotFound):
+			fmt.Fprintf(&b, "f%d:none;", id)
+			continue
+		case err != nil:
+			return "", catalogVersion{}, err
+		}
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%s|%s|%s", f.Name, f.Availability, f.Brands, f.ProductTypes, f.SKUs, deref(f.PriceMin), deref(f.PriceMax), deref(f.LastRunID), deref(f.GeneratedAt))
+		fmt.Fprintf(&b, "f%d:%d:%x;", id, f.UpdatedAt.UnixNano(), h.Sum64())
+	}
+	for _, id := range c.PromotionIDs {
+		p, err := landing.SharedPromotion(ctx, s.Promotions, id)
+		switch {
+		case errors.Is(err, landing.ErrNotFound):
+			fmt.Fprintf(&b, "p%d:none;", id)
+			continue
+		case err != nil:
+			return "", catalogVersion{}, err
+		}
+		fmt.Fprintf(&b, "p%d:%d:%s;", id, p.ChangedAt.UnixNano(), p.Status)
+	}
+	v, err := campaigns.Shared(ctx, "feeds.catalog_version", func() (catalogVersion, error) { return s.catalogVersion(ctx) })
+	if err != nil {
+		return "", v, err
+	}
+	type stamp struct {
+		N, IDs  int64
+		Changed sql.NullString // a time, as each driver gives an aggregate
+	}
+	st, err := campaigns.Shared(ctx, "feeds.published_stamp", func() (stamp, error) {
+		var st stamp
+		err := s.DB.WithContext(ctx).Raw("SELECT COUNT(*), COALESCE(SUM(id), 0), MAX(changed_at) FROM promotions WHERE status = ?", landing.StatusPublished).
+			Row().Scan(&st.N, &st.IDs, &st.Changed)
+		return st, err
+	})
+	if err != nil {
+		return "", v, err
+	}
+	fmt.Fprintf(&b, "c%d:%d;pub%d:%d:%s;at%d;%s", v.MaxID, v.Newest.UnixNano(), st.N, st.IDs, st.Changed.String, at.UnixNano(), c.Location())
+	return b.String(), v, nil
+}
+
+func (s *Service) judge(ctx context.Context, c *campaigns.Campaign, at time.Time, version catalogVersion) campaigns.Result {
 	var feeds []Feed
 	for _, id := range c.FeedIDs {
-		f, err := s.Get(ctx, id)
+		f, err := campaigns.Shared(ctx, fmt.Sprintf("feeds.feed:%d", id), func() (*Feed, error) { return s.Get(ctx, id) })
 		if errors.Is(err, ErrNotFound) {
 			return campaigns.Answer(campaigns.Fail, i18n.M("linked feed #%s does not exist", strconv.FormatUint(id, 10)), nil)
 		}
@@ -59,21 +145,22 @@ func (s *Service) fresh(ctx context.Context, c *campaigns.Campaign, now time.Tim
 		}
 		feeds = append(feeds, *f)
 	}
-	version, err := s.catalogVersion(ctx)
-	if err != nil {
-		return pending(err)
-	}
 	prods, changed, err := s.promoted(ctx, version, c.PromotionIDs)
 	if err != nil {
 		return pending(err)
 	}
-	published, err := s.Promotions.Published(ctx, at)
+	// Indexed once per evaluation (once per round and instant): each SKU
+	// list split once, not once per product compared.
+	index, err := campaigns.Shared(ctx, fmt.Sprintf("feeds.index:%d", at.UnixNano()), func() (*landing.Index, error) {
+		published, err := s.Promotions.Published(ctx, at)
+		if err != nil {
+			return nil, err
+		}
+		return landing.NewIndex(published), nil
+	})
 	if err != nil {
 		return pending(err)
 	}
-	// Indexed once per evaluation: each SKU list split once, not once
-	// per product compared.
-	index := landing.NewIndex(published)
 	var problems []any
 	checked := 0
 	when := func(t time.Time) i18n.Time { return i18n.Time{T: t.In(c.Location()), Layout: "2 Jan 15:04 MST"} }
@@ -128,7 +215,7 @@ func (s *Service) promoted(ctx context.Context, version catalogVersion, ids []ui
 	var changed time.Time
 	seen := map[string]bool{}
 	for _, id := range ids {
-		p, err := s.Promotions.Get(ctx, id)
+		p, err := landing.SharedPromotion(ctx, s.Promotions, id)
 		if errors.Is(err, landing.ErrNotFound) {
 			continue // promotions.published names it
 		}

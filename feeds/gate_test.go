@@ -235,3 +235,42 @@ func TestSchedulerQueuesGenerationAtTheComingBoundary(t *testing.T) {
 		t.Fatalf("queued %v, want %s", rec.ids, want)
 	}
 }
+
+// The gate's verdict is kept for everything it depends on: asked again
+// with nothing changed it compares nothing again; another promotion
+// published over the same products, or the feed generated again, is judged
+// afresh.
+func TestGateVerdictFollowsPromotionsAndRuns(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reg := &campaigns.Registry{}
+	RegisterGate(reg, e.svc)
+	e.manyProducts(t, 25)
+	window := landing.PromotionInput{Kind: landing.PercentOff, Scope: landing.ScopeBrand, ScopeValue: "Many",
+		StartsAt: "2026-11-28T00:00", EndsAt: "2026-11-30T00:00", TimeZone: "Europe/Paris"}
+	a := window
+	a.Name, a.Value = "A", "10"
+	p := e.publish(t, a)
+	f := e.feed(t, &Feed{Name: "g", Format: GoogleXML})
+	e.clk.Add(time.Minute)
+	e.svc.Generate(ctx, f.ID, "test", nil)
+	c := &campaigns.Campaign{ChannelList: ",comparators,", PromotionIDs: []uint64{p.ID}, FeedIDs: []uint64{f.ID}, TimeZone: "Europe/Paris"}
+	at := e.clk.Now()
+	for range 2 {
+		if r := reg.Evaluate(ctx, c, at).Results[0]; r.Outcome != campaigns.Pass {
+			t.Fatalf("setup: %s %q", r.Outcome, r.Message)
+		}
+	}
+	b := window
+	b.Name, b.Value = "B", "30"
+	e.publish(t, b)
+	r := reg.Evaluate(ctx, c, at).Results[0]
+	if r.Outcome != campaigns.Fail || !strings.Contains(r.Message, "the landing page says") {
+		t.Fatalf("after a deeper promotion over the same products: %s %q", r.Outcome, r.Message)
+	}
+	e.clk.Add(time.Minute)
+	e.svc.Generate(ctx, f.ID, "test", nil)
+	if r := reg.Evaluate(ctx, c, at).Results[0]; r.Outcome != campaigns.Pass {
+		t.Fatalf("after generating the feed again: %s %q", r.Outcome, r.Message)
+	}
+}

@@ -2,10 +2,10 @@ package feeds
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"time"
 
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
 )
@@ -26,12 +26,32 @@ type gateCache struct {
 	products map[promoKey][]catalog.Product
 	runs     map[uint64]*runCache
 	order    []uint64 // runs, oldest first
+	// verdicts are comparators.feeds_fresh's answers by everything they
+	// depend on (verdictKey): a readiness asked again with nothing
+	// changed compares no price again.
+	verdicts map[string]campaigns.Result
 }
 
-type catalogVersion struct {
-	maxID  int64
-	newest time.Time
+// maxCachedVerdicts bounds the verdicts kept; past it they start again.
+const maxCachedVerdicts = 2000
+
+func (c *gateCache) verdict(key string) (campaigns.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.verdicts[key]
+	return r, ok
 }
+
+func (c *gateCache) keepVerdict(key string, r campaigns.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.verdicts == nil || len(c.verdicts) >= maxCachedVerdicts {
+		c.verdicts = map[string]campaigns.Result{}
+	}
+	c.verdicts[key] = r
+}
+
+type catalogVersion = catalog.Version
 
 type promoKey struct {
 	id      uint64
@@ -50,21 +70,9 @@ const (
 	maxCachedRuns       = 4
 )
 
+// catalogVersion is the catalog's version (catalog.ReadVersion).
 func (s *Service) catalogVersion(ctx context.Context) (catalogVersion, error) {
-	var v catalogVersion
-	var maxID sql.NullInt64
-	if err := s.DB.WithContext(ctx).Model(&catalog.Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
-		return v, err
-	}
-	var newest []time.Time
-	if err := s.DB.WithContext(ctx).Model(&catalog.Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
-		return v, err
-	}
-	v.maxID = maxID.Int64
-	if len(newest) > 0 {
-		v.newest = newest[0]
-	}
-	return v, nil
+	return catalog.ReadVersion(ctx, s.DB)
 }
 
 // promotionProducts is PricingProducts(p, maxGateProducts), from the cache

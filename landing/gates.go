@@ -3,6 +3,7 @@ package landing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -21,11 +22,23 @@ func RegisterGates(reg *campaigns.Registry, pages *Pages, promos *Promotions) {
 	}})
 }
 
+// SharedPage is pages.Get read once per round of gate evaluations
+// (campaigns.Shared): thousands of campaigns linking one page read it once.
+// The page is shared: read it, do not change it.
+func SharedPage(ctx context.Context, pages *Pages, id uint64) (*Page, error) {
+	return campaigns.Shared(ctx, fmt.Sprintf("landing.page:%d", id), func() (*Page, error) { return pages.Get(ctx, id) })
+}
+
+// SharedPromotion is promos.Get read once per round of gate evaluations.
+func SharedPromotion(ctx context.Context, promos *Promotions, id uint64) (*Promotion, error) {
+	return campaigns.Shared(ctx, fmt.Sprintf("landing.promotion:%d", id), func() (*Promotion, error) { return promos.Get(ctx, id) })
+}
+
 func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) campaigns.Result {
 	if c.LandingPageID == nil {
 		return campaigns.Answer(campaigns.Fail, i18n.M("no landing page is linked to the campaign"), nil)
 	}
-	p, err := pages.Get(ctx, *c.LandingPageID)
+	p, err := SharedPage(ctx, pages, *c.LandingPageID)
 	if errors.Is(err, ErrNotFound) {
 		return campaigns.Answer(campaigns.Fail, i18n.M("landing page #%s does not exist", strconv.FormatUint(*c.LandingPageID, 10)), nil)
 	}
@@ -36,8 +49,11 @@ func landingPublished(ctx context.Context, pages *Pages, c *campaigns.Campaign) 
 	if !p.Published() {
 		return campaigns.Answer(campaigns.Fail, i18n.M("/l/%s is not published", p.Slug), m)
 	}
-	var v Version
-	if err := pages.DB.WithContext(ctx).Take(&v, *p.PublishedVersionID).Error; err != nil {
+	v, err := campaigns.Shared(ctx, fmt.Sprintf("landing.version:%d", *p.PublishedVersionID), func() (*Version, error) {
+		var v Version
+		return &v, pages.DB.WithContext(ctx).Take(&v, *p.PublishedVersionID).Error
+	})
+	if err != nil {
 		return campaigns.Answer(campaigns.Pending, i18n.M("could not tell: %s", err), m)
 	}
 	m["version"], m["published_at"] = v.Number, v.PublishedAt
@@ -53,7 +69,7 @@ func promotionsPublished(ctx context.Context, promos *Promotions, c *campaigns.C
 	problem := func(m i18n.Message) { problems, says = append(problems, m.String()), append(says, m) }
 	day := func(t time.Time) i18n.Time { return i18n.Time{T: t.In(c.Location()), Layout: "2 Jan 15:04"} }
 	for _, id := range c.PromotionIDs {
-		p, err := promos.Get(ctx, id)
+		p, err := SharedPromotion(ctx, promos, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			problem(i18n.M("promotion #%s does not exist", strconv.FormatUint(id, 10)))

@@ -363,3 +363,32 @@ func TestPageSpeaksItsOwnLanguage(t *testing.T) {
 		t.Log("(no page 999, as expected)")
 	}
 }
+
+// A promotion's preview counts its scope once per catalog version and
+// promotion change: a product imported since, or the scope edited, is
+// counted at the next view.
+func TestPreviewCountFollowsTheCatalogAndThePromotion(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.promo(t, PromotionInput{Name: "Nordik", Kind: PercentOff, Value: "10", Scope: ScopeBrand, ScopeValue: "nordik"}, false)
+	for range 2 {
+		if _, total, err := e.promos.Preview(ctx, p, 10); err != nil || total != 2 {
+			t.Fatalf("preview of Nordik: %d products, %v; want 2", total, err)
+		}
+	}
+	csv := "sku,title,brand,price,link,image_link\nP4,Buffet,Nordik,300.00,https://shop.example/p4,https://cdn.example/p4.jpg\n"
+	if _, err := e.cat.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if lines, total, err := e.promos.Preview(ctx, p, 10); err != nil || total != 3 || len(lines) != 3 {
+		t.Fatalf("after an import: %d products (%d lines), %v; want 3", total, len(lines), err)
+	}
+	p, err := e.promos.Update(ctx, p.ID, PromotionInput{Name: "Lumen", Kind: PercentOff, Value: "10", Scope: ScopeBrand, ScopeValue: "Lumen",
+		StartsAt: "2026-11-27T00:00", EndsAt: "2026-11-30T23:59"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, total, err := e.promos.Preview(ctx, p, 10); err != nil || total != 1 {
+		t.Fatalf("after editing the scope: %d products, %v; want 1", total, err)
+	}
+}

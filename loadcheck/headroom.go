@@ -3,7 +3,7 @@ package loadcheck
 import (
 	"context"
 	"errors"
-	"strings"
+	"slices"
 
 	"github.com/rampe/rampe/campaigns"
 )
@@ -34,23 +34,19 @@ func (s *Service) Headroom(ctx context.Context, c *campaigns.Campaign) (Headroom
 		return h, err
 	}
 	h.Sustained, h.CheckID = last.SustainedRate, last.ID
-	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(3600e9)).Hours()) + 1
-	curve := campaigns.NewCurve(c.StartsAt, hours)
-	f := campaigns.Filter{From: c.StartsAt, To: c.EndsAt, Statuses: campaigns.OpenStatuses}
-	err = s.Campaigns.Each(ctx, f, func(list []campaigns.Campaign) error {
-		for i := range list {
-			o := list[i]
-			if o.ID == c.ID {
-				// This campaign's e-mail is what the send rate decides.
-				o.ChannelList = strings.Replace(o.ChannelList, ","+string(campaigns.Email)+",", ",", 1)
-			}
-			curve.Add(&o)
-		}
-		return nil
-	})
+	curve, err := s.Campaigns.PlanCurve(ctx, c.StartsAt, c.WindowHours())
 	if err != nil {
 		return h, err
 	}
-	h.Others = campaigns.Peak(curve.Points()).RPS
+	// This campaign's e-mail is what the send rate decides: it is taken
+	// out of the plan's curve (which holds it while the campaign is open).
+	open := slices.Contains(campaigns.OpenStatuses, c.Status)
+	for _, p := range curve {
+		rps := p.RPS
+		if open {
+			rps -= c.ChannelRequestsPerSecond(campaigns.Email, p.Start)
+		}
+		h.Others = max(h.Others, rps)
+	}
 	return h, nil
 }

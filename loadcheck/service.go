@@ -58,22 +58,15 @@ type Need struct {
 	Needed float64
 }
 
-// Needed computes what a campaign needs, reading every open campaign that
-// overlaps its window (in batches: thousands may).
+// Needed computes what a campaign needs: the peak, over the hours its
+// window touches, of the combined forecast of every open campaign (the
+// plan's curve, computed once per plan version however many campaigns ask).
 func (s *Service) Needed(ctx context.Context, c *campaigns.Campaign) (*Need, error) {
-	hours := int(c.EndsAt.Sub(c.StartsAt.Truncate(time.Hour)).Hours()) + 1
-	curve := campaigns.NewCurve(c.StartsAt, hours)
-	f := campaigns.Filter{From: c.StartsAt, To: c.EndsAt, Statuses: campaigns.OpenStatuses}
-	err := s.Campaigns.Each(ctx, f, func(list []campaigns.Campaign) error {
-		for i := range list {
-			curve.Add(&list[i])
-		}
-		return nil
-	})
+	curve, err := s.Campaigns.PlanCurve(ctx, c.StartsAt, c.WindowHours())
 	if err != nil {
 		return nil, err
 	}
-	peak := campaigns.Peak(curve.Points())
+	peak := campaigns.Peak(curve)
 	return &Need{Peak: peak, Needed: peak.RPS * s.SafetyFactor}, nil
 }
 
@@ -184,7 +177,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	if c.LandingPageID == nil {
 		return campaigns.Answer(campaigns.Fail, i18n.M("no landing page to check"), nil)
 	}
-	page, err := s.Pages.Get(ctx, *c.LandingPageID)
+	page, err := landing.SharedPage(ctx, s.Pages, *c.LandingPageID)
 	if errors.Is(err, landing.ErrNotFound) {
 		return campaigns.Answer(campaigns.Fail, i18n.M("the landing page does not exist"), nil)
 	}
@@ -203,13 +196,20 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 	// The latest verdict (passed or failed; an abort is none) on this
 	// content decides: a check of an earlier version with the same content
 	// hash counts, a newer failure overrides an older pass.
-	same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
-	if err != nil {
-		return pending(err)
-	}
-	last, err := s.Store.Latest(ctx, page.ID, same)
+	// Read once per round of evaluations: every campaign of the page
+	// shares its checks.
+	last, err := campaigns.Shared(ctx, fmt.Sprintf("loadcheck.latest:%d:%d", page.ID, *page.PublishedVersionID), func() (*Check, error) {
+		same, err := s.Pages.SameContent(ctx, *page.PublishedVersionID)
+		if err != nil {
+			return nil, err
+		}
+		return s.Store.Latest(ctx, page.ID, same)
+	})
 	if errors.Is(err, ErrNotFound) {
-		if prev, err := s.Store.LastPassed(ctx, page.ID); err == nil {
+		prev, err := campaigns.Shared(ctx, fmt.Sprintf("loadcheck.last_passed:%d", page.ID), func() (*Check, error) {
+			return s.Store.LastPassed(ctx, page.ID)
+		})
+		if err == nil {
 			m["check_id"], m["sustained_rps"], m["checked_at"] = prev.ID, round(prev.SustainedRate), prev.FinishedAt
 			return campaigns.Answer(campaigns.Fail, i18n.M("/l/%s was republished with new content after its last passing load check (#%s): check the new version",
 				page.Slug, strconv.FormatUint(prev.ID, 10)), m)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"math"
@@ -193,5 +194,47 @@ func TestUIAlertsPageThroughEveryAlert(t *testing.T) {
 		if r := b.get("/alerts?" + q); r.Status != http.StatusBadRequest {
 			t.Fatalf("/alerts?%s: %d", q, r.Status)
 		}
+	}
+}
+
+// The calendar and the capacity page are computed once per plan version:
+// a campaign added, renamed or cancelled — through Rampe or in SQL by
+// another process — shows at the next view.
+func TestUICalendarAndCapacityFollowThePlan(t *testing.T) {
+	a := newTestApp(t)
+	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	one := a.manyCampaigns(3, start)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	month := "/calendar?month=" + start.In(paris).Format("2006-01")
+	b := a.browser(accounts.Viewer)
+	peakOf := func(n int) string {
+		return fmt.Sprintf("Forecast peak: %.0f requests/s", math.Round(float64(n)*one.PeakOf().RPS))
+	}
+	for range 2 {
+		if page := b.get(month); !strings.Contains(page.Body, "3 campaigns around this month") {
+			t.Fatalf("calendar: %.3000s", page.Body)
+		}
+		if page := b.get("/capacity"); !strings.Contains(page.Body, peakOf(3)) {
+			t.Fatalf("capacity, want %q: %.3000s", peakOf(3), page.Body)
+		}
+	}
+	a.manyCampaigns(1, start)
+	if page := b.get(month); !strings.Contains(page.Body, "4 campaigns around this month") {
+		t.Fatalf("calendar after an insert: %.3000s", page.Body)
+	}
+	if page := b.get("/capacity"); !strings.Contains(page.Body, peakOf(4)) {
+		t.Fatalf("capacity after an insert, want %q: %.3000s", peakOf(4), page.Body)
+	}
+	if err := a.Campaigns.DB.Exec("UPDATE campaigns SET name = 'Soldes renommées' WHERE id = 1").Error; err != nil {
+		t.Fatal(err)
+	}
+	if page := b.get(month); !strings.Contains(page.Body, "Soldes renommées") {
+		t.Fatalf("calendar after a rename: %.3000s", page.Body)
+	}
+	if _, err := a.Campaigns.Cancel(context.Background(), 2, "test", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if page := b.get("/capacity"); !strings.Contains(page.Body, peakOf(3)) {
+		t.Fatalf("capacity after a cancel, want %q: %.3000s", peakOf(3), page.Body)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +14,12 @@ import (
 // calendarPerDay is how many campaigns a day of the calendar names, the
 // earliest started first; the day counts the others ("+N more").
 const calendarPerDay = 8
+
+// calendarGrid is a month of the calendar with its campaigns placed.
+type calendarGrid struct {
+	weeks [][]calendarDay
+	count int
+}
 
 // calendarDay is one cell of the month grid.
 type calendarDay struct {
@@ -111,18 +118,24 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	}
 	f.From = month.AddDate(0, 0, -7).UTC()
 	f.To = month.AddDate(0, 1, 7).UTC()
-	weeks := monthGrid(month, loc, now)
-	count := 0
-	err = s.Campaigns.Each(c.UserContext(), f, func(list []campaigns.Campaign) error {
-		count += len(list)
-		for i := range list {
-			place(weeks, &list[i])
-		}
-		return nil
+	// The grid is computed once per plan version (and day: today is
+	// marked), however many times it is shown.
+	key := fmt.Sprintf("calendar:%s:%s:%s:%s:%s", month.Format("2006-01"), loc, now.Format("2006-01-02"), f.Status, f.Channel)
+	grid, err := campaigns.PlanCached(c.UserContext(), s.Campaigns, key, func() (calendarGrid, error) {
+		g := calendarGrid{weeks: monthGrid(month, loc, now)}
+		err := s.Campaigns.EachOutline(c.UserContext(), f, func(list []campaigns.Campaign) error {
+			g.count += len(list)
+			for i := range list {
+				place(g.weeks, &list[i])
+			}
+			return nil
+		})
+		return g, err
 	})
 	if err != nil {
 		return err
 	}
+	weeks, count := grid.weeks, grid.count
 	return s.render(c, "calendar", pageData{Title: i18n.M("Calendar"), Nav: "calendar", Data: map[string]any{
 		"Weeks": weeks, "Month": month, "Prev": month.AddDate(0, -1, 0).Format("2006-01"),
 		"Next": month.AddDate(0, 1, 0).Format("2006-01"), "Zone": loc.String(), "Count": count,

@@ -56,7 +56,7 @@ func tickCount(top float64) int {
 }
 
 // showCapacity draws the next 30 days: the combined forecast of every
-// planned or running campaign (read in batches, however many there are),
+// planned or running campaign (the plan's curve, cached per plan version),
 // hour by hour, with each day's peak and the campaigns that make it up
 // (the largest by name, the others counted).
 func (s *Server) showCapacity(c *fiber.Ctx) error {
@@ -68,18 +68,16 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	end := start.AddDate(0, 0, 30)
 	hours := int(end.Sub(start).Hours())
-	builder := campaigns.NewCurve(start, hours)
-	f := campaigns.Filter{From: start.UTC(), To: end.UTC(), Statuses: campaigns.OpenStatuses}
-	err = s.Campaigns.Each(c.UserContext(), f, func(list []campaigns.Campaign) error {
-		for i := range list {
-			builder.Add(&list[i])
-		}
-		return nil
-	})
+	// The plan's curve is computed once per plan version; the campaigns
+	// are counted in SQL.
+	curve, err := s.Campaigns.PlanCurve(c.UserContext(), start, hours)
 	if err != nil {
 		return err
 	}
-	curve := builder.Points()
+	added, err := s.Campaigns.Count(c.UserContext(), campaigns.Filter{From: start.UTC(), To: end.UTC(), Statuses: campaigns.OpenStatuses}, 0)
+	if err != nil {
+		return err
+	}
 	peak := campaigns.Peak(curve)
 	capacity := 0.0
 	last, err := s.LoadChecks.Store.LastPassedAny(c.UserContext())
@@ -130,5 +128,5 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	return s.render(c, "capacity", pageData{Title: i18n.M("Capacity"), Nav: "capacity", Data: map[string]any{
 		"W": chartW, "H": chartH, "Points": pts.String(), "Bars": bars, "Ticks": ticks, "PadL": padL, "Right": chartW - padR, "Base": padT + plotH,
 		"Peak": peak, "PeakAt": peak.Start.In(loc), "PeakNames": strings.Join(peakNames, ", "), "From": start, "To": end.AddDate(0, 0, -1),
-		"Campaigns": builder.Added(), "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS*s.LoadChecks.SafetyFactor, "Safety": s.LoadChecks.SafetyFactor, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
+		"Campaigns": added, "PeakCampaigns": peak.Campaigns, "Capacity": capacity, "CapacityY": y(capacity), "LastCheck": last, "Short": capacity > 0 && capacity < peak.RPS*s.LoadChecks.SafetyFactor, "Safety": s.LoadChecks.SafetyFactor, "Zone": loc.String(), "PagesPerVisit": campaigns.DefaultPagesPerVisit, "Factor": campaigns.PeakMinuteFactor}})
 }
