@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Move is what a channel does when its campaign moves: launch when it goes
@@ -177,7 +180,10 @@ func (s *Service) runMovesOf(ctx context.Context, ids []uint64) error {
 	return errors.Join(failed...)
 }
 
-const noActorDetail = "nothing happens outside Rampe: this channel is not connected yet"
+const (
+	noActorDetail    = "nothing happens outside Rampe: this channel is not connected yet"
+	supersededDetail = "a later move of this channel came first"
+)
 
 // RunMoves runs the pending moves of a campaign, channel by channel in
 // transition order. Only the newest pending move of a channel runs (a
@@ -202,7 +208,7 @@ func (s *Service) RunMoves(ctx context.Context, campaignID uint64) error {
 	latest := map[Channel]ChannelMove{}
 	for _, m := range open {
 		if prev, ok := latest[m.Channel]; ok {
-			s.finishMove(ctx, prev, MoveSuperseded, "a later move of this channel came first", "")
+			s.finishMove(ctx, prev, MoveSuperseded, supersededDetail, "")
 		}
 		latest[m.Channel] = m
 	}
@@ -316,21 +322,25 @@ var movePast = map[Move]string{MoveLaunch: "launched", MoveHalt: "halted", MoveR
 
 // Words says the move's state as the campaign page shows it: "launched",
 // "halt pending", "launch failed, retrying (3 attempts)".
-func (m ChannelMove) Words() string {
+func (m ChannelMove) Words() string { return m.State().String() }
+
+// State is Words in the reader's language.
+func (m ChannelMove) State() i18n.Message {
+	move := i18n.M(string(m.Move))
 	switch m.Status {
 	case MoveDone:
-		return movePast[m.Move]
+		return i18n.M(movePast[m.Move])
 	case MoveNoActor:
-		return "not connected"
+		return i18n.M("not connected")
 	case MoveRunning:
-		return string(m.Move) + " running"
+		return i18n.M("%s running", move)
 	case MoveRetrying:
 		if m.Attempts == 1 {
-			return fmt.Sprintf("%s failed, retrying (1 attempt)", m.Move)
+			return i18n.M("%s failed, retrying (1 attempt)", move)
 		}
-		return fmt.Sprintf("%s failed, retrying (%d attempts)", m.Move, m.Attempts)
+		return i18n.M("%s failed, retrying (%d attempts)", move, m.Attempts)
 	}
-	return string(m.Move) + " pending"
+	return i18n.M("%s pending", move)
 }
 
 // When is when the move was done, or last changed.
@@ -339,4 +349,28 @@ func (m ChannelMove) When() time.Time {
 		return *m.DoneAt
 	}
 	return m.UpdatedAt
+}
+
+// moveFormats are the formats channels write their move details with
+// (DescribeMoves), so that a detail stored in English reads back in the
+// reader's language.
+var (
+	moveFormatsMu sync.RWMutex
+	moveFormats   = []string{noActorDetail, supersededDetail}
+)
+
+// DescribeMoves declares the formats a channel writes its move details
+// with ("%d feeds regenerating"); each needs its French in the catalogs.
+func DescribeMoves(formats ...string) {
+	moveFormatsMu.Lock()
+	moveFormats = append(moveFormats, formats...)
+	moveFormatsMu.Unlock()
+}
+
+// Say is the move's detail in the reader's language: read back with the
+// formats the channels declared (a detail no format writes reads as it is).
+func (m ChannelMove) Say() i18n.Message {
+	moveFormatsMu.RLock()
+	defer moveFormatsMu.RUnlock()
+	return i18n.Parse(m.Detail, moveFormats)
 }

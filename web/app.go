@@ -201,17 +201,37 @@ func (s *Server) longTransfers(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 // the API, an HTML page for the UI.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code := fiber.StatusInternalServerError
-	msg := "something went wrong on our side; it has been logged"
+	var msg any = "something went wrong on our side; it has been logged"
 	var fe *fiber.Error
-	if errors.As(err, &fe) {
+	var se *statusError
+	switch {
+	case errors.As(err, &se):
+		code, msg = se.code, se.msg
+	case errors.As(err, &fe):
 		code, msg = fe.Code, fe.Message
-	} else {
+	default:
 		slog.Error("web: unhandled error", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	if isAPI(c) {
-		return c.Status(code).JSON(apiError{Error: apiErrorBody{Code: codeName(code), Message: msg}})
+		return c.Status(code).JSON(apiError{Error: apiErrorBody{Code: codeName(code), Message: i18n.Text(i18n.EN, msg)}})
 	}
-	return s.renderStatus(c, code, "error", pageData{Title: i18n.M("Error"), Data: map[string]any{"Code": code, "Message": msg}})
+	// The page reads in the user's language: a message of the catalog
+	// (every fixed fiber.NewError text has its French) or a statusError.
+	return s.renderStatus(c, code, "error", pageData{Title: i18n.M("Error"), Data: map[string]any{"Code": code, "Message": i18n.Text(s.lang(c), msg)}})
+}
+
+// statusError is an HTTP error whose message is built at run time and
+// reads in the user's language on pages (English in the API).
+type statusError struct {
+	code int
+	msg  i18n.Message
+}
+
+func (e *statusError) Error() string { return e.msg.String() }
+
+// noPageAt is the 404 of a path nothing answers.
+func noPageAt(path string) error {
+	return &statusError{code: fiber.StatusNotFound, msg: i18n.M("there is no page at %s", path)}
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // frenchBrowser is a signed-in browser whose Accept-Language is French.
@@ -193,5 +195,43 @@ func TestFrenchCapacityChartLabels(t *testing.T) {
 	wantAll(t, "French capacity chart", page, " : pic de ", " req/s à ")
 	if strings.Contains(page, ": peak ") {
 		t.Error("the French capacity chart still says peak")
+	}
+}
+
+// TestFrenchErrorPages: an error page reads in the user's language — a
+// fixed message of the catalog and one built at run time alike — while the
+// API answers the same errors in English.
+func TestFrenchErrorPages(t *testing.T) {
+	a := newTestApp(t)
+	fr := a.frenchBrowser(accounts.Viewer)
+	res := fr.get("/campaigns/987654")
+	wantAll(t, "French 404 of a campaign", res.Body, "aucune campagne avec cet identifiant")
+	res = fr.get("/nulle-part")
+	wantAll(t, "French 404 of a path", res.Body, "il n&#39;y a pas de page à /nulle-part")
+	if res.Status != 404 {
+		t.Fatalf("a path nothing answers: %d", res.Status)
+	}
+	api := a.api("GET", "/api/v1/nowhere", accounts.Viewer, "")
+	wantAll(t, "API 404", api.Body, "no such API endpoint: GET /api/v1/nowhere")
+	api = a.api("GET", "/api/v1/campaigns/987654", accounts.Viewer, "")
+	wantAll(t, "API 404 of a campaign", api.Body, "no campaign")
+}
+
+// TestFrenchChannelMoveDetails: what a channel did outside Rampe, stored in
+// English by the channel, reads in French on the campaign page.
+func TestFrenchChannelMoveDetails(t *testing.T) {
+	a := newTestApp(t)
+	id := a.createCampaign(t, "Soldes d'hiver")
+	now := time.Now().UTC()
+	if err := a.Campaigns.DB.Create(&campaigns.ChannelMove{CampaignID: id, TransitionID: 1, Channel: campaigns.Email, Move: campaigns.MoveHalt, Status: campaigns.MoveDone,
+		Detail: "paused at 14:02:11 UTC, 41 % sent (2050 of 5000)", RequestedAt: now, UpdatedAt: now, DoneAt: &now}).Error; err != nil {
+		t.Fatal(err)
+	}
+	page := a.frenchBrowser(accounts.Viewer).get(fmt.Sprintf("/campaigns/%d", id))
+	wantAll(t, "French move details", page.Body, "<strong>arrêté</strong>", i18n.T(i18n.FR, "paused")+" à 14:02:11 UTC, 41 % envoyés (2")
+	// Parts joined by "; " read back one by one.
+	search := campaigns.ChannelMove{Detail: "page in the sitemap; ads export #7"}
+	if got := search.Say().Text(i18n.FR); got != "page dans le sitemap ; export d'annonces n° 7" {
+		t.Errorf("search move detail in French: %q", got)
 	}
 }

@@ -50,7 +50,7 @@ func (s *Server) metrics() fiber.Handler {
 	h := adaptor.HTTPHandler(MetricsHandler(s.MetricsToken, false))
 	return func(c *fiber.Ctx) error {
 		if s.MetricsElsewhere {
-			return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path())
+			return noPageAt(c.Path())
 		}
 		return h(c)
 	}

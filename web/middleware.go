@@ -93,9 +93,13 @@ func observe(c *fiber.Ctx) error {
 	status := c.Response().StatusCode()
 	if err != nil {
 		var fe *fiber.Error
-		if errors.As(err, &fe) {
+		var se *statusError
+		switch {
+		case errors.As(err, &fe):
 			status = fe.Code
-		} else {
+		case errors.As(err, &se):
+			status = se.code
+		default:
 			status = fiber.StatusInternalServerError
 		}
 	}

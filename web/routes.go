@@ -281,5 +281,5 @@ func (s *Server) routes(app *fiber.App) {
 	in.Post("/settings/password", s.changePassword)
 	in.Post("/settings/language", s.saveLanguage)
 
-	app.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "there is no page at "+c.Path()) })
+	app.Use(func(c *fiber.Ctx) error { return noPageAt(c.Path()) })
 }

@@ -109,3 +109,13 @@ func (s *Service) ResolveCode(ctx context.Context, code string, at time.Time) (u
 	}
 	return m.PromotionID, true, "", true, nil
 }
+
+// The details of affiliation's moves, read back in the reader's language.
+func init() {
+	campaigns.DescribeMoves(
+		"switched %d partner links to the landing page, %d codes usable",
+		"already switched: %d partner links to the landing page, %d codes usable",
+		"switched %d partner links to the fallback %s, %d codes stopped",
+		"already switched: %d partner links to the fallback %s, %d codes stopped",
+	)
+}

@@ -67,3 +67,12 @@ func (ch Channel) regenerate(ctx context.Context, c *campaigns.Campaign, why str
 	}
 	return fmt.Sprintf("%d feeds regenerating", len(c.FeedIDs)), nil
 }
+
+// The details of the comparators' moves, read back in the reader's language.
+func init() {
+	campaigns.DescribeMoves(
+		"no feed linked",
+		"1 feed regenerating",
+		"%d feeds regenerating",
+	)
+}

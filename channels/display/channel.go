@@ -129,3 +129,12 @@ func onPage(link, page string) bool {
 	}
 	return l.Scheme == p.Scheme && strings.EqualFold(l.Host, p.Host) && strings.TrimSuffix(l.Path, "/") == strings.TrimSuffix(p.Path, "/")
 }
+
+// The details of display's moves, read back in the reader's language.
+func init() {
+	campaigns.DescribeMoves(
+		"creatives on in %d placements",
+		"creatives off in %d placements",
+		"creatives on again in %d placements",
+	)
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -262,11 +263,11 @@ func (s *Sender) summary(ctx context.Context, campaignID uint64, status string) 
 		sent += p.Sent
 		total += p.Total
 	}
-	pct := 0.0
+	pct := int64(0)
 	if total > 0 {
-		pct = float64(sent) * 100 / float64(total)
+		pct = int64(math.Round(float64(sent) * 100 / float64(total)))
 	}
-	return fmt.Sprintf("%s at %s UTC, %.0f %% sent (%d of %d)", status, s.Now().Format("15:04:05"), pct, sent, total), nil
+	return fmt.Sprintf("%s at %s UTC, %d %% sent (%d of %d)", status, s.Now().Format("15:04:05"), pct, sent, total), nil
 }
 
 // Resume is the channel's move when a paused campaign goes live again.
@@ -306,4 +307,13 @@ func (s *Sender) RunReconciler(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// The details of e-mail's moves, read back in the reader's language.
+func init() {
+	campaigns.DescribeMoves(
+		"no message written: nothing to send",
+		"%d send(s) going, %d planned later",
+		"%s at %s UTC, %d %% sent (%d of %d)",
+	)
 }

@@ -187,3 +187,14 @@ func (ch *Channel) RegisterGates(reg *campaigns.Registry) {
 	reg.Register(campaigns.GateFunc{GateName: "seo.page", ForChannels: on, Fn: ch.pageGate})
 	reg.Register(campaigns.GateFunc{GateName: "sea.ads", ForChannels: on, Fn: ch.adsGate})
 }
+
+// The details of search's moves (parts joined by "; "), read back in the reader's language.
+func init() {
+	campaigns.DescribeMoves(
+		"page in the sitemap",
+		"IndexNow refused: %s",
+		"IndexNow notified",
+		"ads export #%d",
+		"pause export #%d",
+	)
+}

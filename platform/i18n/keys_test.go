@@ -267,8 +267,15 @@ func goKeys(t *testing.T, file string) []use {
 			switch pkg.Name + "." + fn.Sel.Name {
 			case "i18n.Errorf", "i18n.M", "i18n.Key":
 				arg = 0
-			case "i18n.T", "validation.Fieldf", "validation.Field":
-				arg = 1
+			case "i18n.T", "validation.Fieldf", "validation.Field", "fiber.NewError":
+				arg = 1 // fiber.NewError: the error page shows it in the user's language
+			case "campaigns.DescribeMoves": // every argument is a format read back in French
+				for _, a := range call.Args {
+					if key, ok := stringLit(a); ok {
+						out = append(out, use{key: key, where: fset.Position(a.Pos()).String()})
+					}
+				}
+				return true
 			default:
 				if fieldErrors && fn.Sel.Name == "add" { // a builder's add method
 					arg = 1

@@ -167,6 +167,9 @@ func parseOne(english string, formats []string) (Message, bool) {
 		args := make([]any, len(verbs))
 		for i, v := range verbs {
 			args[i] = m[i+1]
+			if _, ok := Catalogs[FR][m[i+1]]; ok && v == 's' {
+				args[i] = Message{Format: m[i+1]} // a word of the catalog ("paused") reads translated
+			}
 			if v == 'd' {
 				if n, err := strconv.ParseInt(m[i+1], 10, 64); err == nil {
 					args[i] = n
