@@ -97,7 +97,7 @@ func TestFrenchLoadCheckVerdictAndKinds(t *testing.T) {
 	target := "http://" + ln.Addr().String() + "/l/x"
 	ln.Close() // nobody listens there any more
 	store := a.LoadChecksStore()
-	c := &loadcheck.Check{PageID: 1, PageVersionID: 1, URL: target, TargetRate: 4, Steps: loadcheck.DefaultSteps, StepSeconds: 1,
+	c := &loadcheck.Check{PageID: 1, PageVersionID: 1, URL: target, TargetRate: 2.5, Steps: loadcheck.DefaultSteps, StepSeconds: 1,
 		Thresholds: loadcheck.DefaultThresholds, Status: loadcheck.Queued, CreatedAt: time.Now().UTC()}
 	if err := store.DB.Create(c).Error; err != nil {
 		t.Fatal(err)
@@ -110,7 +110,8 @@ func TestFrenchLoadCheckVerdictAndKinds(t *testing.T) {
 		t.Fatalf("status %s: %s", got.Status, got.Reason)
 	}
 	page := a.frenchBrowser(accounts.Viewer).get(fmt.Sprintf("/loadchecks/%d", c.ID)).Body
-	wantAll(t, "French check page", page, "palier 1 sur 4", "de la cible) : ", "taux d&#39;erreur 100,0 % &gt; 1,0 %")
+	wantAll(t, "French check page", page, "palier 1 sur 4", "de la cible) : ", "taux d&#39;erreur 100,0 % &gt; 1,0 %",
+		"cible 2,5 req/s", `<td class="num">0,625</td>`) // numbers as French writes them, in the header and the steps table
 	if !strings.Contains(page, "connexion refusée") && !strings.Contains(page, "adresse refusée par la liste d&#39;autorisation") {
 		t.Errorf("French check page names no failure kind in French: %.3000s", page)
 	}
