@@ -209,10 +209,10 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 			}
 			return i18n.T(lang, "%s ago", d.String())
 		},
-		"pct":       func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
+		"pct": func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
 		// rate writes a request rate or a measure as lang writes numbers.
-		"rate": func(v float64) string { return loadcheck.Rate(v).Text(lang) },
-		"ms":   func(v float64) string { return i18n.T(lang, "%.0f", v) },
+		"rate":      func(v float64) string { return loadcheck.Rate(v).Text(lang) },
+		"ms":        func(v float64) string { return i18n.T(lang, "%.0f", v) },
 		"count":     func(v any) string { return i18n.T(lang, "%v", v) },
 		"channel":   func(c campaigns.Channel) string { return i18n.T(lang, c.Label()) },
 		"gateTitle": func(name string) string { return i18n.Text(lang, gateTitle(name)) },
