@@ -78,7 +78,7 @@ func TestPostbackLog(t *testing.T) {
 	if pr.Status != 200 {
 		t.Fatalf("%d %s", pr.Status, page)
 	}
-	for _, want := range []string{"Postbacks", "<code>CMD-9</code>", "en file", "the partner answered 503 (HTTP 503)", "Prochaine tentative"} {
+	for _, want := range []string{"Postbacks", "<code>CMD-9</code>", "en file", "le partenaire a répondu 503 (HTTP 503)", "Prochaine tentative"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the partner page lacks %q", want)
 		}

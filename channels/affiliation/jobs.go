@@ -186,6 +186,13 @@ func (s *Service) DeliverPostback(ctx context.Context, id uint64, last bool) err
 	return err
 }
 
+// The postback errors the log keeps in English, read back in the
+// reader's language on the partner's page (PostbackEntry.SayError).
+const (
+	postbackUnreachable = "could not reach the partner: %v"
+	postbackAnswered    = "the partner answered %d"
+)
+
 func (s *Service) callPostback(ctx context.Context, raw string) (int, error) {
 	if s.Outbound == nil {
 		return 0, fmt.Errorf("no outbound client: %w", asynq.SkipRetry)
@@ -200,12 +207,12 @@ func (s *Service) callPostback(ctx context.Context, raw string) (int, error) {
 	req.Header.Set("User-Agent", "Rampe-Postback/1")
 	res, err := s.outboundClient().Do(req)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf(postbackUnreachable, err)
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode/100 != 2 {
-		return res.StatusCode, fmt.Errorf("the partner answered %d", res.StatusCode)
+		return res.StatusCode, fmt.Errorf(postbackAnswered, res.StatusCode)
 	}
 	return res.StatusCode, nil
 }

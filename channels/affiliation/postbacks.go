@@ -2,6 +2,7 @@ package affiliation
 
 import (
 	"context"
+	"github.com/rampe/rampe/platform/i18n"
 	"time"
 
 	"github.com/rampe/rampe/platform/validation"
@@ -38,6 +39,11 @@ type PostbackEntry struct {
 	NextAttemptAt *time.Time `json:"next_attempt_at"` // while queued after a failed attempt
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// SayError is the last error in the reader's language.
+func (e PostbackEntry) SayError() i18n.Message {
+	return i18n.Parse(e.LastError, []string{"could not reach the partner: %s", "the partner answered %d"})
 }
 
 // PostbackFilter narrows the postback log (zero values: any).
