@@ -106,8 +106,22 @@ test('a creative is uploaded, its tag pasted on a page, and the ad follows the c
   await partner.screenshot({ path: join(shots, '61-tag-paused-house.png') });
 
   // Resumed: within a second (plus the move's job), the campaign's creatives.
-  await page.goto(campaignURL);
-  await page.click('button:has-text("Resume")');
+  // The demo pauses this campaign once its load check has passed. The new
+  // creative changed its partner kits, which go out again first, so it may
+  // go live only after the demo gave up pausing it: reload until it is
+  // paused or live, and pause it then, as a marketer would.
+  const resume = page.locator('button:has-text("Resume")');
+  const pause = page.locator('button:has-text("Pause")');
+  for (let i = 0; i < 120; i++) {
+    await page.goto(campaignURL);
+    if (await resume.count() > 0 || await pause.count() > 0) break;
+    await page.waitForTimeout(1000);
+  }
+  if (await pause.count() > 0) {
+    await pause.click();
+    await page.waitForSelector('button:has-text("Resume")');
+  }
+  await resume.click();
   await waitForAd(partner, partnerURL, /E2E green banner|Office chairs/);
   await partner.screenshot({ path: join(shots, '62-tag-live.png') });
   const href = await partner.locator('#slot a').first().getAttribute('href');

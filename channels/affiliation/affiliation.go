@@ -108,6 +108,9 @@ type Service struct {
 	// SendKitsLater queues the sending of a campaign's kits (the kits
 	// job's enqueuer; nil: kits go only when asked).
 	SendKitsLater func(ctx context.Context, campaignID uint64, reason string)
+	// KitsSent is told when kits of a campaign went out (its readiness is
+	// checked again: a blocked campaign held only by stale kits goes live).
+	KitsSent func(ctx context.Context, campaignID uint64)
 	Now           func() time.Time
 
 	routes routeCache

@@ -285,7 +285,18 @@ func (s *Service) KitStatuses(ctx context.Context, c *campaigns.Campaign) (map[u
 // the kit, with what changed since the last one. It returns how many were
 // sent; a partner whose kit could not be sent is recorded with the error
 // and tried again next time.
-func (s *Service) SendKits(ctx context.Context, campaignID uint64) (int, error) {
+func (s *Service) SendKits(ctx context.Context, campaignID uint64) (n int, err error) {
+	defer func() {
+		// The kit gate may be all that held a blocked campaign: it is
+		// judged again now, not at its next retry minutes later.
+		if n > 0 && err == nil && s.KitsSent != nil {
+			s.KitsSent(ctx, campaignID)
+		}
+	}()
+	return s.sendKits(ctx, campaignID)
+}
+
+func (s *Service) sendKits(ctx context.Context, campaignID uint64) (int, error) {
 	c, err := s.Campaigns.Get(ctx, campaignID)
 	if err != nil {
 		return 0, err

@@ -185,6 +185,9 @@ func (s *Service) AddCreative(ctx context.Context, c *campaigns.Campaign, in Cre
 	if err := s.DB.WithContext(ctx).Create(cr).Error; err != nil {
 		return nil, fmt.Errorf("display: save creative: %w", err)
 	}
+	if c != nil && s.CreativesChanged != nil {
+		s.CreativesChanged(ctx, c.ID)
+	}
 	return cr, s.Changed(ctx)
 }
 
@@ -268,6 +271,9 @@ func (s *Service) DeleteCreative(ctx context.Context, campaignID *uint64, id uin
 	}
 	if res.RowsAffected == 0 {
 		return ErrNotFound
+	}
+	if campaignID != nil && s.CreativesChanged != nil {
+		s.CreativesChanged(ctx, *campaignID)
 	}
 	return s.Changed(ctx)
 }

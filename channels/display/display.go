@@ -153,6 +153,9 @@ type Service struct {
 	// when it has none.
 	LandingURL func(ctx context.Context, c *campaigns.Campaign) (string, error)
 	Now        func() time.Time
+	// CreativesChanged is told when a campaign's creatives changed (the
+	// partner kits of affiliation carry them, and go out again); nil: no one.
+	CreativesChanged func(ctx context.Context, campaignID uint64)
 
 	snap     atomic.Pointer[snapshot]
 	mu       sync.Mutex // serialises reloads

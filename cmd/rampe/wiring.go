@@ -206,7 +206,19 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	st.search = newSearch(st, m)
 	st.affiliation, st.affJobs = newAffiliation(st)
+	st.affiliation.Service.KitsSent = func(ctx context.Context, id uint64) {
+		if _, _, err := cs.Check(ctx, id, "worker"); err != nil {
+			slog.Warn("affiliation: readiness after the kits went out", "campaign_id", id, "err", err)
+		}
+	}
 	st.display = newDisplay(st)
+	// A campaign's partner kits carry its display creatives: a change of
+	// them sends the kits again (with the diff), as any plan change does.
+	st.display.CreativesChanged = func(ctx context.Context, id uint64) {
+		if c, err := cs.Get(ctx, id); err == nil {
+			st.affiliation.Service.PlanChanged(ctx, c, "display creatives")
+		}
+	}
 	if err := channels.Register(cs, st.email, st.search, st.affiliation, display.Channel{Service: st.display},
 		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
