@@ -111,7 +111,7 @@ type Service struct {
 	// KitsSent is told when kits of a campaign went out (its readiness is
 	// checked again: a blocked campaign held only by stale kits goes live).
 	KitsSent func(ctx context.Context, campaignID uint64)
-	Now           func() time.Time
+	Now      func() time.Time
 
 	routes routeCache
 
