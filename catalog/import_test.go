@@ -11,11 +11,12 @@ import (
 
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
+	"github.com/rampe/rampe/platform/uploads"
 )
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	return &Store{DB: testenv.DB(t, db.Migrations, Migrations)}
+	return &Store{DB: testenv.DB(t, db.Migrations, Migrations, uploads.Migrations)}
 }
 
 const goodCSV = "\ufeffSKU;Title;Brand;EAN;Price;Stock;Link;Image\n" +

@@ -11,6 +11,7 @@ import (
 	"github.com/rampe/rampe/platform/objstore"
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
 	"github.com/rampe/rampe/platform/uploads"
@@ -46,10 +47,11 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 	}
 	conn := testenv.Redis(t)
 	var imported atomic.Int32
-	j := &ImportJobs{Store: s, Uploads: uploads.Bucket{B: b}, Tasks: queue.NewClient(conn), Imported: func(context.Context) { imported.Add(1) }}
+	jobs := &uploads.Jobs{DB: s.DB, Uploads: uploads.Bucket{B: b}, Tasks: queue.NewClient(conn)}
+	j := NewImportJobs(s, jobs, func(context.Context) { imported.Add(1) })
 	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
 	mux := queue.NewMux()
-	j.Register(mux)
+	jobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}
@@ -74,26 +76,71 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 		t.Fatalf("uploads left in the bucket: %v", keys)
 	}
 
-	// A task whose file is gone: the import fails naming the reason.
+	// A file gone from the store fails the import naming the reason
+	// (read back in French too).
 	gone, _ := s.StartImport(ctx, "gone.csv", "csv", 10, false, "test")
-	if err := j.run(ctx, importPayload{ImportID: gone.ID, Key: "catalog/never-uploaded"}); err == nil {
+	jobs.Tasks = queue.NewClient(testenv.Redis(t)) // no worker here: the task waits
+	if err := j.Queue(ctx, gone, strings.NewReader(goodCSV), -1, Options{Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	job := jobOf(t, s, gone.ID)
+	jobs.Uploads.Remove(ctx, job.Key)
+	if err := jobs.Run(ctx, job.ID); err == nil {
 		t.Fatal("a missing upload is no error for the task")
 	}
-	if got, _ := s.GetImport(ctx, gone.ID); got.Status != "failed" || !strings.Contains(got.Message, "no longer in the upload store") {
-		t.Fatalf("import of a missing upload: %+v", got)
-	}
-	// A task run again after its import finished changes nothing.
-	if err := j.run(ctx, importPayload{ImportID: imp.ID, Key: "catalog/whatever"}); err != nil || imported.Load() != 1 {
-		t.Fatalf("a finished import run again: %v, Imported %d", err, imported.Load())
+	got, _ := s.GetImport(ctx, gone.ID)
+	if fr := i18n.Text(i18n.FR, got.Say()); got.Status != "failed" || !strings.Contains(got.Message, "no longer in the upload store") || !strings.Contains(fr, "n'est plus dans le stockage") {
+		t.Fatalf("import of a missing upload: %+v (fr: %q)", got, fr)
 	}
 	// A store that refuses the upload marks the import failed.
-	bad := &ImportJobs{Store: s, Uploads: uploads.Dir{Root: "/dev/null/not-a-dir"}, Tasks: queue.NewClient(conn)}
+	bad := NewImportJobs(s, &uploads.Jobs{DB: s.DB, Uploads: uploads.Dir{Root: "/dev/null/not-a-dir"}, Tasks: queue.NewClient(conn)}, nil)
 	refused, _ := s.StartImport(ctx, "refused.csv", "csv", 10, false, "test")
 	if err := bad.Queue(ctx, refused, strings.NewReader(goodCSV), -1, Options{}); err == nil {
 		t.Fatal("a refused upload was queued")
 	}
 	if got, _ := s.GetImport(ctx, refused.ID); got.Status != "failed" || !strings.Contains(got.Message, "could not be queued") {
 		t.Fatalf("import of a refused upload: %+v", got)
+	}
+}
+
+// jobOf is the upload job of catalog import id.
+func jobOf(t *testing.T, s *Store, id uint64) uploads.Job {
+	t.Helper()
+	var job uploads.Job
+	if err := s.DB.Where("kind = ? AND run_id = ?", TypeImport, id).Take(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	return job
+}
+
+// TestImportQueuedAgainAfterRedisLostIt: Redis is flushed after the upload
+// was queued; RecoverLost (what a worker runs when it notices the loss)
+// queues it again and a worker imports it once.
+func TestImportQueuedAgainAfterRedisLostIt(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conn := testenv.Redis(t)
+	jobs := &uploads.Jobs{DB: s.DB, Uploads: uploads.Dir{Root: t.TempDir()}, Tasks: queue.NewClient(conn)}
+	j := NewImportJobs(s, jobs, nil)
+	imp, _ := s.StartImport(ctx, "goods.csv", "csv", int64(len(goodCSV)), false, "test")
+	if err := j.Queue(ctx, imp, strings.NewReader(goodCSV), int64(len(goodCSV)), Options{Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Redis.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := jobs.RecoverLost(ctx); err != nil || n != 1 {
+		t.Fatalf("RecoverLost: %d, %v", n, err)
+	}
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	jobs.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	if done := waitImportDone(t, s, imp.ID); done.Status != "done" || done.RowsImported != 2 {
+		t.Fatalf("the import queued again: %+v", done)
 	}
 }
 
@@ -127,22 +174,22 @@ func TestImportCutByAShutdownGoesBackToTheQueue(t *testing.T) {
 	s := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	store := uploads.Dir{Root: t.TempDir()}
-	j := &ImportJobs{Store: s, Uploads: cancelOnRead{Store: store, cancel: cancel}, Tasks: queue.NewClient(testenv.Redis(t))}
+	jobs := &uploads.Jobs{DB: s.DB, Uploads: cancelOnRead{Store: store, cancel: cancel}, Tasks: queue.NewClient(testenv.Redis(t))}
+	j := NewImportJobs(s, jobs, nil)
 	imp, _ := s.StartImport(context.Background(), "goods.csv", "csv", int64(len(goodCSV)), false, "test")
-	key := "catalog/cut"
-	if err := store.Put(context.Background(), key, strings.NewReader(goodCSV), -1); err != nil {
+	if err := j.Queue(context.Background(), imp, strings.NewReader(goodCSV), -1, Options{Format: "csv"}); err != nil {
 		t.Fatal(err)
 	}
-	p := importPayload{ImportID: imp.ID, Key: key, Format: "csv"}
-	if err := j.run(ctx, p); err == nil {
+	job := jobOf(t, s, imp.ID)
+	if err := jobs.Run(ctx, job.ID); err == nil {
 		t.Fatal("an import cut by a shutdown returned no error to asynq")
 	}
 	got, _ := s.GetImport(context.Background(), imp.ID)
 	if n, _ := s.Count(context.Background()); got.Status != "running" || got.RowsImported != 0 || n != 0 || !strings.Contains(got.Message, "queued again") {
 		t.Fatalf("after the cut: %+v, %d products", got, n)
 	}
-	j.Uploads = store
-	if err := j.run(context.Background(), p); err != nil {
+	jobs.Uploads = store
+	if err := jobs.Run(context.Background(), job.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetImport(context.Background(), imp.ID); got.Status != "done" || got.RowsImported != 2 {
@@ -169,12 +216,13 @@ func (c stopping) Err() error {
 func TestImportCommittedAsTheWorkerStopsIsNotQueuedAgain(t *testing.T) {
 	s := newStore(t)
 	store := uploads.Dir{Root: t.TempDir()}
-	j := &ImportJobs{Store: s, Uploads: store, Tasks: queue.NewClient(testenv.Redis(t))}
+	jobs := &uploads.Jobs{DB: s.DB, Uploads: store, Tasks: queue.NewClient(testenv.Redis(t))}
+	j := NewImportJobs(s, jobs, nil)
 	imp, _ := s.StartImport(context.Background(), "goods.csv", "csv", int64(len(goodCSV)), false, "test")
-	key := "catalog/late-stop"
-	if err := store.Put(context.Background(), key, strings.NewReader(goodCSV), -1); err != nil {
+	if err := j.Queue(context.Background(), imp, strings.NewReader(goodCSV), -1, Options{Format: "csv"}); err != nil {
 		t.Fatal(err)
 	}
+	job := jobOf(t, s, imp.ID)
 	// The shutdown begins as the import is recorded done, after its commit.
 	var stopped atomic.Bool
 	s.DB.Callback().Update().After("gorm:update").Register("test:stop-after-done", func(db *gorm.DB) {
@@ -182,14 +230,14 @@ func TestImportCommittedAsTheWorkerStopsIsNotQueuedAgain(t *testing.T) {
 			stopped.Store(true)
 		}
 	})
-	if err := j.run(stopping{context.Background(), &stopped}, importPayload{ImportID: imp.ID, Key: key, Format: "csv"}); err != nil || !stopped.Load() {
+	if err := jobs.Run(stopping{context.Background(), &stopped}, job.ID); err != nil || !stopped.Load() {
 		t.Fatalf("a committed import answered %v (stopped: %v): asynq would run it again", err, stopped.Load())
 	}
 	got, _ := s.GetImport(context.Background(), imp.ID)
 	if got.Status != "done" || got.RowsImported != 2 {
 		t.Fatalf("after the late stop: %+v", got)
 	}
-	if _, err := store.Open(context.Background(), key); err == nil {
+	if _, err := store.Open(context.Background(), job.Key); err == nil {
 		t.Fatal("the upload of a finished import was kept")
 	}
 }

@@ -65,7 +65,7 @@ const testPassword = "correct-horse-battery"
 // newTestApp builds the app; opts may change its dependencies first.
 func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
-	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations)
+	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, uploads.Migrations)
 	conn := testenv.Redis(t)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	acc := &accounts.Store{DB: g}
@@ -87,11 +87,12 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send}
 	// Imports of uploads go through the queue to a worker (startImportWorker).
 	ups := uploads.Dir{Root: t.TempDir()}
-	d.CatalogImports = &catalog.ImportJobs{Store: cat, Uploads: ups, Tasks: queue.NewClient(conn), Imported: func(ctx context.Context) {
+	upJobs := &uploads.Jobs{DB: g, Uploads: ups, Tasks: queue.NewClient(conn)}
+	d.CatalogImports = catalog.NewImportJobs(cat, upJobs, func(ctx context.Context) {
 		m.Server.Invalidate(ctx, "")
 		d.FeedJobs.EnqueueAll(ctx, "catalog import")
-	}}
-	d.ContactImports = &audience.ImportJobs{Service: d.Audience, Uploads: ups, Tasks: queue.NewClient(conn)}
+	})
+	d.ContactImports = audience.NewImportJobs(d.Audience, upJobs)
 	d.Display = &display.Service{DB: g, Clicks: d.Clicks, Bus: conn.Redis, BaseURL: d.BaseURL, PollInterval: 20 * time.Millisecond,
 		LandingURL: func(context.Context, *campaigns.Campaign) (string, error) { return "http://127.0.0.1/l/soldes", nil }}
 	d.DisplayMaxAge = time.Second
@@ -112,7 +113,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	}
 	go Serve(app, ln, !d.LandingThroughRouter)
 	t.Cleanup(func() { app.Shutdown() })
-	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, imports: []interface{ Register(*asynq.ServeMux) }{d.CatalogImports, d.ContactImports}, uploadDir: ups.Root, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch, Display: disp}
+	ta := &testApp{t: t, app: app, feedJobs: d.FeedJobs, imports: []interface{ Register(*asynq.ServeMux) }{upJobs}, uploadDir: ups.Root, Notify: notifySvc, Clicks: clickSvc, URL: "http://" + ln.Addr().String(), Accounts: acc, Campaigns: cs, Landing: m, Catalog: cat, Feeds: fs, checks: lc, conn: conn, tokens: map[accounts.Role]string{}, Audience: aud, Mail: box, Search: sch, Display: disp}
 	for _, r := range []accounts.Role{accounts.Admin, accounts.Marketer, accounts.Viewer} {
 		u, err := acc.CreateUser(context.Background(), string(r)+"@shop.example", string(r), r, testPassword)
 		if err != nil {

@@ -157,17 +157,21 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
 	st.feedJobs.Register(mux)
-	st.catalogImports.Register(mux)
-	st.contactImports.Register(mux)
+	st.uploadJobs.Register(mux)
 	st.affJobs.Register(mux)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("worker: start: %w", err)
 	}
 	go st.campaigns.RunReconciler(ctx, st.cfg.ReconcileInterval)
 	go st.notify.Run(ctx, 5*time.Second)
-	// A flushed or restarted Redis lost every queued go-live: noticed
-	// within a second, reconciled at once rather than at the next round.
-	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, st.campaigns.ReconcileAll)
+	// A flushed or restarted Redis lost every queued go-live and import:
+	// noticed within a second, reconciled at once rather than at the next
+	// round. Imports whose task or worker was lost are queued again.
+	go queue.WatchLoss(ctx, st.conn.Redis, time.Second, func(ctx context.Context) error {
+		_, err := st.uploadJobs.RecoverLost(ctx)
+		return errors.Join(st.campaigns.ReconcileAll(ctx), err)
+	})
+	go st.uploadJobs.RunRecover(ctx, time.Minute)
 	go st.feedJobs.RunScheduler(ctx, 30*time.Second)
 	if o, ok := st.feeds.Storage.(*feeds.Objects); ok {
 		go o.RunSweeper(ctx, 10*time.Minute)

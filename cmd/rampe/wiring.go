@@ -46,7 +46,7 @@ import (
 var version = "dev"
 
 // migrations of every package, applied in ID order.
-var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, nodes.Migrations}
+var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, nodes.Migrations, uploads.Migrations}
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
@@ -65,6 +65,7 @@ type stack struct {
 	// uploads keeps uploaded files for the worker that imports them;
 	// catalogImports and contactImports queue and run those imports.
 	uploads        uploads.Store
+	uploadJobs     *uploads.Jobs
 	catalogImports *catalog.ImportJobs
 	contactImports *audience.ImportJobs
 	loadcheck      *loadcheck.Service
@@ -174,10 +175,11 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), i18n.M("feed %s was generated", name))
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
-	st.catalogImports = &catalog.ImportJobs{Store: st.catalog, Uploads: ups, Tasks: tasks, Imported: func(ctx context.Context) {
+	st.uploadJobs = &uploads.Jobs{DB: g, Uploads: ups, Tasks: tasks}
+	st.catalogImports = catalog.NewImportJobs(st.catalog, st.uploadJobs, func(ctx context.Context) {
 		st.landing.Invalidate(ctx, "") // prices may have changed on every page
 		st.feedJobs.EnqueueAll(ctx, "catalog import")
-	}}
+	})
 	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
 		Now: func() time.Time { return time.Now().UTC() },
@@ -194,7 +196,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	}
 	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
 	st.audience = &audience.Service{DB: g, Secret: st.secret, BaseURL: cfg.PublicBaseURL, Now: func() time.Time { return time.Now().UTC() }}
-	st.contactImports = &audience.ImportJobs{Service: st.audience, Uploads: ups, Tasks: tasks}
+	st.contactImports = audience.NewImportJobs(st.audience, st.uploadJobs)
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
 		mc.From = cfg.SMTPFrom
