@@ -79,7 +79,9 @@ func (j *ImportJobs) Import(ctx context.Context, id uint64, r io.Reader, payload
 }
 
 // Fail implements uploads.Importer.
-func (j *ImportJobs) Fail(ctx context.Context, id uint64, msg string) { j.Store.finishImport(ctx, id, msg) }
+func (j *ImportJobs) Fail(ctx context.Context, id uint64, msg string) {
+	j.Store.finishImport(ctx, id, msg)
+}
 
 // Restart implements uploads.Importer.
 func (j *ImportJobs) Restart(ctx context.Context, id uint64) { j.Store.requeueImport(ctx, id) }
