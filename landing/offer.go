@@ -14,7 +14,10 @@ import (
 // price rule of /l/{slug} and the feeds.
 type Offer struct {
 	LandingURL string
-	Products   []OfferLine
+	// Lang is the language of the page; prices are written in it, as the
+	// page writes them.
+	Lang     string
+	Products []OfferLine
 	// Expires is the next promotion boundary, when a price may change
 	// (zero: none known).
 	Expires time.Time
@@ -42,7 +45,7 @@ func (s *Server) Offer(ctx context.Context, c *campaigns.Campaign, at time.Time)
 	}
 	v, err := s.Pages.PublishedVersion(ctx, p.Slug)
 	if errors.Is(err, ErrNotFound) {
-		return &Offer{LandingURL: s.BaseURL + "/l/" + p.Slug}, nil
+		return &Offer{LandingURL: s.BaseURL + "/l/" + p.Slug, Lang: s.LangOf(p)}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -56,12 +59,13 @@ func (s *Server) Offer(ctx context.Context, c *campaigns.Campaign, at time.Time)
 	if err != nil {
 		return nil, err
 	}
-	out := &Offer{LandingURL: s.BaseURL + "/l/" + snap.Slug, Expires: NextBoundary(promos, at)}
+	lang := s.LangOf(snap)
+	out := &Offer{LandingURL: s.BaseURL + "/l/" + snap.Slug, Lang: lang, Expires: NextBoundary(promos, at)}
 	for i := range prods {
 		pr := &prods[i]
 		price := EffectivePrice(pr, promos, at)
-		line := OfferLine{SKU: pr.SKU, Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.Format(price.Effective, pr.Currency),
-			Regular: money.Format(price.Regular, pr.Currency), OnSale: price.OnSale()}
+		line := OfferLine{SKU: pr.SKU, Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.FormatIn(lang, price.Effective, pr.Currency),
+			Regular: money.FormatIn(lang, price.Regular, pr.Currency), OnSale: price.OnSale()}
 		if price.Promotion != nil {
 			line.Badge = price.Promotion.Label()
 		}

@@ -177,7 +177,7 @@ func TestExportsOnEveryMove(t *testing.T) {
 		t.Fatalf("keyword rows %v", g[3:6])
 	}
 	final := col(g, 6, "Final URL")
-	if col(g, 6, "Ad type") != "Responsive search ad" || col(g, 6, "Headline 1") != "La chaise Oslo 100.00\u202fEUR" && col(g, 6, "Headline 1") != "La chaise Oslo 100.00 EUR" ||
+	if col(g, 6, "Ad type") != "Responsive search ad" || col(g, 6, "Headline 1") != "La chaise Oslo 100,00\u00a0€" /* the French page writes its prices so */ ||
 		col(g, 6, "Description 1") != "Été comme hiver, des prix doux." || col(g, 6, "Path 2") != "chaises" || col(g, 6, "Headline 4") != "" ||
 		final != fmt.Sprintf("http://127.0.0.1/l/soldes?utm_campaign=rampe-%d&utm_medium=cpc&utm_source=google&gclid={gclid}", c.ID) {
 		t.Fatalf("ad row %q", g[6])
@@ -389,5 +389,30 @@ func TestHaltExportsWhenPricesCannotBeFilled(t *testing.T) {
 	c.Status = campaigns.Live
 	if _, err := e.ch.Resume(ctx, c); err == nil || !strings.Contains(err.Error(), `"P1"`) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A price placeholder is written as the landing page writes its prices:
+// in the page's language.
+func TestPricePlaceholderIsWrittenInThePageLanguage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, c := range []struct{ slug, lang, want string }{
+		{"soldes-fr", "fr", "100,00\u00a0€"},
+		{"sale-en", "en", "€100.00"},
+	} {
+		p, err := e.pages.Create(ctx, landing.PageInput{Slug: c.slug, Title: "Winter sale: the living room for less", ProductSKUs: "P1", Lang: c.lang,
+			MetaDescription: "Chairs, tables and lamps for the living room at reduced prices for the whole winter sale."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pages.Publish(ctx, p.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		o := mustOffer(t, e, e.campaign(t, p.ID))
+		got, err := Fill("Oslo {price:P1}", PricesOf(o))
+		if err != nil || got != "Oslo "+c.want || o.Lang != c.lang {
+			t.Errorf("%s page: %q (%v), offer lang %q", c.lang, got, err, o.Lang)
+		}
 	}
 }
