@@ -73,11 +73,6 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 			if err := st.joinNodes(ctx, role, true); err != nil {
 				return err
 			}
-			if demo {
-				if err := seedDemo(ctx, st, cmd.OutOrStdout()); err != nil {
-					return err
-				}
-			}
 			if err := serveMetrics(ctx, cfg); err != nil {
 				return err
 			}
@@ -90,7 +85,13 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 					return err
 				}
 			}
-			err = serveHTTP(ctx, st, cmd)
+			// The demo is seeded once this server answers: its SEO audits
+			// fetch the demo pages' links, on this server.
+			var seed func() error
+			if demo {
+				seed = func() error { return seedDemo(ctx, st, cmd.OutOrStdout()) }
+			}
+			err = serveHTTP(ctx, st, cmd, seed)
 			stopWorker()
 			return err
 		},
@@ -100,7 +101,9 @@ func serveCmd(cfgf cfgFunc) *cobra.Command {
 	return cmd
 }
 
-func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
+// serveHTTP serves until ctx ends. seed, when set, runs once the server
+// answers, before it says where it listens.
+func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command, seed func() error) error {
 	baseStatus := &web.BaseURLStatus{}
 	go st.landing.Listen(ctx)
 	// The ad tags serve from the first request on.
@@ -121,8 +124,6 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	if err != nil {
 		return fail("cannot listen on http.addr=%s: %v", st.cfg.HTTPAddr, err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
-	go checkBaseURL(ctx, st, baseStatus)
 	clicksCtx, stopClicks := context.WithCancel(context.Background())
 	defer stopClicks()
 	go st.clicks.Run(clicksCtx)
@@ -130,6 +131,14 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command) error {
 	go st.display.Watch(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(app, ln, st.cfg.FastLanding) }()
+	if seed != nil {
+		if err := seed(); err != nil {
+			app.Shutdown()
+			return err
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Rampe is listening on http://%s\n", ln.Addr())
+	go checkBaseURL(ctx, st, baseStatus)
 	if claimDemoChecks(ctx, st) {
 		go runDemoChecks(ctx, st, cmd.OutOrStdout())
 	}
