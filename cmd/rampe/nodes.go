@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rampe/rampe/platform/config"
@@ -76,6 +78,27 @@ func redisWithoutPassword(raw string) string {
 	return u.String()
 }
 
+// deadLocalProcess tells the nodes of this host whose process no longer
+// runs (named "<host> … pid N" by joinNodes): a node killed without its
+// clean stop is forgotten when it restarts, not three minutes later.
+func deadLocalProcess(host string) func(node string) bool {
+	return func(node string) bool {
+		rest, ok := strings.CutPrefix(node, host+" ")
+		if !ok {
+			return false
+		}
+		i := strings.LastIndex(rest, " pid ")
+		if i < 0 {
+			return false
+		}
+		pid, err := strconv.Atoi(rest[i+len(" pid "):])
+		if err != nil || pid <= 0 {
+			return false
+		}
+		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	}
+}
+
 // joinNodes compares this process's shared settings with the other live
 // nodes'. A serving process (record) also records its own and refreshes
 // them until ctx ends; close removes them.
@@ -85,8 +108,18 @@ func (s *stack) joinNodes(ctx context.Context, role string, record bool) error {
 	if role != "worker" {
 		name = fmt.Sprintf("%s %s %s pid %d", host, role, s.cfg.HTTPAddr, os.Getpid())
 	}
-	reg := &nodes.Registry{DB: s.db, Node: name}
-	if _, err := reg.Join(ctx, sharedSettings(s.cfg, string(s.secret)), record); err != nil {
+	settings := sharedSettings(s.cfg, string(s.secret))
+	if s.cfg.RedisURL == "" {
+		// The in-process Redis is this process's alone: two nodes using
+		// one each would each miss the other's tasks and invalidations.
+		for i := range settings {
+			if settings[i].Key == "redis.url" {
+				settings[i].Value = "in-process Redis of " + name + " (set redis.url to share one)"
+			}
+		}
+	}
+	reg := &nodes.Registry{DB: s.db, Node: name, Gone: deadLocalProcess(host)}
+	if _, err := reg.Join(ctx, settings, record); err != nil {
 		return fail("%v", err)
 	}
 	if record {

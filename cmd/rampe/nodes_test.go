@@ -45,3 +45,30 @@ func TestNodesCompareSettingsAtStart(t *testing.T) {
 		t.Fatalf("the worker compared with nodes that stopped:\n%s", w2.output())
 	}
 }
+
+// TestInProcessRedisIsNotShared: a second `serve` on the same database with
+// its own in-process Redis is refused, naming redis.url (each would miss
+// the other's tasks); once the first is SIGKILLed (no clean stop, its rows
+// stay), a new one starts at once: the dead process of this host is
+// forgotten rather than compared for three minutes.
+func TestInProcessRedisIsNotShared(t *testing.T) {
+	dsn := testenv.DSN(t)
+	env := []string{"RAMPE_DATABASE_DSN=" + dsn, "RAMPE_LOG_LEVEL=info", "RAMPE_FEEDS_DIR=" + t.TempDir(), "RAMPE_PUBLIC_BASE_URL=http://127.0.0.1:9"}
+	first := start(t, append(env, "RAMPE_HTTP_ADDR="+freeAddr(t)), "serve")
+	first.waitFor(t, "listening on", 30*time.Second)
+
+	out, err := run(t, append(env, "RAMPE_HTTP_ADDR="+freeAddr(t)), "serve")
+	if err == nil || !strings.Contains(out, "redis.url is \"in-process Redis of ") || !strings.Contains(out, "set redis.url to share one") {
+		t.Fatalf("a second node with its own in-process Redis: err=%v\n%s", err, out)
+	}
+
+	first.cmd.Process.Kill()
+	<-first.done
+	again := start(t, append(env, "RAMPE_HTTP_ADDR="+freeAddr(t)), "serve")
+	again.waitFor(t, "listening on", 30*time.Second)
+	if strings.Contains(again.output(), "redis.url is") {
+		t.Fatalf("the restart compared with the killed process:\n%s", again.output())
+	}
+	again.cmd.Process.Signal(syscall.SIGTERM)
+	<-again.done
+}

@@ -70,6 +70,10 @@ type Registry struct {
 	// Beat is how often the node's rows are refreshed (1 min when 0);
 	// a node not seen for three beats is gone.
 	Beat time.Duration
+	// Gone, when set, tells a node known to have stopped (a process of
+	// this host that no longer runs, killed without its clean stop): Join
+	// forgets its rows at once rather than after three beats.
+	Gone func(node string) bool
 
 	recorded []Setting // what Join recorded: Run writes it again if it went
 }
@@ -108,6 +112,19 @@ func (r *Registry) Join(ctx context.Context, settings []Setting, record bool) ([
 	g := r.DB.WithContext(ctx)
 	if err := g.Where("seen_at < ?", now.Add(-3*r.beat())).Delete(&row{}).Error; err != nil {
 		return nil, fmt.Errorf("nodes: forget stopped nodes: %w", err)
+	}
+	if r.Gone != nil {
+		var names []string
+		if err := g.Model(&row{}).Where("node <> ?", r.Node).Distinct().Pluck("node", &names).Error; err != nil {
+			return nil, fmt.Errorf("nodes: read the other nodes: %w", err)
+		}
+		for _, n := range names {
+			if r.Gone(n) {
+				if err := g.Where("node = ?", n).Delete(&row{}).Error; err != nil {
+					return nil, fmt.Errorf("nodes: forget stopped node %s: %w", n, err)
+				}
+			}
+		}
 	}
 	if record {
 		if err := r.record(ctx, settings, now); err != nil {
