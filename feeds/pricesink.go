@@ -3,10 +3,13 @@ package feeds
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/db"
@@ -57,6 +60,31 @@ type priceWriter struct {
 	pg    bool
 	conn  *sql.Conn
 	full  *sql.Stmt
+	copy  bool // PostgreSQL through pgx: COPY
+}
+
+var errNoPgx = errors.New("feeds: the PostgreSQL pool is not pgx's")
+
+var priceColumns = []string{"run_id", "sku", "price", "sale_price", "sale_starts_at", "sale_ends_at"}
+
+// copyLines writes a batch of lines with one COPY (PostgreSQL, through
+// pgx's CopyFrom on the connection reached by database/sql's Conn.Raw and
+// pgx's stdlib.Conn.Conn, both documented API): a statement per batch,
+// atomic, instead of a bound 50-row INSERT per 50 lines — the price lines
+// of a million promoted products were a third of a generation's time.
+func (w *priceWriter) copyLines(ctx context.Context, lines []PriceLine) error {
+	return w.conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return errNoPgx
+		}
+		runID := int64(w.runID)
+		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{"feed_prices"}, priceColumns, pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) {
+			l := &lines[i]
+			return []any{runID, l.SKU, l.Price, l.SalePrice, l.SaleStartsAt, l.SaleEndsAt}, nil
+		}))
+		return err
+	})
 }
 
 func (w *priceWriter) insertSQL(rows int) string {
@@ -91,9 +119,18 @@ func (w *priceWriter) write(ctx context.Context, lines []PriceLine) error {
 		if w.conn, err = sqlDB.Conn(ctx); err != nil {
 			return err
 		}
+		if w.pg {
+			err := w.copyLines(ctx, lines)
+			if !errors.Is(err, errNoPgx) {
+				w.copy = err == nil
+				return err
+			}
+		}
 		if w.full, err = w.conn.PrepareContext(ctx, w.insertSQL(priceRows)); err != nil {
 			return err
 		}
+	} else if w.copy {
+		return w.copyLines(ctx, lines)
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
 	if err != nil {

@@ -35,6 +35,7 @@ type options struct {
 	idle                    time.Duration
 	pages                   string
 	publishTimeout          time.Duration
+	feedsOnly               bool
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", 60*time.Second, "how long idle CPU is measured")
 	flag.StringVar(&o.pages, "pages", "", "measure only the pages whose name matches this regexp (profiling)")
 	flag.DurationVar(&o.publishTimeout, "publish-timeout", 3*time.Minute, "longest a publish is waited for")
+	flag.BoolVar(&o.feedsOnly, "feeds-only", false, "seed, measure the feed generations, then stop and keep the database (its DSN printed) for profiling `rampe feed generate bench`")
 	flag.Parse()
 	if o.bin == "" {
 		must(fmt.Errorf("-rampe is required"))
@@ -96,6 +98,9 @@ func run(ctx context.Context, o options) {
 	must(err)
 	defer os.RemoveAll(dir)
 	dsn, cleanup := openEngine(o, dir)
+	if o.feedsOnly {
+		cleanup = func() { logf("kept: RAMPE_DATABASE_DSN=%s (drop the schema when done)", dsn) }
+	}
 	defer cleanup()
 	env := append(os.Environ(), "RAMPE_DATABASE_DSN="+dsn, "RAMPE_LOG_LEVEL=warn", "RAMPE_FEEDS_DIR="+filepath.Join(dir, "feeds"),
 		fmt.Sprintf("RAMPE_HTTP_ADDR=127.0.0.1:%d", o.port))
@@ -129,6 +134,10 @@ func run(ctx context.Context, o options) {
 	add("feed_promo_s", fmt.Sprintf("%.2f", feed.with))
 	add("feed_ratio", fmt.Sprintf("%.2f", feed.with/feed.without))
 	add("feed_rss_mib", fmt.Sprintf("%.0f", feed.rss))
+	if o.feedsOnly {
+		fmt.Println(strings.Join(out, " "))
+		return
+	}
 
 	srv := startServer(cli, o.port)
 	defer srv.stop()
