@@ -301,13 +301,19 @@ func (s *Service) Run(ctx context.Context) {
 	flusher.Run(ctx, "clicks", flushEvery, kick, s.Flush)
 }
 
-// Wait returns once Run has flushed and returned.
+// Wait returns once Run has flushed and returned. When Run never started
+// (a server stopped before its goroutine ran), Wait writes what was
+// recorded itself: no click is left in memory.
 func (s *Service) Wait() {
 	s.mu.Lock()
 	done := s.done
 	s.mu.Unlock()
 	if done != nil {
 		<-done
+		return
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		slog.Error("clicks: write the last clicks", "err", err)
 	}
 }
 

@@ -97,6 +97,24 @@ func TestClicksAreFlushedInBatchesAndOnShutdown(t *testing.T) {
 	}
 }
 
+// Clicks recorded while Run never started (a server stopped at once) are
+// written by Wait.
+func TestWaitWithoutRunWritesTheClicks(t *testing.T) {
+	ctx := context.Background()
+	s, c := setup(t)
+	l, _ := s.Link(ctx, c, campaigns.Email, "https://shop.example/a", "hero", "ana")
+	for i := 0; i < 3; i++ {
+		if _, err := s.Follow(ctx, s.Token(l.ID, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Wait()
+	stats, err := s.Stats(ctx, c.ID)
+	if err != nil || len(stats) != 1 || stats[0].Clicks != 3 {
+		t.Fatalf("after Wait without Run: %+v, %v", stats, err)
+	}
+}
+
 // A batch that cannot be written is kept for the next flush.
 func TestAFailedFlushLosesNothing(t *testing.T) {
 	ctx := context.Background()
