@@ -1,7 +1,11 @@
 // Package catalog owns the merchant's products: their attributes (those of
 // the comparator feed specification), streaming imports from CSV and JSON
 // that are all-or-nothing unless told to skip invalid rows, and the queries
-// the products page needs at a million rows.
+// the products page needs at a million rows. It alone reads and writes its
+// tables (products, their search index, imports): other domains use its
+// read API — Stream (the whole catalog in id order, in bounded batches),
+// the scopes of promotions and pages (CountIn, ProductsIn, PricingIn),
+// BySKUs and Version — through small interfaces of their own.
 package catalog
 
 import (
@@ -102,6 +106,10 @@ BEGIN
   SELECT n.nspname INTO s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
   EXECUTE format('CREATE INDEX products_title_trgm ON products USING gin (LOWER(title) %I.gin_trgm_ops)', s);
 END $$`},
+	// The catalog's version reads the newest updated_at from this index.
+	// It was made by the feeds' first migration (2026112206_feeds) on the
+	// databases that ran it: only the others make it now.
+	{ID: "2026120351_products_updated", SQL: `CREATE INDEX IF NOT EXISTS products_updated ON products (updated_at)`},
 }
 
 // RowError is one problem of an imported row, named by line and column.

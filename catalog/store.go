@@ -103,18 +103,9 @@ func (s *Store) List(ctx context.Context, q Query) ([]Product, bool, error) {
 // the newest id and the newest updated_at (both read from an index) stay
 // the same: products are only ever inserted or updated, never deleted.
 func (s *Store) Count(ctx context.Context) (int64, error) {
-	var key countKey
-	var maxID sql.NullInt64
-	if err := s.DB.WithContext(ctx).Model(&Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
+	key, err := s.Version(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("catalog: count: %w", err)
-	}
-	var newest []time.Time
-	if err := s.DB.WithContext(ctx).Model(&Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
-		return 0, fmt.Errorf("catalog: count: %w", err)
-	}
-	key.maxID = maxID.Int64
-	if len(newest) > 0 {
-		key.newest = newest[0]
 	}
 	s.countMu.Lock()
 	c := s.count
@@ -132,13 +123,8 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-type countKey struct {
-	maxID  int64
-	newest time.Time
-}
-
 type cachedCount struct {
-	key countKey
+	key Version
 	n   int64
 }
 
@@ -320,16 +306,18 @@ type Version struct {
 	Newest time.Time
 }
 
-// ReadVersion reads the catalog's version.
-func ReadVersion(ctx context.Context, g *gorm.DB) (Version, error) {
+// Version reads the catalog's version. Its Newest is when the catalog
+// last changed (zero for an empty catalog).
+func (s *Store) Version(ctx context.Context) (Version, error) {
 	var v Version
 	var maxID sql.NullInt64
-	if err := g.WithContext(ctx).Model(&Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
-		return v, err
+	if err := s.DB.WithContext(ctx).Model(&Product{}).Select("MAX(id)").Row().Scan(&maxID); err != nil {
+		return v, fmt.Errorf("catalog: version: %w", err)
 	}
+	// The column itself, not MAX(): SQLite returns MAX of a time as text.
 	var newest []time.Time
-	if err := g.WithContext(ctx).Model(&Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
-		return v, err
+	if err := s.DB.WithContext(ctx).Model(&Product{}).Order("updated_at DESC").Limit(1).Pluck("updated_at", &newest).Error; err != nil {
+		return v, fmt.Errorf("catalog: version: %w", err)
 	}
 	v.MaxID = maxID.Int64
 	if len(newest) > 0 {

@@ -1,8 +1,10 @@
 // Package feeds generates, validates and serves the product feeds price
 // comparators fetch: Google Merchant Center XML and TSV, idealo CSV and a
-// generic mapped CSV/TSV. Generation streams products from the database into
-// a temporary file with a gzip sibling and swaps them in atomically; every run
-// is recorded with what it wrote, skipped and why.
+// generic mapped CSV/TSV. Generation streams products from the catalog's
+// read API into a temporary file with a gzip sibling and swaps them in
+// atomically; every run is recorded with what it wrote, skipped and why.
+// Feeds read other domains through small interfaces of their own
+// (Catalog, PromotionSource), never their tables.
 package feeds
 
 import (
@@ -124,6 +126,12 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// filter is the part of the feed's filters the catalog applies as it
+// streams the products (the matcher applies them all).
+func (f *Feed) filter() catalog.Filter {
+	return catalog.Filter{Availability: list(f.Availability), SKUs: list(f.SKUs), PriceMin: f.PriceMin, PriceMax: f.PriceMax}
 }
 
 // matcher is a feed's filters parsed once, for a million products.
@@ -402,6 +410,5 @@ CREATE TABLE feed_issues (id {{id}}, run_id {{bigint}} NOT NULL REFERENCES feed_
 CREATE INDEX feed_issues_run ON feed_issues (run_id, sku);
 CREATE INDEX feed_issues_sku ON feed_issues (sku, run_id);
 CREATE TABLE feed_prices (run_id {{bigint}} NOT NULL REFERENCES feed_runs(id) ON DELETE CASCADE, sku VARCHAR(50) NOT NULL,
-  price {{bigint}} NOT NULL, sale_price {{bigint}}, PRIMARY KEY (run_id, sku));
-CREATE INDEX products_updated ON products (updated_at)`},
+  price {{bigint}} NOT NULL, sale_price {{bigint}}, PRIMARY KEY (run_id, sku))`},
 }

@@ -55,7 +55,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.promos = &landing.Promotions{DB: g, Catalog: e.cat, Now: e.clk.Now, DefaultTZ: "Europe/Paris"}
-	e.svc = &Service{DB: g, Storage: Dir{Root: e.dir}, Promotions: e.promos, BaseURL: "https://rampe.example", Now: e.clk.Now}
+	e.svc = &Service{DB: g, Storage: Dir{Root: e.dir}, Catalog: e.cat, Promotions: e.promos, BaseURL: "https://rampe.example", Now: e.clk.Now}
 	return e
 }
 

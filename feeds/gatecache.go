@@ -70,9 +70,9 @@ const (
 	maxCachedRuns       = 4
 )
 
-// catalogVersion is the catalog's version (catalog.ReadVersion).
+// catalogVersion is the catalog's version.
 func (s *Service) catalogVersion(ctx context.Context) (catalogVersion, error) {
-	return catalog.ReadVersion(ctx, s.DB)
+	return s.Catalog.Version(ctx)
 }
 
 // promotionProducts is PricingProducts(p, maxGateProducts), from the cache

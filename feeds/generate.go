@@ -23,7 +23,8 @@ import (
 type Service struct {
 	DB         *gorm.DB
 	Storage    Storage
-	Promotions *landing.Promotions
+	Catalog    Catalog
+	Promotions PromotionSource
 	BaseURL    string
 	Now        func() time.Time
 	// Generated is called after a generation that succeeded: the campaigns
@@ -116,8 +117,8 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 	return run, err
 }
 
-// write runs a generation as a pipeline: a reader streams the products
-// from the database, workers build, validate and format them, this
+// write runs a generation as a pipeline: the catalog streams the products
+// (catalog.Store.Stream), workers build, validate and format them, this
 // goroutine puts the parts in order, and the fanout writes the plain file
 // and compresses the gzip sibling, each on its own goroutine.
 func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, progress func(Progress)) error {
@@ -142,7 +143,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	// is cancelled at its end.
 	prices := newPriceSink(ctx, s.DB, run.ID)
 	ctx, cancel := context.WithCancel(ctx)
-	width, inFlight := s.rangePlan()
+	width, inFlight := s.Catalog.StreamPlan()
 	batches, free := make(chan []catalog.Product, 2), make(chan []catalog.Product, inFlight)
 	for range cap(free) {
 		free <- make([]catalog.Product, 0, width)
@@ -150,7 +151,7 @@ func (s *Service) write(ctx context.Context, f *Feed, run *Run, now time.Time, p
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		readErr <- s.stream(ctx, f, free, batches)
+		readErr <- s.Catalog.Stream(ctx, f.filter(), free, batches)
 	}()
 	fm := newFormatter(f, landing.NewIndex(promos), now)
 	fm.prices = prices
@@ -246,24 +247,6 @@ func (s *Service) saveFindings(ctx context.Context, run *Run) error {
 		run.issues[i].RunID = run.ID
 	}
 	return s.DB.WithContext(context.WithoutCancel(ctx)).CreateInBatches(run.issues, db.InsertBatch).Error
-}
-
-// filtered applies the filters the database can use; Matches applies all.
-func (s *Service) filtered(ctx context.Context, f *Feed) *gorm.DB {
-	q := s.DB.WithContext(ctx).Model(&catalog.Product{})
-	if a := list(f.Availability); len(a) > 0 {
-		q = q.Where("availability IN ?", a)
-	}
-	if skus := list(f.SKUs); len(skus) > 0 && len(skus) <= 1000 {
-		q = q.Where("sku IN ?", skus)
-	}
-	if f.PriceMin != nil {
-		q = q.Where("price >= ?", *f.PriceMin)
-	}
-	if f.PriceMax != nil {
-		q = q.Where("price <= ?", *f.PriceMax)
-	}
-	return q
 }
 
 func truncate(s string, n int) string {

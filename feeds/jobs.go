@@ -122,11 +122,12 @@ func (j *Jobs) Tick(ctx context.Context, now time.Time) error {
 	// Catalog imports (from any process, the CLI included) and promotion
 	// publishes are noticed from the database, whatever happened to the
 	// task their trigger enqueued.
-	catalogChanged, err := j.latest(ctx, "products", "updated_at")
+	v, err := j.Service.Catalog.Version(ctx)
 	if err != nil {
 		return err
 	}
-	promosChanged, err := j.latest(ctx, "promotions", "changed_at")
+	catalogChanged := v.Newest
+	promosChanged, err := j.Service.Promotions.LastChanged(ctx)
 	if err != nil {
 		return err
 	}
@@ -191,17 +192,6 @@ func (j *Jobs) RunScheduler(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// latest is the newest value of a time column (zero for an empty table). It
-// reads the column itself rather than MAX(), which SQLite returns as text.
-func (j *Jobs) latest(ctx context.Context, table, column string) (time.Time, error) {
-	var ts []time.Time
-	err := j.Service.DB.WithContext(ctx).Table(table).Order(column+" DESC").Limit(1).Pluck(column, &ts).Error
-	if err != nil || len(ts) == 0 {
-		return time.Time{}, err
-	}
-	return ts[0], nil
 }
 
 // covered tells whether a generation that began after the task was asked

@@ -84,47 +84,6 @@ func TestGenerationReadsEveryProductInOrder(t *testing.T) {
 	}
 }
 
-// TestCopyDecoder feeds the COPY text decoder rows cut at every byte, with
-// escapes, and bad rows that must be refused with what is wrong.
-func TestCopyDecoder(t *testing.T) {
-	line := "42\t1999\tSKU-1\tTitre \\t tab\tDesc\\nline \\\\ back\thttps://l\thttps://i\t\tBrand\t\t\tnew\tType\t\t\tEUR\tin_stock\n"
-	stream := strings.Repeat(line, 3)
-	for cut := 1; cut < len(stream); cut += 7 {
-		d := &copyDecoder{}
-		if _, err := d.Write([]byte(stream[:cut])); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Write([]byte(stream[cut:])); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.finish(); err != nil {
-			t.Fatal(err)
-		}
-		batch := d.batch
-		if len(batch) != 3 || batch[2].ID != 42 || batch[2].Price != 1999 || batch[2].Title != "Titre \t tab" || batch[2].Description != "Desc\nline \\ back" ||
-			batch[2].Currency != "EUR" || batch[2].Availability != "in_stock" || batch[2].Condition != "new" {
-			t.Fatalf("cut at %d: %+v", cut, batch)
-		}
-	}
-	for _, bad := range []struct{ row, want string }{
-		{"1\t2\tonly three\n", "fields"},
-		{"x\t1999" + strings.Repeat("\ta", 15) + "\n", "COPY id"},
-		{"1\tcheap" + strings.Repeat("\ta", 15) + "\n", "COPY price"},
-		{"1\t2" + strings.Repeat("\ta", 16) + "\n", "more than"},
-		{"1\t2\t\\N" + strings.Repeat("\ta", 14) + "\n", "NULL"},
-	} {
-		d := &copyDecoder{}
-		if _, err := d.Write([]byte(bad.row)); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("%q: %v, want an error about %s", bad.row, err, bad.want)
-		}
-	}
-	d := &copyDecoder{}
-	d.Write([]byte("1\t2\tpartial"))
-	if err := d.finish(); err == nil {
-		t.Error("a stream ending inside a row was accepted")
-	}
-}
-
 // TestGenerationAppliesFilters: availability, price range, brand and
 // product type keep exactly the products they describe, whichever way the
 // engine reads them (COPY on PostgreSQL, a filtered query on SQLite).
@@ -196,68 +155,5 @@ func TestGenerationKeepsTheFirstExamplesOfEachRule(t *testing.T) {
 	// The W- products come after the env's catalog: the kept ones are the first in id order.
 	if last := kept[len(kept)-1].SKU; last >= fmt.Sprintf("W-%05d", MaxIssuesPerRule) {
 		t.Fatalf("kept up to %s, beyond the first %d", last, MaxIssuesPerRule)
-	}
-}
-
-// TestSplitJoined: a range read joined is trusted only when it is exactly
-// the products it claims; anything else sends the range to the row-by-row
-// reader, and what was appended before is taken back.
-func TestSplitJoined(t *testing.T) {
-	rec := func(id, price string, texts ...string) string {
-		fields := make([]string, len(packedColumns))
-		copy(fields, texts)
-		return id + "\x1f" + price + "\x1f" + strings.Join(fields, "\x1f")
-	}
-	prior := []catalog.Product{{ID: 1}}
-	good := rec("7", "1999", "SKU-7", "Titre é") + "\x1e" + rec("9", "-5", "SKU-9", "", "", "", "", "", "", "", "", "", "", "", "", "EUR", "in_stock")
-	got, ok := splitJoined(good, 2, prior)
-	if !ok || len(got) != 3 || got[1].ID != 7 || got[1].Price != 1999 || got[1].SKU != "SKU-7" || got[1].Title != "Titre é" ||
-		got[2].ID != 9 || got[2].Price != -5 || got[2].Currency != "EUR" || got[2].Availability != "in_stock" {
-		t.Fatalf("well-formed range: ok=%v %+v", ok, got)
-	}
-	for name, bad := range map[string]struct {
-		s string
-		n int64
-	}{
-		"fewer products than counted":     {good, 3},
-		"a text holds a unit separator":   {rec("7", "1", "SKU\x1f7") + "\x1e" + rec("9", "1", "SKU-9"), 2},
-		"a text holds a record separator": {rec("7", "1", "SKU\x1e7") + "\x1e" + rec("9", "1", "SKU-9"), 2},
-		"ids not ascending":               {rec("9", "1", "SKU-9") + "\x1e" + rec("7", "1", "SKU-7"), 2},
-		"an id that is not a number":      {rec("x", "1", "SKU-7"), 1},
-		"a price that is not a number":    {rec("7", "1.5", "SKU-7"), 1},
-	} {
-		got, ok := splitJoined(bad.s, bad.n, prior)
-		if ok || len(got) != 1 {
-			t.Errorf("%s: ok=%v, %d products (want refused, the 1 before kept)", name, ok, len(got))
-		}
-	}
-}
-
-// TestJoinedRangeOfOrdinaryProducts: SQLite's joined text of ordinary
-// products is one splitJoined takes whole, in id order — the fast path is
-// the one taken, not the row-by-row fallback.
-func TestJoinedRangeOfOrdinaryProducts(t *testing.T) {
-	e := newEnv(t)
-	if db.IsPostgres(e.svc.DB) {
-		t.Skip("the joined reader is SQLite's; PostgreSQL reads with COPY")
-	}
-	ctx := context.Background()
-	var want []catalog.Product
-	if err := e.svc.DB.WithContext(ctx).Order("id").Find(&want).Error; err != nil || len(want) < 2 {
-		t.Fatalf("catalog: %d products, %v", len(want), err)
-	}
-	f := &Feed{}
-	n, joined, err := e.svc.joinedRange(ctx, f, 0, int64(want[len(want)-1].ID)+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, ok := splitJoined(joined, n, nil)
-	if !ok || len(got) != len(want) {
-		t.Fatalf("joined range of %d products: ok=%v, %d split", len(want), ok, len(got))
-	}
-	for i, p := range want {
-		if g := got[i]; g.ID != p.ID || g.Price != p.Price || g.SKU != p.SKU || g.Title != p.Title || g.Description != p.Description || g.Availability != p.Availability {
-			t.Errorf("product %d: got %+v, want %+v", i, g, p)
-		}
 	}
 }

@@ -25,12 +25,16 @@ func RegisterGates(reg *campaigns.Registry, pages *Pages, promos *Promotions) {
 // SharedPage is pages.Get read once per round of gate evaluations
 // (campaigns.Shared): thousands of campaigns linking one page read it once.
 // The page is shared: read it, do not change it.
-func SharedPage(ctx context.Context, pages *Pages, id uint64) (*Page, error) {
+func SharedPage(ctx context.Context, pages interface {
+	Get(ctx context.Context, id uint64) (*Page, error)
+}, id uint64) (*Page, error) {
 	return campaigns.Shared(ctx, fmt.Sprintf("landing.page:%d", id), func() (*Page, error) { return pages.Get(ctx, id) })
 }
 
 // SharedPromotion is promos.Get read once per round of gate evaluations.
-func SharedPromotion(ctx context.Context, promos *Promotions, id uint64) (*Promotion, error) {
+func SharedPromotion(ctx context.Context, promos interface {
+	Get(ctx context.Context, id uint64) (*Promotion, error)
+}, id uint64) (*Promotion, error) {
 	return campaigns.Shared(ctx, fmt.Sprintf("landing.promotion:%d", id), func() (*Promotion, error) { return promos.Get(ctx, id) })
 }
 

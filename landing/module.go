@@ -10,7 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/campaigns"
-	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/i18n"
 )
 
@@ -31,7 +30,7 @@ type Module struct {
 // New builds promotions, pages and the public page server, registers their
 // gates with reg, and makes every publish or unpublish drop cached pages (on
 // every node, through bus) and re-check the campaigns that link to it.
-func New(g *gorm.DB, cat *catalog.Store, rc Rechecker, reg *campaigns.Registry, bus redis.UniversalClient, baseURL, tz string) *Module {
+func New(g *gorm.DB, cat Products, rc Rechecker, reg *campaigns.Registry, bus redis.UniversalClient, baseURL, tz string) *Module {
 	now := func() time.Time { return time.Now().UTC() }
 	m := &Module{Server: &Server{Catalog: cat, BaseURL: baseURL, Now: now, Bus: bus}}
 	m.Promotions = &Promotions{DB: g, Catalog: cat, Now: now, DefaultTZ: tz, Changed: func(ctx context.Context, id uint64) {

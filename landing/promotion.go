@@ -1,7 +1,9 @@
 // Package landing owns what campaigns send visitors to: promotions (and the
 // effective price rule), landing pages with their immutable published
 // versions, the public serving of /l/{slug} from memory, and the readiness
-// gates landing.published and promotions.published.
+// gates landing.published and promotions.published. It reads the products
+// through Products, the catalog's read API as landing needs it, never the
+// catalog's tables.
 package landing
 
 import (
@@ -283,7 +285,7 @@ func (e *RefusedError) Error() string { return "landing: refused: " + e.Why }
 // Promotions is the promotions repository.
 type Promotions struct {
 	DB      *gorm.DB
-	Catalog *catalog.Store
+	Catalog Products
 	Now     func() time.Time
 	// Changed is called after a publish or unpublish (gates, feeds, caches).
 	Changed   func(ctx context.Context, promotionID uint64)
@@ -446,13 +448,12 @@ type PreviewLine struct {
 // Preview lists up to limit affected products with their prices, and how
 // many products the scope matches in all.
 func (s *Promotions) Preview(ctx context.Context, p *Promotion, limit int) ([]PreviewLine, int64, error) {
-	q := s.scopeQuery(ctx, p)
-	total, err := s.scopeCount(ctx, p, q.Session(&gorm.Session{}))
+	total, err := s.scopeCount(ctx, p)
 	if err != nil {
 		return nil, 0, err
 	}
-	var prods []catalog.Product
-	if err := q.Session(&gorm.Session{}).Order("id").Limit(limit).Find(&prods).Error; err != nil {
+	prods, err := s.Catalog.ProductsIn(ctx, p.CatalogScope(), limit)
+	if err != nil {
 		return nil, 0, err
 	}
 	out := make([]PreviewLine, len(prods))
@@ -463,11 +464,11 @@ func (s *Promotions) Preview(ctx context.Context, p *Promotion, limit int) ([]Pr
 	return out, total, nil
 }
 
-// scopeCount counts the products of p's scope (q), once per promotion
-// change and catalog version: the catalog's version is read (two index
-// lookups) at every call, so a count is never older than the products.
-func (s *Promotions) scopeCount(ctx context.Context, p *Promotion, q *gorm.DB) (int64, error) {
-	v, err := catalog.ReadVersion(ctx, s.DB)
+// scopeCount counts the products of p's scope, once per promotion change
+// and catalog version: the catalog's version is read (two index lookups)
+// at every call, so a count is never older than the products.
+func (s *Promotions) scopeCount(ctx context.Context, p *Promotion) (int64, error) {
+	v, err := s.Catalog.Version(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -482,7 +483,7 @@ func (s *Promotions) scopeCount(ctx context.Context, p *Promotion, q *gorm.DB) (
 	if ok {
 		return n, nil
 	}
-	if err := q.Model(&catalog.Product{}).Count(&n).Error; err != nil {
+	if n, err = s.Catalog.CountIn(ctx, p.CatalogScope()); err != nil {
 		return 0, err
 	}
 	c.mu.Lock()
@@ -493,35 +494,27 @@ func (s *Promotions) scopeCount(ctx context.Context, p *Promotion, q *gorm.DB) (
 	return n, nil
 }
 
-func (s *Promotions) scopeQuery(ctx context.Context, p *Promotion) *gorm.DB {
-	q := s.DB.WithContext(ctx).Model(&catalog.Product{})
-	switch p.Scope {
-	case ScopeSKUs:
-		skus := p.SKUs()
-		if len(skus) > 1000 {
-			skus = skus[:1000]
-		}
-		q = q.Where("sku IN ?", skus)
-	case ScopeBrand:
-		q = q.Where("LOWER(brand) = LOWER(?)", p.ScopeValue)
-	case ScopeType:
-		q = q.Where("(product_type = ? OR product_type LIKE ?)", p.ScopeValue, p.ScopeValue+" >%")
-	}
-	return q
-}
-
 // Products returns up to limit products of a promotion's scope, by id.
 func (s *Promotions) Products(ctx context.Context, p *Promotion, limit int) ([]catalog.Product, error) {
-	var out []catalog.Product
-	return out, s.scopeQuery(ctx, p).Order("id").Limit(limit).Find(&out).Error
+	return s.Catalog.ProductsIn(ctx, p.CatalogScope(), limit)
 }
 
 // PricingProducts returns Products(ctx, p, limit) with only what pricing
 // and feed filters read (id, SKU, price, currency, brand, product type,
 // availability): a third of the cost of whole rows.
 func (s *Promotions) PricingProducts(ctx context.Context, p *Promotion, limit int) ([]catalog.Product, error) {
-	var out []catalog.Product
-	return out, s.scopeQuery(ctx, p).Select("id, sku, price, currency, brand, product_type, availability").Order("id").Limit(limit).Find(&out).Error
+	return s.Catalog.PricingIn(ctx, p.CatalogScope(), limit)
+}
+
+// LastChanged is the newest ChangedAt of the promotions: the last
+// creation, publish, unpublish or archiving (zero when there is none).
+func (s *Promotions) LastChanged(ctx context.Context) (time.Time, error) {
+	// The column itself, not MAX(): SQLite returns MAX of a time as text.
+	var ts []time.Time
+	if err := s.DB.WithContext(ctx).Model(&Promotion{}).Order("changed_at DESC").Limit(1).Pluck("changed_at", &ts).Error; err != nil || len(ts) == 0 {
+		return time.Time{}, err
+	}
+	return ts[0], nil
 }
 
 // Publish makes a draft live for its window, refusing an empty or inverted
@@ -542,8 +535,8 @@ func (s *Promotions) Publish(ctx context.Context, id uint64) (*Promotion, error)
 	case !p.EndsAt.After(now):
 		return nil, &RefusedError{Why: "the window is already over"}
 	}
-	var n int64
-	if err := s.scopeQuery(ctx, p).Count(&n).Error; err != nil {
+	n, err := s.Catalog.CountIn(ctx, p.CatalogScope())
+	if err != nil {
 		return nil, err
 	}
 	if n == 0 {

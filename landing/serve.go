@@ -66,7 +66,7 @@ func (r *Rendered) MaxAge(now time.Time) int {
 type Server struct {
 	Pages      *Pages
 	Promotions *Promotions
-	Catalog    *catalog.Store
+	Catalog    Products
 	BaseURL    string
 	Now        func() time.Time
 	TTL        time.Duration

@@ -2,7 +2,8 @@
 // steps up to the capacity the campaign needs, with vegeta as a library; it
 // records what each step achieved and which threshold broke, refuses targets
 // outside the merchant's allow-list, and answers the landing.load_checked
-// gate.
+// gate. It reads campaigns and pages through small interfaces of its own
+// (CampaignSource, PageSource).
 package loadcheck
 
 import (

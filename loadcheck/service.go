@@ -30,8 +30,8 @@ type Enqueuer interface {
 // Service plans, runs and judges load checks.
 type Service struct {
 	Store        *Store
-	Campaigns    *campaigns.Service
-	Pages        *landing.Pages
+	Campaigns    CampaignSource
+	Pages        PageSource
 	Policy       Policy
 	Tasks        Enqueuer
 	BaseURL      string

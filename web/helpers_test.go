@@ -74,7 +74,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	lc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: queue.NewClient(conn), BaseURL: "http://127.0.0.1",
 		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
 		Policy: loadcheck.Policy{BaseURL: "http://127.0.0.1", MaxRate: 1000, MaxDuration: time.Minute}}
-	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
+	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Catalog: cat, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
 	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1",

@@ -54,7 +54,7 @@ func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 	if _, err := cat.Import(ctx, strings.NewReader(body), catalog.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &feeds.Service{DB: g, Promotions: &landing.Promotions{DB: g, Catalog: cat}, Now: func() time.Time { return time.Now().UTC() }}
+	svc := &feeds.Service{DB: g, Catalog: cat, Promotions: &landing.Promotions{DB: g, Catalog: cat}, Now: func() time.Time { return time.Now().UTC() }}
 	f := &feeds.Feed{Name: "shared", Format: feeds.GoogleTSV}
 	if err := svc.Create(ctx, f); err != nil {
 		t.Fatal(err)

@@ -169,7 +169,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		return nil, err
 	}
 	st.uploads = ups
-	st.feeds = &feeds.Service{DB: g, Storage: store, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
+	st.feeds = &feeds.Service{DB: g, Storage: store, Catalog: st.catalog, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
 		Now: func() time.Time { return time.Now().UTC() }}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), i18n.M("feed %s was generated", name))

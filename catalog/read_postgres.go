@@ -1,4 +1,4 @@
-package feeds
+package catalog
 
 import (
 	"bytes"
@@ -9,17 +9,14 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/rampe/rampe/catalog"
 )
 
-// copyable tells whether a feed's products can be read with COPY, which
-// takes no parameters: a SKU list is better asked for with them.
-func copyable(f *Feed) bool { return len(list(f.SKUs)) == 0 }
+// copyable tells whether f's products can be read with COPY, which takes
+// no parameters: a SKU list is better asked for with them.
+func copyable(f *Filter) bool { return len(f.SKUs) == 0 }
 
 // copyQuery is the COPY statement of a range of ids: only integers go into
-// it, and the feed's filters are applied by its matcher, as for every
-// product read.
+// it, and the filter is applied to the products as they are read.
 func copyQuery(from, to int64) string {
 	// The text format: PostgreSQL writes it faster than the binary one.
 	return "COPY (SELECT id, price, " + strings.Join(packedColumns, ", ") + " FROM products WHERE id >= " + strconv.FormatInt(from, 10) +
@@ -29,7 +26,7 @@ func copyQuery(from, to int64) string {
 // copyRange reads the products with from <= id < to with COPY … TO STDOUT
 // in text format, the way psql's \copy reads them, decoding the rows as
 // the driver hands them over.
-func (s *Service) copyRange(ctx context.Context, f *Feed, from, to int64, out []catalog.Product) ([]catalog.Product, error) {
+func (s *Store) copyRange(ctx context.Context, _ *Filter, from, to int64, out []Product) ([]Product, error) {
 	sqlDB, err := s.DB.DB()
 	if err != nil {
 		return nil, err
@@ -43,7 +40,7 @@ func (s *Service) copyRange(ctx context.Context, f *Feed, from, to int64, out []
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("feeds: COPY needs the pgx driver, not %T", dc)
+			return fmt.Errorf("catalog: COPY needs the pgx driver, not %T", dc)
 		}
 		_, err := c.Conn().PgConn().CopyTo(ctx, d, copyQuery(from, to))
 		return err
@@ -60,7 +57,7 @@ func (s *Service) copyRange(ctx context.Context, f *Feed, from, to int64, out []
 // waits for the next write.
 type copyDecoder struct {
 	pending []byte
-	batch   []catalog.Product
+	batch   []Product
 }
 
 const copyFields = 2 + 15
@@ -94,7 +91,7 @@ func (d *copyDecoder) Write(p []byte) (int, error) {
 }
 
 // decodeLine decodes one row: id, price and the packed text columns.
-func decodeLine(line []byte) (p catalog.Product, err error) {
+func decodeLine(line []byte) (p Product, err error) {
 	// One string per product; its fields are slices of it.
 	all := string(line)
 	var fields [copyFields]string
@@ -102,28 +99,28 @@ func decodeLine(line []byte) (p catalog.Product, err error) {
 	for n < copyFields-1 {
 		i := strings.IndexByte(all, '\t')
 		if i < 0 {
-			return p, fmt.Errorf("feeds: COPY row has %d fields, want %d", n+1, copyFields)
+			return p, fmt.Errorf("catalog: COPY row has %d fields, want %d", n+1, copyFields)
 		}
 		fields[n], all = all[:i], all[i+1:]
 		n++
 	}
 	if strings.IndexByte(all, '\t') >= 0 {
-		return p, fmt.Errorf("feeds: COPY row has more than %d fields", copyFields)
+		return p, fmt.Errorf("catalog: COPY row has more than %d fields", copyFields)
 	}
 	fields[n] = all
 	id, err := strconv.ParseUint(fields[0], 10, 64)
 	if err != nil {
-		return p, fmt.Errorf("feeds: COPY id %q: %w", fields[0], err)
+		return p, fmt.Errorf("catalog: COPY id %q: %w", fields[0], err)
 	}
 	price, err := strconv.ParseInt(fields[1], 10, 64)
 	if err != nil {
-		return p, fmt.Errorf("feeds: COPY price %q: %w", fields[1], err)
+		return p, fmt.Errorf("catalog: COPY price %q: %w", fields[1], err)
 	}
 	p.ID, p.Price = id, price
 	dst := textFields(&p)
 	for i, f := range fields[2:] {
 		if f == `\N` {
-			return p, fmt.Errorf("feeds: COPY column %s is NULL", packedColumns[i])
+			return p, fmt.Errorf("catalog: COPY column %s is NULL", packedColumns[i])
 		}
 		*dst[i] = unescapeCopy(f)
 	}
@@ -167,7 +164,7 @@ func unescapeCopy(s string) string {
 // finish checks that the stream ended with a whole row.
 func (d *copyDecoder) finish() error {
 	if len(d.pending) > 0 {
-		return errors.New("feeds: COPY stream ended in the middle of a row")
+		return errors.New("catalog: COPY stream ended in the middle of a row")
 	}
 	return nil
 }
