@@ -85,7 +85,7 @@ func (s *stack) joinNodes(ctx context.Context, role string, record bool) error {
 	if role != "worker" {
 		name = fmt.Sprintf("%s %s %s pid %d", host, role, s.cfg.HTTPAddr, os.Getpid())
 	}
-	reg := &nodes.Registry{DB: s.db, Node: name}
+	reg := &nodes.Registry{DB: s.db, Node: name, Clock: s.clock}
 	if _, err := reg.Join(ctx, sharedSettings(s.cfg, string(s.secret)), record); err != nil {
 		return fail("%v", err)
 	}
