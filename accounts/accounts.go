@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -106,7 +107,12 @@ CREATE TABLE signin_failures (subject VARCHAR(300) PRIMARY KEY, failures INTEGER
 type Store struct {
 	DB         *gorm.DB
 	SessionTTL time.Duration
+	// Clock dates users, sessions and tokens, and judges a session's
+	// expiry (nil: the wall clock).
+	Clock clock.Clock
 }
+
+func (s *Store) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // MinPasswordLength is enforced on every new password.
 const MinPasswordLength = 10
@@ -130,7 +136,7 @@ func (s *Store) CreateUser(ctx context.Context, email, name string, role Role, p
 	if err != nil {
 		return nil, fmt.Errorf("accounts: hash password: %w", err)
 	}
-	u := &User{Email: strings.ToLower(addr.Address), Name: strings.TrimSpace(name), Role: role, PasswordHash: string(hash), CreatedAt: time.Now().UTC()}
+	u := &User{Email: strings.ToLower(addr.Address), Name: strings.TrimSpace(name), Role: role, PasswordHash: string(hash), CreatedAt: s.now()}
 	if err := s.DB.WithContext(ctx).Create(u).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, validation.Field("email", "a user with e-mail %s already exists", u.Email)
@@ -181,7 +187,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 // NewSession stores a session and returns the cookie token.
 func (s *Store) NewSession(ctx context.Context, userID uint64) (token string, err error) {
 	token = randomToken(32)
-	now := time.Now().UTC()
+	now := s.now()
 	err = s.DB.WithContext(ctx).Create(&Session{TokenHash: hashToken(token), UserID: userID, ExpiresAt: now.Add(s.TTL()), CreatedAt: now}).Error
 	return token, err
 }
@@ -197,7 +203,7 @@ func (s *Store) TTL() time.Duration {
 // UserBySession resolves a cookie token to its user and session id.
 func (s *Store) UserBySession(ctx context.Context, token string) (*User, uint64, error) {
 	var sess Session
-	err := s.DB.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), time.Now().UTC()).Take(&sess).Error
+	err := s.DB.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), s.now()).Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, 0, ErrNotFound
 	}
@@ -228,7 +234,7 @@ func (s *Store) NewAPIToken(ctx context.Context, userID uint64, name string) (se
 		return "", nil, validation.Field("name", "give the token a name of 1 to 100 characters")
 	}
 	secret = "rmp_" + randomToken(24)
-	tok = &APIToken{UserID: userID, Name: name, Prefix: secret[:10], TokenHash: hashToken(secret), CreatedAt: time.Now().UTC()}
+	tok = &APIToken{UserID: userID, Name: name, Prefix: secret[:10], TokenHash: hashToken(secret), CreatedAt: s.now()}
 	if err := s.DB.WithContext(ctx).Create(tok).Error; err != nil {
 		return "", nil, fmt.Errorf("accounts: create token: %w", err)
 	}
@@ -249,7 +255,7 @@ func (s *Store) UserByAPIToken(ctx context.Context, secret string) (*User, error
 	if err != nil || !u.Active() {
 		return nil, firstErr(err, ErrNotFound)
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	s.DB.WithContext(ctx).Model(&APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", now)
 	return u, nil
 }

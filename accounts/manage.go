@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -92,7 +91,7 @@ func (s *Store) Deactivate(ctx context.Context, id, by uint64) (*User, error) {
 				return firstErr(err, validation.Field("user", msgLastAdmin, u.Email))
 			}
 		}
-		now := time.Now().UTC()
+		now := s.now()
 		u.DeactivatedAt = &now
 		if err := tx.Model(&User{}).Where("id = ?", id).Update("deactivated_at", now).Error; err != nil {
 			return err

@@ -60,6 +60,7 @@ func (f SigninFailure) Locked(now time.Time) bool {
 type Lock struct {
 	Kind  string // account or address
 	Until time.Time
+	At    time.Time // the instant it was judged at (the caller's now)
 }
 
 // Error says it in words, for the sign-in page.
@@ -68,7 +69,7 @@ func (l *Lock) Error() string {
 	if l.Kind == "address" {
 		who = "your network address"
 	}
-	return fmt.Sprintf("Too many failed sign-ins from %s: try again in %s, or ask an admin to lift the lock (Users page).", who, waitWords(time.Until(l.Until)))
+	return fmt.Sprintf("Too many failed sign-ins from %s: try again in %s, or ask an admin to lift the lock (Users page).", who, waitWords(l.Until.Sub(l.At)))
 }
 
 // waitWords rounds a wait up to whole seconds, or minutes from one on.
@@ -107,7 +108,7 @@ func (s *Store) SigninLock(ctx context.Context, email, ip string, now time.Time)
 	var l *Lock
 	for _, r := range rows {
 		if l == nil || r.LockedUntil.After(l.Until) {
-			l = &Lock{Kind: r.Kind(), Until: *r.LockedUntil}
+			l = &Lock{Kind: r.Kind(), Until: *r.LockedUntil, At: now}
 		}
 	}
 	return l, nil
@@ -134,7 +135,7 @@ func (s *Store) SigninFailed(ctx context.Context, email, ip string, now time.Tim
 				return err
 			}
 			if lock == nil || until.After(lock.Until) {
-				lock = &Lock{Kind: f.Kind(), Until: until}
+				lock = &Lock{Kind: f.Kind(), Until: until, At: now}
 			}
 		}
 		return nil

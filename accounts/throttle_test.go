@@ -27,11 +27,14 @@ func TestSigninLocksAccountThenDoublesThenForgets(t *testing.T) {
 	}
 	if got, _ := s.SigninLock(ctx, "ANA@shop.example", "198.51.100.9", now.Add(30*time.Second)); got == nil || got.Kind != "account" {
 		t.Fatalf("the account lock holds from any address: %+v", got)
+	} else if !strings.Contains(got.Error(), "try again in 30 seconds") {
+		// The wait is counted from the caller's now, not the wall clock.
+		t.Errorf("lock in words 30 s into it: %s", got.Error())
 	}
 	if got, _ := s.SigninLock(ctx, "bob@shop.example", "192.0.2.1", now); got != nil {
 		t.Fatalf("another account is not locked: %+v", got)
 	}
-	if !strings.Contains(l.Error(), "this e-mail address") || !strings.Contains(l.Error(), "lift") {
+	if !strings.Contains(l.Error(), "this e-mail address") || !strings.Contains(l.Error(), "try again in 1 minute,") || !strings.Contains(l.Error(), "lift") {
 		t.Errorf("lock in words: %s", l.Error())
 	}
 	// After the lock, the next failure locks twice as long.

@@ -32,6 +32,8 @@ func (goliveBatch) TableName() string { return "golive_batches" }
 
 // holdLease takes or renews the lease of instant at.
 func (s *Service) holdLease(ctx context.Context, at time.Time) {
+	// Heartbeats are real time (not s.Clock): other processes judge them
+	// stale after leaseStale of the wall clock.
 	row := goliveBatch{Instant: at.UTC(), HeartbeatAt: time.Now().UTC()}
 	// Without the lease the fallbacks only compete: correct, slower.
 	_ = s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
@@ -44,7 +46,8 @@ func (s *Service) dropLease(ctx context.Context, at time.Time) {
 
 // waitForBatch waits while a live batch works on instant at, at most
 // leaseMaxWait; it returns at once when there is none. waited says whether
-// it waited (the campaign may have moved meanwhile).
+// it waited (the campaign may have moved meanwhile). Like the heartbeats,
+// the wait is in real time, whatever s.Clock says.
 func (s *Service) waitForBatch(ctx context.Context, at time.Time) (waited bool, err error) {
 	deadline := time.Now().Add(leaseMaxWait)
 	for time.Now().Before(deadline) {

@@ -23,7 +23,7 @@ func (s *Service) Duplicate(ctx context.Context, id uint64, actor string) (*Camp
 	if err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	c := &Campaign{Name: copyName(src.Name), Description: src.Description, ChannelList: src.ChannelList, TimeZone: src.TimeZone,
 		StartsAt: src.StartsAt, EndsAt: src.EndsAt, Currency: src.Currency, Budgets: src.Budgets, Forecast: src.Forecast,
 		LandingPageID: src.LandingPageID, Status: Draft, RetryWhileBlocked: src.RetryWhileBlocked, CreatedBy: actor, CreatedAt: now,

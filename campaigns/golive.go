@@ -103,7 +103,7 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 // others, batchLimit campaigns at a time in start order. It returns how many
 // went live.
 func (s *Service) GoLiveDue(ctx context.Context) (int, error) {
-	now := s.Clock.Now()
+	now := s.now()
 	var went int
 	var last uint64
 	for {
@@ -223,7 +223,7 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			byID[list[i].ID] = i
 		}
 		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			now := s.Clock.Now()
+			now := s.now()
 			var moved []Campaign
 			res := tx.Model(&moved).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
 				Where("status = ? AND (id, schedule_version) IN ?", Scheduled, keys).
@@ -332,7 +332,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 	if c.Status != Scheduled && c.Status != Blocked {
 		return nil
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	if now, err = s.waitFor(ctx, c.StartsAt); err != nil {
 		return err
 	} else if now.Before(c.StartsAt) {
@@ -351,7 +351,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 			} else if err != nil || c.ScheduleVersion != version || c.Status != Scheduled {
 				return err
 			}
-			now = s.Clock.Now()
+			now = s.now()
 		}
 	}
 	if c.Status == Blocked && c.NextAttemptAt != nil {
@@ -372,7 +372,7 @@ func (s *Service) GoLive(ctx context.Context, id uint64, version int, actor stri
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		now = s.Clock.Now()
+		now = s.now()
 	}
 	if rep.Ready {
 		err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -476,7 +476,7 @@ func (s *Service) maxEarly() time.Duration { return s.Lead + 2*time.Second }
 // campaign must never go live (or end) before its instant. It returns the
 // time after waiting, which is still before at when at was too far.
 func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
-	now := s.Clock.Now()
+	now := s.now()
 	early := at.Sub(now)
 	if early <= 0 || early > s.maxEarly() {
 		return now, nil
@@ -486,5 +486,5 @@ func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) 
 	case <-ctx.Done():
 		return now, ctx.Err()
 	}
-	return s.Clock.Now(), nil
+	return s.now(), nil
 }

@@ -81,7 +81,7 @@ func (s *Service) enqueueSchedule(ctx context.Context, c *Campaign) {
 func (s *Service) enqueueDue(ctx context.Context, c *Campaign, dueBy time.Time) {
 	due := func(at time.Time) bool { return dueBy.IsZero() || !at.After(dueBy) }
 	p := payload{CampaignID: c.ID, Version: c.ScheduleVersion}
-	now := s.Clock.Now()
+	now := s.now()
 	if c.Status == Scheduled {
 		if due(c.StartsAt) {
 			s.enqueueBatch(ctx, c.StartsAt)
@@ -199,7 +199,7 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	if c.ScheduleVersion != version || c.Status != Scheduled {
 		return nil
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	rep := s.Gates.Evaluate(ctx, c, now)
 	s.saveReadiness(ctx, id, rep)
 	if rep.Ready {

@@ -261,7 +261,7 @@ func (s *Service) OpenAlerts(ctx context.Context) (int64, error) {
 
 // ResolveAlert marks an alert as handled.
 func (s *Service) ResolveAlert(ctx context.Context, id uint64) error {
-	now := s.Clock.Now()
+	now := s.now()
 	res := s.DB.WithContext(ctx).Model(&Alert{}).Where("id = ? AND resolved_at IS NULL", id).Update("resolved_at", now)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound

@@ -157,7 +157,7 @@ func (s *Service) runMovesOf(ctx context.Context, ids []uint64) error {
 	var failed []error
 	for lo := 0; lo < len(ids); lo += 500 {
 		part := ids[lo:min(lo+500, len(ids))]
-		now := s.Clock.Now()
+		now := s.now()
 		q := s.DB.WithContext(ctx).Model(&ChannelMove{}).Where("campaign_id IN ? AND status IN ?", part, []string{MovePending, MoveRetrying})
 		if len(connected) > 0 {
 			q = q.Where("channel NOT IN ?", connected)
@@ -228,7 +228,7 @@ func (s *Service) RunMoves(ctx context.Context, campaignID uint64) error {
 // runMove claims a move (two workers never run the same one), runs it
 // and records the outcome.
 func (s *Service) runMove(ctx context.Context, c *Campaign, m ChannelMove) error {
-	now := s.Clock.Now()
+	now := s.now()
 	res := s.DB.WithContext(ctx).Model(&ChannelMove{}).Where("id = ? AND status = ?", m.ID, m.Status).
 		Updates(map[string]any{"status": MoveRunning, "attempts": m.Attempts + 1, "updated_at": now})
 	if res.Error != nil || res.RowsAffected == 0 {
@@ -252,7 +252,7 @@ func (s *Service) runMove(ctx context.Context, c *Campaign, m ChannelMove) error
 }
 
 func (s *Service) finishMove(ctx context.Context, m ChannelMove, status, detail, errText string) {
-	now := s.Clock.Now()
+	now := s.now()
 	up := map[string]any{"status": status, "detail": detail, "error": errText, "updated_at": now}
 	if status == MoveDone || status == MoveSuperseded || status == MoveNoActor {
 		up["done_at"] = now
@@ -269,7 +269,7 @@ const staleRunning = 10 * time.Minute
 // ReconcileMoves re-enqueues the job of every campaign with moves still
 // to run, and releases moves whose worker died while running them.
 func (s *Service) ReconcileMoves(ctx context.Context) (int, error) {
-	now := s.Clock.Now()
+	now := s.now()
 	if err := s.DB.WithContext(ctx).Model(&ChannelMove{}).Where("status = ? AND updated_at < ?", MoveRunning, now.Add(-staleRunning)).
 		Updates(map[string]any{"status": MoveRetrying, "error": "the worker running this move stopped", "updated_at": now}).Error; err != nil {
 		return 0, err

@@ -122,7 +122,7 @@ func (s *Service) RecheckLinked(ctx context.Context, l Link, why i18n.Message) e
 		gates = append(gates, g)
 	}
 	sort.Strings(gates)
-	now := s.Clock.Now()
+	now := s.now()
 	for _, g := range gates {
 		if err := s.raiseOnce(ctx, failing[g][0].ID, causeMessage(why, g, failing[g], example[g]), now); err != nil {
 			return err
@@ -141,7 +141,7 @@ var RecheckWorkers = 4
 // settlement (the others are still settled).
 func (s *Service) evaluateRound(ctx context.Context, list []Campaign) ([]*Report, error) {
 	ctx = WithRound(ctx)
-	now := s.Clock.Now()
+	now := s.now()
 	reps := make([]*Report, len(list))
 	errs := make([]error, len(list))
 	var next atomic.Int64

@@ -29,7 +29,7 @@ func (s *Service) ReconcileDue(ctx context.Context, dueBy time.Time) (int, error
 }
 
 func (s *Service) reconcileWhere(ctx context.Context, f Filter) (int, error) {
-	now := s.Clock.Now()
+	now := s.now()
 	n := 0
 	f.Statuses = []Status{Scheduled, Blocked, Live, Paused}
 	err := s.Each(ctx, f, func(open []Campaign) error {
@@ -82,7 +82,7 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 		if time.Since(lastFull) >= FullReconcileEvery {
 			err, lastFull = s.ReconcileAll(ctx), time.Now()
 		} else {
-			_, err = s.ReconcileDue(ctx, s.Clock.Now().Add(2*interval+s.Lead+LateAfter))
+			_, err = s.ReconcileDue(ctx, s.now().Add(2*interval+s.Lead+LateAfter))
 			if err == nil {
 				_, err = s.ReconcileMoves(ctx)
 			}
@@ -109,7 +109,7 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 // (five Redis scripts per campaign, 25,000 at 5,000 campaigns) cost more
 // CPU than everything else an idle server does.
 func (s *Service) ReconcileAll(ctx context.Context) error {
-	n, err := s.reconcileWhere(ctx, Filter{DueBy: s.Clock.Now().Add(FullHorizon)})
+	n, err := s.reconcileWhere(ctx, Filter{DueBy: s.now().Add(FullHorizon)})
 	if err != nil {
 		return err
 	}

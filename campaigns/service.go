@@ -26,6 +26,7 @@ type Service struct {
 	DB    *gorm.DB
 	Tasks Enqueuer
 	Gates *Registry
+	// Clock is "now" for every status, window and gate (nil: the wall clock).
 	Clock clock.Clock
 	// Actors are the channels' sides of the lifecycle (channels.Register).
 	Actors map[Channel]ChannelActor
@@ -43,6 +44,8 @@ type Service struct {
 	// plan caches the combined forecast per plan version (plan.go).
 	plan *planCache
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // NewService returns a service with the built-in gates registered.
 func NewService(g *gorm.DB, tasks Enqueuer, clk clock.Clock) *Service {
@@ -86,7 +89,7 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (*Campaign
 	if err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = Draft, actor, now, now
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(c).Error; err != nil {
@@ -132,7 +135,7 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = old.ID, old.Status, old.CreatedBy, old.CreatedAt, now
 	c.ScheduleVersion = old.ScheduleVersion
 	rescheduled := old.Status != Draft
@@ -179,7 +182,7 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 	}
 	// The checklist follows the plan just saved (new dates, new inputs),
 	// not the answer of the plan before.
-	c.Readiness = s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	c.Readiness = s.Gates.Evaluate(ctx, c, s.now())
 	s.saveReadiness(ctx, c.ID, c.Readiness)
 	return c, nil
 }
@@ -203,7 +206,7 @@ func (s *Service) Schedule(ctx context.Context, id uint64, actor string) (*Campa
 	if err != nil {
 		return nil, err
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	if c.Status != Draft {
 		return nil, &TransitionError{From: c.Status, To: Scheduled, Why: "only a draft can be scheduled"}
 	}
@@ -256,7 +259,7 @@ func (s *Service) simpleMove(ctx context.Context, id uint64, to Status, actor st
 		extra["next_attempt_at"] = nil
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return move(tx, c, to, actor, why, nil, s.Clock.Now(), extra)
+		return move(tx, c, to, actor, why, nil, s.now(), extra)
 	})
 	if err == nil {
 		s.dispatchMoves(ctx, c)
@@ -283,7 +286,7 @@ func (s *Service) Resume(ctx context.Context, id uint64, actor string) (*Campaig
 	if c.Status != Paused {
 		return nil, &TransitionError{From: c.Status, To: Live, Why: "only a paused campaign can be resumed"}
 	}
-	now := s.Clock.Now()
+	now := s.now()
 	rep := s.Gates.Evaluate(ctx, c, now)
 	if !rep.Ready {
 		s.saveReadiness(ctx, c.ID, rep)
@@ -306,7 +309,7 @@ func (s *Service) Readiness(ctx context.Context, id uint64) (*Campaign, *Report,
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	rep := s.Gates.Evaluate(ctx, c, s.now())
 	c.Readiness = rep
 	return c, rep, nil
 }
@@ -320,7 +323,7 @@ func (s *Service) Check(ctx context.Context, id uint64, actor string) (*Campaign
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := s.Gates.Evaluate(ctx, c, s.Clock.Now())
+	rep := s.Gates.Evaluate(ctx, c, s.now())
 	if err := s.settle(ctx, c, rep, actor); err != nil {
 		return nil, nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/rampe/rampe/platform/uploads"
 )
@@ -89,7 +88,7 @@ func (j *ImportJobs) Restart(ctx context.Context, id uint64) { j.Store.requeueIm
 // finishImport marks a running import failed with msg.
 func (s *Store) finishImport(ctx context.Context, id uint64, msg string) {
 	s.DB.WithContext(ctx).Model(&Import{}).Where("id = ? AND status = ?", id, "running").
-		Updates(map[string]any{"status": "failed", "message": msg, "finished_at": time.Now().UTC()})
+		Updates(map[string]any{"status": "failed", "message": msg, "finished_at": s.now()})
 }
 
 // requeueImport puts an import cut by a shutdown back to running, its

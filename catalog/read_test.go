@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -196,7 +197,7 @@ func TestScopesAndVersion(t *testing.T) {
 		t.Fatalf("version %+v, %v", v1, err)
 	}
 	later := v1.Newest.Add(time.Minute)
-	s.Now = func() time.Time { return later }
+	s.Clock = clock.NewFixed(later)
 	if _, err := s.Import(ctx, strings.NewReader("sku,title,price,link,image_link\nS-1,Chaise bleue,10.00,https://shop.example/1,https://cdn.example/1.jpg\n"), Options{}); err != nil {
 		t.Fatal(err)
 	}

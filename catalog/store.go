@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/rowfile"
 )
@@ -21,20 +22,15 @@ import (
 // Store is the catalog repository.
 type Store struct {
 	DB *gorm.DB
-	// Now stamps the products an import writes (updated_at, which tells
-	// feeds the catalog changed); time.Now when nil.
-	Now func() time.Time
+	// Clock stamps the products an import writes (updated_at, which tells
+	// feeds the catalog changed) and the imports; the wall clock when nil.
+	Clock clock.Clock
 
 	countMu sync.Mutex
 	count   *cachedCount
 }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Store) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // ErrNotFound is returned for an unknown product or import.
 var ErrNotFound = errors.New("catalog: not found")
@@ -203,14 +199,14 @@ type ImportError struct {
 
 // StartImport records a new import.
 func (s *Store) StartImport(ctx context.Context, filename, format string, size int64, skip bool, by string) (*Import, error) {
-	imp := &Import{Filename: filename, Format: format, Status: "running", SkipInvalid: skip, BytesTotal: size, CreatedBy: by, CreatedAt: time.Now().UTC()}
+	imp := &Import{Filename: filename, Format: format, Status: "running", SkipInvalid: skip, BytesTotal: size, CreatedBy: by, CreatedAt: s.now()}
 	return imp, s.DB.WithContext(ctx).Create(imp).Error
 }
 
 // RunImport runs an import recorded by StartImport, keeping its progress and
 // outcome in the database so any web node can show it.
 func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Options) (*Result, error) {
-	last := time.Now()
+	last := time.Now() // progress is written at most every 300 ms of real time
 	opt.Progress = func(p Progress) {
 		if time.Since(last) < 300*time.Millisecond {
 			return
@@ -219,7 +215,7 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 		s.DB.WithContext(ctx).Model(&Import{}).Where("id = ?", imp.ID).Updates(map[string]any{"bytes_read": p.BytesRead, "rows_read": p.Rows, "rows_invalid": p.Invalid})
 	}
 	res, err := s.Import(ctx, r, opt)
-	now := time.Now().UTC()
+	now := s.now()
 	up := map[string]any{"finished_at": now, "rows_read": res.Rows, "rows_imported": res.Imported, "rows_invalid": res.Invalid, "bytes_read": imp.BytesTotal}
 	switch {
 	case err == nil:
@@ -292,7 +288,7 @@ func ReportRows(stored []ImportError) []RowError {
 // olderThan: the process running them stopped (imports run in the web node
 // that received the file), and nothing was imported.
 func (s *Store) SweepInterrupted(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res := s.DB.WithContext(ctx).Model(&Import{}).Where("status = ? AND created_at < ?", "running", time.Now().UTC().Add(-olderThan)).
+	res := s.DB.WithContext(ctx).Model(&Import{}).Where("status = ? AND created_at < ?", "running", s.now().Add(-olderThan)).
 		Updates(map[string]any{"status": "failed", "message": "interrupted: the process running the import stopped; nothing was imported, import the file again"})
 	return res.RowsAffected, res.Error
 }

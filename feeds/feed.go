@@ -335,7 +335,8 @@ type Run struct {
 	issues []Issue
 }
 
-// Duration of a finished run.
+// Duration of a finished run (of a running one: so far, on the wall clock,
+// as the UI shows it while it runs).
 func (r *Run) Duration() time.Duration {
 	if r.FinishedAt == nil {
 		return time.Since(r.StartedAt).Round(time.Millisecond)

@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 	clk := clock.NewFixed(t0)
 	// The import stamps products with the test's clock: with the real one,
 	// every product changed after t0 once the calendar passed it.
-	e := &env{cat: &catalog.Store{DB: g, Now: clk.Now}, clk: clk, dir: t.TempDir()}
+	e := &env{cat: &catalog.Store{DB: g, Clock: clk}, clk: clk, dir: t.TempDir()}
 	// The CSV holds quoted fields with embedded line breaks and tabs.
 	body := strings.Replace(catalogCSV, "Chaise\tsolide\nen chêne", "\"Chaise\tsolide\nen chêne\"", 1)
 	body = strings.Replace(body, "Table; ronde", "\"Table; ronde\"", 1)
@@ -54,8 +54,8 @@ func newEnv(t *testing.T) *env {
 	if _, err := e.cat.Import(context.Background(), strings.NewReader(body), catalog.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	e.promos = &landing.Promotions{DB: g, Catalog: e.cat, Now: e.clk.Now, DefaultTZ: "Europe/Paris"}
-	e.svc = &Service{DB: g, Storage: Dir{Root: e.dir}, Catalog: e.cat, Promotions: e.promos, BaseURL: "https://rampe.example", Now: e.clk.Now}
+	e.promos = &landing.Promotions{DB: g, Catalog: e.cat, Clock: e.clk, DefaultTZ: "Europe/Paris"}
+	e.svc = &Service{DB: g, Storage: Dir{Root: e.dir}, Catalog: e.cat, Promotions: e.promos, BaseURL: "https://rampe.example", Clock: e.clk}
 	return e
 }
 

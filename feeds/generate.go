@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -26,7 +27,7 @@ type Service struct {
 	Catalog    Catalog
 	Promotions PromotionSource
 	BaseURL    string
-	Now        func() time.Time
+	Clock      clock.Clock
 	// Generated is called after a generation that succeeded: the campaigns
 	// linking the feed are re-checked (a campaign blocked on it goes live).
 	Generated func(ctx context.Context, feedID, runID uint64, name string)
@@ -37,6 +38,8 @@ type Service struct {
 	running        slots
 	gateCache      gateCache
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // ErrBusy means the feed is being generated already.
 var ErrBusy = errors.New("feeds: a generation of this feed is already running")
@@ -62,7 +65,7 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 		return nil, err
 	}
 	defer s.running.release()
-	now := s.Now()
+	now := s.now()
 	res := s.DB.WithContext(ctx).Model(&Feed{}).Where("id = ? AND (generating_since IS NULL OR generating_since < ?)", feedID, now.Add(-time.Hour)).
 		Update("generating_since", now)
 	if res.Error != nil {
@@ -84,7 +87,7 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 		return nil, err
 	}
 	err = s.write(ctx, f, run, now, progress)
-	fin := s.Now()
+	fin := s.now()
 	run.FinishedAt = &fin
 	if err != nil {
 		run.Status, run.Message = "failed", "the previous file is still served: "+err.Error()
@@ -285,7 +288,7 @@ func (s *Service) Create(ctx context.Context, f *Feed) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	now := s.Now()
+	now := s.now()
 	f.ID, f.Token, f.CreatedAt, f.UpdatedAt, f.LastRunID, f.GeneratedAt = 0, NewToken(), now, now, nil, nil
 	if err := s.DB.WithContext(ctx).Create(f).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -305,7 +308,7 @@ func (s *Service) Update(ctx context.Context, id uint64, f *Feed) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	f.ID, f.Token, f.CreatedAt, f.UpdatedAt, f.LastRunID, f.GeneratedAt = id, old.Token, old.CreatedAt, s.Now(), old.LastRunID, old.GeneratedAt
+	f.ID, f.Token, f.CreatedAt, f.UpdatedAt, f.LastRunID, f.GeneratedAt = id, old.Token, old.CreatedAt, s.now(), old.LastRunID, old.GeneratedAt
 	if err := s.DB.WithContext(ctx).Omit("generating_since").Save(f).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return ValidationError{{Field: "name", Msg: fmt.Sprintf("a feed named %q exists", f.Name)}}
@@ -383,7 +386,7 @@ func (r *Run) SortedRules() []RuleCount {
 // SweepInterrupted marks as failed the runs still "running" after olderThan:
 // their process stopped, and the previous file is still served.
 func (s *Service) SweepInterrupted(ctx context.Context, olderThan time.Duration) (int64, error) {
-	res := s.DB.WithContext(ctx).Model(&Run{}).Where("status = ? AND started_at < ?", "running", s.Now().Add(-olderThan)).
+	res := s.DB.WithContext(ctx).Model(&Run{}).Where("status = ? AND started_at < ?", "running", s.now().Add(-olderThan)).
 		Updates(map[string]any{"status": "failed", "message": "interrupted: the process generating the feed stopped; the previous file is still served"})
 	return res.RowsAffected, res.Error
 }

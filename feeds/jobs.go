@@ -50,7 +50,7 @@ func (j *Jobs) Enqueue(ctx context.Context, feedID uint64, reason string, at tim
 // requests within one minute collapse into one generation; two people
 // asking in the same minute get two, the second finding the feed fresh.
 func (j *Jobs) Request(ctx context.Context, feedID uint64, by string) error {
-	err := j.enqueue(ctx, feedID, by, j.Service.Now())
+	err := j.enqueue(ctx, feedID, by, j.Service.now())
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil // the same request, queued a moment ago
 	}
@@ -61,8 +61,8 @@ func (j *Jobs) enqueue(ctx context.Context, feedID uint64, reason string, at tim
 	// A task due later (a promotion boundary) is covered only by a
 	// generation that starts at its instant or after.
 	asked := at
-	if j.Service != nil && j.Service.Now().After(asked) {
-		asked = j.Service.Now()
+	if j.Service != nil && j.Service.now().After(asked) {
+		asked = j.Service.now()
 	}
 	b, _ := json.Marshal(genPayload{FeedID: feedID, Reason: reason, Asked: asked})
 	id := fmt.Sprintf("feed:%d:%s:%d", feedID, reason, at.Truncate(time.Minute).Unix())
@@ -79,7 +79,7 @@ func (j *Jobs) EnqueueAll(ctx context.Context, reason string) {
 		slog.Error("feeds: list feeds", "err", err)
 		return
 	}
-	now := j.Service.Now()
+	now := j.Service.now()
 	for _, f := range list {
 		j.Enqueue(ctx, f.ID, reason, now)
 	}
@@ -183,7 +183,7 @@ func (j *Jobs) RunScheduler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := j.Tick(ctx, j.Service.Now()); err != nil {
+		if err := j.Tick(ctx, j.Service.now()); err != nil {
 			slog.Error("feeds: scheduler", "err", err)
 		}
 		select {

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/objstore"
 )
 
@@ -28,7 +29,7 @@ type Objects struct {
 	// Grace is how long a replaced object stays (objstore.DefaultGrace
 	// when 0).
 	Grace time.Duration
-	Now   func() time.Time
+	Clock clock.Clock
 }
 
 // fileRef is the pointer of one feed file to its current object.
@@ -51,12 +52,7 @@ type staleObject struct {
 
 func (staleObject) TableName() string { return "feed_stale_objects" }
 
-func (o *Objects) now() time.Time {
-	if o.Now != nil {
-		return o.Now()
-	}
-	return time.Now().UTC()
-}
+func (o *Objects) now() time.Time { return clock.Or(o.Clock).Now() }
 
 func (o *Objects) grace() time.Duration {
 	if o.Grace > 0 {

@@ -27,7 +27,7 @@ func objectsEnv(t *testing.T) (*env, *Objects) {
 		t.Fatal(err)
 	}
 	b.PartSize = 5 << 20 // S3's smallest part: a 12 MiB file is uploaded in three
-	o := &Objects{DB: e.svc.DB, Bucket: b, Grace: time.Minute, Now: e.clk.Now}
+	o := &Objects{DB: e.svc.DB, Bucket: b, Grace: time.Minute, Clock: e.clk}
 	e.svc.Storage = o
 	return e, o
 }

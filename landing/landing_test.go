@@ -31,9 +31,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	g := testenv.DB(t, db.Migrations, catalog.Migrations, Migrations, campaigns.Migrations)
 	e := &env{clk: clock.NewFixed(t0), cat: &catalog.Store{DB: g}}
-	e.promos = &Promotions{DB: g, Catalog: e.cat, Now: e.clk.Now, DefaultTZ: "Europe/Paris"}
-	e.pages = &Pages{DB: g, Now: e.clk.Now}
-	e.srv = &Server{Pages: e.pages, Promotions: e.promos, Catalog: e.cat, BaseURL: "http://127.0.0.1", Now: e.clk.Now}
+	e.promos = &Promotions{DB: g, Catalog: e.cat, Clock: e.clk, DefaultTZ: "Europe/Paris"}
+	e.pages = &Pages{DB: g, Clock: e.clk}
+	e.srv = &Server{Pages: e.pages, Promotions: e.promos, Catalog: e.cat, BaseURL: "http://127.0.0.1", Clock: e.clk}
 	csv := "sku,title,brand,price,product_type,gtin,link,image_link\n" +
 		"P1,Chaise Oslo,Nordik,100.00,Maison > Salon,4006381333931,https://shop.example/p1?color=red,https://cdn.example/p1.jpg\n" +
 		"P2,Table Été,Nordik,19.99,Maison > Cuisine,,https://shop.example/p2,https://cdn.example/p2.jpg\n" +

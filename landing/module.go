@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
 )
 
@@ -27,13 +27,13 @@ type Module struct {
 	Server     *Server
 }
 
-// New builds promotions, pages and the public page server, registers their
-// gates with reg, and makes every publish or unpublish drop cached pages (on
-// every node, through bus) and re-check the campaigns that link to it.
-func New(g *gorm.DB, cat Products, rc Rechecker, reg *campaigns.Registry, bus redis.UniversalClient, baseURL, tz string) *Module {
-	now := func() time.Time { return time.Now().UTC() }
-	m := &Module{Server: &Server{Catalog: cat, BaseURL: baseURL, Now: now, Bus: bus}}
-	m.Promotions = &Promotions{DB: g, Catalog: cat, Now: now, DefaultTZ: tz, Changed: func(ctx context.Context, id uint64) {
+// New builds promotions, pages and the public page server on clock clk,
+// registers their gates with reg, and makes every publish or unpublish drop
+// cached pages (on every node, through bus) and re-check the campaigns that
+// link to it.
+func New(g *gorm.DB, cat Products, rc Rechecker, reg *campaigns.Registry, bus redis.UniversalClient, baseURL, tz string, clk clock.Clock) *Module {
+	m := &Module{Server: &Server{Catalog: cat, BaseURL: baseURL, Clock: clk, Bus: bus}}
+	m.Promotions = &Promotions{DB: g, Catalog: cat, Clock: clk, DefaultTZ: tz, Changed: func(ctx context.Context, id uint64) {
 		m.Server.Invalidate(ctx, "")
 		key := fmt.Sprintf("promotion:%d", id)
 		if p, err := m.Promotions.Get(ctx, id); err == nil {
@@ -41,7 +41,7 @@ func New(g *gorm.DB, cat Products, rc Rechecker, reg *campaigns.Registry, bus re
 		}
 		rc.EnqueueRecheck(ctx, campaigns.Link{PromotionID: id}, key, i18n.M("promotion #%s changed", strconv.FormatUint(id, 10)))
 	}}
-	m.Pages = &Pages{DB: g, Now: now, Changed: func(ctx context.Context, id uint64, slug, change string) {
+	m.Pages = &Pages{DB: g, Clock: clk, Changed: func(ctx context.Context, id uint64, slug, change string) {
 		m.Server.Invalidate(ctx, slug)
 		rc.EnqueueRecheck(ctx, campaigns.Link{PageID: id}, fmt.Sprintf("page:%d:%s", id, change), i18n.M("landing page /l/%s changed", slug))
 	}}

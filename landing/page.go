@@ -18,6 +18,7 @@ import (
 	"github.com/yuin/goldmark"
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
@@ -215,12 +216,14 @@ func RenderMarkdown(src string) (string, error) {
 
 // Pages is the landing-page repository.
 type Pages struct {
-	DB  *gorm.DB
-	Now func() time.Time
+	DB    *gorm.DB
+	Clock clock.Clock
 	// Changed is called after a publish or unpublish (gates, caches);
 	// change names it: "v3" (version 3 published), "off-v3" (taken down).
 	Changed func(ctx context.Context, pageID uint64, slug, change string)
 }
+
+func (s *Pages) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // Get loads a page.
 func (s *Pages) Get(ctx context.Context, id uint64) (*Page, error) {
@@ -247,7 +250,7 @@ func (s *Pages) Create(ctx context.Context, in PageInput) (*Page, error) {
 	if err := s.checkAlternatePages(ctx, p); err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	now := s.now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	if err := s.DB.WithContext(ctx).Create(p).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -275,7 +278,7 @@ func (s *Pages) Update(ctx context.Context, id uint64, in PageInput) (*Page, err
 	if err := s.checkAlternatePages(ctx, p); err != nil {
 		return nil, err
 	}
-	p.ID, p.CreatedAt, p.UpdatedAt, p.PublishedVersionID = id, old.CreatedAt, s.Now(), old.PublishedVersionID
+	p.ID, p.CreatedAt, p.UpdatedAt, p.PublishedVersionID = id, old.CreatedAt, s.now(), old.PublishedVersionID
 	if err := s.DB.WithContext(ctx).Save(p).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return nil, ValidationError{{Field: "slug", Msg: fmt.Sprintf("%q is taken by another page", p.Slug)}}
@@ -295,7 +298,7 @@ func (s *Pages) Publish(ctx context.Context, id uint64, by string) (*Version, er
 	if err != nil {
 		return nil, err
 	}
-	v := &Version{PageID: id, Snapshot: *p, BodyHTML: html, PublishedAt: s.Now(), PublishedBy: by, ContentHash: ContentHash(*p, html)}
+	v := &Version{PageID: id, Snapshot: *p, BodyHTML: html, PublishedAt: s.now(), PublishedBy: by, ContentHash: ContentHash(*p, html)}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var last int
 		if err := tx.Model(&Version{}).Where("page_id = ?", id).Select("COALESCE(MAX(number), 0)").Scan(&last).Error; err != nil {

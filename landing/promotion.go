@@ -286,7 +286,7 @@ func (e *RefusedError) Error() string { return "landing: refused: " + e.Why }
 type Promotions struct {
 	DB      *gorm.DB
 	Catalog Products
-	Now     func() time.Time
+	Clock   clock.Clock
 	// Changed is called after a publish or unpublish (gates, feeds, caches).
 	Changed   func(ctx context.Context, promotionID uint64)
 	DefaultTZ string
@@ -299,6 +299,8 @@ type Promotions struct {
 	// catalog version (Preview).
 	counts previewCounts
 }
+
+func (s *Promotions) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // previewCounts caches scope counts: counting the 20,000 products of a
 // brand reads 20,000 index entries (and, on PostgreSQL, the rows they
@@ -417,7 +419,7 @@ func (s *Promotions) Create(ctx context.Context, in PromotionInput) (*Promotion,
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	now := s.now()
 	p.Status, p.CreatedAt, p.UpdatedAt, p.ChangedAt = StatusDraft, now, now, now
 	return p, s.DB.WithContext(ctx).Create(p).Error
 }
@@ -435,7 +437,7 @@ func (s *Promotions) Update(ctx context.Context, id uint64, in PromotionInput) (
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.Status, p.CreatedAt, p.UpdatedAt, p.ChangedAt = id, StatusDraft, old.CreatedAt, s.Now(), old.ChangedAt
+	p.ID, p.Status, p.CreatedAt, p.UpdatedAt, p.ChangedAt = id, StatusDraft, old.CreatedAt, s.now(), old.ChangedAt
 	return p, s.DB.WithContext(ctx).Save(p).Error
 }
 
@@ -524,7 +526,7 @@ func (s *Promotions) Publish(ctx context.Context, id uint64) (*Promotion, error)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	now := s.now()
 	switch {
 	case p.Status == StatusPublished:
 		return p, nil
@@ -572,7 +574,7 @@ func (s *Promotions) setStatus(ctx context.Context, id uint64, from, to string) 
 	if p.Status != from {
 		return nil, &RefusedError{Why: fmt.Sprintf("the promotion is %s, not %s", p.Status, from)}
 	}
-	now := s.Now()
+	now := s.now()
 	if err := s.DB.WithContext(ctx).Model(&Promotion{}).Where("id = ? AND status = ?", id, from).
 		Updates(map[string]any{"status": to, "changed_at": now, "updated_at": now}).Error; err != nil {
 		return nil, err

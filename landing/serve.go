@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
 )
@@ -68,7 +69,7 @@ type Server struct {
 	Promotions *Promotions
 	Catalog    Products
 	BaseURL    string
-	Now        func() time.Time
+	Clock      clock.Clock
 	TTL        time.Duration
 	Bus        redis.UniversalClient // nil: this node only
 	// DefaultLang is the language of pages that name none
@@ -81,12 +82,14 @@ type Server struct {
 	sf    singleflight.Group
 }
 
+func (s *Server) now() time.Time { return clock.Or(s.Clock).Now() }
+
 // InvalidationChannel is the Redis pub/sub channel of publishes.
 const InvalidationChannel = "rampe:landing:invalidate"
 
 // Get returns the page at slug as it must be served now, or ErrNotFound.
 func (s *Server) Get(ctx context.Context, slug string) (*Rendered, error) {
-	now := s.Now()
+	now := s.now()
 	s.mu.RLock()
 	r, ok := s.cache[slug]
 	s.mu.RUnlock()

@@ -90,7 +90,7 @@ func (c *Check) step() int {
 // heartbeat for LostAfter ("worker lost at step 2 …"). Workers run it at
 // start, periodically, and before claiming a check.
 func (s *Store) SweepLost(ctx context.Context) (int, error) {
-	now := time.Now().UTC()
+	now := s.now()
 	cutoff := now.Add(-s.lostAfter())
 	var lost []Check
 	if err := s.DB.WithContext(ctx).Where(stale, cutoff, cutoff).Find(&lost).Error; err != nil {
@@ -131,7 +131,7 @@ func (s *Store) RequestAbort(ctx context.Context, id uint64) error {
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := s.now()
 		cutoff := now.Add(-s.lostAfter())
 		var res *gorm.DB
 		switch c.Status {
@@ -164,7 +164,7 @@ func (s *Service) claim(ctx context.Context, id uint64) (bool, error) {
 	} else if n > 0 {
 		slog.Warn("loadcheck: marked checks of lost workers as failed", "checks", n)
 	}
-	now := s.Now()
+	now := s.now()
 	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Queued).
 		Updates(map[string]any{"status": Running, "started_at": now, "heartbeat_at": now, "worker": workerName})
 	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
@@ -182,7 +182,7 @@ func (s *Service) claim(ctx context.Context, id uint64) (bool, error) {
 // aborted directly), and abort when an abort was requested.
 func (s *Service) heartbeat(ctx context.Context, id uint64, live *Live) (lost, abort bool) {
 	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
-		Updates(map[string]any{"live": liveJSON(live), "heartbeat_at": s.Now()})
+		Updates(map[string]any{"live": liveJSON(live), "heartbeat_at": s.now()})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return true, false
 	}
@@ -203,7 +203,7 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 			slog.Error("loadcheck: sweep of lost checks", "err", err)
 		}
 		var queued []Check
-		s.Store.DB.WithContext(ctx).Where("status = ? AND created_at < ?", Queued, s.Now().Add(-time.Minute)).Find(&queued)
+		s.Store.DB.WithContext(ctx).Where("status = ? AND created_at < ?", Queued, s.now().Add(-time.Minute)).Find(&queued)
 		for i := range queued {
 			if err := s.enqueue(ctx, &queued[i]); err != nil && ctx.Err() == nil {
 				slog.Error("loadcheck: re-enqueue a queued check", "check", queued[i].ID, "err", err)

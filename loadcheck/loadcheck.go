@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
 )
@@ -162,7 +163,12 @@ type Store struct {
 	// LostAfter is how old a running check's heartbeat may get before its
 	// worker counts as lost; DefaultLostAfter when 0.
 	LostAfter time.Duration
+	// Clock judges heartbeats and dates verdicts (nil: the wall clock);
+	// give it the Service's, which writes the heartbeats.
+	Clock clock.Clock
 }
+
+func (s *Store) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // ErrNotFound is returned for an unknown check.
 var ErrNotFound = errors.New("loadcheck: not found")

@@ -41,10 +41,10 @@ func newEnv(t *testing.T, base string) *env {
 	t.Helper()
 	g := testenv.DB(t, db.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, Migrations)
 	cs := campaigns.NewService(g, &noTasks{}, clock.System{})
-	pages := &landing.Pages{DB: g, Now: func() time.Time { return time.Now().UTC() }}
+	pages := &landing.Pages{DB: g, Clock: clock.System{}}
 	e := &env{camps: cs, pages: pages, tasks: &noTasks{}}
 	e.svc = &Service{Store: &Store{DB: g}, Campaigns: cs, Pages: pages, Tasks: e.tasks, BaseURL: base, StepSeconds: 2,
-		Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
+		Validity: 24 * time.Hour, SafetyFactor: 1.5, Clock: clock.System{},
 		Policy: Policy{BaseURL: base, MaxRate: 5000, MaxDuration: time.Minute}}
 	return e
 }

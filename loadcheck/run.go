@@ -194,7 +194,7 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 			c.SustainedRate = step.Throughput()
 		}
 		s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", id, Running).
-			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.Now()})
+			Updates(map[string]any{"results": resultsJSON(c.Results), "sustained_rate": c.SustainedRate, "heartbeat_at": s.now()})
 		if stop == stopAborted {
 			status, reason = Aborted, i18n.M("aborted during step %d (%s req/s)", i+1, Rate(rate))
 			break
@@ -222,7 +222,7 @@ func (s *Service) Run(ctx context.Context, id uint64) error {
 func (s *Service) finish(ctx context.Context, c *Check, status string, reason i18n.Message) error {
 	ctx = context.WithoutCancel(ctx)
 	res := s.Store.DB.WithContext(ctx).Model(&Check{}).Where("id = ? AND status = ?", c.ID, Running).
-		Updates(withCols(verdict(status, reason), map[string]any{"finished_at": s.Now(), "live": nil}))
+		Updates(withCols(verdict(status, reason), map[string]any{"finished_at": s.now(), "live": nil}))
 	if res.Error != nil || res.RowsAffected == 0 {
 		return res.Error
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
 )
 
@@ -38,7 +39,7 @@ type Service struct {
 	StepSeconds  int
 	Validity     time.Duration
 	SafetyFactor float64
-	Now          func() time.Time
+	Clock        clock.Clock
 	// BusyRetry is how soon a check that found another running is tried
 	// again; DefaultBusyRetry when 0.
 	BusyRetry time.Duration
@@ -47,6 +48,8 @@ type Service struct {
 	// linked campaigns): a campaign blocked on capacity goes live at once.
 	Recheck func(ctx context.Context, pageID, checkID uint64)
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 func resultsJSON(r []StepResult) string { b, _ := json.Marshal(r); return string(b) }
 func liveJSON(l *Live) string           { b, _ := json.Marshal(l); return string(b) }
@@ -113,7 +116,7 @@ func (s *Service) Start(ctx context.Context, p Plan) (*Check, error) {
 	}
 	c := &Check{CampaignID: &camp.ID, PageID: page.ID, PageVersionID: *page.PublishedVersionID, URL: s.BaseURL + "/l/" + page.Slug,
 		Extras: p.Extras, TargetRate: rate, Steps: DefaultSteps, StepSeconds: s.StepSeconds, Thresholds: th, Status: Queued,
-		CreatedBy: p.By, CreatedAt: s.Now()}
+		CreatedBy: p.By, CreatedAt: s.now()}
 	for _, u := range append([]string{c.URL}, extraURLs(p.Extras)...) {
 		if err := s.Policy.CheckTarget(ctx, u); err != nil {
 			return nil, err

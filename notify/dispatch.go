@@ -146,7 +146,7 @@ func (s *Service) deliveriesFor(a campaigns.Alert, recipients []Recipient, prefs
 		"rampe": map[string]any{"alert_id": a.ID, "campaign_id": a.CampaignID, "kind": a.Kind, "message": a.Message, "url": link,
 			"raised_at": a.CreatedAt.UTC()},
 	})
-	now := s.Now()
+	now := s.now()
 	var out []Delivery
 	for _, r := range recipients {
 		p := prefs[r.ID]
@@ -174,7 +174,7 @@ func truncate(s string, n int) string {
 // Deliver sends the deliveries that are due, each claimed by one worker; a
 // failure waits its back-off, and fails for good after maxAttempts.
 func (s *Service) Deliver(ctx context.Context) (sent, failed int, err error) {
-	now := s.Now()
+	now := s.now()
 	// A worker that died while sending left its claim: release it.
 	if err := s.DB.WithContext(ctx).Model(&Delivery{}).Where("status = ? AND next_attempt_at < ?", Sending, now.Add(-10*time.Minute)).
 		Update("status", Pending).Error; err != nil {
@@ -192,7 +192,7 @@ func (s *Service) Deliver(ctx context.Context) (sent, failed int, err error) {
 		}
 		d.Attempts++
 		serr := s.send(ctx, d)
-		up := map[string]any{"status": Sent, "error": "", "sent_at": s.Now()}
+		up := map[string]any{"status": Sent, "error": "", "sent_at": s.now()}
 		switch {
 		case serr == nil:
 			sent++
@@ -200,7 +200,7 @@ func (s *Service) Deliver(ctx context.Context) (sent, failed int, err error) {
 			up = map[string]any{"status": Failed, "error": serr.Error()}
 			failed++
 		default:
-			up = map[string]any{"status": Pending, "error": serr.Error(), "next_attempt_at": s.Now().Add(backoff(d.Attempts))}
+			up = map[string]any{"status": Pending, "error": serr.Error(), "next_attempt_at": s.now().Add(backoff(d.Attempts))}
 		}
 		if serr != nil {
 			slog.Warn("notify: delivery failed", "delivery", d.ID, "channel", d.Channel, "attempt", d.Attempts, "err", serr)
@@ -233,7 +233,7 @@ func (s *Service) Test(ctx context.Context, r Recipient) (int, error) {
 		return 0, err
 	}
 	test := i18n.M("Test from Rampe: alerts reach you here.")
-	a := campaigns.Alert{Kind: "test", Message: test.String(), MessageTexts: i18n.Render(test), CreatedAt: s.Now()}
+	a := campaigns.Alert{Kind: "test", Message: test.String(), MessageTexts: i18n.Render(test), CreatedAt: s.now()}
 	out := s.deliveriesFor(a, []Recipient{r}, map[uint64]Pref{r.ID: p})
 	if len(out) == 0 {
 		return 0, validation.Field("email", "choose e-mail (with smtp.url set) or a webhook first")

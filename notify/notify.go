@@ -21,6 +21,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -120,8 +121,10 @@ type Service struct {
 	EmailReady bool
 	// HTTPHosts may receive webhooks over plain http (alerts.webhook_http_hosts).
 	HTTPHosts []string
-	Now       func() time.Time
+	Clock     clock.Clock
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // FieldError names the preference that is wrong.
 // Its message is translated (platform/validation).
@@ -145,7 +148,7 @@ func (s *Service) SavePref(ctx context.Context, p Pref) error {
 			return err
 		}
 	}
-	p.UpdatedAt = s.Now()
+	p.UpdatedAt = s.now()
 	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&p).Error
 }
 

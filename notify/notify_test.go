@@ -83,7 +83,7 @@ func setup(t *testing.T) *fixture {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	svc := &Service{DB: g, Alerts: cs, Users: AccountUsers{acc}, Send: NetSender{Mailer: mailer.New(cfg), HTTP: NewHTTPClient()},
-		BaseURL: "https://rampe.shop.example", EmailReady: true, HTTPHosts: []string{"127.0.0.1"}, Now: clk.Now}
+		BaseURL: "https://rampe.shop.example", EmailReady: true, HTTPHosts: []string{"127.0.0.1"}, Clock: clk}
 	in := campaigns.Input{Name: "Soldes d'hiver", Channels: []string{"seo"}, TimeZone: "Europe/Paris", StartsAt: "2026-12-01T08:00", EndsAt: "2026-12-10T20:00",
 		Currency: "EUR", Budgets: map[string]int64{"seo": 100}, Forecast: map[string]map[string]float64{"seo": {"sessions_per_day": 100}}}
 	c, err := cs.Create(ctx, in, "ana@shop.example")
@@ -203,7 +203,7 @@ func TestWebhookURLsAreChecked(t *testing.T) {
 // TestAlertMailSpeaksItsReadersLanguage: the e-mail of an alert is written
 // in each recipient's language; the webhook keeps the English.
 func TestAlertMailSpeaksItsReadersLanguage(t *testing.T) {
-	s := &Service{BaseURL: "http://rampe.test", EmailReady: true, Now: func() time.Time { return time.Now().UTC() }}
+	s := &Service{BaseURL: "http://rampe.test", EmailReady: true, Clock: clock.System{}}
 	msg := i18n.M("%s ended without going live", "Soldes")
 	a := campaigns.Alert{ID: 7, CampaignID: 3, Kind: "ended-unlaunched", Message: msg.String(), MessageTexts: i18n.Render(msg), CreatedAt: time.Now().UTC()}
 	rs := []Recipient{{ID: 1, Email: "fr@shop.example", Lang: "fr"}, {ID: 2, Email: "en@shop.example"}}

@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 type testCatalogLinks struct{ cat *catalog.Store }
@@ -34,7 +35,7 @@ func withAffiliation(out **affiliation.Service) func(*Deps) {
 	return func(d *Deps) {
 		s := &affiliation.Service{DB: d.DB, Campaigns: d.Campaigns, Links: d.Clicks, Offers: d.Landing, Promotions: d.Promotions, Products: testCatalogLinks{d.Catalog},
 			Outbound: &loadcheck.Policy{AnyPublicHost: true}, BaseURL: d.BaseURL, ShopURL: "https://shop.example/", DefaultTimeZone: "Europe/Paris",
-			PixelKey: affiliation.PixelKey(d.Secret), ReturnWindow: 30 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() }}
+			PixelKey: affiliation.PixelKey(d.Secret), ReturnWindow: 30 * 24 * time.Hour, Clock: clock.System{}}
 		d.Clicks.Routes = map[campaigns.Channel]clicks.Router{campaigns.Affiliation: s.Route}
 		d.Promotions.PartnerCodes = s
 		d.Affiliation = s

@@ -312,7 +312,7 @@ func (s *Server) conversionPixel(c *fiber.Ctx) error {
 // checkout asks): a promotion's own code, or a partner's while its
 // campaign is live.
 func (s *Server) apiCheckCode(c *fiber.Ctx) error {
-	chk, err := s.Promotions.CheckCode(c.UserContext(), c.Params("code"), time.Now().UTC())
+	chk, err := s.Promotions.CheckCode(c.UserContext(), c.Params("code"), s.now())
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (s *Server) apiCreateFeed(c *fiber.Ctx) error {
 	if err := s.Feeds.Create(c.UserContext(), &f); err != nil {
 		return apiFeedError(c, err)
 	}
-	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.Feeds.Now())
+	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.now())
 	return c.Status(fiber.StatusCreated).JSON(s.feedJSON(&f))
 }
 
@@ -82,7 +82,7 @@ func (s *Server) apiUpdateFeed(c *fiber.Ctx) error {
 	if err := s.Feeds.Update(c.UserContext(), id, &f); err != nil {
 		return apiFeedError(c, err)
 	}
-	s.FeedJobs.Enqueue(c.UserContext(), id, "definition changed", s.Feeds.Now())
+	s.FeedJobs.Enqueue(c.UserContext(), id, "definition changed", s.now())
 	return c.JSON(s.feedJSON(&f))
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
 	"github.com/rampe/rampe/notify"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
 )
@@ -99,6 +100,9 @@ type Deps struct {
 	// middleware like every other URL. Serve's writev connection goes
 	// with it (its fast argument).
 	LandingThroughRouter bool
+	// Clock is the stack's time source, the one every service reads (nil:
+	// the wall clock): the promotions in force, a code's validity, today.
+	Clock clock.Clock
 }
 
 // Server holds the dependencies shared by every handler.
@@ -109,6 +113,8 @@ type Server struct {
 	deployment string // DeploymentID of Secret, sent by /healthz
 	app        *fiber.App
 }
+
+func (s *Server) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // New builds the fiber app with every route of Rampe.
 func New(d Deps) (*fiber.App, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/channels/email/audience"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
@@ -22,9 +23,8 @@ import (
 func withEmail(t *testing.T, srv *mailertest.Server, out **email.Sender) func(*Deps) {
 	return func(d *Deps) {
 		cfg, _ := mailer.ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none", srv.Port))
-		now := func() time.Time { return time.Now().UTC() }
-		d.Email = &email.Sender{DB: d.DB, Campaigns: d.Campaigns, Messages: &email.Messages{DB: d.DB, Now: now}, Audience: audience.ForEmail{Service: d.Audience},
-			Offers: d.Landing, Clicks: d.Clicks, Tasks: d.Campaigns.Tasks, SMTP: cfg, BaseURL: d.BaseURL, Secret: d.Secret, Pool: 2, Now: now}
+		d.Email = &email.Sender{DB: d.DB, Campaigns: d.Campaigns, Messages: &email.Messages{DB: d.DB, Clock: clock.System{}}, Audience: audience.ForEmail{Service: d.Audience},
+			Offers: d.Landing, Clicks: d.Clicks, Tasks: d.Campaigns.Tasks, SMTP: cfg, BaseURL: d.BaseURL, Secret: d.Secret, Pool: 2, Clock: clock.System{}}
 		*out = d.Email
 	}
 }

@@ -67,24 +67,25 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	t.Helper()
 	g := testenv.DB(t, db.Migrations, accounts.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, feeds.Migrations, loadcheck.Migrations, notify.Migrations, clicks.Migrations, email.Migrations, audience.Migrations, search.Migrations, affiliation.Migrations, display.Migrations, uploads.Migrations)
 	conn := testenv.Redis(t)
-	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
-	acc := &accounts.Store{DB: g}
-	cat := &catalog.Store{DB: g}
-	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris")
-	lc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: queue.NewClient(conn), BaseURL: "http://127.0.0.1",
-		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Now: func() time.Time { return time.Now().UTC() },
+	clk := clock.System{} // one time source, as cmd/rampe wires it
+	cs := campaigns.NewService(g, queue.NewClient(conn), clk)
+	acc := &accounts.Store{DB: g, Clock: clk}
+	cat := &catalog.Store{DB: g, Clock: clk}
+	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1", "Europe/Paris", clk)
+	lc := &loadcheck.Service{Store: &loadcheck.Store{DB: g, Clock: clk}, Campaigns: cs, Pages: m.Pages, Tasks: queue.NewClient(conn), BaseURL: "http://127.0.0.1",
+		StepSeconds: 1, Validity: 24 * time.Hour, SafetyFactor: 1.5, Clock: clk,
 		Policy: loadcheck.Policy{BaseURL: "http://127.0.0.1", MaxRate: 1000, MaxDuration: time.Minute}}
-	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Catalog: cat, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Now: func() time.Time { return time.Now().UTC() }}
-	d := Deps{DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
+	fs := &feeds.Service{DB: g, Storage: feeds.Dir{Root: t.TempDir()}, Catalog: cat, Promotions: m.Promotions, BaseURL: "http://127.0.0.1", Clock: clk}
+	d := Deps{Clock: clk, DB: g, Redis: conn, Accounts: acc, Campaigns: cs, Catalog: cat, Promotions: m.Promotions, Pages: m.Pages, Landing: m.Server,
 		Feeds: fs, FeedJobs: &feeds.Jobs{Service: fs, Tasks: queue.NewClient(conn)}, LoadChecks: lc,
 		Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1",
 		Notify: &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: notify.NetSender{HTTP: notify.NewHTTPClient()},
-			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Now: func() time.Time { return time.Now().UTC() }},
-		Clicks: &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }}}
+			BaseURL: "http://127.0.0.1", HTTPHosts: []string{"127.0.0.1"}, Clock: clk},
+		Clicks: &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Clock: clk}}
 	d.Search = &search.Channel{DB: g, Pages: m.Pages, Renderer: m.Server, Offers: m.Server, BaseURL: "http://127.0.0.1",
-		Now: func() time.Time { return time.Now().UTC() }, Auditor: &search.Auditor{WeightBudget: 2 << 20}}
+		Clock: clk, Auditor: &search.Auditor{WeightBudget: 2 << 20, Clock: clk}}
 	box := &mailbox{}
-	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send}
+	d.Audience = &audience.Service{DB: g, Secret: d.Secret, BaseURL: d.BaseURL, Send: box.send, Clock: clk}
 	// Imports of uploads go through the queue to a worker (startImportWorker).
 	ups := uploads.Dir{Root: t.TempDir()}
 	upJobs := &uploads.Jobs{DB: g, Uploads: ups, Tasks: queue.NewClient(conn)}
@@ -93,7 +94,7 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 		d.FeedJobs.EnqueueAll(ctx, "catalog import")
 	})
 	d.ContactImports = audience.NewImportJobs(d.Audience, upJobs)
-	d.Display = &display.Service{DB: g, Clicks: d.Clicks, Bus: conn.Redis, BaseURL: d.BaseURL, PollInterval: 20 * time.Millisecond,
+	d.Display = &display.Service{DB: g, Clicks: d.Clicks, Bus: conn.Redis, BaseURL: d.BaseURL, PollInterval: 20 * time.Millisecond, Clock: clk,
 		LandingURL: func(context.Context, *campaigns.Campaign) (string, error) { return "http://127.0.0.1/l/soldes", nil }}
 	d.DisplayMaxAge = time.Second
 	if err := d.Display.Reload(context.Background()); err != nil {

@@ -143,7 +143,7 @@ func TestPublishReachesOtherNodesThroughRedis(t *testing.T) {
 	a := newTestApp(t)
 	p := a.seedPage(t)
 	// A second web node: same database and Redis, its own memory cache.
-	other := landing.New(a.Landing.Pages.DB, a.Catalog, a.Campaigns, &campaigns.Registry{}, a.Landing.Server.Bus, "http://127.0.0.1", "Europe/Paris")
+	other := landing.New(a.Landing.Pages.DB, a.Catalog, a.Campaigns, &campaigns.Registry{}, a.Landing.Server.Bus, "http://127.0.0.1", "Europe/Paris", a.Landing.Server.Clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go other.Server.Listen(ctx)

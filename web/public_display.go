@@ -57,7 +57,7 @@ func (s *Server) fastTags(next fasthttp.RequestHandler) fasthttp.RequestHandler 
 			m.count.Inc()
 			m.latency.Observe(time.Since(start).Seconds())
 		}()
-		s.writeTag(ctx, utils.UnsafeString(key), kind, start)
+		s.writeTag(ctx, utils.UnsafeString(key), kind, s.now())
 	}
 }
 
@@ -137,7 +137,7 @@ func (s *Server) serveTag(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusNotFound, "there is no ad tag at "+c.Path())
 	}
-	s.writeTag(c.Context(), string(key), kind, time.Now())
+	s.writeTag(c.Context(), string(key), kind, s.now())
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -337,7 +336,7 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 	}
 	q := string(c.Request().URI().QueryString())
 	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
-		"Query": q, "From": c.Query("from"), "To": c.Query("to"), "Now": time.Now().UTC()}}
+		"Query": q, "From": c.Query("from"), "To": c.Query("to"), "Now": s.now()}}
 	if flash != "" {
 		d.Flash = flash
 	}

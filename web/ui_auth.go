@@ -53,7 +53,7 @@ func safeNext(next string) string {
 func (s *Server) doLogin(c *fiber.Ctx) error {
 	email, password := c.FormValue("email"), c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
-	ctx, ip, now := c.UserContext(), c.IP(), time.Now().UTC()
+	ctx, ip, now := c.UserContext(), c.IP(), s.now()
 	refuse := func(code int, msg string) error {
 		return s.renderStatus(c, code, "login", pageData{Title: i18n.M("Sign in"), Flash: msg, Data: map[string]any{"Next": next, "Email": email}})
 	}
@@ -156,7 +156,7 @@ func (s *Server) renderUsers(c *fiber.Ctx, code int, fe *accounts.FieldError, fo
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	failures, err := s.Accounts.SigninFailures(c.UserContext(), now, 100)
 	if err != nil {
 		return err

@@ -103,7 +103,7 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		loc = time.UTC
 	}
-	now := time.Now().In(loc)
+	now := s.now().In(loc)
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
 	if m := c.Query("month"); m != "" {
 		p, err := time.ParseInLocation("2006-01", m, loc)

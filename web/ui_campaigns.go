@@ -209,7 +209,7 @@ func (s *Server) formPage(c *fiber.Ctx, code int, title i18n.Message, camp *camp
 
 func (s *Server) showNewCampaign(c *fiber.Ctx) error {
 	loc, _ := clock.Location(s.Campaigns.DefaultTimeZone)
-	now := time.Now().In(loc)
+	now := s.now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, loc)
 	f := campaignForm{TimeZone: s.Campaigns.DefaultTimeZone, Currency: "EUR", Retry: true,
 		StartsAt: start.Format("2006-01-02T15:04"), EndsAt: start.Add(72 * time.Hour).Format("2006-01-02T15:04"),

@@ -64,7 +64,7 @@ func (s *Server) showCapacity(c *fiber.Ctx) error {
 	if err != nil {
 		loc = time.UTC
 	}
-	now := time.Now().In(loc)
+	now := s.now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	end := start.AddDate(0, 0, 30)
 	hours := int(end.Sub(start).Hours())

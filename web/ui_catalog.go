@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -41,7 +40,7 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 	}
 	brands, _ := s.Catalog.Facets(ctx, "brand", 300)
 	types, _ := s.Catalog.Facets(ctx, "product_type", 300)
-	now := time.Now()
+	now := s.now()
 	promos, err := s.Promotions.Published(ctx, now)
 	if err != nil {
 		return err

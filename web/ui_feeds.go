@@ -188,7 +188,7 @@ func (s *Server) createFeed(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
 	}
-	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.Feeds.Now())
+	s.FeedJobs.Enqueue(c.UserContext(), f.ID, "created", s.now())
 	s.flash(c, true, i18n.M("Feed created; its first generation is queued."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 }
@@ -247,7 +247,7 @@ func (s *Server) updateFeed(c *fiber.Ctx) error {
 		f.ID, f.Token, f.LastRunID = old.ID, old.Token, old.LastRunID
 		return s.feedPage(c, fiber.StatusUnprocessableEntity, f, errs)
 	}
-	s.FeedJobs.Enqueue(c.UserContext(), old.ID, "definition changed", s.Feeds.Now())
+	s.FeedJobs.Enqueue(c.UserContext(), old.ID, "definition changed", s.now())
 	s.flash(c, true, i18n.M("Feed saved; a new generation is queued."))
 	return c.Redirect(fmt.Sprintf("/feeds/%d", old.ID), fiber.StatusSeeOther)
 }
@@ -265,7 +265,7 @@ func (s *Server) generateFeed(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/feeds/%d", f.ID), fiber.StatusSeeOther)
 	}
 	s.flash(c, true, i18n.M("Generation queued: a worker runs it, and this page shows its progress."))
-	return c.Redirect(fmt.Sprintf("/feeds/%d?queued=%d", f.ID, s.Feeds.Now().Add(-time.Second).UnixMilli()), fiber.StatusSeeOther)
+	return c.Redirect(fmt.Sprintf("/feeds/%d?queued=%d", f.ID, s.now().Add(-time.Second).UnixMilli()), fiber.StatusSeeOther)
 }
 
 func (s *Server) rotateFeedToken(c *fiber.Ctx) error {
@@ -424,7 +424,7 @@ func (s *Server) showProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := s.Feeds.Now()
+	now := s.now()
 	promos, err := s.Promotions.Published(c.UserContext(), now)
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -159,7 +158,7 @@ func (s *Server) previewPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Landing.RenderVersion(c.UserContext(), p, body, "draft preview", p.UpdatedAt, time.Now())
+	r, err := s.Landing.RenderVersion(c.UserContext(), p, body, "draft preview", p.UpdatedAt, s.now())
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (s *Server) showPromotions(c *fiber.Ctx) error {
 			next += "&limit=" + strconv.Itoa(pg.Limit)
 		}
 	}
-	return s.render(c, "promotions", pageData{Title: i18n.M("Promotions"), Nav: "promotions", Data: map[string]any{"List": page.Promotions, "Now": time.Now(),
+	return s.render(c, "promotions", pageData{Title: i18n.M("Promotions"), Nav: "promotions", Data: map[string]any{"List": page.Promotions, "Now": s.now(),
 		"Total": total, "Next": next, "Paged": pg.After != 0}})
 }
 

@@ -85,8 +85,6 @@ func must(err error) {
 	}
 }
 
-func utcNow() time.Time { return time.Now().UTC() }
-
 // stack is the part of Rampe a send needs, wired as cmd/rampe wires it.
 type stack struct {
 	g      *gorm.DB
@@ -104,13 +102,14 @@ func open(ctx context.Context, dsn, smtpAddr string, pool int) *stack {
 	conn, err := queue.Connect(ctx, "") // in-process: the send's own job is all that is queued
 	must(err)
 	tasks := queue.NewClient(conn)
-	cs := campaigns.NewService(g, tasks, clock.System{})
-	aud := &audience.Service{DB: g, Secret: []byte("bench-secret"), Now: utcNow, BaseURL: baseURL}
+	clk := clock.System{} // the one time source of the bench's stack
+	cs := campaigns.NewService(g, tasks, clk)
+	aud := &audience.Service{DB: g, Secret: []byte("bench-secret"), Clock: clk, BaseURL: baseURL}
 	cfg, err := mailer.ParseURL("smtp://" + smtpAddr + "?tls=none")
 	must(err)
-	s := &email.Sender{DB: g, Campaigns: cs, Messages: &email.Messages{DB: g, Now: utcNow}, Audience: audience.ForEmail{Service: aud},
-		Offers: offers{}, Clicks: &clicks.Service{DB: g, Secret: []byte("bench-secret"), Now: utcNow}, Tasks: tasks, SMTP: cfg,
-		BaseURL: baseURL, Secret: []byte("bench-secret"), Pool: pool, Now: utcNow}
+	s := &email.Sender{DB: g, Campaigns: cs, Messages: &email.Messages{DB: g, Clock: clk}, Audience: audience.ForEmail{Service: aud},
+		Offers: offers{}, Clicks: &clicks.Service{DB: g, Secret: []byte("bench-secret"), Clock: clk}, Tasks: tasks, SMTP: cfg,
+		BaseURL: baseURL, Secret: []byte("bench-secret"), Pool: pool, Clock: clk}
 	return &stack{g: g, cs: cs, aud: aud, sender: s, conn: conn}
 }
 

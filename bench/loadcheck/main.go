@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -38,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadcheck bench:", err)
 		os.Exit(1)
 	}
-	svc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Now: func() time.Time { return time.Now().UTC() },
+	svc := &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Clock: clock.System{},
 		Policy: loadcheck.Policy{BaseURL: *target}} // the target is the base URL: its scheme, host and port are allowed
 	for _, r := range strings.Split(*rates, ",") {
 		rate, _ := strconv.ParseFloat(r, 64)

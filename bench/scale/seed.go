@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -118,7 +119,7 @@ func seedCampaigns(ctx context.Context, g *gorm.DB, n int, start time.Time, page
 
 // seedPage makes the landing page 2,000 campaigns link, published once.
 func seedPage(ctx context.Context, g *gorm.DB, promo uint64) uint64 {
-	pages := &landing.Pages{DB: g, Now: func() time.Time { return time.Now().UTC() }}
+	pages := &landing.Pages{DB: g, Clock: clock.System{}}
 	p, err := pages.Create(ctx, landing.PageInput{Slug: "soldes", Title: "Soldes d'hiver", Body: "Les soldes.", PromotionID: &promo, ProductLimit: 12})
 	must(err)
 	_, err = pages.Publish(ctx, p.ID, "bench")

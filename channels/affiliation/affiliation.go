@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
 )
@@ -111,13 +112,15 @@ type Service struct {
 	// KitsSent is told when kits of a campaign went out (its readiness is
 	// checked again: a blocked campaign held only by stale kits goes live).
 	KitsSent func(ctx context.Context, campaignID uint64)
-	Now      func() time.Time
+	Clock    clock.Clock
 
 	routes routeCache
 
 	clientOnce sync.Once
 	client     *http.Client // Outbound's client, built once: postbacks share its connections
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // outboundClient is the client postbacks go through, built on first use.
 func (s *Service) outboundClient() *http.Client {

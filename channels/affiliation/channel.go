@@ -68,7 +68,7 @@ func (s *Service) switchLinks(ctx context.Context, c *campaigns.Campaign, live b
 	if p.LinksLive == live && p.SwitchedAt != nil {
 		return "already switched: " + what, nil
 	}
-	now := s.Now()
+	now := s.now()
 	note := what
 	if len(note) > 200 {
 		note = note[:200]

@@ -199,7 +199,7 @@ func (s *Service) Decide(ctx context.Context, conversionID uint64, action, by, n
 		if err := tx.Where("conversion_id = ?", conversionID).Take(&cm).Error; err != nil {
 			return ErrNotFound
 		}
-		now := s.Now()
+		now := s.now()
 		switch action {
 		case "approve":
 			if cm.Status != CommissionPending {
@@ -245,8 +245,8 @@ func (s *Service) Decide(ctx context.Context, conversionID uint64, action, by, n
 // ApproveDue approves every pending commission whose return window is
 // over; it returns how many.
 func (s *Service) ApproveDue(ctx context.Context) (int64, error) {
-	res := s.DB.WithContext(ctx).Model(&Commission{}).Where("status = ? AND approve_after <= ?", CommissionPending, s.Now()).
-		Updates(map[string]any{"status": CommissionApproved, "decided_by": "return window", "updated_at": s.Now()})
+	res := s.DB.WithContext(ctx).Model(&Commission{}).Where("status = ? AND approve_after <= ?", CommissionPending, s.now()).
+		Updates(map[string]any{"status": CommissionApproved, "decided_by": "return window", "updated_at": s.now()})
 	return res.RowsAffected, res.Error
 }
 

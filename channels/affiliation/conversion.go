@@ -212,12 +212,12 @@ func (s *Service) clicksOf(ctx context.Context, ids []string) ([]clicks.Click, e
 		if err := s.DB.WithContext(ctx).Where("click_id IN ?", ids).Find(&cl).Error; err != nil {
 			return nil, err
 		}
-		left := unsettled(ids, cl, s.Now())
+		left := unsettled(ids, cl, s.now())
 		if left <= 0 {
 			return cl, nil
 		}
 		if wait == nil {
-			wait = time.NewTimer(left) // real time: s.Now may be a test's fixed clock
+			wait = time.NewTimer(left) // real time: s.Clock may be a test's fixed clock
 			defer wait.Stop()
 		}
 		select {
@@ -258,7 +258,7 @@ func unsettled(ids []string, found []clicks.Click, now time.Time) time.Duration 
 // amount) updates it and its commission. It returns the conversion and
 // whether it was created.
 func (s *Service) RecordConversion(ctx context.Context, in ConversionInput, source string) (*Conversion, bool, error) {
-	now := s.Now()
+	now := s.now()
 	c, ids, err := in.validate(now)
 	if err != nil {
 		return nil, false, err

@@ -70,7 +70,7 @@ func (j *Jobs) EnqueuePostback(ctx context.Context, c *Conversion) {
 	}
 	u := fillTemplate(p.PostbackURL, map[string]string{"click_id": c.ClickID, "order_id": c.OrderID, "amount": money.Plain(c.Amount, c.Currency),
 		"currency": c.Currency, "commission": money.Plain(cm.Amount, c.Currency), "status": status})
-	pb := Postback{ConversionID: c.ID, PartnerID: p.ID, URL: u, Status: "queued", CreatedAt: s.Now(), UpdatedAt: s.Now()}
+	pb := Postback{ConversionID: c.ID, PartnerID: p.ID, URL: u, Status: "queued", CreatedAt: s.now(), UpdatedAt: s.now()}
 	if err := s.DB.WithContext(ctx).Create(&pb).Error; err != nil {
 		slog.Error("affiliation: record postback", "conversion_id", c.ID, "err", err)
 		return
@@ -86,7 +86,7 @@ func (j *Jobs) EnqueuePostback(ctx context.Context, c *Conversion) {
 // (now when unset), one task per attempt.
 func (j *Jobs) enqueueAttempt(ctx context.Context, pb *Postback) error {
 	b, _ := json.Marshal(map[string]uint64{"postback_id": pb.ID})
-	at := j.Service.Now()
+	at := j.Service.now()
 	if pb.NextAttemptAt != nil {
 		at = *pb.NextAttemptAt
 	}
@@ -107,7 +107,7 @@ func (j *Jobs) RetryPostback(ctx context.Context, pb *Postback) {
 // most per campaign and reason).
 func (j *Jobs) EnqueueKits(ctx context.Context, campaignID uint64, reason string) {
 	b, _ := json.Marshal(map[string]uint64{"campaign_id": campaignID})
-	id := fmt.Sprintf("kits:%d:%s:%d", campaignID, reason, j.Service.Now().Truncate(time.Minute).Unix())
+	id := fmt.Sprintf("kits:%d:%s:%d", campaignID, reason, j.Service.now().Truncate(time.Minute).Unix())
 	if _, err := j.Tasks.Enqueue(ctx, asynq.NewTask(TypeKits, b), asynq.TaskID(id), asynq.MaxRetry(10), asynq.Timeout(5*time.Minute), asynq.Retention(time.Hour)); err != nil {
 		slog.Warn("affiliation: enqueue kits", "campaign_id", campaignID, "err", err)
 	}
@@ -169,14 +169,14 @@ func (s *Service) DeliverPostback(ctx context.Context, id uint64, last bool) err
 	}
 	code, err := s.callPostback(ctx, pb.URL)
 	pb.Attempts++
-	pb.ResponseCode, pb.UpdatedAt, pb.LastError, pb.NextAttemptAt = code, s.Now(), "", nil
+	pb.ResponseCode, pb.UpdatedAt, pb.LastError, pb.NextAttemptAt = code, s.now(), "", nil
 	switch {
 	case err == nil:
 		pb.Status = "done"
 	case last || pb.Attempts >= PostbackAttempts || errors.Is(err, asynq.SkipRetry):
 		pb.Status, pb.LastError = "failed", err.Error()
 	default:
-		next := s.Now().Add(PostbackDelay(pb.Attempts))
+		next := s.now().Add(PostbackDelay(pb.Attempts))
 		pb.LastError, pb.NextAttemptAt = err.Error(), &next
 	}
 	if uerr := s.DB.WithContext(ctx).Save(&pb).Error; uerr != nil {

@@ -329,7 +329,7 @@ func (s *Service) sendKits(ctx context.Context, campaignID uint64) (int, error) 
 		if err != nil {
 			return sent, err
 		}
-		rec := KitRecord{CampaignID: c.ID, PartnerID: k.PartnerID, Hash: k.Hash(), Body: string(k.JSON()), Changes: joinText(changes, i18n.EN, "\n"), CreatedAt: s.Now()}
+		rec := KitRecord{CampaignID: c.ID, PartnerID: k.PartnerID, Hash: k.Hash(), Body: string(k.JSON()), Changes: joinText(changes, i18n.EN, "\n"), CreatedAt: s.now()}
 		if err := s.mailKit(ctx, p, k, changes, old != nil); err != nil {
 			rec.Error = err.Error()
 			if firstErr == nil {
@@ -337,7 +337,7 @@ func (s *Service) sendKits(ctx context.Context, campaignID uint64) (int, error) 
 			}
 			slog.Warn("affiliation: kit not sent", "campaign_id", c.ID, "partner_id", p.ID, "err", err)
 		} else {
-			now := s.Now()
+			now := s.now()
 			rec.SentAt = &now
 			sent++
 		}

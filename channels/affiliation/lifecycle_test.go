@@ -54,9 +54,8 @@ func newEnv(t *testing.T) *env {
 	clk := clock.NewFixed(t0)
 	cs := campaigns.NewService(g, queue.NewClient(conn), clk)
 	cat := &catalog.Store{DB: g}
-	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1:19201", "Europe/Paris")
-	m.Promotions.Now, m.Server.Now = clk.Now, clk.Now
-	cl := &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: clk.Now}
+	m := landing.New(g, cat, cs, cs.Gates, conn.Redis, "http://127.0.0.1:19201", "Europe/Paris", clk)
+	cl := &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Clock: clk}
 	srv := mailertest.Start(t)
 	mc, err := mailer.ParseURL(fmt.Sprintf("smtp://%s?tls=none", srv.Addr))
 	if err != nil {
@@ -64,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	}
 	mc.From = "Rampe <rampe@shop.example>"
 	s := &Service{DB: g, Campaigns: cs, Outbound: policy(), Links: cl, Offers: m.Server, Promotions: m.Promotions, Products: catalogLinks{cat},
-		Mailer: mailer.New(mc), BaseURL: "http://127.0.0.1:19201", ShopURL: "https://shop.example/", DefaultTimeZone: "Europe/Paris", Now: clk.Now}
+		Mailer: mailer.New(mc), BaseURL: "http://127.0.0.1:19201", ShopURL: "https://shop.example/", DefaultTimeZone: "Europe/Paris", Clock: clk}
 	cl.Routes = map[campaigns.Channel]clicks.Router{campaigns.Affiliation: s.Route}
 	m.Promotions.PartnerCodes = s
 	ch := &Channel{Service: s, Notice: 48 * time.Hour}

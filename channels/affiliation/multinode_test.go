@@ -16,9 +16,9 @@ import (
 // on the same database.
 func otherNode(t *testing.T, e *env) *clicks.Service {
 	t.Helper()
-	cl := &clicks.Service{DB: e.s.DB, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: e.clk.Now}
+	cl := &clicks.Service{DB: e.s.DB, Secret: []byte("0123456789abcdef0123456789abcdef"), Clock: e.clk}
 	s := &Service{DB: e.s.DB, Campaigns: e.cs, Outbound: policy(), Links: cl, Offers: e.m.Server, Promotions: e.m.Promotions, Products: catalogLinks{e.cat},
-		BaseURL: e.s.BaseURL, ShopURL: e.s.ShopURL, DefaultTimeZone: "Europe/Paris", Now: e.clk.Now}
+		BaseURL: e.s.BaseURL, ShopURL: e.s.ShopURL, DefaultTimeZone: "Europe/Paris", Clock: e.clk}
 	cl.Routes = map[campaigns.Channel]clicks.Router{campaigns.Affiliation: s.Route}
 	ctx, stop := context.WithCancel(context.Background())
 	go cl.Run(ctx)

@@ -352,7 +352,7 @@ func (s *Service) CreatePartner(ctx context.Context, in PartnerInput) (*Partner,
 	if err != nil {
 		return nil, err
 	}
-	p.CreatedAt, p.UpdatedAt = s.Now(), s.Now()
+	p.CreatedAt, p.UpdatedAt = s.now(), s.now()
 	return p, s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := nameFree(tx, p.Name, 0); err != nil {
 			return err
@@ -371,7 +371,7 @@ func (s *Service) UpdatePartner(ctx context.Context, id uint64, in PartnerInput)
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.CreatedAt, p.UpdatedAt = old.ID, old.CreatedAt, s.Now()
+	p.ID, p.CreatedAt, p.UpdatedAt = old.ID, old.CreatedAt, s.now()
 	return p, s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := nameFree(tx, p.Name, id); err != nil {
 			return err

@@ -109,7 +109,7 @@ func (s *Service) ImportPartners(ctx context.Context, in io.Reader) (*ImportResu
 	if len(res.Errors) > 0 {
 		return res, nil
 	}
-	now := s.Now()
+	now := s.now()
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, p := range parts {
 			var old Partner

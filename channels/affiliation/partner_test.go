@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/clicks"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/loadcheck"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
 	"github.com/rampe/rampe/platform/validation"
@@ -34,7 +34,7 @@ func policy(listed ...string) *loadcheck.Policy {
 func newService(t *testing.T) *Service {
 	t.Helper()
 	g := testenv.DB(t, db.Migrations, campaigns.Migrations, catalog.Migrations, landing.Migrations, clicks.Migrations, Migrations)
-	return &Service{DB: g, Outbound: policy(), DefaultTimeZone: "Europe/Paris", Now: func() time.Time { return time.Now().UTC() }}
+	return &Service{DB: g, Outbound: policy(), DefaultTimeZone: "Europe/Paris", Clock: clock.System{}}
 }
 
 func fieldOf(err error) string {

@@ -105,7 +105,7 @@ func (s *Service) SetFallback(ctx context.Context, c *campaigns.Campaign, raw st
 		}
 	}
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "campaign_id"}}, DoUpdates: clause.AssignmentColumns([]string{"fallback_url", "updated_at"})}).
-		Create(&Plan{CampaignID: c.ID, FallbackURL: raw, UpdatedAt: s.Now()}).Error
+		Create(&Plan{CampaignID: c.ID, FallbackURL: raw, UpdatedAt: s.now()}).Error
 	s.forget(c.ID)
 	if err == nil {
 		s.PlanChanged(ctx, c, "fallback")
@@ -147,7 +147,7 @@ func (s *Service) SetMember(ctx context.Context, c *campaigns.Campaign, in Membe
 	} else if !p.Active() {
 		add("partner_id", "%s is paused; set it active first", p.Name)
 	}
-	m := &Member{CampaignID: c.ID, PartnerID: in.PartnerID, Code: strings.TrimSpace(in.Code), PromotionID: in.PromotionID, AddedAt: s.Now()}
+	m := &Member{CampaignID: c.ID, PartnerID: in.PartnerID, Code: strings.TrimSpace(in.Code), PromotionID: in.PromotionID, AddedAt: s.now()}
 	if m.Code != "" {
 		if len(m.Code) > 50 || strings.ContainsAny(m.Code, " \t\r\n<>\"'") {
 			add("code", "at most 50 characters, no spaces, quotes or angle brackets")
@@ -261,7 +261,7 @@ func (s *Service) forget(campaignID uint64) {
 }
 
 func (s *Service) state(ctx context.Context, campaignID uint64) (*routeState, error) {
-	now := s.Now()
+	now := s.now()
 	s.routes.mu.Lock()
 	st := s.routes.states[campaignID]
 	s.routes.mu.Unlock()

@@ -127,7 +127,7 @@ func (s *Service) requeueStale(ctx context.Context, grace time.Duration) (int, e
 		return 0, nil
 	}
 	var pbs []Postback
-	if err := s.DB.WithContext(ctx).Where("status = ? AND next_attempt_at IS NOT NULL AND next_attempt_at < ?", "queued", s.Now().Add(-grace)).
+	if err := s.DB.WithContext(ctx).Where("status = ? AND next_attempt_at IS NOT NULL AND next_attempt_at < ?", "queued", s.now().Add(-grace)).
 		Order("id").Limit(1000).Find(&pbs).Error; err != nil {
 		return 0, err
 	}

@@ -26,6 +26,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/flusher"
 	"github.com/rampe/rampe/platform/i18n"
@@ -94,7 +95,7 @@ var ErrNotFound = errors.New("clicks: no such link")
 type Service struct {
 	DB     *gorm.DB
 	Secret []byte
-	Now    func() time.Time
+	Clock  clock.Clock
 
 	// Routes decide, per channel, where a link goes at the moment of the
 	// click (affiliate links follow their campaign's state); a channel
@@ -111,6 +112,8 @@ type Service struct {
 	kick    chan struct{}
 	done    chan struct{}
 }
+
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // MaxBuffered bounds the clicks kept in memory while the database does not
 // answer; past it the oldest are dropped, and the log says how many.
@@ -156,7 +159,7 @@ func (s *Service) PartnerLink(ctx context.Context, c *campaigns.Campaign, ch cam
 	if len(label) > 200 {
 		return nil, validation.Field("label", "at most 200 characters")
 	}
-	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), PartnerID: partnerID, CreatedBy: by, CreatedAt: s.Now()}
+	l := &Link{CampaignID: c.ID, Channel: ch, Label: strings.TrimSpace(label), URL: u.String(), PartnerID: partnerID, CreatedBy: by, CreatedAt: s.now()}
 	err = s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error
 	if err != nil {
 		return nil, fmt.Errorf("clicks: make link: %w", err)
@@ -222,7 +225,7 @@ func (s *Service) FollowFrom(ctx context.Context, token string, v Visitor) (dest
 	if err != nil {
 		return "", "", err
 	}
-	now := s.Now()
+	now := s.now()
 	c := Click{LinkID: l.ID, RecipientID: recipientID, At: now, PartnerID: l.PartnerID}
 	if v != (Visitor{}) { // Follow without a request (tests, tools) knows nothing of its visitor
 		c.UAClass = Classify(v.UserAgent)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/clock"
@@ -25,7 +24,7 @@ func setup(t *testing.T) (*Service, *campaigns.Campaign) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }}, c
+	return &Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Clock: clock.System{}}, c
 }
 
 func TestTokensAreSignedAndNameTheirLinkAndRecipient(t *testing.T) {
@@ -43,7 +42,7 @@ func TestTokensAreSignedAndNameTheirLinkAndRecipient(t *testing.T) {
 	if dest, err := s.Follow(ctx, tok); err != nil || dest != "https://shop.example/soldes?utm_source=newsletter" {
 		t.Fatalf("follow: %q %v", dest, err)
 	}
-	other := &Service{DB: s.DB, Secret: []byte("another-secret-another-secret-000"), Now: s.Now}
+	other := &Service{DB: s.DB, Secret: []byte("another-secret-another-secret-000"), Clock: s.Clock}
 	p, sig, _ := strings.Cut(tok, ".")
 	for _, forged := range []string{"", "x", tok + "x", p + "." + strings.Repeat("A", len(sig)), other.Token(l.ID, 4242), s.Token(l.ID+99, 0),
 		strings.Repeat("a", 5000), p, "." + sig} {

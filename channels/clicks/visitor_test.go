@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 func TestUserAgentClasses(t *testing.T) {
@@ -30,7 +31,8 @@ func TestVisitorsPartnersAndRoutes(t *testing.T) {
 	ctx := context.Background()
 	s, c := setup(t)
 	day := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return day }
+	clk := clock.NewFixed(day)
+	s.Clock = clk
 	a, err := s.PartnerLink(ctx, c, campaigns.Display, 1, "https://shop.example/l", "a", "ana")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +53,7 @@ func TestVisitorsPartnersAndRoutes(t *testing.T) {
 	}
 	s.FollowFrom(ctx, s.Token(a.ID, 0), Visitor{IP: "203.0.113.7", UserAgent: chrome})
 	s.FollowFrom(ctx, s.Token(a.ID, 0), Visitor{IP: "203.0.113.7", UserAgent: "Googlebot/2.1"})
-	s.Now = func() time.Time { return day.Add(24 * time.Hour) }
+	clk.Add(24 * time.Hour)
 	s.FollowFrom(ctx, s.Token(a.ID, 0), Visitor{IP: "203.0.113.7", UserAgent: chrome})
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)

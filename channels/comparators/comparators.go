@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // Feeds is what the channel needs of the feeds domain.
@@ -25,8 +26,10 @@ type Channel struct {
 	Feeds Feeds
 	// RegisterGate registers comparators.feeds_fresh (feeds.RegisterGate).
 	RegisterGate func(reg *campaigns.Registry)
-	Now          func() time.Time
+	Clock        clock.Clock
 }
+
+func (ch Channel) now() time.Time { return clock.Or(ch.Clock).Now() }
 
 // Name is the channel's name.
 func (Channel) Name() campaigns.Channel { return campaigns.Comparators }
@@ -58,7 +61,7 @@ func (ch Channel) regenerate(ctx context.Context, c *campaigns.Campaign, why str
 	if len(c.FeedIDs) == 0 {
 		return "no feed linked", nil
 	}
-	now := ch.Now()
+	now := ch.now()
 	for _, id := range c.FeedIDs {
 		ch.Feeds.Enqueue(ctx, id, fmt.Sprintf("%s (campaign %d)", why, c.ID), now)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/feeds"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
 )
@@ -20,7 +21,7 @@ func TestMovesRegenerateLinkedFeeds(t *testing.T) {
 	ctx := context.Background()
 	conn := testenv.Redis(t)
 	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	ch := Channel{Feeds: &feeds.Jobs{Tasks: queue.NewClient(conn)}, Now: func() time.Time { return now }}
+	ch := Channel{Feeds: &feeds.Jobs{Tasks: queue.NewClient(conn)}, Clock: clock.NewFixed(now)}
 	c := &campaigns.Campaign{ID: 7, FeedIDs: []uint64{3, 4}}
 	if d, err := ch.Launch(ctx, c); err != nil || d != "2 feeds regenerating" {
 		t.Fatalf("launch: %q %v", d, err)

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
 	"sync"
 	"sync/atomic"
@@ -152,7 +153,7 @@ type Service struct {
 	// LandingURL is the absolute URL of the campaign's landing page, ""
 	// when it has none.
 	LandingURL func(ctx context.Context, c *campaigns.Campaign) (string, error)
-	Now        func() time.Time
+	Clock      clock.Clock
 	// CreativesChanged is told when a campaign's creatives changed (the
 	// partner kits of affiliation carry them, and go out again); nil: no one.
 	CreativesChanged func(ctx context.Context, campaignID uint64)
@@ -179,12 +180,7 @@ func (s *Service) maxBytes() int {
 	return s.MaxBytes
 }
 
-func (s *Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now().UTC()
-	}
-	return s.Now()
-}
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // Changed bumps the generation so that every node rebuilds what its tags
 // serve, and rebuilds this node's at once when it serves tags (a worker

@@ -51,7 +51,7 @@ func setup(t *testing.T) fixture {
 
 func newService(g *gorm.DB, conn *queue.Conn) *Service {
 	s := &Service{DB: g, Bus: conn.Redis, BaseURL: "http://127.0.0.1:19400", PollInterval: 20 * time.Millisecond,
-		Clicks:     &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return time.Now().UTC() }},
+		Clicks:     &clicks.Service{DB: g, Secret: []byte("0123456789abcdef0123456789abcdef"), Clock: clock.System{}},
 		LandingURL: func(context.Context, *campaigns.Campaign) (string, error) { return landingURL, nil }}
 	if err := s.Reload(context.Background()); err != nil {
 		panic(err)

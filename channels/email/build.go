@@ -50,7 +50,7 @@ func (s *Sender) newEditions(ctx context.Context, c *campaigns.Campaign, msg *Me
 func (e *editions) current(ctx context.Context) (*compiledMsg, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.s.Now()
+	now := e.s.now()
 	if e.cur != nil && (e.expires.IsZero() || now.Before(e.expires)) {
 		return e.cur, nil
 	}

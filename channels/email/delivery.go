@@ -228,7 +228,7 @@ func (s *Sender) deferred(d Delivery, answer string) *result {
 	if d.Attempts >= len(waits) {
 		return &result{d: d, status: DeliveryFailed, answer: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts+1, answer)}
 	}
-	at := s.Now().Add(waits[d.Attempts])
+	at := s.now().Add(waits[d.Attempts])
 	return &result{d: d, status: DeliveryDeferred, answer: answer, notBefore: &at}
 }
 

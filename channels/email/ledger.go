@@ -8,7 +8,7 @@ import (
 // commit writes a group of outcomes in one statement, and suppresses the
 // addresses the server refused for good.
 func (s *Sender) commit(ctx context.Context, group []*result) error {
-	now := s.Now()
+	now := s.now()
 	pg := s.DB.Dialector.Name() == "postgres"
 	var sb strings.Builder
 	sb.WriteString("WITH v(id, status, answer, sent_at, not_before) AS (VALUES ")

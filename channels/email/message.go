@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -149,9 +150,11 @@ func (m *Message) Validate() error {
 
 // Messages stores campaigns' messages.
 type Messages struct {
-	DB  *gorm.DB
-	Now func() time.Time
+	DB    *gorm.DB
+	Clock clock.Clock
 }
+
+func (s *Messages) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // Get returns the message of a campaign (ErrNotFound when it has none).
 func (s *Messages) Get(ctx context.Context, campaignID uint64) (*Message, error) {
@@ -170,7 +173,7 @@ func (s *Messages) Save(ctx context.Context, m *Message, by string) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	m.UpdatedBy, m.UpdatedAt = by, s.Now()
+	m.UpdatedBy, m.UpdatedAt = by, s.now()
 	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "campaign_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"from_name", "from_addr", "reply_to", "subject", "preheader", "format", "body", "list_id", "segment_id", "utm_source", "utm_campaign", "proof_to", "updated_by", "updated_at"}),

@@ -15,7 +15,7 @@ import (
 // lets it go on.
 func (s *Sender) PauseSend(ctx context.Context, id uint64) error {
 	res := s.DB.WithContext(ctx).Model(&Send{}).Where("id = ? AND status IN ?", id, []string{SendPreparing, SendSending}).
-		Updates(map[string]any{"status": SendPaused, "updated_at": s.Now()})
+		Updates(map[string]any{"status": SendPaused, "updated_at": s.now()})
 	if res.Error != nil {
 		return res.Error
 	}
@@ -58,7 +58,7 @@ func (s *Sender) Preview(ctx context.Context, c *campaigns.Campaign, m *Message,
 	if name, err := s.Audience.ListName(ctx, m.ListID); err == nil && name != "" {
 		list = name
 	}
-	cm, _, err := s.compileAt(ctx, c, m, list, s.Now(), false)
+	cm, _, err := s.compileAt(ctx, c, m, list, s.now(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Sender) Report(ctx context.Context, id uint64) (*Report, error) {
 		return nil, err
 	}
 	var recent int64
-	if err := s.DB.WithContext(ctx).Model(&Delivery{}).Where("send_id = ? AND sent_at >= ?", id, s.Now().Add(-time.Minute)).Count(&recent).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Model(&Delivery{}).Where("send_id = ? AND sent_at >= ?", id, s.now().Add(-time.Minute)).Count(&recent).Error; err != nil {
 		return nil, err
 	}
 	r.Rate = float64(recent) / 60

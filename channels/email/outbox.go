@@ -111,6 +111,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	// The catch-all stamps mail as an SMTP server would: when it arrived.
 	m := &OutboxMessage{MailFrom: s.from, RcptTo: strings.Join(s.to, ", "), Raw: strings.ToValidUTF8(string(raw), "\uFFFD"), ReceivedAt: time.Now().UTC()}
 	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		m.Subject = decodeHeader(msg.Header.Get("Subject"))

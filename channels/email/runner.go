@@ -43,7 +43,7 @@ func (s *Sender) Run(ctx context.Context, sendID uint64) error {
 	if c.Status != campaigns.Live {
 		return nil
 	}
-	now := s.Now()
+	now := s.now()
 	if sd.Status == SendPlanned {
 		if sd.At != nil && sd.At.After(now) {
 			return s.enqueue(ctx, sd.ID, *sd.At)
@@ -103,7 +103,7 @@ func (s *Sender) Run(ctx context.Context, sendID uint64) error {
 
 // fail records why a send cannot go on; the job retries it.
 func (s *Sender) fail(ctx context.Context, sd *Send, err error) error {
-	s.DB.WithContext(context.WithoutCancel(ctx)).Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"error": err.Error(), "updated_at": s.Now()})
+	s.DB.WithContext(context.WithoutCancel(ctx)).Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"error": err.Error(), "updated_at": s.now()})
 	return err
 }
 
@@ -120,7 +120,7 @@ func (s *Sender) heartbeat(ctx context.Context, cancel func(), sendID, campaignI
 		case <-t.C:
 		}
 		res := s.DB.WithContext(ctx).Model(&Send{}).Where("id = ? AND runner = ? AND status IN ?", sendID, me, []string{SendPreparing, SendSending}).
-			Update("heartbeat_at", s.Now())
+			Update("heartbeat_at", s.now())
 		if ctx.Err() != nil {
 			return
 		}
@@ -150,7 +150,7 @@ func (s *Sender) freeze(ctx context.Context, sd *Send, c *campaigns.Campaign, ms
 			return err
 		}
 	}
-	base := s.Now()
+	base := s.now()
 	if sd.At != nil && sd.At.After(base) {
 		base = *sd.At
 	}
@@ -182,7 +182,7 @@ func (s *Sender) freeze(ctx context.Context, sd *Send, c *campaigns.Campaign, ms
 					return err
 				}
 			}
-			return tx.Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"prepared_after": last, "updated_at": s.Now()}).Error
+			return tx.Model(&Send{}).Where("id = ?", sd.ID).Updates(map[string]any{"prepared_after": last, "updated_at": s.now()}).Error
 		})
 		if err != nil {
 			return fmt.Errorf("write the ledger: %w", err)
@@ -198,7 +198,7 @@ func (s *Sender) freeze(ctx context.Context, sd *Send, c *campaigns.Campaign, ms
 	}
 	sd.Frozen, sd.Recipients, sd.Status = true, int(n), SendSending
 	return s.DB.WithContext(ctx).Model(&Send{}).Where("id = ? AND status = ?", sd.ID, SendPreparing).
-		Updates(map[string]any{"frozen": true, "recipients": n, "status": SendSending, "updated_at": s.Now()}).Error
+		Updates(map[string]any{"frozen": true, "recipients": n, "status": SendSending, "updated_at": s.now()}).Error
 }
 
 // localInstant is the first hh:mm in a recipient's zone (fallback when
@@ -262,7 +262,7 @@ func (s *Sender) deliver(ctx, outer context.Context, sd *Send, c *campaigns.Camp
 		return nil
 	}
 	if e := down.get(); e != nil {
-		next = s.Now().Add(s.downWait())
+		next = s.now().Add(s.downWait())
 		s.fail(outer, sd, fmt.Errorf("SMTP server %s:%d unreachable: %w; trying again at %s UTC", s.SMTP.Host, s.SMTP.Port, e, next.Format("15:04:05")))
 		return s.enqueue(outer, sd.ID, next)
 	}
@@ -275,9 +275,9 @@ func (s *Sender) deliver(ctx, outer context.Context, sd *Send, c *campaigns.Camp
 		return err
 	}
 	if p.Remaining() > 0 {
-		return s.enqueue(outer, sd.ID, s.Now().Add(time.Second))
+		return s.enqueue(outer, sd.ID, s.now().Add(time.Second))
 	}
-	now := s.Now()
+	now := s.now()
 	return s.DB.WithContext(outer).Model(&Send{}).Where("id = ? AND status = ?", sd.ID, SendSending).
 		Updates(map[string]any{"status": SendDone, "finished_at": now, "updated_at": now}).Error
 }
@@ -301,7 +301,7 @@ const claimBatch = 200
 // earliest deferred or local-time recipient comes due (zero: none).
 func (s *Sender) claimAll(ctx context.Context, sd *Send, me string, work chan<- Delivery, down *errorBox) (next time.Time, err error) {
 	for ctx.Err() == nil && down.get() == nil {
-		now := s.Now()
+		now := s.now()
 		var batch []Delivery
 		err := s.DB.WithContext(ctx).Where("send_id = ? AND status IN ? AND (not_before IS NULL OR not_before <= ?)", sd.ID,
 			[]string{DeliveryQueued, DeliveryDeferred}, now).Order("id").Limit(claimBatch).Find(&batch).Error

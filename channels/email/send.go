@@ -162,7 +162,7 @@ func (s *Sender) AddSend(ctx context.Context, campaignID uint64, in SendInput) (
 	if err := checkSend(&in, c.StartsAt, c.EndsAt, c.Location()); err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	now := s.now()
 	sd := &Send{CampaignID: campaignID, Label: in.Label, At: in.At, LocalTime: in.LocalTime, SkipClicked: in.SkipClicked,
 		Subject: in.Subject, Status: SendPlanned, CreatedAt: now, UpdatedAt: now}
 	if err := s.DB.WithContext(ctx).Create(sd).Error; err != nil {
@@ -240,9 +240,9 @@ func (s *Sender) Progress(ctx context.Context, sendID uint64) (Progress, error) 
 
 // setStatus moves the open sends of a campaign to a status.
 func (s *Sender) setStatus(ctx context.Context, campaignID uint64, from []string, to string) (int64, error) {
-	up := map[string]any{"status": to, "updated_at": s.Now()}
+	up := map[string]any{"status": to, "updated_at": s.now()}
 	if to == SendStopped {
-		up["finished_at"] = s.Now()
+		up["finished_at"] = s.now()
 	}
 	res := s.DB.WithContext(ctx).Model(&Send{}).Where("campaign_id = ? AND status IN ?", campaignID, from).Updates(up)
 	return res.RowsAffected, res.Error
@@ -255,6 +255,6 @@ func (s *Sender) ensureLaunchSend(ctx context.Context, campaignID uint64) error 
 	if err := s.DB.WithContext(ctx).Model(&Send{}).Where("campaign_id = ?", campaignID).Count(&n).Error; err != nil || n > 0 {
 		return err
 	}
-	now := s.Now()
+	now := s.now()
 	return s.DB.WithContext(ctx).Create(&Send{CampaignID: campaignID, Label: "Launch", Status: SendPlanned, CreatedAt: now, UpdatedAt: now}).Error
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
 )
@@ -107,11 +108,13 @@ type Sender struct {
 	// DownWait is how long a send waits to try again a server it could
 	// not reach (0: DefaultDownWait).
 	DownWait time.Duration
-	Now      func() time.Time
+	Clock    clock.Clock
 
 	runnerOnce sync.Once
 	runner     string // this process's name in send leases
 }
+
+func (s *Sender) now() time.Time { return clock.Or(s.Clock).Now() }
 
 // TypeSend runs one send.
 const TypeSend = "email:send"
@@ -160,7 +163,7 @@ func (s *Sender) enqueue(ctx context.Context, sendID uint64, at time.Time) error
 	b, _ := json.Marshal(sendPayload{SendID: sendID})
 	opts := []asynq.Option{asynq.Queue(Queue), asynq.MaxRetry(1000), asynq.Timeout(0), asynq.Retention(time.Hour),
 		asynq.TaskID(fmt.Sprintf("email-send:%d:%d", sendID, at.Unix()))}
-	if at.After(s.Now()) {
+	if at.After(s.now()) {
 		opts = append(opts, asynq.ProcessAt(at))
 	}
 	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeSend, b), opts...)
@@ -170,7 +173,7 @@ func (s *Sender) enqueue(ctx context.Context, sendID uint64, at time.Time) error
 // start makes a planned or paused send go: now when its instant has
 // come, else at its instant.
 func (s *Sender) start(ctx context.Context, sd *Send) error {
-	now := s.Now()
+	now := s.now()
 	to := SendPreparing
 	if sd.Frozen {
 		to = SendSending
@@ -218,7 +221,7 @@ func (s *Sender) Launch(ctx context.Context, c *campaigns.Campaign) (string, err
 		if err := s.start(ctx, sd); err != nil {
 			return "", fmt.Errorf("email: start send %d: %w", sd.ID, err)
 		}
-		if sd.Status == SendPlanned && sd.At != nil && sd.At.After(s.Now()) {
+		if sd.Status == SendPlanned && sd.At != nil && sd.At.After(s.now()) {
 			later++
 		} else {
 			going++
@@ -267,7 +270,7 @@ func (s *Sender) summary(ctx context.Context, campaignID uint64, status string) 
 	if total > 0 {
 		pct = int64(math.Round(float64(sent) * 100 / float64(total)))
 	}
-	return fmt.Sprintf("%s at %s UTC, %d %% sent (%d of %d)", status, s.Now().Format("15:04:05"), pct, sent, total), nil
+	return fmt.Sprintf("%s at %s UTC, %d %% sent (%d of %d)", status, s.now().Format("15:04:05"), pct, sent, total), nil
 }
 
 // Resume is the channel's move when a paused campaign goes live again.
@@ -280,13 +283,13 @@ func (s *Sender) Resume(ctx context.Context, c *campaigns.Campaign) (string, err
 // truth, a send is never forgotten.
 func (s *Sender) Reconcile(ctx context.Context) (int, error) {
 	var sends []Send
-	stale := s.Now().Add(-leaseTTL)
+	stale := s.now().Add(-leaseTTL)
 	err := s.DB.WithContext(ctx).Where("status IN ? AND (heartbeat_at IS NULL OR heartbeat_at < ?)", []string{SendPreparing, SendSending}, stale).Find(&sends).Error
 	if err != nil {
 		return 0, err
 	}
 	for _, sd := range sends {
-		if err := s.enqueue(ctx, sd.ID, s.Now().Truncate(leaseTTL)); err != nil {
+		if err := s.enqueue(ctx, sd.ID, s.now().Truncate(leaseTTL)); err != nil {
 			slog.Warn("email: reconcile send", "send_id", sd.ID, "err", err)
 		}
 	}

@@ -116,11 +116,10 @@ func setup(t *testing.T, recipients int) *fixture {
 	cs := campaigns.NewService(g, queue.NewClient(testenv.Redis(t)), clock.System{})
 	srv := mailertest.Start(t)
 	cfg, _ := mailer.ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none", srv.Port))
-	now := func() time.Time { return time.Now().UTC() }
 	f := &fixture{g: g, cs: cs, smtp: srv, aud: newTableAudience(t, g, recipients)}
-	f.s = &Sender{DB: g, Campaigns: cs, Messages: &Messages{DB: g, Now: now}, Audience: f.aud, Tasks: cs.Tasks,
-		Clicks: &clicks.Service{DB: g, Secret: []byte("k"), Now: now}, SMTP: cfg, BaseURL: "http://127.0.0.1:8080",
-		Secret: []byte("secret"), Pool: 3, Now: now, Retries: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}}
+	f.s = &Sender{DB: g, Campaigns: cs, Messages: &Messages{DB: g, Clock: clock.System{}}, Audience: f.aud, Tasks: cs.Tasks,
+		Clicks: &clicks.Service{DB: g, Secret: []byte("k"), Clock: clock.System{}}, SMTP: cfg, BaseURL: "http://127.0.0.1:8080",
+		Secret: []byte("secret"), Pool: 3, Clock: clock.System{}, Retries: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}}
 	c, err := cs.Create(ctx, campaigns.Input{Name: "Soldes d'hiver", Channels: []string{"email"}, TimeZone: "Europe/Paris",
 		StartsAt: time.Now().Add(-time.Hour).In(time.UTC).Format("2006-01-02T15:04"), EndsAt: time.Now().Add(48 * time.Hour).Format("2006-01-02T15:04"),
 		Currency: "EUR", Budgets: map[string]int64{"email": 1000}}, "test")

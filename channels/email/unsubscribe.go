@@ -58,7 +58,7 @@ func (s *Sender) Unsubscribe(ctx context.Context, token, source, ip string) erro
 	if err := s.Audience.Suppress(ctx, d.Email, "unsubscribed", source, ip); err != nil {
 		return err
 	}
-	return s.DB.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND unsubscribed_at IS NULL", d.ID).Update("unsubscribed_at", s.Now()).Error
+	return s.DB.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND unsubscribed_at IS NULL", d.ID).Update("unsubscribed_at", s.now()).Error
 }
 
 // mask hides most of an address's local part: a***@shop.example.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
 )
 
@@ -98,7 +99,7 @@ type Auditor struct {
 	WeightBudget int64
 	// MaxLinks bounds the URLs fetched per audit (200 when 0).
 	MaxLinks int
-	Now      func() time.Time
+	Clock    clock.Clock
 }
 
 // Target is the page an audit looks at.
@@ -232,12 +233,7 @@ func (a *Auditor) Audit(ctx context.Context, t Target) *Audit {
 	return out
 }
 
-func (a *Auditor) now() time.Time {
-	if a.Now == nil {
-		return time.Now().UTC()
-	}
-	return a.Now()
-}
+func (a *Auditor) now() time.Time { return clock.Or(a.Clock).Now() }
 
 type addFunc func(rule string, l Level, m i18n.Message)
 

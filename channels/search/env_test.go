@@ -33,9 +33,9 @@ func newEnv(t *testing.T) *env {
 	g := testenv.DB(t, db.Migrations, catalog.Migrations, landing.Migrations, campaigns.Migrations, Migrations)
 	e := &env{g: g, clk: clock.NewFixed(t0)}
 	cat := &catalog.Store{DB: g}
-	e.promos = &landing.Promotions{DB: g, Catalog: cat, Now: e.clk.Now, DefaultTZ: "Europe/Paris"}
-	e.pages = &landing.Pages{DB: g, Now: e.clk.Now}
-	e.srv = &landing.Server{Pages: e.pages, Promotions: e.promos, Catalog: cat, BaseURL: "http://127.0.0.1", Now: e.clk.Now}
+	e.promos = &landing.Promotions{DB: g, Catalog: cat, Clock: e.clk, DefaultTZ: "Europe/Paris"}
+	e.pages = &landing.Pages{DB: g, Clock: e.clk}
+	e.srv = &landing.Server{Pages: e.pages, Promotions: e.promos, Catalog: cat, BaseURL: "http://127.0.0.1", Clock: e.clk}
 	e.pages.Changed = func(ctx context.Context, _ uint64, slug, _ string) { e.srv.Invalidate(ctx, slug) }
 	e.camps = campaigns.NewService(g, nil, e.clk)
 	csv := "sku,title,brand,price,product_type,gtin,link,image_link\n" +
@@ -44,8 +44,8 @@ func newEnv(t *testing.T) *env {
 	if _, err := cat.Import(context.Background(), strings.NewReader(csv), catalog.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	e.ch = &Channel{DB: g, Pages: e.pages, Renderer: e.srv, Offers: e.srv, BaseURL: "http://127.0.0.1", Now: e.clk.Now,
-		Auditor: &Auditor{Now: e.clk.Now}}
+	e.ch = &Channel{DB: g, Pages: e.pages, Renderer: e.srv, Offers: e.srv, BaseURL: "http://127.0.0.1", Clock: e.clk,
+		Auditor: &Auditor{Clock: e.clk}}
 	return e
 }
 

@@ -243,7 +243,7 @@ func (ch *Channel) Export(ctx context.Context, c *campaigns.Campaign, m campaign
 	if offer == nil && enabled {
 		return nil, fmt.Errorf("search: campaign %d has no landing page for its ads", c.ID)
 	}
-	ex := &Export{CampaignID: c.ID, Move: m, Status: "paused", CreatedAt: ch.Now()}
+	ex := &Export{CampaignID: c.ID, Move: m, Status: "paused", CreatedAt: ch.now()}
 	if enabled {
 		ex.Status = "enabled"
 	}

@@ -29,7 +29,7 @@ func TestHreflangAlternatesAreReciprocal(t *testing.T) {
 	t.Cleanup(srv.Close)
 	e.srv.BaseURL, e.ch.BaseURL = srv.URL, srv.URL
 	p := &loadcheck.Policy{AllowedHosts: []string{strings.TrimPrefix(srv.URL, "http://")}}
-	e.ch.Auditor = &Auditor{Client: p.LinkClient(), Allowed: p.CheckTarget, Now: e.clk.Now}
+	e.ch.Auditor = &Auditor{Client: p.LinkClient(), Allowed: p.CheckTarget, Clock: e.clk}
 
 	page := func(slug, lang string, alts ...landing.Alternate) *landing.Page {
 		t.Helper()

@@ -312,7 +312,7 @@ type AdGroupInput struct {
 // SaveAdGroup creates (id 0) or updates an ad group of the campaign.
 func (ch *Channel) SaveAdGroup(ctx context.Context, campaignID uint64, currency string, id uint64, in AdGroupInput) (*AdGroup, error) {
 	var errs validation.Errors
-	g := &AdGroup{ID: id, CampaignID: campaignID, Name: strings.TrimSpace(in.Name), CreatedAt: ch.Now()}
+	g := &AdGroup{ID: id, CampaignID: campaignID, Name: strings.TrimSpace(in.Name), CreatedAt: ch.now()}
 	if g.Name == "" {
 		errs = append(errs, validation.Fieldf("name", "is required"))
 	} else if n := utf8.RuneCountInString(g.Name); n > 255 {
@@ -400,7 +400,7 @@ func (ch *Channel) SaveAd(ctx context.Context, campaignID, groupID, id uint64, i
 		return nil, err
 	}
 	a := &Ad{ID: id, AdGroupID: groupID, Headlines: lines(in.Headlines), Descriptions: lines(in.Descriptions),
-		Path1: strings.TrimSpace(in.Path1), Path2: strings.TrimSpace(in.Path2), CreatedAt: ch.Now(), UpdatedAt: ch.Now()}
+		Path1: strings.TrimSpace(in.Path1), Path2: strings.TrimSpace(in.Path2), CreatedAt: ch.now(), UpdatedAt: ch.now()}
 	if errs := CheckAd(a, prices); len(errs) > 0 {
 		return nil, errs
 	}

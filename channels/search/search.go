@@ -22,6 +22,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -87,8 +88,10 @@ type Channel struct {
 	Auditor *Auditor
 	// IndexNow notifies search engines at launch (nil: off).
 	IndexNow *IndexNow
-	Now      func() time.Time
+	Clock    clock.Clock
 }
+
+func (ch *Channel) now() time.Time { return clock.Or(ch.Clock).Now() }
 
 // Name of the channel.
 func (*Channel) Name() campaigns.Channel { return campaigns.SEO }
@@ -105,7 +108,7 @@ func (ch *Channel) Settings(ctx context.Context, campaignID uint64) (Settings, e
 
 // SaveSettings stores a campaign's search settings.
 func (ch *Channel) SaveSettings(ctx context.Context, s Settings) error {
-	s.UpdatedAt = ch.Now()
+	s.UpdatedAt = ch.now()
 	return ch.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "campaign_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"evergreen", "updated_at"})}).Create(&s).Error
 }
@@ -152,7 +155,7 @@ func (ch *Channel) Halt(ctx context.Context, c *campaigns.Campaign, _ string) (s
 func (ch *Channel) move(ctx context.Context, c *campaigns.Campaign, m campaigns.Move) (string, error) {
 	var parts []string
 	if c.LandingPageID != nil {
-		e := entry{PageID: *c.LandingPageID, CampaignID: c.ID, AddedAt: ch.Now()}
+		e := entry{PageID: *c.LandingPageID, CampaignID: c.ID, AddedAt: ch.now()}
 		if err := ch.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&e).Error; err != nil {
 			return "", fmt.Errorf("search: sitemap: %w", err)
 		}

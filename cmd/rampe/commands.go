@@ -116,7 +116,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command, seed func() e
 		MetricsToken: st.cfg.MetricsToken, MetricsElsewhere: st.cfg.MetricsAddr != "", FrameAncestors: st.cfg.LandingFrameAncestors,
 		TrustedProxies: st.cfg.TrustedProxies, Notify: st.notify, Clicks: st.clicks, Outbox: st.outbox, Audience: st.audience, Email: st.email.Sender, BaseURLStatus: baseStatus,
 		Search: st.search, RobotsRules: st.cfg.SEORobotsRules, Affiliation: st.affiliation.Service,
-		LandingThroughRouter: !st.cfg.FastLanding, Display: st.display, DisplayMaxAge: st.cfg.DisplayTagMaxAge})
+		LandingThroughRouter: !st.cfg.FastLanding, Display: st.display, DisplayMaxAge: st.cfg.DisplayTagMaxAge, Clock: st.clock})
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func seedDemo(ctx context.Context, st *stack, out io.Writer) error {
 		return nil
 	}
 	loc, _ := clock.Location(st.cfg.DefaultTimeZone)
-	now := time.Now().In(loc)
+	now := st.now().In(loc)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	window := func(days, hour int) time.Time { return day.AddDate(0, 0, days).Add(time.Duration(hour) * time.Hour) }
 	refs, err := seedCatalog(ctx, st, window)
@@ -82,14 +82,14 @@ func markDemoChecks(ctx context.Context, st *stack) error {
 		return nil
 	}
 	return st.db.WithContext(ctx).Exec("INSERT INTO settings (key, value, updated_at) VALUES (?, 'pending', ?) ON CONFLICT (key) DO NOTHING",
-		demoChecksKey, time.Now().UTC()).Error
+		demoChecksKey, st.now()).Error
 }
 
 // claimDemoChecks tells whether this node is the one to run the demo's
 // load checks (their marker was pending, and is now taken).
 func claimDemoChecks(ctx context.Context, st *stack) bool {
 	res := st.db.WithContext(ctx).Exec("UPDATE settings SET value = 'started', updated_at = ? WHERE key = ? AND value = 'pending'",
-		time.Now().UTC(), demoChecksKey)
+		st.now(), demoChecksKey)
 	return res.Error == nil && res.RowsAffected == 1
 }
 

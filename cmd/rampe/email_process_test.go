@@ -47,7 +47,7 @@ func TestWorkerKilledDuringSendMailsEveryoneDuplicatesBounded(t *testing.T) {
 	}
 	defer conn.Close()
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
-	lm := landing.New(g, &catalog.Store{DB: g}, cs, cs.Gates, nil, "http://127.0.0.1", "Europe/Paris")
+	lm := landing.New(g, &catalog.Store{DB: g}, cs, cs.Gates, nil, "http://127.0.0.1", "Europe/Paris", cs.Clock)
 	page, err := lm.Pages.Create(ctx, landing.PageInput{Slug: "mail", Title: "Mail test"})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestWorkerKilledDuringSendMailsEveryoneDuplicatesBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := &email.Messages{DB: g, Now: func() time.Time { return time.Now().UTC() }}
+	msgs := &email.Messages{DB: g, Clock: clock.System{}}
 	if err := msgs.Save(ctx, &email.Message{CampaignID: c.ID, FromAddr: "news@shop.example", Subject: "Hello {{.name}}", Format: email.FormatMarkdown,
 		Body: "[Shop]({{.landing_url}})", ListID: list.ID}, "test"); err != nil {
 		t.Fatal(err)

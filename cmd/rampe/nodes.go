@@ -118,7 +118,7 @@ func (s *stack) joinNodes(ctx context.Context, role string, record bool) error {
 			}
 		}
 	}
-	reg := &nodes.Registry{DB: s.db, Node: name, Gone: deadLocalProcess(host)}
+	reg := &nodes.Registry{DB: s.db, Node: name, Gone: deadLocalProcess(host), Clock: s.clock}
 	if _, err := reg.Join(ctx, settings, record); err != nil {
 		return fail("%v", err)
 	}

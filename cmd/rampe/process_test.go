@@ -134,7 +134,7 @@ func TestWorkerKilledDuringGoLiveGoesLiveExactlyOnce(t *testing.T) {
 	defer conn.Close()
 	cs := campaigns.NewService(g, queue.NewClient(conn), clock.System{})
 	// The worker checks the landing gates too: give the campaign a published page.
-	lm := landing.New(g, &catalog.Store{DB: g}, cs, cs.Gates, nil, "http://127.0.0.1", "Europe/Paris")
+	lm := landing.New(g, &catalog.Store{DB: g}, cs, cs.Gates, nil, "http://127.0.0.1", "Europe/Paris", cs.Clock)
 	page, err := lm.Pages.Create(context.Background(), landing.PageInput{Slug: "crash", Title: "Crash test"})
 	if err != nil {
 		t.Fatal(err)

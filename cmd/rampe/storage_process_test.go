@@ -16,6 +16,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/objstore"
 	"github.com/rampe/rampe/platform/queue"
 	"github.com/rampe/rampe/platform/testenv"
@@ -54,7 +55,7 @@ func TestWebNodeServesTheFeedAWorkerWrote(t *testing.T) {
 	if _, err := cat.Import(ctx, strings.NewReader(body), catalog.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &feeds.Service{DB: g, Catalog: cat, Promotions: &landing.Promotions{DB: g, Catalog: cat}, Now: func() time.Time { return time.Now().UTC() }}
+	svc := &feeds.Service{DB: g, Catalog: cat, Promotions: &landing.Promotions{DB: g, Catalog: cat}, Clock: clock.System{}}
 	f := &feeds.Feed{Name: "shared", Format: feeds.GoogleTSV}
 	if err := svc.Create(ctx, f); err != nil {
 		t.Fatal(err)

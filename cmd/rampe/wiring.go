@@ -50,7 +50,10 @@ var migrations = [][]db.Migration{db.Migrations, accounts.Migrations, campaigns.
 
 // stack is Rampe wired together, in the order it is built.
 type stack struct {
-	cfg        *config.Config
+	cfg *config.Config
+	// clock is the stack's one time source: every service reads "now"
+	// from it.
+	clock      clock.Clock
 	db         *gorm.DB
 	conn       *queue.Conn
 	tasks      *queue.Client
@@ -86,6 +89,8 @@ type stack struct {
 	// node is this process in node_settings (serve, worker), removed at close.
 	node *nodes.Registry
 }
+
+func (s *stack) now() time.Time { return clock.Or(s.clock).Now() }
 
 func setupLogging(cfg *config.Config) {
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
@@ -154,35 +159,36 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		return nil, err
 	}
 	tasks := queue.NewClient(conn)
-	cs := campaigns.NewService(g, tasks, clock.System{})
+	clk := clock.System{}
+	cs := campaigns.NewService(g, tasks, clk)
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
 	cs.Lead = queue.Ahead(cfg.JobsPollInterval)
-	st = &stack{cfg: cfg, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
-		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL}, campaigns: cs, catalog: &catalog.Store{DB: g}}
-	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone)
+	st = &stack{cfg: cfg, clock: clk, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
+		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL, Clock: clk}, campaigns: cs, catalog: &catalog.Store{DB: g, Clock: clk}}
+	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone, clk)
 	m.Server.DefaultLang = cfg.LandingDefaultLang
 	st.promotions, st.pages, st.landing = m.Promotions, m.Pages, m.Server
-	store, ups, err := sharedStorage(ctx, cfg, g)
+	store, ups, err := sharedStorage(ctx, cfg, g, clk)
 	if err != nil {
 		return nil, err
 	}
 	st.uploads = ups
 	st.feeds = &feeds.Service{DB: g, Storage: store, Catalog: st.catalog, Promotions: m.Promotions, BaseURL: cfg.PublicBaseURL, MaxGenerations: cfg.FeedsMaxGenerations,
-		Now: func() time.Time { return time.Now().UTC() }}
+		Clock: clk}
 	st.feeds.Generated = func(ctx context.Context, feedID, runID uint64, name string) {
 		cs.EnqueueRecheck(ctx, campaigns.Link{FeedID: feedID}, fmt.Sprintf("feed:%d:run%d", feedID, runID), i18n.M("feed %s was generated", name))
 	}
 	st.feedJobs = &feeds.Jobs{Service: st.feeds, Tasks: tasks}
-	st.uploadJobs = &uploads.Jobs{DB: g, Uploads: ups, Tasks: tasks}
+	st.uploadJobs = &uploads.Jobs{DB: g, Uploads: ups, Tasks: tasks, Clock: clk}
 	st.catalogImports = catalog.NewImportJobs(st.catalog, st.uploadJobs, func(ctx context.Context) {
 		st.landing.Invalidate(ctx, "") // prices may have changed on every page
 		st.feedJobs.EnqueueAll(ctx, "catalog import")
 	})
-	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
+	st.loadcheck = &loadcheck.Service{Store: &loadcheck.Store{DB: g, Clock: clk}, Campaigns: cs, Pages: m.Pages, Tasks: tasks, BaseURL: cfg.PublicBaseURL,
 		StepSeconds: int(cfg.LoadCheckStep / time.Second), Validity: cfg.LoadCheckValidity, SafetyFactor: cfg.LoadCheckSafety,
-		Now: func() time.Time { return time.Now().UTC() },
+		Clock: clk,
 		Policy: loadcheck.Policy{BaseURL: cfg.PublicBaseURL, AllowedHosts: cfg.LoadCheckAllowedHosts,
 			MaxRate: float64(cfg.LoadCheckMaxRate), MaxDuration: cfg.LoadCheckMaxDuration}}
 	st.loadcheck.Recheck = func(ctx context.Context, pageID, checkID uint64) {
@@ -190,12 +196,12 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 			i18n.M("load check #%s of landing page #%s passed", strconv.FormatUint(checkID, 10), strconv.FormatUint(pageID, 10)))
 	}
 	loadcheck.RegisterGate(cs.Gates, st.loadcheck)
-	st.notify = newNotify(cfg, g, cs, st.accounts)
+	st.notify = newNotify(cfg, g, cs, st.accounts, clk)
 	if cfg.SMTPURL == "" {
 		st.outbox = &email.Outbox{DB: g}
 	}
-	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Now: func() time.Time { return time.Now().UTC() }}
-	st.audience = &audience.Service{DB: g, Secret: st.secret, BaseURL: cfg.PublicBaseURL, Now: func() time.Time { return time.Now().UTC() }}
+	st.clicks = &clicks.Service{DB: g, Secret: st.secret, Clock: clk}
+	st.audience = &audience.Service{DB: g, Secret: st.secret, BaseURL: cfg.PublicBaseURL, Clock: clk}
 	st.contactImports = audience.NewImportJobs(st.audience, st.uploadJobs)
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
@@ -222,7 +228,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 		}
 	}
 	if err := channels.Register(cs, st.email, st.search, st.affiliation, display.Channel{Service: st.display},
-		comparators.Channel{Feeds: st.feedJobs, Now: st.feeds.Now,
+		comparators.Channel{Feeds: st.feedJobs, Clock: clk,
 			RegisterGate: func(reg *campaigns.Registry) { feeds.RegisterGate(reg, st.feeds) }},
 	); err != nil {
 		return nil, err
@@ -245,7 +251,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 // sharedStorage is where feed files and uploaded files go: the bucket of
 // feeds.storage_url (checked to exist; uploads under uploads/), or the
 // directory feeds.dir (uploads in its .uploads folder).
-func sharedStorage(ctx context.Context, cfg *config.Config, g *gorm.DB) (feeds.Storage, uploads.Store, error) {
+func sharedStorage(ctx context.Context, cfg *config.Config, g *gorm.DB, clk clock.Clock) (feeds.Storage, uploads.Store, error) {
 	if cfg.FeedsStorage == nil {
 		return feeds.Dir{Root: cfg.FeedsDir}, uploads.Dir{Root: filepath.Join(cfg.FeedsDir, ".uploads")}, nil
 	}
@@ -254,7 +260,7 @@ func sharedStorage(ctx context.Context, cfg *config.Config, g *gorm.DB) (feeds.S
 		return nil, nil, fmt.Errorf("feeds.storage_url: %w", err)
 	}
 	slog.Info("rampe: feed files and uploads in object storage", "location", cfg.FeedsStorage.String())
-	return &feeds.Objects{DB: g, Bucket: b, Grace: cfg.FeedsStorage.Grace}, uploads.Bucket{B: b}, nil
+	return &feeds.Objects{DB: g, Bucket: b, Grace: cfg.FeedsStorage.Grace, Clock: clk}, uploads.Bucket{B: b}, nil
 }
 
 func redisLabel(c *queue.Conn) string {
@@ -326,7 +332,7 @@ func openStack(cmd *cobra.Command, cfgf cfgFunc) (*stack, error) {
 
 // newNotify wires alert notifications: e-mail through smtp.url (validated
 // at load), webhooks over HTTP.
-func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accounts.Store) *notify.Service {
+func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accounts.Store, clk clock.Clock) *notify.Service {
 	send := notify.NetSender{HTTP: notify.NewHTTPClient()}
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
@@ -334,7 +340,7 @@ func newNotify(cfg *config.Config, g *gorm.DB, cs *campaigns.Service, acc *accou
 		send.Mailer = mailer.New(mc)
 	}
 	return &notify.Service{DB: g, Alerts: cs, Users: notify.AccountUsers{Store: acc}, Send: send, BaseURL: cfg.PublicBaseURL,
-		EmailReady: cfg.SMTPURL != "", HTTPHosts: cfg.WebhookHTTPHosts, Now: func() time.Time { return time.Now().UTC() }}
+		EmailReady: cfg.SMTPURL != "", HTTPHosts: cfg.WebhookHTTPHosts, Clock: clk}
 }
 
 // startMail starts the SMTP catch-all when no smtp.url is configured, and
@@ -375,5 +381,5 @@ func retentionPruner(st *stack) *retention.Pruner {
 		catalog.Retention, notify.Retention, clicks.Retention, email.OutboxRetention} {
 		rules = append(rules, rs...)
 	}
-	return &retention.Pruner{DB: st.db, Rules: rules, Keep: st.cfg.Retention, Now: utcNow}
+	return &retention.Pruner{DB: st.db, Rules: rules, Keep: st.cfg.Retention, Clock: st.clock}
 }

@@ -29,7 +29,7 @@ func newAffiliation(st *stack) (*affiliation.Channel, *affiliation.Jobs) {
 		Products: catalogLinks{st.catalog}, Extras: kitExtras{st.feeds, st, cfg.PublicBaseURL},
 		Outbound: &loadcheck.Policy{AnyPublicHost: true, AllowedHosts: cfg.AffiliationPostbackHosts},
 		BaseURL:  cfg.PublicBaseURL, ShopURL: shop, DefaultTimeZone: cfg.DefaultTimeZone, DefaultLang: cfg.LandingDefaultLang, ReturnWindow: cfg.AffiliationReturnWindow,
-		PixelKey: affiliation.PixelKey(st.secret), Now: utcNow}
+		PixelKey: affiliation.PixelKey(st.secret), Clock: st.clock}
 	if cfg.SMTPURL != "" {
 		mc, _ := mailer.ParseURL(cfg.SMTPURL)
 		mc.From, mc.Timeout = cfg.SMTPFrom, cfg.SMTPTimeout

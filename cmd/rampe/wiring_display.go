@@ -15,7 +15,7 @@ import (
 func newDisplay(st *stack) *display.Service {
 	cfg := st.cfg
 	return &display.Service{DB: st.db, Clicks: st.clicks, Bus: st.conn.Redis, BaseURL: cfg.PublicBaseURL, MaxBytes: cfg.DisplayMaxBytes,
-		PollInterval: cfg.DisplayPollInterval, Now: utcNow,
+		PollInterval: cfg.DisplayPollInterval, Clock: st.clock,
 		LandingURL: func(ctx context.Context, c *campaigns.Campaign) (string, error) {
 			if c.LandingPageID == nil {
 				return "", nil

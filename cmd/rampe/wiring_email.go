@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/email"
@@ -15,9 +14,9 @@ import (
 // catch-all's port is set by startMail), its DKIM key, and its audience.
 func newEmail(st *stack) (*email.Channel, error) {
 	cfg := st.cfg
-	s := &email.Sender{DB: st.db, Campaigns: st.campaigns, Messages: &email.Messages{DB: st.db, Now: utcNow}, Audience: audience.ForEmail{Service: st.audience},
+	s := &email.Sender{DB: st.db, Campaigns: st.campaigns, Messages: &email.Messages{DB: st.db, Clock: st.clock}, Audience: audience.ForEmail{Service: st.audience},
 		Offers: st.landing, Clicks: st.clicks, Tasks: st.tasks, BaseURL: cfg.PublicBaseURL, Secret: st.secret, Pool: cfg.EmailPoolSize,
-		MaxRate: cfg.EmailMaxRate, UnsubscribeMailto: cfg.EmailMailto, Now: utcNow}
+		MaxRate: cfg.EmailMaxRate, UnsubscribeMailto: cfg.EmailMailto, Clock: st.clock}
 	if cfg.SMTPURL != "" {
 		s.SMTP, _ = mailer.ParseURL(cfg.SMTPURL)
 		s.SMTP.Timeout = cfg.SMTPTimeout
@@ -37,5 +36,3 @@ func newEmail(st *stack) (*email.Channel, error) {
 	}
 	return &email.Channel{Sender: s, LinkHosts: cfg.EmailLinkHosts}, nil
 }
-
-func utcNow() time.Time { return time.Now().UTC() }

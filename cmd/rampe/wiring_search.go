@@ -17,8 +17,8 @@ import (
 func newSearch(st *stack, m *landing.Module) *search.Channel {
 	cfg := st.cfg
 	pol := &st.loadcheck.Policy
-	ch := &search.Channel{DB: st.db, Pages: m.Pages, Renderer: m.Server, Offers: m.Server, BaseURL: cfg.PublicBaseURL, Now: utcNow,
-		Auditor: &search.Auditor{Client: pol.LinkClient(), Allowed: pol.CheckTarget, WeightBudget: int64(cfg.SEOPageWeightKB) << 10, Now: utcNow}}
+	ch := &search.Channel{DB: st.db, Pages: m.Pages, Renderer: m.Server, Offers: m.Server, BaseURL: cfg.PublicBaseURL, Clock: st.clock,
+		Auditor: &search.Auditor{Client: pol.LinkClient(), Allowed: pol.CheckTarget, WeightBudget: int64(cfg.SEOPageWeightKB) << 10, Clock: st.clock}}
 	if cfg.SEOIndexNowEndpoint != "" {
 		ch.IndexNow = &search.IndexNow{Endpoint: cfg.SEOIndexNowEndpoint, Key: IndexNowKey(st), BaseURL: cfg.PublicBaseURL,
 			Client: pol.LinkClient(), Allowed: pol.CheckTarget}

@@ -1,5 +1,8 @@
 // Package clock gives domain code a replaceable notion of "now" so that tests
-// can pin time without sleeping.
+// can pin time without sleeping. Every service that reads the time takes a
+// Clock field (nil: System, through Or); cmd/rampe builds one System clock
+// for the stack and gives that same value to every service. No struct
+// carries a func() time.Time of its own (rule_test.go holds it).
 package clock
 
 import (
@@ -16,6 +19,15 @@ type System struct{}
 
 // Now returns time.Now in UTC.
 func (System) Now() time.Time { return time.Now().UTC() }
+
+// Or returns c, or the wall clock when c is nil: services take a Clock
+// field that may be left unset, and read it as clock.Or(s.Clock).Now().
+func Or(c Clock) Clock {
+	if c == nil {
+		return System{}
+	}
+	return c
+}
 
 // Fixed is a settable clock for tests.
 type Fixed struct {

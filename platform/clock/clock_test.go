@@ -26,3 +26,17 @@ func TestLocationIsLoadedOnceAndRefusesWhatIsNoZone(t *testing.T) {
 		}
 	}
 }
+
+// A service's unset Clock is the wall clock, in UTC; a set one is itself.
+func TestOrFallsBackToTheWallClock(t *testing.T) {
+	before := time.Now()
+	got := Or(nil).Now()
+	if got.Location() != time.UTC || got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+		t.Fatalf("Or(nil).Now() = %s, want the wall clock in UTC", got)
+	}
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	f := NewFixed(at)
+	if c := Or(f); c != f || !c.Now().Equal(at) {
+		t.Fatalf("Or(fixed) = %v", c)
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // Open connects to dsn. A DSN starting with postgres:// selects PostgreSQL;
@@ -25,8 +27,10 @@ import (
 // foreign keys on (and created with 16 KiB pages).
 func Open(dsn string) (*gorm.DB, error) {
 	cfg := &gorm.Config{
-		Logger:                                   logger.Discard,
-		NowFunc:                                  func() time.Time { return time.Now().UTC() },
+		Logger: logger.Discard,
+		// gorm's own stamps (created_at, updated_at left zero); services
+		// set the times that decide anything from their clock.Clock.
+		NowFunc:                                  clock.System{}.Now,
 		DisableForeignKeyConstraintWhenMigrating: true,
 		TranslateError:                           true,
 	}

@@ -17,6 +17,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 )
 
@@ -64,9 +65,9 @@ func (m *Mismatch) Error() string {
 
 // Registry records this node's settings and compares them.
 type Registry struct {
-	DB   *gorm.DB
-	Node string // unique per process: host, role, pid
-	Now  func() time.Time
+	DB    *gorm.DB
+	Node  string // unique per process: host, role, pid
+	Clock clock.Clock
 	// Beat is how often the node's rows are refreshed (1 min when 0);
 	// a node not seen for three beats is gone.
 	Beat time.Duration
@@ -94,12 +95,7 @@ func (r *Registry) beat() time.Duration {
 	return time.Minute
 }
 
-func (r *Registry) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now().UTC()
-}
+func (r *Registry) now() time.Time { return clock.Or(r.Clock).Now() }
 
 // Join records settings as this node's (when record is set: a serving
 // process) and compares them with the other nodes seen within three beats.

@@ -29,7 +29,7 @@ func TestNodesCompareAtStart(t *testing.T) {
 	g := testenv.DB(t, db.Migrations, Migrations)
 	ctx := context.Background()
 	clk := clock.NewFixed(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
-	node := func(name string) *Registry { return &Registry{DB: g, Node: name, Now: clk.Now, Beat: time.Minute} }
+	node := func(name string) *Registry { return &Registry{DB: g, Node: name, Clock: clk, Beat: time.Minute} }
 	web1, web2, worker := node("web-1"), node("web-2"), node("worker-1")
 
 	if w, err := web1.Join(ctx, settings("https://rampe.shop.example", "fr"), true); err != nil || len(w) != 0 {
@@ -70,7 +70,7 @@ func TestNodesCompareAtStart(t *testing.T) {
 	web1.Leave(ctx)
 	clk.Add(2 * time.Minute)
 	ctx2, cancel := context.WithCancel(ctx)
-	beat := &Registry{DB: g, Node: "web-2", Now: clk.Now, Beat: 20 * time.Millisecond}
+	beat := &Registry{DB: g, Node: "web-2", Clock: clk, Beat: 20 * time.Millisecond}
 	done := make(chan struct{})
 	go func() { beat.Run(ctx2); close(done) }()
 	deadline := time.Now().Add(5 * time.Second)

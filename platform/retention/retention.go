@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/rampe/rampe/platform/clock"
 )
 
 // Kinds of data, each with its own retention (config retention.KIND_days).
@@ -50,17 +52,16 @@ type Pruner struct {
 	DB    *gorm.DB
 	Rules []Rule
 	// Keep is each kind's retention; a kind missing or 0 is kept forever.
-	Keep map[string]time.Duration
-	Now  func() time.Time
+	Keep  map[string]time.Duration
+	Clock clock.Clock
 }
+
+func (p *Pruner) now() time.Time { return clock.Or(p.Clock).Now() }
 
 // Prune deletes every row older than its kind's retention, and returns
 // how many went per table.
 func (p *Pruner) Prune(ctx context.Context) (map[string]int64, error) {
-	now := time.Now()
-	if p.Now != nil {
-		now = p.Now()
-	}
+	now := p.now()
 	out := map[string]int64{}
 	for _, r := range p.Rules {
 		keep := p.Keep[r.Kind]

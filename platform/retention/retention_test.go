@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/testenv"
 )
@@ -44,7 +45,7 @@ func TestPruneKeepsWhatItMustAndTakesTheRestInBatches(t *testing.T) {
 	}
 	g.Exec("INSERT INTO hits (link, at) VALUES (99, ?)", recent)
 
-	p := &Pruner{DB: g, Now: func() time.Time { return now },
+	p := &Pruner{DB: g, Clock: clock.NewFixed(now),
 		Rules: []Rule{
 			{Kind: FeedRuns, Table: "runs", At: "finished_at", Keep: "current", Batch: 1},
 			{Kind: Events, Table: "hits", At: "at", NoID: true, Batch: 10},

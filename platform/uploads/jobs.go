@@ -119,12 +119,7 @@ func (j *Jobs) Handle(kind string, im Importer) {
 	j.importers[kind] = im
 }
 
-func (j *Jobs) now() time.Time {
-	if j.Clock == nil {
-		return time.Now().UTC()
-	}
-	return j.Clock.Now()
-}
+func (j *Jobs) now() time.Time { return clock.Or(j.Clock).Now() }
 
 func (j *Jobs) stale() time.Duration {
 	if j.Stale > 0 {

@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/mailer"
 )
@@ -149,7 +150,7 @@ var (
 type Service struct {
 	DB     *gorm.DB
 	Secret []byte
-	Now    func() time.Time
+	Clock  clock.Clock
 	// Send delivers the double opt-in confirmation (nil: none is sent,
 	// and subscribing to a double opt-in list fails).
 	Send func(ctx context.Context, m mailer.Message) error
@@ -159,9 +160,4 @@ type Service struct {
 	Limits Limits
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }

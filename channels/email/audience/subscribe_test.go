@@ -16,7 +16,7 @@ var linkRE = regexp.MustCompile(`https://shop\.example/subscribe/confirm/(\S+)`)
 func TestDoubleOptIn(t *testing.T) {
 	s, out := newService(t)
 	clk := clock.NewFixed(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
-	s.Now = clk.Now
+	s.Clock = clk
 	ctx := context.Background()
 	l, _ := s.CreateList(ctx, ListInput{Name: "Newsletter"})
 	if !l.DoubleOptIn || len(l.Token) < 20 {
