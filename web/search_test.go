@@ -100,7 +100,7 @@ func TestSearchAPI(t *testing.T) {
 	if r.Status != 200 || err != nil || rows[0][0] != "Campaign" || !strings.Contains(r.Header.Get("Content-Disposition"), "google.csv") {
 		t.Fatalf("%d %v %s", r.Status, err, r.Body)
 	}
-	if !strings.Contains(r.Body, "Chaise à 120.00") {
+	if !strings.Contains(r.Body, "Chaise à 120,00\u00a0€") {
 		t.Fatalf("the price placeholder was not filled:\n%s", r.Body)
 	}
 	if r := a.api("GET", fmt.Sprintf("%s/exports/%d/microsoft.csv", base, eid), accounts.Viewer, ""); r.Status != 200 || !strings.HasPrefix(r.Body, "Type,Status") {
@@ -154,7 +154,7 @@ func TestSearchTab(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	r = b.get(tab)
-	for _, want := range []string{"Chaise à 120.00", "10/30", `data-line-limit="30"`, "[chaise]", `"chaise scandinave" @ 0.80`, "None yet"} {
+	for _, want := range []string{"Chaise à 120,00\u00a0€", "10/30", `data-line-limit="30"`, "[chaise]", `"chaise scandinave" @ 0.80`, "None yet"} {
 		if !strings.Contains(r.Body, want) && !strings.Contains(r.Body, strings.ReplaceAll(want, `"`, "&#34;")) {
 			t.Errorf("the tab lacks %q", want)
 		}
