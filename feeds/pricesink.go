@@ -3,7 +3,6 @@ package feeds
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -63,8 +62,6 @@ type priceWriter struct {
 	copy  bool // PostgreSQL through pgx: COPY
 }
 
-var errNoPgx = errors.New("feeds: the PostgreSQL pool is not pgx's")
-
 var priceColumns = []string{"run_id", "sku", "price", "sale_price", "sale_starts_at", "sale_ends_at"}
 
 // copyLines writes a batch of lines with one COPY (PostgreSQL, through
@@ -74,10 +71,7 @@ var priceColumns = []string{"run_id", "sku", "price", "sale_price", "sale_starts
 // of a million promoted products were a third of a generation's time.
 func (w *priceWriter) copyLines(ctx context.Context, lines []PriceLine) error {
 	return w.conn.Raw(func(dc any) error {
-		pc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return errNoPgx
-		}
+		pc := dc.(*stdlib.Conn) // open checked it
 		runID := int64(w.runID)
 		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{"feed_prices"}, priceColumns, pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) {
 			l := &lines[i]
@@ -110,26 +104,34 @@ func (w *priceWriter) insertSQL(rows int) string {
 	return b.String()
 }
 
+// open takes the writer's connection and chooses how it writes: COPY on
+// PostgreSQL through pgx, the prepared INSERT otherwise.
+func (w *priceWriter) open(ctx context.Context) error {
+	sqlDB, err := w.g.DB()
+	if err != nil {
+		return err
+	}
+	if w.conn, err = sqlDB.Conn(ctx); err != nil {
+		return err
+	}
+	if w.pg {
+		if err := w.conn.Raw(func(dc any) error { _, w.copy = dc.(*stdlib.Conn); return nil }); err != nil {
+			return err
+		}
+	}
+	if !w.copy {
+		w.full, err = w.conn.PrepareContext(ctx, w.insertSQL(priceRows))
+	}
+	return err
+}
+
 func (w *priceWriter) write(ctx context.Context, lines []PriceLine) error {
 	if w.conn == nil {
-		sqlDB, err := w.g.DB()
-		if err != nil {
+		if err := w.open(ctx); err != nil {
 			return err
 		}
-		if w.conn, err = sqlDB.Conn(ctx); err != nil {
-			return err
-		}
-		if w.pg {
-			err := w.copyLines(ctx, lines)
-			if !errors.Is(err, errNoPgx) {
-				w.copy = err == nil
-				return err
-			}
-		}
-		if w.full, err = w.conn.PrepareContext(ctx, w.insertSQL(priceRows)); err != nil {
-			return err
-		}
-	} else if w.copy {
+	}
+	if w.copy {
 		return w.copyLines(ctx, lines)
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
