@@ -285,8 +285,9 @@ func ReportRows(stored []ImportError) []RowError {
 }
 
 // SweepInterrupted marks as failed the imports still "running" after
-// olderThan: the process running them stopped (imports run in the web node
-// that received the file), and nothing was imported.
+// olderThan (6 h at start, three times an import task's timeout): no
+// worker finished them, even through uploads.Jobs' restarts, and nothing
+// was imported.
 func (s *Store) SweepInterrupted(ctx context.Context, olderThan time.Duration) (int64, error) {
 	res := s.DB.WithContext(ctx).Model(&Import{}).Where("status = ? AND created_at < ?", "running", s.now().Add(-olderThan)).
 		Updates(map[string]any{"status": "failed", "message": "interrupted: the process running the import stopped; nothing was imported, import the file again"})

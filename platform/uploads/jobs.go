@@ -314,34 +314,51 @@ func (j *Jobs) RecoverLost(ctx context.Context) (int, error) {
 }
 
 func (j *Jobs) recover(ctx context.Context, waiting, beat time.Time) (int, error) {
-	var jobs []Job
-	err := j.DB.WithContext(ctx).Where("(beat_at IS NULL AND created_at < ?) OR beat_at < ?", waiting, beat).
-		Order("id").Limit(1000).Find(&jobs).Error
-	if err != nil {
-		return 0, fmt.Errorf("uploads: recover: %w", err)
-	}
 	n := 0
-	for i := range jobs {
-		job := &jobs[i]
-		im, ok := j.importers[job.Kind]
-		if !ok {
-			continue
+	var last uint64
+	for { // every job, a page of recoverPage at a time (keyset on id)
+		var jobs []Job
+		err := j.DB.WithContext(ctx).Where("id > ? AND ((beat_at IS NULL AND created_at < ?) OR beat_at < ?)", last, waiting, beat).
+			Order("id").Limit(recoverPage).Find(&jobs).Error
+		if err != nil {
+			return n, fmt.Errorf("uploads: recover: %w", err)
 		}
-		if job.BeatAt != nil {
-			if !j.restart(ctx, im, job) {
-				continue
+		for i := range jobs {
+			queued, err := j.recoverOne(ctx, &jobs[i])
+			if err != nil {
+				return n, err
+			}
+			if queued {
+				n++
 			}
 		}
-		created, err := j.enqueue(ctx, job)
-		if err != nil {
-			return n, fmt.Errorf("uploads: queue %s %d again: %w", job.Kind, job.RunID, err)
+		if len(jobs) < recoverPage {
+			return n, nil
 		}
-		if created {
-			slog.Warn("uploads: import queued again (its task was lost or its worker stopped)", "kind", job.Kind, "run", job.RunID, "queued", job.Queued)
-			n++
-		}
+		last = jobs[len(jobs)-1].ID
 	}
-	return n, nil
+}
+
+// recoverPage is how many jobs one query of recover reads.
+const recoverPage = 500
+
+// recoverOne queues job again when its task is lost; true when it did.
+func (j *Jobs) recoverOne(ctx context.Context, job *Job) (bool, error) {
+	im, ok := j.importers[job.Kind]
+	if !ok {
+		return false, nil
+	}
+	if job.BeatAt != nil && !j.restart(ctx, im, job) {
+		return false, nil
+	}
+	created, err := j.enqueue(ctx, job)
+	if err != nil {
+		return false, fmt.Errorf("uploads: queue %s %d again: %w", job.Kind, job.RunID, err)
+	}
+	if created {
+		slog.Warn("uploads: import queued again (its task was lost or its worker stopped)", "kind", job.Kind, "run", job.RunID, "queued", job.Queued)
+	}
+	return created, nil
 }
 
 // restart takes an abandoned job back for a new task, or fails it when it

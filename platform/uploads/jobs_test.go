@@ -299,3 +299,26 @@ func TestStoppedWorkerAndMissingFile(t *testing.T) {
 		t.Fatalf("jobs left: %+v", rows)
 	}
 }
+
+// More waiting uploads than one page of Recover's query: every one is
+// queued again after a loss, none left for the next round.
+func TestRecoverLostReadsEveryPage(t *testing.T) {
+	const n = 501
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	s := newSetup(t, ids...)
+	ctx := context.Background()
+	for _, id := range ids {
+		if err := s.jobs.Queue(ctx, kind, id, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.conn.Redis.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.jobs.RecoverLost(ctx); err != nil || got != n {
+		t.Fatalf("RecoverLost: %d of %d queued again, %v", got, n, err)
+	}
+}
