@@ -49,13 +49,7 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 	var imported atomic.Int32
 	jobs := &uploads.Jobs{DB: s.DB, Uploads: uploads.Bucket{B: b}, Tasks: queue.NewClient(conn)}
 	j := NewImportJobs(s, jobs, func(context.Context) { imported.Add(1) })
-	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
-	mux := queue.NewMux()
-	jobs.Register(mux)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	startWorker(t, conn, jobs)
 
 	imp, err := s.StartImport(ctx, "goods.csv", "csv", int64(len(goodCSV)), false, "test")
 	if err != nil {
@@ -103,6 +97,19 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 	}
 }
 
+// startWorker runs a real asynq worker with the upload handlers of jobs
+// until the test ends.
+func startWorker(t *testing.T, conn *queue.Conn, jobs *uploads.Jobs) {
+	t.Helper()
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
+	mux := queue.NewMux()
+	jobs.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+}
+
 // jobOf is the upload job of catalog import id.
 func jobOf(t *testing.T, s *Store, id uint64) uploads.Job {
 	t.Helper()
@@ -132,13 +139,7 @@ func TestImportQueuedAgainAfterRedisLostIt(t *testing.T) {
 	if n, err := jobs.RecoverLost(ctx); err != nil || n != 1 {
 		t.Fatalf("RecoverLost: %d, %v", n, err)
 	}
-	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 2, PollInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second})
-	mux := queue.NewMux()
-	jobs.Register(mux)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	startWorker(t, conn, jobs)
 	if done := waitImportDone(t, s, imp.ID); done.Status != "done" || done.RowsImported != 2 {
 		t.Fatalf("the import queued again: %+v", done)
 	}
