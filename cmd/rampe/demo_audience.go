@@ -4,10 +4,23 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rampe/rampe/channels/email/audience"
 )
+
+// countsText writes counts by name as "bounced 200, pending 249", in name
+// order.
+func countsText(counts map[string]int64) string {
+	names := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, counts[n])
+	}
+	return strings.Join(parts, ", ")
+}
 
 // seedAudience adds 5,000 demo contacts through the real import (one
 // staged, set-based merge: about a second), most opted in to the
@@ -49,7 +62,7 @@ func seedAudience(ctx context.Context, st *stack, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Demo contacts added: %d in “Newsletter”, %d mailable (%d gold members); excluded %v\n", res.Imported, cnt.Mailable, gold.Mailable, cnt.Excluded)
+	fmt.Fprintf(out, "Demo contacts added: %d in “Newsletter”, %d mailable (%d gold members); excluded: %s\n", res.Imported, cnt.Mailable, gold.Mailable, countsText(cnt.Excluded))
 	return nil
 }
 
