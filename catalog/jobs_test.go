@@ -66,7 +66,13 @@ func TestImportJobsThroughTheBucket(t *testing.T) {
 	if done.Status != "done" || done.RowsImported != 2 || imported.Load() != 1 {
 		t.Fatalf("import: %+v, Imported called %d times", done, imported.Load())
 	}
-	if keys, _ := b.Keys(ctx, "uploads/"); len(keys) != 0 {
+	// The file goes once the import returned to the runner, just after
+	// Imported was called.
+	keys, _ := b.Keys(ctx, "uploads/")
+	for deadline := time.Now().Add(10 * time.Second); len(keys) != 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		keys, _ = b.Keys(ctx, "uploads/")
+	}
+	if len(keys) != 0 {
 		t.Fatalf("uploads left in the bucket: %v", keys)
 	}
 
