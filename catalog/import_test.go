@@ -115,7 +115,8 @@ func TestImportMalformedFiles(t *testing.T) {
 		"broken quoting":  {"sku,title,price\nA,\"unterminated,1\n", "csv", "malformed CSV"},
 		"field count":     {"sku,title,price\nA,B\n", "csv", "2 fields, the header has 3"},
 		"10 MB line":      {"sku,title,price\nA," + strings.Repeat("x", 10<<20) + ",1\n", "csv", "longer than"},
-		"json syntax":     {`[{"sku":"A","title":"B","price":1},{"sku":`, "json", "malformed JSON"},
+		"json cut short":  {`[{"sku":"A","title":"B","price":1},{"sku":`, "json", "line 2: the file ends inside the object that starts at byte 35"},
+		"json syntax":     {`[{"sku":"A","title":"B","price":1},{"sku" "A"}]`, "json", "line 2: malformed JSON at byte 41: invalid character"},
 		"json wrong type": {`[{"sku":"A","title":{"x":1},"price":1}]`, "json", "want a string or a number"},
 	}
 	for name, tc := range cases {

@@ -16,6 +16,7 @@ var rowFormats = []string{
 	i18n.Key("%d fields, the header has %d"),
 	i18n.Key("malformed JSON: %s"),
 	i18n.Key("malformed JSON at byte %d: %s"),
+	i18n.Key("the file ends inside the object that starts at byte %d: is it complete?"),
 	i18n.Key("currency differs from the currency column %s"),
 	i18n.Key("%d products imported or updated"),
 	i18n.Key("%d invalid rows skipped (see the report)"),

@@ -177,7 +177,11 @@ func (j *jsonReader) next() (record, error) {
 		if err == io.EOF && !j.array {
 			return record{}, io.EOF
 		}
-		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v", j.dec.InputOffset(), err)}
+		at, cut := rowfile.JSONErrorAt(err, j.dec.InputOffset())
+		if cut {
+			return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("the file ends inside the object that starts at byte %d: is it complete?", at)}
+		}
+		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v", at, err)}
 	}
 	rec := record{line: j.n, values: map[string]string{}}
 	for k, v := range obj {

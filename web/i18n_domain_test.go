@@ -135,7 +135,7 @@ func TestFrenchImportProblemsAndFeedIssues(t *testing.T) {
 	a.Catalog.RunImport(ctx, imp, strings.NewReader(csv), catalog.Options{Format: "csv"})
 	fr := a.frenchBrowser(accounts.Marketer)
 	wantAll(t, "French catalog import", fr.get(fmt.Sprintf("/imports/%d", imp.ID)).Body,
-		"rien n&#39;a été importé : 2 lignes invalides sur 3", "pas un prix (exemple : 19.90)", "est obligatoire")
+		"rien n&#39;a été importé : 2 lignes invalides sur 3", "pas un prix (exemple : 19,90)", "est obligatoire")
 
 	contacts := "email;name;country\nann@shop.example;Ann;FR\nbad;Bad;XX\n"
 	run, err := a.Audience.StartImport(ctx, "c.csv", "csv", int64(len(contacts)), audience.ImportOptions{Partial: true}, "test")

@@ -7,6 +7,8 @@ package rowfile
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -104,6 +106,22 @@ func Open(in io.Reader, what string) *bufio.Reader {
 		br.Discard(3)
 	}
 	return br
+}
+
+// JSONErrorAt says where decoding one JSON value failed: at the byte of a
+// syntax error, else at start, the decoder's InputOffset when the value
+// began. cut says the input ended inside the value (a file cut short),
+// where the decoder's own offset would name the value's start as if the
+// fault were there.
+func JSONErrorAt(err error, start int64) (at int64, cut bool) {
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return start, true
+	case errors.As(err, &se):
+		return se.Offset, false
+	}
+	return start, false
 }
 
 // Counter counts the bytes read through it, for progress.

@@ -1,6 +1,7 @@
 package rowfile
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -30,6 +31,30 @@ func TestRowErrorNamesLineColumnAndAShortValue(t *testing.T) {
 	for name, want := range map[string]string{"a.JSONL": "json", "b.ndjson": "json", "c.tsv": "csv", "d": "csv"} {
 		if FormatFor(name) != want {
 			t.Errorf("%s", name)
+		}
+	}
+}
+
+func TestJSONErrorAtNamesWhereTheFileIsCutShort(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		at  int64
+		cut bool
+	}{
+		{`[{"a":1},{"a":`, 9, true},      // cut short: where the last object starts
+		{`[{"a":1},{"a" 2}]`, 13, false}, // syntax: the bytes read before the fault
+		{`[{"a":1},["x"]]`, 14, false},   // wrong type: the decoder's position
+	} {
+		dec := json.NewDecoder(strings.NewReader(tc.in))
+		dec.Token()
+		var err error
+		for err == nil {
+			var m map[string]any
+			err = dec.Decode(&m)
+		}
+		at, cut := JSONErrorAt(err, dec.InputOffset())
+		if at != tc.at || cut != tc.cut {
+			t.Errorf("%s: at %d cut %v (err %v), want at %d cut %v", tc.in, at, cut, err, tc.at, tc.cut)
 		}
 	}
 }

@@ -17,6 +17,7 @@ var rowFormats = []string{
 	i18n.Key("%d fields, the header has %d"),
 	i18n.Key("malformed JSON: %s"),
 	i18n.Key("malformed JSON at byte %d: %s (want an object per contact)"),
+	i18n.Key("the file ends inside the object that starts at byte %d: is it complete?"),
 	i18n.Key("%d contacts imported or updated"),
 	i18n.Key("%d invalid rows skipped (see the report)"),
 	i18n.Key("%d suppressed addresses kept suppressed (see the report)"),

@@ -184,7 +184,11 @@ func (j *jsonReader) next() (record, error) {
 		if errors.As(err, &re) {
 			return record{}, re
 		}
-		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v (want an object per contact)", j.dec.InputOffset(), err)}
+		at, cut := rowfile.JSONErrorAt(err, j.dec.InputOffset())
+		if cut {
+			return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("the file ends inside the object that starts at byte %d: is it complete?", at)}
+		}
+		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v (want an object per contact)", at, err)}
 	}
 	rec := record{line: j.n, values: map[string]string{}, attrs: map[string]string{}}
 	for k, raw := range obj {
