@@ -1,10 +1,7 @@
 package catalog
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -58,40 +55,19 @@ type reader interface {
 }
 
 type csvReader struct {
-	r      *csv.Reader
+	f      *rowfile.CSV
 	header []string // attribute per column, "" when ignored
 	skip   []string
 }
 
 func newCSVReader(in io.Reader) (*csvReader, error) {
-	br := rowfile.Open(in, "catalog")
-	// Guess the separator from the header.
-	peek, _ := br.Peek(4096)
-	first := string(peek)
-	if i := strings.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	sep := ','
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		sep = ';'
-	}
-	if strings.Count(first, "\t") > strings.Count(first, string(sep)) {
-		sep = '\t'
-	}
-	r := csv.NewReader(br)
-	r.Comma = sep
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
-	head, err := r.Read()
-	if err == io.EOF {
-		return nil, RowError{Line: 1, Msg: "the file is empty"}
-	}
+	f, err := rowfile.OpenCSV(in, "catalog")
 	if err != nil {
-		return nil, csvError(err)
+		return nil, err
 	}
-	c := &csvReader{r: r, header: make([]string, len(head))}
+	c := &csvReader{f: f, header: make([]string, len(f.Header))}
 	seen := map[string]bool{}
-	for i, h := range head {
+	for i, h := range f.Header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		attr, ok := columns[name]
 		switch {
@@ -106,33 +82,18 @@ func newCSVReader(in io.Reader) (*csvReader, error) {
 	}
 	for _, req := range required {
 		if !seen[req] {
-			return nil, RowError{Line: 1, Column: req, Msg: fmt.Sprintf("missing column %q (header: %s)", req, strings.Join(head, string(sep)))}
+			return nil, RowError{Line: 1, Column: req, Msg: fmt.Sprintf("missing column %q (header: %s)", req, strings.Join(f.Header, string(f.Sep)))}
 		}
 	}
 	return c, nil
 }
 
-func csvError(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return RowError{Line: int64(pe.Line), Column: fmt.Sprintf("#%d", pe.Column), Msg: "malformed CSV: " + pe.Err.Error()}
-	}
-	return err
-}
-
 func (c *csvReader) next() (record, error) {
-	fields, err := c.r.Read()
+	fields, line, err := c.f.Next()
 	if err != nil {
-		if err == io.EOF {
-			return record{}, err
-		}
-		return record{}, csvError(err)
+		return record{line: line}, err
 	}
-	line, _ := c.r.FieldPos(0)
-	rec := record{line: int64(line), values: make(map[string]string, len(c.header))}
-	if len(fields) != len(c.header) {
-		return rec, RowError{Line: rec.line, Msg: fmt.Sprintf("%d fields, the header has %d", len(fields), len(c.header))}
-	}
+	rec := record{line: line, values: make(map[string]string, len(c.header))}
 	for i, f := range fields {
 		if attr := c.header[i]; attr != "" {
 			rec.values[attr] = strings.TrimSpace(f)
@@ -146,44 +107,25 @@ func (c *csvReader) ignored() []string { return c.skip }
 // jsonReader reads an array of objects or one object per line (NDJSON).
 // Its "line" is the item's position, starting at 1.
 type jsonReader struct {
-	dec   *json.Decoder
-	array bool
-	n     int64
-	skip  map[string]bool
+	f    *rowfile.JSON
+	skip map[string]bool
 }
 
 func newJSONReader(in io.Reader) (*jsonReader, error) {
-	br := rowfile.Open(in, "catalog")
-	dec := json.NewDecoder(br)
-	dec.UseNumber()
-	j := &jsonReader{dec: dec, skip: map[string]bool{}}
-	b, _ := br.Peek(64)
-	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		if _, err := dec.Token(); err != nil {
-			return nil, RowError{Line: 1, Msg: "malformed JSON: " + err.Error()}
-		}
-		j.array = true
+	f, err := rowfile.OpenJSON(in, "catalog")
+	if err != nil {
+		return nil, err
 	}
-	return j, nil
+	return &jsonReader{f: f, skip: map[string]bool{}}, nil
 }
 
 func (j *jsonReader) next() (record, error) {
-	if j.array && !j.dec.More() {
-		return record{}, io.EOF
-	}
-	j.n++
 	var obj map[string]any
-	if err := j.dec.Decode(&obj); err != nil {
-		if err == io.EOF && !j.array {
-			return record{}, io.EOF
-		}
-		at, cut := rowfile.JSONErrorAt(err, j.dec.InputOffset())
-		if cut {
-			return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("the file ends inside the object that starts at byte %d: is it complete?", at)}
-		}
-		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v", at, err)}
+	n, err := j.f.Next(&obj)
+	if err != nil {
+		return record{line: n}, err
 	}
-	rec := record{line: j.n, values: map[string]string{}}
+	rec := record{line: n, values: map[string]string{}}
 	for k, v := range obj {
 		attr, ok := columns[strings.ToLower(k)]
 		if !ok {
@@ -209,7 +151,7 @@ func (j *jsonReader) next() (record, error) {
 			}
 			rec.values[attr] = strings.Join(parts, sep)
 		default:
-			return rec, RowError{Line: j.n, Column: k, Value: fmt.Sprint(v), Msg: "want a string or a number"}
+			return rec, RowError{Line: n, Column: k, Value: fmt.Sprint(v), Msg: "want a string or a number"}
 		}
 	}
 	return rec, nil

@@ -1,7 +1,9 @@
 // Package rowfile is the plumbing of files imported row by row (the
 // catalog, contacts): a line-numbered row error and its report, a reader
-// that refuses endless lines and strips a byte-order mark, a byte counter
-// for progress, and the format a file name suggests.
+// that refuses endless lines and strips a byte-order mark, CSV and JSON
+// readers that say where a file is broken, a byte counter for progress,
+// and the format a file name suggests. What the columns mean is the
+// importing domain's business.
 package rowfile
 
 import (

@@ -58,3 +58,61 @@ func TestJSONErrorAtNamesWhereTheFileIsCutShort(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenCSVGuessesTheSeparatorAndNamesBadRows(t *testing.T) {
+	for in, sep := range map[string]rune{
+		"sku,title\nA,Chaise\n":            ',',
+		"sku;titre;prix\nA;Chaise;19,90\n": ';', // a French spreadsheet's export
+		"sku\ttitle\nA\tChaise\n":          '\t',
+	} {
+		c, err := OpenCSV(strings.NewReader(in), "catalog")
+		if err != nil || c.Sep != sep {
+			t.Fatalf("%q: sep %q, %v", in, c.Sep, err)
+		}
+		fields, line, err := c.Next()
+		if err != nil || line != 2 || fields[0] != "A" || fields[len(fields)-1] == "" {
+			t.Fatalf("%q: %q line %d %v", in, fields, line, err)
+		}
+		if _, _, err := c.Next(); err != io.EOF {
+			t.Fatalf("%q: want EOF, got %v", in, err)
+		}
+	}
+	if _, err := OpenCSV(strings.NewReader(""), "catalog"); err == nil || err.Error() != "line 1: the file is empty" {
+		t.Fatalf("empty: %v", err)
+	}
+	c, _ := OpenCSV(strings.NewReader("a,b\n1,2\n3\n\"4,5\n"), "catalog")
+	c.Next()
+	if _, _, err := c.Next(); err == nil || err.Error() != "line 3: 1 fields, the header has 2" {
+		t.Fatalf("short row: %v", err)
+	}
+	if _, _, err := c.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4, column #") || !strings.Contains(err.Error(), "malformed CSV") {
+		t.Fatalf("broken quote: %v", err)
+	}
+}
+
+func TestOpenJSONReadsArraysAndLinesAndRefusesEmpty(t *testing.T) {
+	for _, in := range []string{`[{"a":"1"},{"a":"2"}]`, "{\"a\":\"1\"}\n{\"a\":\"2\"}\n"} {
+		j, err := OpenJSON(strings.NewReader(in), "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			var m map[string]string
+			n, err := j.Next(&m)
+			if err == io.EOF {
+				break
+			}
+			if err != nil || n != int64(len(got)+1) {
+				t.Fatalf("%q: object %d: %v", in, n, err)
+			}
+			got = append(got, m["a"])
+		}
+		if strings.Join(got, ",") != "1,2" {
+			t.Fatalf("%q: %v", in, got)
+		}
+	}
+	if _, err := OpenJSON(strings.NewReader(" \n"), "catalog"); err == nil || err.Error() != "line 1: the file is empty" {
+		t.Fatalf("empty: %v", err)
+	}
+}

@@ -1,10 +1,7 @@
 package audience
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,7 +41,7 @@ type reader interface {
 }
 
 type csvReader struct {
-	r      *csv.Reader
+	f      *rowfile.CSV
 	header []string // field per column; "attr:NAME" for an attribute
 }
 
@@ -62,31 +59,13 @@ func column(h string) (string, error) {
 }
 
 func newCSVReader(in io.Reader) (*csvReader, error) {
-	br := rowfile.Open(in, "file of contacts")
-	peek, _ := br.Peek(4096)
-	first := string(peek)
-	if i := strings.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	sep := ','
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		sep = ';'
-	}
-	if strings.Count(first, "\t") > strings.Count(first, string(sep)) {
-		sep = '\t'
-	}
-	r := csv.NewReader(br)
-	r.Comma, r.FieldsPerRecord, r.ReuseRecord = sep, -1, true
-	head, err := r.Read()
-	if err == io.EOF {
-		return nil, RowError{Line: 1, Msg: "the file is empty"}
-	}
+	f, err := rowfile.OpenCSV(in, "file of contacts")
 	if err != nil {
-		return nil, csvError(err)
+		return nil, err
 	}
-	c := &csvReader{r: r, header: make([]string, len(head))}
+	c := &csvReader{f: f, header: make([]string, len(f.Header))}
 	seen := map[string]bool{}
-	for i, h := range head {
+	for i, h := range f.Header {
 		f, err := column(h)
 		if err != nil {
 			return nil, RowError{Line: 1, Column: h, Value: h, Msg: "unknown column, and not a valid attribute name: " + err.Error()}
@@ -97,7 +76,7 @@ func newCSVReader(in io.Reader) (*csvReader, error) {
 		seen[f], c.header[i] = true, f
 	}
 	if !seen["email"] {
-		return nil, RowError{Line: 1, Column: "email", Msg: fmt.Sprintf("missing column \"email\" (header: %s)", strings.Join(head, string(sep)))}
+		return nil, RowError{Line: 1, Column: "email", Msg: fmt.Sprintf("missing column \"email\" (header: %s)", strings.Join(f.Header, string(f.Sep)))}
 	}
 	attrs := 0
 	for _, f := range c.header {
@@ -111,27 +90,12 @@ func newCSVReader(in io.Reader) (*csvReader, error) {
 	return c, nil
 }
 
-func csvError(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return RowError{Line: int64(pe.Line), Column: fmt.Sprintf("#%d", pe.Column), Msg: "malformed CSV: " + pe.Err.Error()}
-	}
-	return err
-}
-
 func (c *csvReader) next() (record, error) {
-	fields, err := c.r.Read()
+	fields, line, err := c.f.Next()
 	if err != nil {
-		if err == io.EOF {
-			return record{}, err
-		}
-		return record{}, csvError(err)
+		return record{line: line}, err
 	}
-	line, _ := c.r.FieldPos(0)
-	rec := record{line: int64(line), values: map[string]string{}, attrs: map[string]string{}}
-	if len(fields) != len(c.header) {
-		return rec, RowError{Line: rec.line, Msg: fmt.Sprintf("%d fields, the header has %d", len(fields), len(c.header))}
-	}
+	rec := record{line: line, values: map[string]string{}, attrs: map[string]string{}}
 	for i, f := range fields {
 		if a, ok := strings.CutPrefix(c.header[i], "attr:"); ok {
 			rec.attrs[a] = f
@@ -145,57 +109,29 @@ func (c *csvReader) next() (record, error) {
 // jsonReader reads an array of objects or one object per line (NDJSON):
 // the fields by name, custom attributes in an "attributes" object of
 // strings.
-type jsonReader struct {
-	dec   *json.Decoder
-	array bool
-	n     int64
-}
+type jsonReader struct{ f *rowfile.JSON }
 
 func newJSONReader(in io.Reader) (*jsonReader, error) {
-	br := rowfile.Open(in, "file of contacts")
-	dec := json.NewDecoder(br)
-	dec.UseNumber()
-	j := &jsonReader{dec: dec}
-	b, _ := br.Peek(64)
-	t := bytes.TrimLeft(b, " \t\r\n")
-	if len(t) == 0 {
-		return nil, RowError{Line: 1, Msg: "the file is empty"}
+	f, err := rowfile.OpenJSON(in, "file of contacts")
+	if err != nil {
+		return nil, err
 	}
-	if t[0] == '[' {
-		if _, err := dec.Token(); err != nil {
-			return nil, RowError{Line: 1, Msg: "malformed JSON: " + err.Error()}
-		}
-		j.array = true
-	}
-	return j, nil
+	f.Malformed = "malformed JSON at byte %d: %v (want an object per contact)"
+	return &jsonReader{f: f}, nil
 }
 
 func (j *jsonReader) next() (record, error) {
-	if j.array && !j.dec.More() {
-		return record{}, io.EOF
-	}
-	j.n++
 	var obj map[string]json.RawMessage
-	if err := j.dec.Decode(&obj); err != nil {
-		if err == io.EOF && !j.array {
-			return record{}, io.EOF
-		}
-		var re RowError
-		if errors.As(err, &re) {
-			return record{}, re
-		}
-		at, cut := rowfile.JSONErrorAt(err, j.dec.InputOffset())
-		if cut {
-			return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("the file ends inside the object that starts at byte %d: is it complete?", at)}
-		}
-		return record{}, RowError{Line: j.n, Msg: fmt.Sprintf("malformed JSON at byte %d: %v (want an object per contact)", at, err)}
+	n, err := j.f.Next(&obj)
+	if err != nil {
+		return record{line: n}, err
 	}
-	rec := record{line: j.n, values: map[string]string{}, attrs: map[string]string{}}
+	rec := record{line: n, values: map[string]string{}, attrs: map[string]string{}}
 	for k, raw := range obj {
 		if strings.EqualFold(k, "attributes") {
 			var attrs map[string]*string
 			if err := json.Unmarshal(raw, &attrs); err != nil {
-				return rec, RowError{Line: j.n, Column: k, Value: truncate(string(raw), 200), Msg: "want an object of strings"}
+				return rec, RowError{Line: n, Column: k, Value: truncate(string(raw), 200), Msg: "want an object of strings"}
 			}
 			for a, v := range attrs {
 				if v != nil {
@@ -206,11 +142,11 @@ func (j *jsonReader) next() (record, error) {
 		}
 		f, err := column(k)
 		if err != nil {
-			return rec, RowError{Line: j.n, Column: k, Msg: "unknown field, and not a valid attribute name"}
+			return rec, RowError{Line: n, Column: k, Msg: "unknown field, and not a valid attribute name"}
 		}
 		var v *string
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return rec, RowError{Line: j.n, Column: k, Value: truncate(string(raw), 200), Msg: "want a string"}
+			return rec, RowError{Line: n, Column: k, Value: truncate(string(raw), 200), Msg: "want a string"}
 		}
 		if v == nil {
 			continue
