@@ -369,14 +369,12 @@ func (s *Server) apiLedger(c *fiber.Ctx) error {
 	if fe != nil {
 		return apiFail(c, fiber.StatusBadRequest, "bad_request", fe.Msg, fe.Field)
 	}
+	if c.Query("format") == "csv" {
+		return s.exportLedger(c, f)
+	}
 	lines, err := s.Affiliation.Ledger(c.UserContext(), f, 10000)
 	if err != nil {
 		return err
-	}
-	if c.Query("format") == "csv" {
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="commissions.csv"`)
-		return affiliation.ExportCSV(c.Response().BodyWriter(), lines)
 	}
 	out := make([]ledgerJSON, len(lines))
 	for i, l := range lines {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"html/template"
+	"net/url"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,4 +60,21 @@ func thousands(v any) string {
 		out = append(out, s[i])
 	}
 	return string(out)
+}
+
+// queryPart is a page's filters as the query part of its links: encoded
+// here, and marked so that html/template, which would escape "=" and "&"
+// of a plain string in a query ("channel%3demail"), leaves it as it is.
+// Only url.Values's own encoding goes through it; empty values are left
+// out.
+func queryPart(v url.Values) template.URL {
+	kept := url.Values{}
+	for k, vs := range v {
+		for _, x := range vs {
+			if x != "" {
+				kept.Add(k, x)
+			}
+		}
+	}
+	return template.URL(kept.Encode())
 }

@@ -173,6 +173,7 @@ func (s *Server) routes(app *fiber.App) {
 	in.Get("/campaigns/:id<int>/affiliation/partners/:pid<int>/kit.:format<regex(^(csv|json)$)>", s.affiliationOn, s.downloadKit)
 	in.Post("/campaigns/:id<int>/affiliation/kits", writer, s.affiliationOn, s.sendKitsNow)
 	in.Get("/commissions", s.affiliationOn, s.showCommissions)
+	in.Get("/commissions/export.csv", s.affiliationOn, s.exportCommissions)
 	in.Post("/commissions/:id<int>/:action<regex(^(approve|reject|pay)$)>", writer, s.affiliationOn, s.decideCommission)
 	in.Get("/loadchecks", s.showLoadChecks)
 	in.Get("/loadchecks/:id<int>", s.showLoadCheck)

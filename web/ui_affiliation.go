@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 
@@ -322,7 +323,7 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 		flash = fe.Field + ": " + fe.Msg
 		f = affiliation.LedgerFilter{}
 	}
-	lines, err := s.Affiliation.Ledger(c.UserContext(), f, 500)
+	lines, err := s.Affiliation.Ledger(c.UserContext(), f, ledgerShown)
 	if err != nil {
 		return err
 	}
@@ -334,13 +335,51 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := string(c.Request().URI().QueryString())
+	total := 0
+	for _, t := range sums {
+		total += t.Count
+	}
+	q := ledgerQuery(c)
 	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
-		"Query": q, "From": c.Query("from"), "To": c.Query("to"), "Now": s.now()}}
+		"Query": q, "Export": template.URL("/commissions/export.csv?" + q), "Total": total, "Shown": len(lines),
+		"From": c.Query("from"), "To": c.Query("to"), "Now": s.now()}}
 	if flash != "" {
 		d.Flash = flash
 	}
 	return s.render(c, "commissions", d)
+}
+
+// ledgerShown is how many lines the commissions page shows; the page says
+// when there are more, and the export holds them all.
+const ledgerShown = 500
+
+// ledgerQuery is the ledger's filters of the request, re-encoded: nothing
+// else rides along into the page's links.
+func ledgerQuery(c *fiber.Ctx) string {
+	v := url.Values{}
+	for _, k := range []string{"partner", "campaign", "status", "from", "to"} {
+		if x := c.Query(k); x != "" {
+			v.Set(k, x)
+		}
+	}
+	return v.Encode()
+}
+
+// exportCommissions downloads every commission the ledger's filters keep,
+// as CSV, for the signed-in user.
+func (s *Server) exportCommissions(c *fiber.Ctx) error {
+	f, fe := ledgerFilter(c)
+	if fe != nil {
+		return fiber.NewError(fiber.StatusBadRequest, fe.Field+": "+fe.Msg)
+	}
+	return s.exportLedger(c, f)
+}
+
+// exportLedger streams the ledger's lines as a CSV attachment.
+func (s *Server) exportLedger(c *fiber.Ctx, f affiliation.LedgerFilter) error {
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="commissions.csv"`)
+	return s.Affiliation.ExportLedger(c.UserContext(), c.Response().BodyWriter(), f)
 }
 
 func (s *Server) decideCommission(c *fiber.Ctx) error {

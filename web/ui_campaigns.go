@@ -389,7 +389,7 @@ func (s *Server) showCampaigns(c *fiber.Ctx) error {
 	shown := int64(len(page.Campaigns))
 	return s.render(c, "campaigns", pageData{Title: i18n.M("Campaigns"), Nav: "campaigns", Data: map[string]any{
 		"Campaigns": page.Campaigns, "Counts": counts, "All": all, "Total": total, "Statuses": campaigns.AllStatuses, "Channels": campaigns.AllChannels,
-		"Status": string(f.Status), "Channel": string(f.Channel), "Query": query.Encode(),
+		"Status": string(f.Status), "Channel": string(f.Channel), "Query": queryPart(query),
 		"From": total - rest - shown + 1, "To": total - rest, "Next": next, "NextN": min(rest, int64(cmp.Or(pg.Limit, campaigns.PageSize))),
 		"First": "/campaigns?" + first.Encode(), "Paged": pg.After != 0}})
 }

@@ -59,7 +59,14 @@ func (s *Server) showContacts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	filter := fmt.Sprintf("q=%s&list=%d", url.QueryEscape(q.Search), q.ListID)
+	kept := url.Values{}
+	if q.Search != "" {
+		kept.Set("q", q.Search)
+	}
+	if q.ListID != 0 {
+		kept.Set("list", strconv.FormatUint(q.ListID, 10))
+	}
+	filter := queryPart(kept)
 	next := ""
 	if more {
 		next = fmt.Sprintf("/contacts?%s&status=%s&after=%d", filter, url.QueryEscape(q.Status), rows[len(rows)-1].ID)

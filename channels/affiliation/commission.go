@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/money"
-	"github.com/rampe/rampe/platform/sheet"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -248,19 +245,6 @@ func (s *Service) ApproveDue(ctx context.Context) (int64, error) {
 	res := s.DB.WithContext(ctx).Model(&Commission{}).Where("status = ? AND approve_after <= ?", CommissionPending, s.now()).
 		Updates(map[string]any{"status": CommissionApproved, "decided_by": "return window", "updated_at": s.now()})
 	return res.RowsAffected, res.Error
-}
-
-// ExportCSV writes ledger lines in the shape networks validate from:
-// order id, date, order amount, commission, currency, status.
-func ExportCSV(w io.Writer, lines []LedgerLine) error {
-	cw := sheet.NewWriter(w)
-	cw.Write([]string{"order_id", "date", "amount", "commission", "currency", "status", "partner", "campaign_id"})
-	for _, l := range lines {
-		cw.Write([]string{l.OrderID, l.At.UTC().Format(time.RFC3339), money.Plain(l.OrderAmount, l.Currency), money.Plain(l.Amount, l.Currency), l.Currency, l.Status,
-			l.Partner, strconv.FormatUint(l.CampaignID, 10)})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // RunBackground approves due commissions and sends the kits a plan

@@ -172,8 +172,7 @@ func TestConversionsAreIdempotentAndFollowRefunds(t *testing.T) {
 		t.Errorf("a refund after payment: %+v", lines)
 	}
 	var csv strings.Builder
-	all, _ := e.s.Ledger(ctx, LedgerFilter{From: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, 100)
-	ExportCSV(&csv, all)
+	e.s.ExportLedger(ctx, &csv, LedgerFilter{From: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)})
 	if !strings.HasPrefix(csv.String(), "order_id,date,amount,commission,currency,status") || !strings.Contains(csv.String(), "CMD-1001,2026-12-11T10:00:00Z,150.00,12.00,EUR,rejected") {
 		t.Errorf("export:\n%s", csv.String())
 	}
