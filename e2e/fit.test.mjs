@@ -33,6 +33,12 @@ for (const width of [1366, 390]) {
       await page.goto(app.url + path);
       const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
       if (m.scroll > m.inner) wide.push(`${path}: ${m.scroll} px > ${m.inner} px`);
+      if (width > 500) {
+        // Nor a card whose content hides behind a scrollbar of its own.
+        const cards = await page.$$eval('main .card', (cs) => cs.filter((c) => c.scrollWidth > c.clientWidth + 1)
+          .map((c) => `${c.querySelector('h2')?.textContent ?? c.id ?? 'a card'}: ${c.scrollWidth} px > ${c.clientWidth} px`));
+        for (const c of cards) wide.push(`${path}: ${c}`);
+      }
       const name = path.replace(/^\//, '').replace(/\//g, '-') || 'home';
       await page.screenshot({ path: join(shots, `fit-${width}-${name}.png`), fullPage: true });
     }
@@ -48,6 +54,19 @@ for (const width of [1366, 390]) {
     await page.close();
   });
 }
+
+test('on a 1366×768 laptop the whole navigation, sign-out included, can be reached', async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  await signIn(page, app);
+  await page.goto(app.url + '/campaigns');
+  const out = page.locator('nav.side .me form button, nav.side .me a').last();
+  await out.scrollIntoViewIfNeeded();
+  assert.ok(await out.isVisible(), 'the last link of the navigation comes into view');
+  const box = await out.boundingBox();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= 768, `it is on the screen: ${JSON.stringify(box)}`);
+  await page.screenshot({ path: join(shots, 'fit-1366x768-nav-end.png') });
+  await page.close();
+});
 
 test('forms show only the fields of the choice made', async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
