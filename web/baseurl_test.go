@@ -33,7 +33,7 @@ func TestBaseURLCheckTellsWhoAnswers(t *testing.T) {
 	res := a.api("POST", "/api/v1/campaigns", accounts.Marketer, campaignBody("Soldes", "2026-12-24T08:00", "2026-12-31T20:00"))
 	id := int(res.json(t)["id"].(float64))
 	b := a.browser(accounts.Marketer)
-	if r := b.get(fmt.Sprintf("/campaigns/%d/readiness", id)); !strings.Contains(r.Body, "does not reach this server") {
+	if r := b.fragment().get(fmt.Sprintf("/campaigns/%d/readiness", id)); !strings.Contains(r.Body, "does not reach this server") {
 		t.Fatalf("readiness: %.2000s", r.Body)
 	}
 	if r := b.get(fmt.Sprintf("/campaigns/%d", id)); !strings.Contains(r.Body, "base-url-problem") {

@@ -16,7 +16,7 @@ func TestReadinessSaysGatesInWordsWithFixLinks(t *testing.T) {
 	res := a.api("POST", "/api/v1/campaigns", accounts.Marketer, campaignBody("Soldes", "2026-12-24T08:00", "2026-12-31T20:00"))
 	id := int(res.json(t)["id"].(float64))
 	b := a.browser(accounts.Marketer)
-	r := b.get(fmt.Sprintf("/campaigns/%d/readiness", id))
+	r := b.fragment().get(fmt.Sprintf("/campaigns/%d/readiness", id))
 	for _, want := range []string{
 		"Landing page is published</b> <code class=\"gate-name\">landing.published</code>",
 		fmt.Sprintf(`<a class="fix" href="/campaigns/%d/edit">Link a landing page →</a>`, id),

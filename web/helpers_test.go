@@ -175,6 +175,15 @@ type browser struct {
 	csrf   string
 	// acceptLanguage is the browser's Accept-Language ("" sends none).
 	acceptLanguage string
+	// htmx sends HX-Request, as htmx does when it fetches a fragment.
+	htmx bool
+}
+
+// fragment is the browser as htmx: its requests ask for page fragments.
+func (b *browser) fragment() *browser {
+	f := *b
+	f.htmx = true
+	return &f
 }
 
 var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
@@ -199,6 +208,9 @@ func (b *browser) get(path string) response {
 	if b.acceptLanguage != "" {
 		req.Header.Set("Accept-Language", b.acceptLanguage)
 	}
+	if b.htmx {
+		req.Header.Set("HX-Request", "true")
+	}
 	res := b.a.do(b.client, req)
 	if m := csrfRE.FindStringSubmatch(res.Body); m != nil {
 		b.csrf = m[1]
@@ -215,6 +227,9 @@ func (b *browser) post(path string, form url.Values) response {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if b.acceptLanguage != "" {
 		req.Header.Set("Accept-Language", b.acceptLanguage)
+	}
+	if b.htmx {
+		req.Header.Set("HX-Request", "true")
 	}
 	return b.a.do(b.client, req)
 }

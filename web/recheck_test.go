@@ -132,18 +132,23 @@ func TestReadinessGetWritesNothingCheckNowSaves(t *testing.T) {
 		t.Fatalf("API GET: %d %s", r.Status, r.Body)
 	}
 	v := a.browser(accounts.Viewer)
-	if r := v.get(path); r.Status != 200 || !strings.Contains(r.Body, "landing.published") {
+	if r := v.fragment().get(path); r.Status != 200 || !strings.Contains(r.Body, "landing.published") {
 		t.Fatalf("UI GET: %d", r.Status)
+	}
+	// Opened by hand (a bookmark, a new tab), the address shows the whole
+	// campaign page, not the card alone.
+	if r := v.get(path); r.Status != 303 || r.Header.Get("Location") != fmt.Sprintf("/campaigns/%d#readiness", c.ID) {
+		t.Fatalf("UI GET without htmx: %d %s", r.Status, r.Header.Get("Location"))
 	}
 	if saved() {
 		t.Fatal("a GET of the readiness wrote it")
 	}
-	if r := v.post(path, url.Values{}); r.Status != 403 {
+	if r := v.fragment().post(path, url.Values{}); r.Status != 403 {
 		t.Fatalf("a viewer's Check now: %d, want 403", r.Status)
 	}
 	m := a.browser(accounts.Marketer)
 	m.get(fmt.Sprintf("/campaigns/%d", c.ID))
-	if r := m.post(path, url.Values{}); r.Status != 200 || !strings.Contains(r.Body, "landing.published") {
+	if r := m.fragment().post(path, url.Values{}); r.Status != 200 || !strings.Contains(r.Body, "landing.published") {
 		t.Fatalf("Check now: %d %s", r.Status, r.Body)
 	}
 	if !saved() {

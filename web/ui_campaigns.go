@@ -477,12 +477,18 @@ func (s *Server) checkReadiness(c *fiber.Ctx) error {
 	return s.renderReadiness(c, camp, rep, err)
 }
 
+// renderReadiness answers htmx with the readiness card alone; a browser
+// that opened the address itself (a bookmark, a new tab) goes to the
+// campaign's page, where the card stands among the rest.
 func (s *Server) renderReadiness(c *fiber.Ctx, camp *campaigns.Campaign, rep *campaigns.Report, err error) error {
 	if errors.Is(err, campaigns.ErrNotFound) {
 		return fiber.ErrNotFound
 	}
 	if err != nil {
 		return err
+	}
+	if c.Get("HX-Request") != "true" {
+		return c.Redirect(fmt.Sprintf("/campaigns/%d#readiness", camp.ID), fiber.StatusSeeOther)
 	}
 	t := s.page(c, "campaign")
 	c.Set("Content-Type", "text/html; charset=utf-8")

@@ -62,7 +62,7 @@ func TestUISignInAndCampaignFlow(t *testing.T) {
 	if !strings.Contains(page.Body, "Scheduled. Rampe will check every gate") || !strings.Contains(page.Body, `badge s-scheduled`) {
 		t.Fatalf("scheduled page: %.500s", page.Body)
 	}
-	if rd := b.get(loc + "/readiness"); !strings.Contains(rd.Body, "schedule.valid") || !strings.Contains(rd.Body, "Ready: every gate passes") {
+	if rd := b.fragment().get(loc + "/readiness"); !strings.Contains(rd.Body, "schedule.valid") || !strings.Contains(rd.Body, "Ready: every gate passes") {
 		t.Fatalf("readiness fragment: %s", rd.Body)
 	}
 	cal := b.get("/calendar?month=" + future(3)[:7])
