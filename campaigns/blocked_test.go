@@ -80,12 +80,28 @@ func TestEditedBlockedCampaignRetries(t *testing.T) {
 	if !rec.has(retryID(got, *got.NextAttemptAt)) {
 		t.Fatalf("no retry task for version %d: %v", got.ScheduleVersion, rec.ids)
 	}
+	if n := openAlerts(t, s, c.ID); n != 1 {
+		t.Fatalf("a blocked campaign has %d open alerts, want its 'did not go live'", n)
+	}
 	if err := s.GoLive(ctx, c.ID, got.ScheduleVersion, "worker"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = s.Get(ctx, c.ID); got.Status != Live {
 		t.Fatalf("the retry of the edited campaign left it %s (%s)", got.Status, got.StatusReason)
 	}
+	if n := openAlerts(t, s, c.ID); n != 0 {
+		t.Fatalf("live, the campaign still has %d open alerts saying it would not go live", n)
+	}
+}
+
+// openAlerts counts the unresolved alerts of campaign id.
+func openAlerts(t *testing.T, s *Service, id uint64) int64 {
+	t.Helper()
+	var n int64
+	if err := s.DB.Model(&Alert{}).Where("campaign_id = ? AND resolved_at IS NULL", id).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // The go-live batch blocks the campaign and queues its retry; the
@@ -246,5 +262,43 @@ func TestRecheckLinkedRaisesOneAlertPerCause(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Fatalf("alert %q lacks %q", msg, want)
 		}
+	}
+}
+
+// A re-check's alert ("starts in 1 h and is not ready") is moot once the
+// campaign goes live with every gate passing: the go-live batch resolves
+// it, as a single go-live resolves a "did not go live".
+func TestGoingLiveResolvesTheAlertsThatSaidItWouldNot(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := newService(t, t0)
+	var broken atomic.Bool
+	broken.Store(true)
+	s.Gates.Register(GateFunc{GateName: "test.page", Fn: func(context.Context, *Campaign, time.Time) Result {
+		if broken.Load() {
+			return Result{Outcome: Fail, Message: "the page is not published"}
+		}
+		return Result{Outcome: Pass, Message: "published"}
+	}})
+	c, err := s.Create(ctx, validInput(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Schedule(ctx, c.ID, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(c.StartsAt.Add(-time.Hour))
+	if err := s.Recheck(ctx, c.ID, c.ScheduleVersion, "T-1h"); err != nil {
+		t.Fatal(err)
+	}
+	if n := openAlerts(t, s, c.ID); n != 1 {
+		t.Fatalf("after the failing re-check: %d open alerts, want 1", n)
+	}
+	broken.Store(false)
+	clk.Set(c.StartsAt)
+	if n, err := s.GoLiveDue(ctx); err != nil || n != 1 {
+		t.Fatalf("go-live batch: %d, %v", n, err)
+	}
+	if n := openAlerts(t, s, c.ID); n != 0 {
+		t.Fatalf("live, %d alerts still say it is not ready", n)
 	}
 }

@@ -263,6 +263,9 @@ func (s *Service) moveLive(ctx context.Context, list []Campaign, reports []*Repo
 			for _, m := range moved {
 				ids = append(ids, m.ID)
 			}
+			if err := resolveOnLive(tx, ids, now); err != nil {
+				return err
+			}
 			first = lines[0].ID
 			return nil
 		})

@@ -171,6 +171,11 @@ func move(tx *gorm.DB, c *Campaign, to Status, actor string, why any, gates []Re
 	if err := recordMoves(tx, c, c.Status, to, t.ID, reason, now); err != nil {
 		return err
 	}
+	if to == Live {
+		if err := resolveOnLive(tx, []uint64{c.ID}, now); err != nil {
+			return err
+		}
+	}
 	transitionsTotal.WithLabelValues(string(c.Status), string(to)).Inc()
 	c.Status, c.StatusReason, c.StatusReasonTexts, c.lastTransition = to, reason, texts, t.ID
 	return nil
@@ -267,6 +272,18 @@ func (s *Service) ResolveAlert(ctx context.Context, id uint64) error {
 		return ErrNotFound
 	}
 	return res.Error
+}
+
+// resolveOnLive resolves the open alerts that said campaigns would not go
+// live ("blocked", "dependency", a re-check's "recheck-…"): they went live,
+// every gate passing, so what the alerts asked for is done.
+func resolveOnLive(tx *gorm.DB, ids []uint64, now time.Time) error {
+	err := tx.Model(&Alert{}).Where("resolved_at IS NULL AND campaign_id IN ? AND (kind IN ? OR kind LIKE ?)", ids, []string{"blocked", "dependency"}, "recheck-%").
+		Update("resolved_at", now).Error
+	if err != nil {
+		return fmt.Errorf("campaigns: resolve the alerts of campaigns gone live: %w", err)
+	}
+	return nil
 }
 
 func raiseAlert(tx *gorm.DB, campaignID uint64, kind string, msg i18n.Message, now time.Time) error {
