@@ -4,8 +4,8 @@
 // its context ends. The claims themselves stay where they belong, in each
 // domain's table (a conditional UPDATE, a unique index); so does the
 // judgement of a stale one (a heartbeat older than the domain's TTL, read
-// on the wall clock or the domain's Clock as it decides). Both loops run on
-// real time: other processes judge a heartbeat by the wall clock.
+// on the wall clock or the domain's Clock as it decides). Both loops tick
+// on real time (a time.Ticker), whatever Clock a service is given.
 package lease
 
 import (
@@ -38,10 +38,10 @@ func Every(ctx context.Context, every time.Duration, fn func(context.Context)) {
 // (the claim was written when taken), until ctx ends or stop is called.
 // stop returns once the beat has ended, so that the holder may then
 // release its claim without a late renewal writing it back; calling it
-// again returns at once. A renew error
-// is logged, not fatal: the next beat tries again, and a claim lost
-// meanwhile is for renew to notice (its conditional UPDATE then changes no
-// row) and act on, e.g. by cancelling the work it guards.
+// again returns at once. A renew error is logged, not fatal: the next beat
+// tries again, and a claim lost meanwhile is for renew to notice (its
+// conditional UPDATE then changes no row) and act on, e.g. by cancelling
+// the work it guards.
 func Beat(ctx context.Context, every time.Duration, renew func(context.Context) error) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
