@@ -2,9 +2,12 @@ package campaigns
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm/clause"
+
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // A go-live batch holds a lease on its instant while it works (a row with a
@@ -30,18 +33,25 @@ type goliveBatch struct {
 
 func (goliveBatch) TableName() string { return "golive_batches" }
 
-// holdLease takes or renews the lease of instant at.
-func (s *Service) holdLease(ctx context.Context, at time.Time) {
-	// Heartbeats are real time (not s.Clock): other processes judge them
-	// stale after leaseStale of the wall clock.
-	row := goliveBatch{Instant: at.UTC(), HeartbeatAt: time.Now().UTC()}
-	// Without the lease the fallbacks only compete: correct, slower.
-	_ = s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
-}
-
-// dropLease ends the lease of instant at.
-func (s *Service) dropLease(ctx context.Context, at time.Time) {
-	s.DB.WithContext(ctx).Where("instant = ?", at.UTC()).Delete(&goliveBatch{})
+// holdLease takes the lease of instant at and renews it every second
+// until stop, which ends it. Without the lease the fallbacks only compete:
+// correct, slower; a failed renewal is only logged.
+func (s *Service) holdLease(ctx context.Context, at time.Time) (stop func()) {
+	write := func(ctx context.Context) error {
+		// Heartbeats are real time (not s.Clock): other processes judge
+		// them stale after leaseStale of the wall clock.
+		row := goliveBatch{Instant: at.UTC(), HeartbeatAt: time.Now().UTC()}
+		if err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
+			return fmt.Errorf("campaigns: go-live batch lease of %s: %w", at.UTC().Format(time.RFC3339Nano), err)
+		}
+		return nil
+	}
+	_ = write(ctx)
+	stopBeat := lease.Beat(ctx, time.Second, write)
+	return func() {
+		stopBeat() // no renewal after this: the row stays deleted
+		s.DB.WithContext(context.WithoutCancel(ctx)).Where("instant = ?", at.UTC()).Delete(&goliveBatch{})
+	}
 }
 
 // waitForBatch waits while a live batch works on instant at, at most

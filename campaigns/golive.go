@@ -66,21 +66,8 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	s.holdLease(ctx, p.At)
-	beat, stopBeat := context.WithCancel(ctx)
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-beat.Done():
-				return
-			case <-t.C:
-				s.holdLease(beat, p.At)
-			}
-		}
-	}()
-	defer func() { stopBeat(); s.dropLease(context.WithoutCancel(ctx), p.At) }()
+	dropLease := s.holdLease(ctx, p.At)
+	defer dropLease()
 	now, err := s.waitFor(ctx, p.At)
 	if err != nil {
 		return err

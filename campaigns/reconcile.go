@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // LateAfter is how long past its instant a go-live or end may stay undone
@@ -74,10 +76,8 @@ const FullHorizon = 25 * time.Hour
 // RunReconciler reconciles everything at once and every hour, and what
 // is due soon every interval, until ctx ends.
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	var lastFull time.Time
-	for {
+	round := func(ctx context.Context) {
 		var err error
 		if time.Since(lastFull) >= FullReconcileEvery {
 			err, lastFull = s.ReconcileAll(ctx), time.Now()
@@ -90,12 +90,9 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 		if err != nil {
 			slog.Error("campaigns: reconcile failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	round(ctx)
+	lease.Every(ctx, interval, round)
 }
 
 // ReconcileAll re-creates the open campaigns' missing tasks due within

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
+
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // TypeGenerate regenerates one feed.
@@ -180,18 +182,13 @@ const BoundaryLookahead = time.Minute
 
 // RunScheduler ticks every interval until ctx ends.
 func (j *Jobs) RunScheduler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	tick := func(ctx context.Context) {
 		if err := j.Tick(ctx, j.Service.now()); err != nil {
 			slog.Error("feeds: scheduler", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	tick(ctx)
+	lease.Every(ctx, interval, tick)
 }
 
 // covered tells whether a generation that began after the task was asked

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/lease"
 	"github.com/rampe/rampe/platform/objstore"
 )
 
@@ -204,18 +205,11 @@ func (o *Objects) SweepStale(ctx context.Context) (int, error) {
 // until ctx ends (workers run it: commits sweep too, but a deployment whose
 // feeds stop changing would keep the last replaced objects otherwise).
 func (o *Objects) RunSweeper(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := o.SweepStale(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("feeds: delete replaced objects", "err", err)
-			}
+	lease.Every(ctx, every, func(ctx context.Context) {
+		if _, err := o.SweepStale(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("feeds: delete replaced objects", "err", err)
 		}
-	}
+	})
 }
 
 // Open implements Storage: the current object of the file, read as it is

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // One check runs at a time in the whole deployment. The lease is the
@@ -21,7 +22,9 @@ import (
 // "running", a worker claims a queued check by setting that status, and
 // keeps it alive with a heartbeat every second. A row whose heartbeat is
 // older than LostAfter belongs to a dead worker: the sweep marks it failed,
-// which frees the slot.
+// which frees the slot. The heartbeat is written by the step's own loop
+// (run.go), not by lease.Beat: it carries the step's live figures, and its
+// answer (lost, abort requested) stops the attack in that same loop.
 
 // DefaultLostAfter is how old a running check's heartbeat may be before its
 // worker counts as lost.
@@ -196,23 +199,20 @@ func (s *Service) heartbeat(ctx context.Context, id uint64, live *Live) (lost, a
 // Redis's restart must not leave its check queued forever; enqueuing an
 // existing task again is harmless).
 func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.Store.SweepLost(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("loadcheck: sweep of lost checks", "err", err)
-		}
-		var queued []Check
-		s.Store.DB.WithContext(ctx).Where("status = ? AND created_at < ?", Queued, s.now().Add(-time.Minute)).Find(&queued)
-		for i := range queued {
-			if err := s.enqueue(ctx, &queued[i]); err != nil && ctx.Err() == nil {
-				slog.Error("loadcheck: re-enqueue a queued check", "check", queued[i].ID, "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	s.sweep(ctx)
+	lease.Every(ctx, every, s.sweep)
+}
+
+// sweep is one round of RunSweeper.
+func (s *Service) sweep(ctx context.Context) {
+	if _, err := s.Store.SweepLost(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("loadcheck: sweep of lost checks", "err", err)
+	}
+	var queued []Check
+	s.Store.DB.WithContext(ctx).Where("status = ? AND created_at < ?", Queued, s.now().Add(-time.Minute)).Find(&queued)
+	for i := range queued {
+		if err := s.enqueue(ctx, &queued[i]); err != nil && ctx.Err() == nil {
+			slog.Error("loadcheck: re-enqueue a queued check", "check", queued[i].ID, "err", err)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/lease"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -241,23 +242,18 @@ func (s *Service) Test(ctx context.Context, r Recipient) (int, error) {
 	return len(out), s.DB.WithContext(ctx).Create(&out).Error
 }
 
-// Run collects and delivers every interval until ctx ends.
+// Run collects and delivers now and every interval until ctx ends.
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	round := func(ctx context.Context) {
 		if _, err := s.Collect(ctx); err != nil {
 			slog.Error("notify: collect alerts", "err", err)
 		}
 		if _, _, err := s.Deliver(ctx); err != nil {
 			slog.Error("notify: deliver", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	round(ctx)
+	lease.Every(ctx, interval, round)
 }
 
 // NetSender sends e-mail through a mailer and webhooks over HTTP.

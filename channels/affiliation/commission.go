@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/lease"
 	"github.com/rampe/rampe/platform/money"
 	"github.com/rampe/rampe/platform/validation"
 )
@@ -251,26 +252,23 @@ func (s *Service) ApproveDue(ctx context.Context) (int64, error) {
 // change left unsent (a lost job, an SMTP server that was down) now and
 // every interval until ctx ends.
 func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := s.SendDueKits(ctx); err != nil {
-			slog.Warn("affiliation: send due kits", "sent", n, "err", err)
-		}
-		if n, err := s.requeueStale(ctx, 10*time.Minute); err != nil {
-			slog.Warn("affiliation: requeue lost postbacks", "err", err)
-		} else if n > 0 {
-			slog.Info("affiliation: lost postbacks queued again", "postbacks", n)
-		}
-		if n, err := s.ApproveDue(ctx); err != nil {
-			slog.Warn("affiliation: approve due commissions", "err", err)
-		} else if n > 0 {
-			slog.Info("affiliation: commissions approved after their return window", "commissions", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	s.background(ctx)
+	lease.Every(ctx, every, s.background)
+}
+
+// background is one round of RunBackground.
+func (s *Service) background(ctx context.Context) {
+	if n, err := s.SendDueKits(ctx); err != nil {
+		slog.Warn("affiliation: send due kits", "sent", n, "err", err)
+	}
+	if n, err := s.requeueStale(ctx, 10*time.Minute); err != nil {
+		slog.Warn("affiliation: requeue lost postbacks", "err", err)
+	} else if n > 0 {
+		slog.Info("affiliation: lost postbacks queued again", "postbacks", n)
+	}
+	if n, err := s.ApproveDue(ctx); err != nil {
+		slog.Warn("affiliation: approve due commissions", "err", err)
+	} else if n > 0 {
+		slog.Info("affiliation: commissions approved after their return window", "commissions", n)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // snapshot is what the tags serve, built from the database and swapped
@@ -298,33 +300,26 @@ func (s *Service) Watch(ctx context.Context) {
 	if err := s.Reload(ctx); err != nil {
 		slog.Error("display: first load", "err", err)
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	lease.Every(ctx, every, func(ctx context.Context) {
 		stale := time.Since(last) > time.Minute
 		if !stale && s.Bus != nil {
 			gen, err := s.Bus.Get(ctx, GenerationKey).Result()
 			if err != nil && !errors.Is(err, redis.Nil) {
 				slog.Warn("display: read generation", "err", err)
-				continue
+				return
 			}
 			s.mu.Lock()
 			stale = gen != s.seen
 			s.mu.Unlock()
 		}
 		if !stale {
-			continue
+			return
 		}
 		if err := s.Reload(ctx); err != nil {
 			slog.Warn("display: reload", "err", err)
-			continue
+			return
 		}
 		last = time.Now()
-	}
+	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // leaseTTL is how long a send's runner may go without a heartbeat before
@@ -68,12 +69,11 @@ func (s *Sender) Run(ctx context.Context, sendID uint64) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var hb sync.WaitGroup
-	hb.Add(1)
-	go func() { defer hb.Done(); s.heartbeat(runCtx, cancel, sd.ID, sd.CampaignID, me) }()
+	stopBeat := lease.Beat(runCtx, time.Second/2, func(ctx context.Context) error {
+		return s.heartbeat(ctx, cancel, sd.ID, sd.CampaignID, me)
+	})
 	defer func() {
-		cancel()
-		hb.Wait()
+		stopBeat()
 		// Whatever was claimed and not sent goes back to the queue.
 		bg := context.WithoutCancel(ctx)
 		s.DB.WithContext(bg).Model(&Delivery{}).Where("send_id = ? AND status = ? AND runner = ?", sd.ID, DeliveryClaimed, me).
@@ -107,32 +107,23 @@ func (s *Sender) fail(ctx context.Context, sd *Send, err error) error {
 	return err
 }
 
-// heartbeat keeps the lease every second and stops the run (cancel) as
-// soon as the send is paused or stopped, its campaign no longer live, or
-// the lease lost.
-func (s *Sender) heartbeat(ctx context.Context, cancel func(), sendID, campaignID uint64, me string) {
-	t := time.NewTicker(time.Second / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		res := s.DB.WithContext(ctx).Model(&Send{}).Where("id = ? AND runner = ? AND status IN ?", sendID, me, []string{SendPreparing, SendSending}).
-			Update("heartbeat_at", s.now())
-		if ctx.Err() != nil {
-			return
-		}
-		if res.Error == nil && res.RowsAffected == 0 {
-			cancel()
-			return
-		}
-		if c, err := s.Campaigns.Get(ctx, campaignID); err == nil && c.Status != campaigns.Live {
-			cancel()
-			return
-		}
+// heartbeat renews the lease (every half second, through lease.Beat) and
+// stops the run (cancel) as soon as the send is paused or stopped, its
+// campaign no longer live, or the lease lost.
+func (s *Sender) heartbeat(ctx context.Context, cancel func(), sendID, campaignID uint64, me string) error {
+	res := s.DB.WithContext(ctx).Model(&Send{}).Where("id = ? AND runner = ? AND status IN ?", sendID, me, []string{SendPreparing, SendSending}).
+		Update("heartbeat_at", s.now())
+	if res.Error == nil && res.RowsAffected == 0 {
+		cancel()
+		return nil
 	}
+	if c, err := s.Campaigns.Get(ctx, campaignID); err == nil && c.Status != campaigns.Live {
+		cancel()
+	}
+	if res.Error != nil {
+		return fmt.Errorf("email: heartbeat of send %d: %w", sendID, res.Error)
+	}
+	return nil
 }
 
 // freezeBatch is how many recipients one transaction writes to the ledger.

@@ -17,6 +17,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/clock"
+	"github.com/rampe/rampe/platform/lease"
 	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/queue"
 )
@@ -296,20 +297,15 @@ func (s *Sender) Reconcile(ctx context.Context) (int, error) {
 	return len(sends), nil
 }
 
-// RunReconciler reconciles sends every interval until ctx ends.
+// RunReconciler reconciles sends now and every interval until ctx ends.
 func (s *Sender) RunReconciler(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	reconcile := func(ctx context.Context) {
 		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("email: reconcile", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	reconcile(ctx)
+	lease.Every(ctx, every, reconcile)
 }
 
 // The details of e-mail's moves, read back in the reader's language.

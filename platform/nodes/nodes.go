@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // Policy says what a difference on a key does at start.
@@ -176,27 +177,20 @@ func (r *Registry) record(ctx context.Context, settings []Setting, now time.Time
 
 // Run refreshes the node's rows every beat until ctx ends.
 func (r *Registry) Run(ctx context.Context) {
-	t := time.NewTicker(r.beat())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			now := r.now()
-			res := r.DB.WithContext(ctx).Model(&row{}).Where("node = ?", r.Node).Update("seen_at", now)
-			err := res.Error
-			if err == nil && res.RowsAffected == 0 && len(r.recorded) > 0 {
-				// Another node forgot this one (a database outage longer
-				// than three beats, a clock ahead): it records itself again
-				// rather than drop out of every later comparison.
-				err = r.record(ctx, r.recorded, now)
-			}
-			if err != nil && ctx.Err() == nil {
-				slog.Warn("nodes: refresh this node's settings", "err", err)
-			}
+	lease.Every(ctx, r.beat(), func(ctx context.Context) {
+		now := r.now()
+		res := r.DB.WithContext(ctx).Model(&row{}).Where("node = ?", r.Node).Update("seen_at", now)
+		err := res.Error
+		if err == nil && res.RowsAffected == 0 && len(r.recorded) > 0 {
+			// Another node forgot this one (a database outage longer than
+			// three beats, a clock ahead): it records itself again rather
+			// than drop out of every later comparison.
+			err = r.record(ctx, r.recorded, now)
 		}
-	}
+		if err != nil && ctx.Err() == nil {
+			slog.Warn("nodes: refresh this node's settings", "err", err)
+		}
+	})
 }
 
 // Leave removes the node's rows (a clean stop).

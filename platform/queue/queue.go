@@ -17,6 +17,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rampe/rampe/platform/lease"
 )
 
 // Queue names.
@@ -208,25 +210,18 @@ const MarkerKey = "rampe:marker"
 // checked again at the next interval. It returns when ctx ends.
 func WatchLoss(ctx context.Context, rdb redis.UniversalClient, every time.Duration, onLost func(context.Context) error) {
 	rdb.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	lease.Every(ctx, every, func(ctx context.Context) {
 		n, err := rdb.Exists(ctx, MarkerKey).Result()
 		if err != nil || n > 0 {
-			continue
+			return
 		}
 		slog.Warn("queue: Redis lost its data (flushed or restarted empty); re-creating the tasks from the database now")
 		if err := onLost(ctx); err != nil {
 			slog.Error("queue: re-creating tasks after a Redis loss failed; trying again", "err", err)
-			continue
+			return
 		}
 		rdb.Set(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339), 0)
-	}
+	})
 }
 
 // LastAttempt tells whether the task running in ctx will not be retried

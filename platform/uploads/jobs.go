@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/lease"
 	"github.com/rampe/rampe/platform/queue"
 )
 
@@ -266,24 +267,14 @@ func (j *Jobs) claim(ctx context.Context, job *Job) (owner string, ok bool, err 
 	return owner, res.RowsAffected == 1, res.Error
 }
 
-// beat keeps the claim fresh while the import runs.
+// beat keeps the claim fresh while the import runs, every Stale/6.
 func (j *Jobs) beat(ctx context.Context, id uint64, owner string) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(j.stale() / 6)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				j.DB.WithContext(ctx).Model(&Job{}).Where("id = ? AND owner = ?", id, owner).Update("beat_at", j.now())
-			}
+	return lease.Beat(ctx, j.stale()/6, func(ctx context.Context) error {
+		if err := j.DB.WithContext(ctx).Model(&Job{}).Where("id = ? AND owner = ?", id, owner).Update("beat_at", j.now()).Error; err != nil {
+			return fmt.Errorf("uploads: beat of job %d: %w", id, err)
 		}
-	}()
-	return func() { cancel(); <-done }
+		return nil
+	})
 }
 
 // release gives the job up for the next attempt.
@@ -383,16 +374,9 @@ func (j *Jobs) restart(ctx context.Context, im Importer, job *Job) bool {
 
 // RunRecover calls Recover every interval until ctx ends.
 func (j *Jobs) RunRecover(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := j.Recover(ctx); err != nil {
-				slog.Warn("uploads: recover", "err", err)
-			}
+	lease.Every(ctx, every, func(ctx context.Context) {
+		if _, err := j.Recover(ctx); err != nil {
+			slog.Warn("uploads: recover", "err", err)
 		}
-	}
+	})
 }
