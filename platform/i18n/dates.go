@@ -58,37 +58,3 @@ func WeekdayName(lang string, d time.Weekday) string {
 	}
 	return d.String()[:3]
 }
-
-// Span is a length of time as people write it, in the reader's language:
-// "10 s" under a minute, then to the minute: "45 min", "23 h 05", "3 days
-// 4 h" ("3 jours 4 h"). Go's own "71h0m0s" is for logs.
-type Span time.Duration
-
-// Text writes the span in lang.
-func (d Span) Text(lang string) string {
-	v := time.Duration(d)
-	if v < 0 {
-		v = -v
-	}
-	if v < 59500*time.Millisecond {
-		return T(lang, "%d s", int64(v.Round(time.Second)/time.Second))
-	}
-	m := int64(v.Round(time.Minute) / time.Minute)
-	switch {
-	case m < 60:
-		return T(lang, "%d min", m)
-	case m < 48*60:
-		if m%60 == 0 {
-			return T(lang, "%d h", m/60)
-		}
-		return T(lang, "%d h %02d", m/60, m%60)
-	}
-	days, hours := m/(24*60), (m%(24*60))/60
-	if hours == 0 {
-		return T(lang, "%d days", days)
-	}
-	return T(lang, "%d days %d h", days, hours)
-}
-
-// String is the English text.
-func (d Span) String() string { return d.Text(EN) }
