@@ -142,6 +142,11 @@ BEGIN
   DROP INDEX products_title_trgm;
   CREATE INDEX products_sku_prefix ON products (sku COLLATE "C");
 END $$`},
+	// What an import's products lack for the comparator feeds: a bit set
+	// per staged row (FeedGap), the report of an import.
+	{ID: "2026120361_imports_feed_gaps", SQL: `
+ALTER TABLE staged_products ADD COLUMN feed_gaps {{bigint}} NOT NULL DEFAULT 0;
+ALTER TABLE imports ADD COLUMN feed_gaps TEXT`},
 }
 
 // foldFallback is rampe_fold's body where unaccent cannot be created: the

@@ -122,6 +122,7 @@ type Import struct {
 	RowsImported int64
 	RowsInvalid  int64
 	Message      string
+	FeedGaps     FeedGapReport // what the imported products lack for the comparator feeds
 	CreatedBy    string
 	CreatedAt    time.Time
 	FinishedAt   *time.Time
@@ -179,6 +180,7 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 			msg += "; ignored columns: " + strings.Join(res.Ignored, ", ")
 		}
 		up["message"] = msg
+		up["feed_gaps"] = res.FeedGaps
 	case errors.Is(err, ErrInvalidRows):
 		up["status"], up["message"] = "failed", fmt.Sprintf("nothing imported: %d invalid rows out of %d (see the report); fix them or import with “skip invalid rows”", res.Invalid, res.Rows)
 	default:
