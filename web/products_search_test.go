@@ -55,3 +55,31 @@ func TestProductsSearchCountsItsResults(t *testing.T) {
 	api = a.api("GET", "/api/v1/products?q=B-0", accounts.Viewer, "")
 	wantAll(t, "API SKU prefix", api.Body, `"total_over":1000`, `"match":"sku_prefix"`, `"more":true`)
 }
+
+// An import whose products lack what the feeds require succeeds and says
+// so on its page, naming SKUs, in French and English; the import page
+// tells which columns the feeds require.
+func TestImportWarnsOfWhatTheFeedsRequire(t *testing.T) {
+	a := newTestApp(t)
+	a.startImportWorker(t)
+	en := a.browser(accounts.Marketer)
+	en.acceptLanguage = "en"
+	wantAll(t, "English import page", en.get("/products/import").Body,
+		"may be left empty, but the comparator feeds leave out a product without them (idealo needs the link only)")
+	csv := "sku;title;price;brand;product_type;link;image_link;stock\n" +
+		"NU-001;Bougie parfumée Figue;19,90;Lumen;Maison > Salon;https://shop.example/p/NU-001;https://shop.example/i/NU-001.jpg;12\n" +
+		"NU-002;Plaid laine;1 249,50 €;Lumen;Maison > Salon;https://shop.example/p/NU-002;https://shop.example/i/NU-002.jpg;5\n"
+	res := uploadCatalog(t, en, "good.csv", csv, false)
+	loc := res.Header.Get("Location")
+	wantAll(t, "English import", waitImport(t, en, loc), "2 products imported or updated",
+		"2 imported products lack what comparator feeds require:",
+		"2 without description (NU-001, NU-002): left out of the Google and generic feeds",
+		"2 with a brand but no GTIN nor MPN (NU-001, NU-002): sent with identifier_exists=no, which lowers their reach")
+	fr := a.browser(accounts.Marketer)
+	fr.acceptLanguage = "fr-FR,fr;q=0.9"
+	wantAll(t, "French import", fr.get(loc).Body, "2 produits importés ou mis à jour",
+		"2 produits importés n&#39;ont pas ce que les flux comparateurs exigent :",
+		"2 sans description (NU-001, NU-002) : écartés des flux Google et génériques")
+	wantAll(t, "French import page", fr.get("/products/import").Body,
+		"peuvent rester vides, mais les flux comparateurs écartent un produit qui ne les a pas")
+}
