@@ -146,6 +146,10 @@ func (s *Store) planPrefix(ctx context.Context, q Query, t string, base func() *
 		p.tally = Tally{N: n, Known: true}
 		return p, err == nil && n > 0, err
 	}
+	if q.Brand == "" && q.ProductType == "" && q.Availability == "" {
+		p.tally = Tally{N: CountCap, Over: true, Known: true} // counted above
+		return p, true, nil
+	}
 	var ids []uint64
 	err = p.skuRange(s, base()).Limit(1).Pluck("products.id", &ids).Error
 	return p, err == nil && len(ids) > 0, err
