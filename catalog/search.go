@@ -34,7 +34,7 @@ const minTrigram = 3
 
 // Tally is how many products a query lets through: N, or more than N when
 // Over; unknown (Known false) for a title search shorter than minTrigram,
-// which no index serves.
+// which no index serves, with more than a page of results.
 type Tally struct {
 	N     int64
 	Over  bool
@@ -83,6 +83,12 @@ func (s *Store) Search(ctx context.Context, q Query) (*Results, error) {
 	r := &Results{Match: p.match}
 	if r.Products, r.More, err = s.page(ctx, q, &p); err != nil {
 		return nil, err
+	}
+	if q.After == 0 && !r.More {
+		// The first page holds them all: counted already (and a search
+		// the indexes serve badly is not read twice).
+		r.Count = Tally{N: int64(len(r.Products)), Known: true}
+		return r, nil
 	}
 	if r.Count, err = s.tally(ctx, q, &p); err != nil {
 		return nil, err

@@ -117,7 +117,7 @@ func TestPrefixRange(t *testing.T) {
 
 // Counting stops past CountCap: a search or filter matching more says
 // "more than"; a dense SKU prefix pages in id order; a title search too
-// short for the trigram index is not counted.
+// short for the trigram index is not counted past its first page.
 func TestSearchCounts(t *testing.T) {
 	s := newStore(t)
 	rows := make([]string, 0, CountCap+30)
@@ -142,7 +142,8 @@ func TestSearchCounts(t *testing.T) {
 		{Query{Search: "produit 10", Brand: "Small"}, Tally{N: 2, Known: true}}, // 10, 100
 		{Query{Search: "B-0", Brand: "Small"}, Tally{N: 11, Known: true}},
 		{Query{Search: "B-01"}, Tally{N: 30, Known: true}}, // B-01000 … B-01029
-		{Query{Search: "99"}, Tally{}},
+		{Query{Search: "99"}, Tally{N: 19, Known: true}},   // too short to count, but the first page holds them all
+		{Query{Search: "9", Limit: 10}, Tally{}},
 	} {
 		_, r := skusOf(t, s, c.q)
 		if r.Count != c.count {
