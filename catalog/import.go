@@ -35,6 +35,9 @@ type Result struct {
 	Errors                  []RowError // the first MaxReportedErrors problems, by line
 	Ignored                 []string   // unknown columns
 	Committed               bool
+	// FeedGaps counts the imported products lacking what comparator
+	// feeds require (imported all the same).
+	FeedGaps FeedGapReport
 }
 
 // MaxReportedErrors bounds the problems kept for a report.
@@ -51,6 +54,7 @@ type stagedProduct struct {
 	Product
 	ImportID uint64
 	Line     int64
+	Gaps     FeedGap `gorm:"column:feed_gaps"` // recounted from here when duplicates are dropped
 }
 
 // FormatFor guesses the format from a file name.
@@ -86,6 +90,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 	}
 	defer s.DB.WithContext(context.WithoutCancel(ctx)).Where("import_id = ?", importID).Delete(&stagedProduct{})
 
+	var gaps feedGapCounter
 	batch := make([]stagedProduct, 0, 500)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -132,7 +137,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 			report(errs...)
 		} else {
 			p.UpdatedAt = stamp
-			batch = append(batch, stagedProduct{Product: *p, ImportID: importID, Line: rec.line})
+			g := p.FeedGaps()
+			gaps.add(p.SKU, g)
+			batch = append(batch, stagedProduct{Product: *p, ImportID: importID, Line: rec.line, Gaps: g})
 			if len(batch) == cap(batch) {
 				if err := flush(); err != nil {
 					return res, fmt.Errorf("catalog: stage rows: %w", err)
@@ -166,7 +173,47 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opt Options) (*Result, 
 		return res, err
 	}
 	res.Imported, res.Committed = n, true
+	res.FeedGaps = gaps.report()
+	if len(dups) > 0 {
+		// The duplicates dropped were counted as they were read.
+		if res.FeedGaps, err = s.stagedGaps(ctx, importID); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
+}
+
+// stagedGaps counts the feed gaps of the rows an import staged and kept.
+func (s *Store) stagedGaps(ctx context.Context, importID uint64) (FeedGapReport, error) {
+	var rows []struct {
+		Gaps FeedGap `gorm:"column:feed_gaps"`
+		N    int64
+	}
+	if err := s.DB.WithContext(ctx).Model(&stagedProduct{}).Select("feed_gaps, COUNT(*) AS n").
+		Where("import_id = ? AND feed_gaps <> 0", importID).Group("feed_gaps").Scan(&rows).Error; err != nil {
+		return FeedGapReport{}, fmt.Errorf("catalog: count feed gaps: %w", err)
+	}
+	var c feedGapCounter
+	for _, r := range rows {
+		if r.Gaps&leavesOut != 0 {
+			c.leftOut += r.N
+		}
+		for i := range nGaps {
+			if r.Gaps&(1<<i) != 0 {
+				c.counts[i] += r.N
+			}
+		}
+	}
+	for i := range nGaps {
+		if c.counts[i] == 0 {
+			continue
+		}
+		if err := s.DB.WithContext(ctx).Model(&stagedProduct{}).Where("import_id = ? AND (feed_gaps & ?) <> 0", importID, 1<<i).
+			Order("line").Limit(gapSamples).Pluck("sku", &c.skus[i]).Error; err != nil {
+			return FeedGapReport{}, fmt.Errorf("catalog: name feed gaps: %w", err)
+		}
+	}
+	return c.report(), nil
 }
 
 // duplicates reports every repeated SKU after its first line.

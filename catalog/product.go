@@ -110,7 +110,56 @@ END $$`},
 	// It was made by the feeds' first migration (2026112206_feeds) on the
 	// databases that ran it: only the others make it now.
 	{ID: "2026120351_products_updated", SQL: `CREATE INDEX IF NOT EXISTS products_updated ON products (updated_at)`},
+	// Title search ignores accents ("velo" finds "Vélo"): SQLite's trigram
+	// table is made again with remove_diacritics (searched with MATCH, which
+	// that option keeps indexed); PostgreSQL indexes rampe_fold(title),
+	// unaccent's lower-case form, or a fixed table of Latin letters where
+	// unaccent cannot be created (foldFallback). SKU prefixes are read as a
+	// range of the SKU index: PostgreSQL's in byte order, whatever the
+	// database's collation.
+	{ID: "2026120360_products_title_fold", Engine: "sqlite", SQL: `
+DROP TABLE products_fts;
+CREATE VIRTUAL TABLE products_fts USING fts5(title, content='products', content_rowid='id', tokenize='trigram remove_diacritics 2');
+INSERT INTO products_fts(products_fts) VALUES ('rebuild')`},
+	{ID: "2026120360_products_title_fold_pg", Engine: "postgres", SQL: `
+DO $$
+DECLARE t text; u text;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'catalog: no unaccent extension (%): titles are folded by a table of Latin letters', SQLERRM;
+  END;
+  SELECT n.nspname INTO u FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';
+  IF u IS NULL THEN
+    EXECUTE format('CREATE FUNCTION rampe_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %L',` + foldFallback + `);
+  ELSE
+    EXECUTE format('CREATE FUNCTION rampe_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %L',
+      format('SELECT pg_catalog.lower(%I.unaccent(%L::regdictionary, $1))', u, u || '.unaccent'));
+  END IF;
+  SELECT n.nspname INTO t FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+  EXECUTE format('CREATE INDEX products_title_fold ON products USING gin (rampe_fold(title) %I.gin_trgm_ops)', t);
+  DROP INDEX products_title_trgm;
+  CREATE INDEX products_sku_prefix ON products (sku COLLATE "C");
+END $$`},
+	// What an import's products lack for the comparator feeds: a bit set
+	// per staged row (FeedGap), the report of an import.
+	{ID: "2026120361_imports_feed_gaps", SQL: `
+ALTER TABLE staged_products ADD COLUMN feed_gaps {{bigint}} NOT NULL DEFAULT 0;
+ALTER TABLE imports ADD COLUMN feed_gaps TEXT`},
 }
+
+// foldFallback is rampe_fold's body where unaccent cannot be created: the
+// Latin letters with diacritics of Latin-1 and Latin Extended-A that
+// French, German, Spanish, Italian and Portuguese titles use, then lower
+// case (SQL text, quoted).
+const foldFallback = `'SELECT pg_catalog.lower(pg_catalog.translate($1, ''` + foldFrom + `'', ''` + foldTo + `''))'`
+
+// foldFrom's letters become foldTo's, one for one.
+const (
+	foldFrom = "ÀÁÂÃÄÅàáâãäåÇçĆćČčÈÉÊËèéêëĚěÌÍÎÏìíîïÑñŃńŇňÒÓÔÕÖØòóôõöøŘřŚśŠšŤťÙÚÛÜùúûüŮůÝýÿŸŹźŻżŽž"
+	foldTo   = "AAAAAAaaaaaaCcCcCcEEEEeeeeEeIIIIiiiiNnNnNnOOOOOOooooooRrSsSsTtUUUUuuuuUuYyyYZzZzZz"
+)
 
 // RowError is one problem of an imported row, named by line and column.
 type RowError = rowfile.RowError

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -38,60 +37,12 @@ var ErrNotFound = errors.New("catalog: not found")
 // Query narrows the product list. Paging is by keyset (After = last id of
 // the previous page), which stays fast at any depth of a million rows.
 type Query struct {
-	Search       string // SKU, GTIN, or words of the title
+	Search       string // a SKU or GTIN whole, the beginning of SKUs, or a part of the titles (see Match)
 	Brand        string
 	ProductType  string
 	Availability string
 	After        uint64
 	Limit        int
-}
-
-// List returns a page of products ordered by id, and whether more follow.
-func (s *Store) List(ctx context.Context, q Query) ([]Product, bool, error) {
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	sel := s.DB.WithContext(ctx).Where("id > ?", q.After).Order("id").Limit(limit + 1)
-	if q.Brand != "" {
-		sel = sel.Where("brand = ?", q.Brand)
-	}
-	if q.ProductType != "" {
-		sel = sel.Where("product_type = ?", q.ProductType)
-	}
-	if q.Availability != "" {
-		sel = sel.Where("availability = ?", q.Availability)
-	}
-	if t := strings.TrimSpace(q.Search); t != "" {
-		// An exact SKU or GTIN answers from the indexes; only a miss scans
-		// titles.
-		var exact []Product
-		if err := sel.Session(&gorm.Session{}).Where("(sku = ? OR gtin = ?)", t, t).Find(&exact).Error; err != nil {
-			return nil, false, fmt.Errorf("catalog: list: %w", err)
-		}
-		if len(exact) > 0 {
-			return exact[:min(len(exact), limit)], false, nil
-		}
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(t)) + "%"
-		sel = sel.Where(`LOWER(title) LIKE ? ESCAPE '\'`, like)
-		// SQLite: the trigram table finds the candidates (PostgreSQL's
-		// trigram index serves the LIKE itself); the LIKE above keeps the
-		// answer exactly what it was. Trigrams need three characters, and
-		// FTS5 uses its index only for a LIKE without ESCAPE: a % or _ of
-		// the search is a wildcard there, which only widens the candidates.
-		if !db.IsPostgres(s.DB) && utf8.RuneCountInString(t) >= 3 {
-			sel = sel.Where(`id IN (SELECT rowid FROM products_fts WHERE title LIKE ?)`, "%"+strings.ToLower(t)+"%")
-		}
-	}
-	var out []Product
-	if err := sel.Find(&out).Error; err != nil {
-		return nil, false, fmt.Errorf("catalog: list: %w", err)
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
-	return out, more, nil
 }
 
 // Count returns the number of products. Counting a million rows costs
@@ -171,6 +122,7 @@ type Import struct {
 	RowsImported int64
 	RowsInvalid  int64
 	Message      string
+	FeedGaps     FeedGapReport // what the imported products lack for the comparator feeds
 	CreatedBy    string
 	CreatedAt    time.Time
 	FinishedAt   *time.Time
@@ -228,6 +180,7 @@ func (s *Store) RunImport(ctx context.Context, imp *Import, r io.Reader, opt Opt
 			msg += "; ignored columns: " + strings.Join(res.Ignored, ", ")
 		}
 		up["message"] = msg
+		up["feed_gaps"] = res.FeedGaps
 	case errors.Is(err, ErrInvalidRows):
 		up["status"], up["message"] = "failed", fmt.Sprintf("nothing imported: %d invalid rows out of %d (see the report); fix them or import with “skip invalid rows”", res.Invalid, res.Rows)
 	default:

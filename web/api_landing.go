@@ -32,13 +32,23 @@ func (s *Server) apiListProducts(c *fiber.Ctx) error {
 		return apiFail(c, fiber.StatusBadRequest, "bad_request", ferr.Error(), ferr.Field)
 	}
 	q.After, q.Limit = pg.After, pg.Limit
-	list, more, err := s.Catalog.List(c.UserContext(), q)
+	found, err := s.Catalog.Search(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
+	list, more := found.Products, found.More
 	out := map[string]any{"products": list, "more": more}
 	if more {
 		out["next_after"] = list[len(list)-1].ID
+	}
+	if found.Match != catalog.MatchNone {
+		out["match"] = found.Match
+	}
+	switch {
+	case found.Count.Over:
+		out["total_over"] = found.Count.N
+	case found.Count.Known:
+		out["total"] = found.Count.N
 	}
 	return c.JSON(out)
 }

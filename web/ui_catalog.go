@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,7 +21,7 @@ type productRow struct {
 }
 
 func (s *Server) showProducts(c *fiber.Ctx) error {
-	q := catalog.Query{Search: c.Query("q"), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
+	q := catalog.Query{Search: strings.TrimSpace(c.Query("q")), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
 	pg, ferr := parsePaging(c, 500)
 	if ferr != nil {
 		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
@@ -30,10 +31,11 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "availability: unknown value "+strconv.Quote(q.Availability))
 	}
 	ctx := c.UserContext()
-	list, more, err := s.Catalog.List(ctx, q)
+	found, err := s.Catalog.Search(ctx, q)
 	if err != nil {
 		return err
 	}
+	list, more := found.Products, found.More
 	total, err := s.Catalog.Count(ctx)
 	if err != nil {
 		return err
@@ -56,7 +58,8 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 		next = "/products?" + args
 	}
 	return s.render(c, "products", pageData{Title: i18n.M("Products"), Nav: "products", Data: map[string]any{
-		"Rows": rows, "Q": q, "Total": total, "Brands": brands, "Types": types, "Availabilities": catalog.Availabilities,
+		"Rows": rows, "Q": q, "Total": total, "Count": found.Count, "SKUPrefix": found.Match == catalog.MatchSKUPrefix,
+		"Filtered": q.Search != "" || q.Brand != "" || q.ProductType != "" || q.Availability != "", "Brands": brands, "Types": types, "Availabilities": catalog.Availabilities,
 		"Next": next, "Paged": q.After > 0}})
 }
 

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/platform/db"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 func catalogCmd(cfgf cfgFunc) *cobra.Command {
@@ -53,14 +55,21 @@ func catalogCmd(cfgf cfgFunc) *cobra.Command {
 			if err != nil {
 				return fail("import failed, nothing imported: %v", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d products imported or updated from %d rows", res.Imported, res.Rows)
+			lang := cliLang()
+			said := []any{i18n.M("%d products imported or updated from %d rows", res.Imported, res.Rows)}
 			if res.Invalid > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "; %d invalid rows skipped, listed in %s", res.Invalid, report)
+				said = append(said, i18n.M("%d invalid rows skipped, listed in %s", res.Invalid, report))
 			}
 			if len(res.Ignored) > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "; ignored columns: %v", res.Ignored)
+				said = append(said, i18n.M("ignored columns: %s", strings.Join(res.Ignored, ", ")))
 			}
-			fmt.Fprintln(cmd.OutOrStdout())
+			fmt.Fprintln(cmd.OutOrStdout(), i18n.Text(lang, i18n.Join{Parts: said, Sep: "; "}))
+			if title := res.FeedGaps.Title(); title != nil {
+				fmt.Fprintln(cmd.OutOrStdout(), i18n.Text(lang, title))
+				for _, l := range res.FeedGaps.Lines() {
+					fmt.Fprintln(cmd.OutOrStdout(), "  "+i18n.Text(lang, l))
+				}
+			}
 			return nil
 		},
 	}

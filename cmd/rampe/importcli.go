@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/rowfile"
 )
 
@@ -41,4 +43,23 @@ func reportRows(cmd *cobra.Command, path string, errs []rowfile.RowError) error 
 		fmt.Fprintf(cmd.ErrOrStderr(), "  … %d more in %s\n", len(errs)-shown, path)
 	}
 	return nil
+}
+
+// cliLang is the language of the user running a command, from the locale
+// of the shell (LC_ALL, then LC_MESSAGES, then LANG, as gettext reads
+// them): French for fr_FR.UTF-8, English otherwise.
+func cliLang() string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			lang := strings.ToLower(v)
+			if i := strings.IndexAny(lang, "_.@"); i >= 0 {
+				lang = lang[:i] // fr_FR.UTF-8, fr.UTF-8
+			}
+			if i18n.Supported(lang) {
+				return lang
+			}
+			return i18n.EN
+		}
+	}
+	return i18n.EN
 }
