@@ -159,7 +159,15 @@ func (s *Store) Stream(ctx context.Context, f Filter, free <-chan []Product, out
 		}
 		return nil
 	})
-	return g.Wait()
+	err := g.Wait()
+	if err != nil && ctx.Err() != nil {
+		// The caller ended the stream: a read cut short says so in its
+		// driver's words ("failed to connect: … context canceled"), which
+		// errors.Is cannot always see through. The caller's reason is the
+		// answer.
+		return ctx.Err()
+	}
+	return err
 }
 
 // filtered applies the part of f the database can use.
