@@ -1,0 +1,81 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/mailer/mailertest"
+)
+
+// promotedPage publishes a landing page in lang showing two products under
+// a published 15 EUR off promotion active now, and returns its campaign on
+// the e-mail channel with a saved message that shows the products.
+func (a *testApp) promotedPage(t *testing.T, lang string) *campaigns.Campaign {
+	t.Helper()
+	ctx := context.Background()
+	csv := "sku,title,price,brand,link\nM-1,Chaise,120.00,Nordik,https://shop.example/m1\nM-2,Table,80.00,Nordik,https://shop.example/m2\n"
+	if _, err := a.Catalog.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := a.Landing.Promotions.Create(ctx, landing.PromotionInput{Name: "Nordik", Kind: landing.AmountOff, Value: "15", Scope: landing.ScopeBrand,
+		ScopeValue: "Nordik", StartsAt: time.Now().Add(-24 * time.Hour).Format("2006-01-02T15:04"), EndsAt: future(30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Landing.Promotions.Publish(ctx, pr.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Landing.Pages.Create(ctx, landing.PageInput{Slug: "offre-" + lang, Title: "Offre", ProductSKUs: "M-1, M-2", Lang: lang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Landing.Pages.Publish(ctx, p.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	camp, err := a.Campaigns.Create(ctx, campaigns.Input{Name: "Offre " + lang, Channels: []string{"email"}, StartsAt: time.Now().Add(-time.Hour).Format(time.RFC3339),
+		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"email": 100}, LandingPageID: &p.ID,
+		Forecast: map[string]map[string]float64{"email": {"audience": 3, "open_rate": 0.3, "click_rate": 0.1}}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := `{"from": "news@shop.example", "subject": "Offre", "body": "Bonjour\n\n{{.products}}"}`
+	if r := a.api("PUT", fmt.Sprintf("/api/v1/campaigns/%d/email", camp.ID), accounts.Marketer, msg); r.Status != 200 {
+		t.Fatalf("save: %d %s", r.Status, r.Body)
+	}
+	return camp
+}
+
+// The e-mail's product block writes the discount as it writes the prices
+// beside it, in the language of the campaign's page: "-15,00 €" next to
+// "105,00 €" in French, "-€15.00" next to "€105.00" in English — never
+// "-15.00 EUR".
+func TestEmailDiscountBadgeSpeaksThePricesLanguage(t *testing.T) {
+	srv := mailertest.Start(t)
+	var sender *email.Sender
+	a := newTestApp(t, withEmail(t, srv, &sender))
+	b := a.browser(accounts.Marketer)
+	for lang, want := range map[string][]string{
+		"fr": {"105,00\u00a0€", "-15,00\u00a0€"},
+		"en": {"€105.00", "-€15.00"},
+	} {
+		camp := a.promotedPage(t, lang)
+		for _, part := range []string{"", "&part=text"} {
+			pv := b.get(fmt.Sprintf("/campaigns/%d/email/preview?sample=0%s", camp.ID, part))
+			if pv.Status != 200 {
+				t.Fatalf("%s preview: %d %s", lang, pv.Status, pv.Body)
+			}
+			wantAll(t, lang+" preview"+part, pv.Body, want...)
+			if strings.Contains(pv.Body, "15.00 EUR") {
+				t.Errorf("%s preview%s writes the discount as a code: %s", lang, part, pv.Body)
+			}
+		}
+	}
+}
