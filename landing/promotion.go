@@ -477,7 +477,9 @@ func (s *Promotions) scopeCount(ctx context.Context, p *Promotion) (int64, error
 	key := promotionVersion{id: p.ID, changed: p.ChangedAt, scope: string(p.Scope), value: p.ScopeValue}
 	c := &s.counts
 	c.mu.Lock()
-	if c.version != v || len(c.n) >= maxPreviewCounts {
+	// An empty catalog's version is the zero one, the cache's before its
+	// first use: the map must exist all the same.
+	if c.n == nil || c.version != v || len(c.n) >= maxPreviewCounts {
 		c.version, c.n = v, map[promotionVersion]int64{}
 	}
 	n, ok := c.n[key]
