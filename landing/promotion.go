@@ -391,20 +391,25 @@ func (s *Promotions) All(ctx context.Context) ([]Promotion, error) {
 	}
 }
 
-// ScopeSummary says what the scope covers in a few words: a SKU list by
-// its count, not its (up to 10,000) SKUs.
-func (p *Promotion) ScopeSummary() string {
+// ScopeSummary says what the scope covers in a few words, to write in
+// the reader's language: a SKU list by its count, not its (up to 10,000)
+// SKUs.
+func (p *Promotion) ScopeSummary() i18n.Message {
 	switch p.Scope {
 	case ScopeAll:
-		return "all products"
+		return i18n.M("all products")
 	case ScopeSKUs:
 		n := len(p.SKUs())
 		if n == 1 {
-			return "SKU " + p.ScopeValue
+			return i18n.M("SKU %s", p.ScopeValue)
 		}
-		return strconv.Itoa(n) + " SKUs"
+		return i18n.M("%d SKUs", n)
+	case ScopeBrand:
+		return i18n.M("brand %s", p.ScopeValue)
+	case ScopeType:
+		return i18n.M("product type %s", p.ScopeValue)
 	}
-	return strings.ReplaceAll(p.Scope, "_", " ") + " " + p.ScopeValue
+	return i18n.M("%s", p.Scope+" "+p.ScopeValue)
 }
 
 // Published returns every published promotion whose window has not ended by t.

@@ -79,3 +79,28 @@ func TestEmailDiscountBadgeSpeaksThePricesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The promotions list and a promotion's page write its offer as the
+// reader writes money, and its scope in words: "-15,00 € sur type de
+// produit Maison" in French, "-€15.00 on product type Maison" in English.
+func TestPromotionOfferAndScopeInTheReadersLanguage(t *testing.T) {
+	a := newTestApp(t)
+	ctx := context.Background()
+	pr, err := a.Landing.Promotions.Create(ctx, landing.PromotionInput{Name: "Maison", Kind: landing.AmountOff, Value: "15", Scope: landing.ScopeType,
+		ScopeValue: "Maison", StartsAt: future(1), EndsAt: future(30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, en := a.frenchBrowser(accounts.Viewer), a.browser(accounts.Viewer)
+	wantAll(t, "French list", fr.get("/promotions").Body, "-15,00\u00a0€", "type de produit Maison")
+	wantAll(t, "English list", en.get("/promotions").Body, "-€15.00", "product type Maison")
+	wantAll(t, "French page", fr.get(fmt.Sprintf("/promotions/%d", pr.ID)).Body, "-15,00\u00a0€ sur type de produit Maison")
+	wantAll(t, "English page", en.get(fmt.Sprintf("/promotions/%d", pr.ID)).Body, "-€15.00 on product type Maison")
+	for _, path := range []string{"/promotions", fmt.Sprintf("/promotions/%d", pr.ID)} {
+		for _, b := range []*browser{fr, en} {
+			if body := b.get(path).Body; strings.Contains(body, "15.00 EUR") || strings.Contains(body, "product_type") {
+				t.Errorf("%s (%s) writes a code: %s", path, b.acceptLanguage, body)
+			}
+		}
+	}
+}
