@@ -10,6 +10,7 @@ import (
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
@@ -101,6 +102,26 @@ func TestPromotionOfferAndScopeInTheReadersLanguage(t *testing.T) {
 			if body := b.get(path).Body; strings.Contains(body, "15.00 EUR") || strings.Contains(body, "product_type") {
 				t.Errorf("%s (%s) writes a code: %s", path, b.acceptLanguage, body)
 			}
+		}
+	}
+}
+
+// The partners page writes a commission and the rules per product type as
+// the reader writes money and rates: "4,50 €" and "Mode : 7,5 %" in
+// French, "€4.50" and "Mode: 7.5 %" in English; never "4.50 EUR" or
+// "Mode=7.50%".
+func TestPartnerCommissionsInTheReadersLanguage(t *testing.T) {
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	if r := a.api("POST", "/api/v1/partners", accounts.Marketer, `{"name":"Cashback","email":"cb@cb.example","commission":"4.50","overrides":"Mode=7.5%; Maison > Salon=2"}`); r.Status != 201 {
+		t.Fatalf("partner: %d %s", r.Status, r.Body)
+	}
+	fr, en := a.frenchBrowser(accounts.Viewer).get("/partners").Body, a.browser(accounts.Viewer).get("/partners").Body
+	wantAll(t, "French partners", fr, "4,50\u00a0€", "Maison &gt; Salon : 2,00\u00a0€ ; Mode : 7,5\u00a0%")
+	wantAll(t, "English partners", en, "€4.50", "Maison &gt; Salon: €2.00; Mode: 7.5\u00a0%")
+	for _, page := range []string{fr, en} {
+		if strings.Contains(page, "4.50 EUR") || strings.Contains(page, "Mode=7.50%") {
+			t.Errorf("the partners page writes codes: %s", page)
 		}
 	}
 }
