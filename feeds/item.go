@@ -320,6 +320,25 @@ var (
 // Say is the issue's message, to write in the reader's language.
 func (is Issue) Say() i18n.Message { return i18n.Parse(is.Message, issueFormats) }
 
+// ValueText is the issue's value as the reader reads it: a price as lang
+// writes money ("0,00 €", "€0.00"), not as the feed holds it ("0.00
+// EUR"); any other value as the feed holds it.
+func (is Issue) ValueText(lang string) string {
+	if is.Field != Attributes[AttrPrice] && is.Field != Attributes[AttrSalePrice] {
+		return is.Value
+	}
+	num, cur, ok := strings.Cut(is.Value, " ")
+	neg := strings.HasPrefix(num, "-")
+	minor, err := money.Parse(strings.TrimPrefix(num, "-"), cur)
+	if !ok || !money.Valid(cur) || err != nil {
+		return is.Value
+	}
+	if neg {
+		minor = -minor
+	}
+	return money.FormatIn(lang, minor, cur)
+}
+
 // runFormats are the formats of a run's outcome (Run.Say).
 var runFormats = []string{i18n.Key("%d items written, %d left out, %d warnings"), i18n.Key("the previous file is still served: %s")}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
@@ -122,6 +123,42 @@ func TestPartnerCommissionsInTheReadersLanguage(t *testing.T) {
 	for _, page := range []string{fr, en} {
 		if strings.Contains(page, "4.50 EUR") || strings.Contains(page, "Mode=7.50%") {
 			t.Errorf("the partners page writes codes: %s", page)
+		}
+	}
+}
+
+// zeroPricedFeed imports a product priced 0 and generates a Google feed
+// that leaves it out; it returns the feed's page.
+func (a *testApp) zeroPricedFeed(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	csv := "sku,title,price,brand,link,image_link,description\nZ-1,Chaise,0.00,Nordik,https://shop.example/z1,https://cdn.example/z1.jpg,Une chaise\n" +
+		"Z-2,Table,80.00,Nordik,https://shop.example/z2,https://cdn.example/z2.jpg,Une table\n"
+	if _, err := a.Catalog.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f := &feeds.Feed{Name: "google-fr", Format: feeds.GoogleXML, TitleTemplate: "{title}"}
+	if err := a.Feeds.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Feeds.Generate(ctx, f.ID, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("/feeds/%d", f.ID)
+}
+
+// A feed's problems show a price as the reader writes money — "0,00 €",
+// "€0.00" — on the feed's page and the product's, not the feed's "0.00 EUR".
+func TestFeedProblemPriceInTheReadersLanguage(t *testing.T) {
+	a := newTestApp(t)
+	feed := a.zeroPricedFeed(t)
+	fr, en := a.frenchBrowser(accounts.Viewer), a.browser(accounts.Viewer)
+	for _, path := range []string{feed, "/products/Z-1"} {
+		frPage, enPage := fr.get(path).Body, en.get(path).Body
+		wantAll(t, "French "+path, frPage, "price.positive", "0,00\u00a0€")
+		wantAll(t, "English "+path, enPage, "price.positive", "€0.00")
+		if strings.Contains(frPage, "0.00 EUR") || strings.Contains(enPage, "0.00 EUR") {
+			t.Errorf("%s writes the feed's price syntax", path)
 		}
 	}
 }
