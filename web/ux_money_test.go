@@ -11,6 +11,7 @@ import (
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
@@ -161,4 +162,22 @@ func TestFeedProblemPriceInTheReadersLanguage(t *testing.T) {
 			t.Errorf("%s writes the feed's price syntax", path)
 		}
 	}
+}
+
+// A display creative's weight is written as the reader writes numbers and
+// sizes: "Ko" with a decimal comma in French (as the readiness check
+// writes it), "KB" with a point in English.
+func TestCreativeWeightInTheReadersLanguage(t *testing.T) {
+	a := newTestApp(t)
+	c := a.displayCampaign(t)
+	path := fmt.Sprintf("/campaigns/%d/display", c.ID)
+	png := display.Banner(display.Size{W: 300, H: 250}, sale, plain, "-50 %")
+	if res := uploadCreative(t, a.browser(accounts.Marketer), path+"/creatives", "sale.png", png, map[string]string{"alt": "Soldes"}); res.Status != 303 {
+		t.Fatalf("upload: %d %s", res.Status, res.Body)
+	}
+	kb := float64(len(png)) / 1024
+	frKB, enKB := strings.Replace(fmt.Sprintf("%.1f Ko", kb), ".", ",", 1), fmt.Sprintf("%.1f KB", kb)
+	fr, en := a.frenchBrowser(accounts.Viewer).get(path).Body, a.browser(accounts.Viewer).get(path).Body
+	wantAll(t, "French display tab", fr, "300×250 · "+frKB)
+	wantAll(t, "English display tab", en, "300×250 · "+enKB)
 }
