@@ -250,9 +250,13 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 		} else if len(p.SKUs()) > 10000 {
 			add("scope_value", "at most 10,000 SKUs")
 		}
-	case ScopeBrand, ScopeType:
+	case ScopeBrand:
 		if p.ScopeValue == "" {
-			add("scope_value", "name the %s", strings.ReplaceAll(p.Scope, "_", " "))
+			add("scope_value", "name the brand")
+		}
+	case ScopeType:
+		if p.ScopeValue == "" {
+			add("scope_value", "name the product type")
 		}
 	default:
 		add("scope", "want all, skus, brand or product_type, got %q", in.Scope)

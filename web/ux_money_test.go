@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,32 @@ func TestCreativeWeightInTheReadersLanguage(t *testing.T) {
 	fr, en := a.frenchBrowser(accounts.Viewer).get(path).Body, a.browser(accounts.Viewer).get(path).Body
 	wantAll(t, "French display tab", fr, "300×250 · "+frKB)
 	wantAll(t, "English display tab", en, "300×250 · "+enKB)
+}
+
+// A window that ends before it starts is refused, in the campaign and the
+// promotion forms, naming the start as the reader writes dates ("dim. 20
+// déc. 2026, 10:00 CET" in French); a scope without its value names what
+// is missing in the reader's words ("indiquez la marque").
+func TestWindowAndScopeErrorsInTheReadersLanguage(t *testing.T) {
+	a := newTestApp(t)
+	for _, tc := range []struct {
+		b                     *browser
+		start, brand, product string
+	}{
+		{a.frenchBrowser(accounts.Marketer), "doit être après le début (dim. 20 déc. 2026, 10:00 CET)", "indiquez la marque", "indiquez le type de produit"},
+		{a.browser(accounts.Marketer), "must be after the start (Sun 20 Dec 2026, 10:00 CET)", "name the brand", "name the product type"},
+	} {
+		tc.b.get("/campaigns/new")
+		camp := formValues("Soldes")
+		camp.Set("starts_at", "2026-12-20T10:00")
+		camp.Set("ends_at", "2026-12-19T10:00")
+		res := tc.b.post("/campaigns", camp)
+		wantAll(t, tc.b.acceptLanguage+" campaign form", res.Body, tc.start)
+		tc.b.get("/promotions/new")
+		for scope, want := range map[string]string{"brand": tc.brand, "product_type": tc.product} {
+			res = tc.b.post("/promotions", url.Values{"name": {"Soldes"}, "kind": {"percent"}, "value": {"10"}, "scope": {scope},
+				"starts_at": {"2026-12-20T10:00"}, "ends_at": {"2026-12-19T10:00"}, "time_zone": {"Europe/Paris"}})
+			wantAll(t, tc.b.acceptLanguage+" promotion form", res.Body, tc.start, want)
+		}
+	}
 }
