@@ -210,3 +210,34 @@ func TestWindowAndScopeErrorsInTheReadersLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The hints of French pages write decimals with a comma, as French users
+// type them and Rampe reads them: the partner commission errors ("5,00",
+// "7,5 %") and the SEA keyword help ("@ 0,80"); English keeps the point.
+func TestDecimalHintsInTheReadersLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		french bool
+		wants  []string
+	}{
+		{true, []string{"un montant par commande (&#34;5,00&#34;)", "supérieur à 0 (5,00)", "8 % ou 7,5 %", "Électronique=2,00", "@ 0,80"}},
+		{false, []string{"an amount per order (&#34;5.00&#34;)", "above 0 (5.00)", "8 % or 7.5 %", "Électronique=2.00", "@ 0.80"}},
+	} {
+		var aff *affiliation.Service
+		a := newTestApp(t, withAffiliation(&aff))
+		b := a.browser(accounts.Marketer)
+		if tc.french {
+			b = a.frenchBrowser(accounts.Marketer)
+		}
+		b.get("/partners")
+		var body strings.Builder
+		for _, in := range []url.Values{
+			{"name": {"A"}, "email": {"a@a.example"}, "commission": {""}},
+			{"name": {"B"}, "email": {"b@b.example"}, "commission": {"abc"}, "overrides": {"Mode"}},
+			{"name": {"C"}, "email": {"c@c.example"}, "commission": {"150 %"}},
+		} {
+			body.WriteString(b.post("/partners", in).Body)
+		}
+		body.WriteString(b.get(fmt.Sprintf("/campaigns/%d/search", a.searchCampaign(t, a.seedPage(t).ID).ID)).Body)
+		wantAll(t, b.acceptLanguage+" hints", body.String(), tc.wants...)
+	}
+}

@@ -237,7 +237,8 @@ func contains(list []string, s string) bool {
 func parseRule(s, cur string) (Rule, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return Rule{}, i18n.Errorf("is required: a percentage of the net amount (%q) or an amount per order (%q)", "8 %", "5.00")
+		// The example amount as the reader writes decimals ("5,00" in French).
+		return Rule{}, i18n.Errorf("is required: a percentage of the net amount (%q) or an amount per order (%q)", "8 %", i18n.M("5.00"))
 	}
 	if strings.HasSuffix(v, "%") {
 		num := strings.TrimSpace(strings.TrimSuffix(v, "%"))
