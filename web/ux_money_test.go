@@ -16,6 +16,7 @@ import (
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
 
@@ -239,5 +240,34 @@ func TestDecimalHintsInTheReadersLanguage(t *testing.T) {
 		}
 		body.WriteString(b.get(fmt.Sprintf("/campaigns/%d/search", a.searchCampaign(t, a.seedPage(t).ID).ID)).Body)
 		wantAll(t, b.acceptLanguage+" hints", body.String(), tc.wants...)
+	}
+}
+
+// Scheduling a campaign whose gates fail says how many, agreeing in
+// number ("1 contrôle échoue", "2 contrôles échouent"; "1 gate fails"), in
+// a warning banner, not the green one of a success.
+func TestScheduledWithFailingGatesIsAWarning(t *testing.T) {
+	a := newTestApp(t)
+	for _, tc := range []struct {
+		french      bool
+		lang, want  string
+		two, twoArg string
+	}{
+		{true, i18n.FR, "Programmée, mais 1 contrôle échoue maintenant : ", "Programmée, mais 2 contrôles échouent maintenant : a, b. ", "s'ils échouent encore."},
+		{false, i18n.EN, "Scheduled, but 1 gate fails now: ", "Scheduled, but 2 gates fail now: a, b. ", "if they still fail."},
+	} {
+		b := a.browser(accounts.Marketer)
+		if tc.french {
+			b = a.frenchBrowser(accounts.Marketer)
+		}
+		b.get("/campaigns/new")
+		loc := b.post("/campaigns", formValues("Sans page")).Header.Get("Location")
+		b.post(loc+"/schedule", url.Values{})
+		page := b.get(loc).Body
+		wantAll(t, b.acceptLanguage+" scheduled", page, `<div class="flash warn" role="status">`+tc.want)
+		if strings.Contains(page, "(s)") || strings.Contains(page, `class="flash ok"`) {
+			t.Errorf("%s: a shortcut plural or a success banner: %s", b.acceptLanguage, page)
+		}
+		wantAll(t, tc.lang+" for two gates", i18n.T(tc.lang, msgScheduledWarn, 2, "a, b"), tc.two, tc.twoArg)
 	}
 }
