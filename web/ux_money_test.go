@@ -271,3 +271,17 @@ func TestScheduledWithFailingGatesIsAWarning(t *testing.T) {
 		wantAll(t, tc.lang+" for two gates", i18n.T(tc.lang, msgScheduledWarn, 2, "a, b"), tc.two, tc.twoArg)
 	}
 }
+
+// A feed run's outcome writes each count with its own plural, in the same
+// words as the run's status line ("1 écarté" both times, never "exclu(s)"
+// beside "écartés").
+func TestFeedRunOutcomeAgreesWithEachCount(t *testing.T) {
+	a := newTestApp(t)
+	feed := a.zeroPricedFeed(t)
+	fr, en := a.frenchBrowser(accounts.Viewer).get(feed).Body, a.browser(accounts.Viewer).get(feed).Body
+	wantAll(t, "French feed", fr, "1 article écrit, 1 écarté, 2 avertissements", "· 1 écarté ·")
+	wantAll(t, "English feed", en, "1 item written, 1 left out, 2 warnings", "· 1 left out ·")
+	if strings.Contains(fr, "(s)") || strings.Contains(fr, "exclu") {
+		t.Errorf("the French feed page writes a shortcut plural or another word: %s", fr)
+	}
+}
