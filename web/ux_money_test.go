@@ -14,6 +14,7 @@ import (
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/i18n"
@@ -284,4 +285,40 @@ func TestFeedRunOutcomeAgreesWithEachCount(t *testing.T) {
 	if strings.Contains(fr, "(s)") || strings.Contains(fr, "exclu") {
 		t.Errorf("the French feed page writes a shortcut plural or another word: %s", fr)
 	}
+}
+
+// The e-mail audience gate counts who is left out by status, each word
+// agreeing with its count: "1 rejeté, 1 en attente, 2 désinscrits" in
+// French, not "2 désinscrit".
+func TestAudienceLeftOutAgreesWithEachCount(t *testing.T) {
+	srv := mailertest.Start(t)
+	var sender *email.Sender
+	a := newTestApp(t, withEmail(t, srv, &sender))
+	(&email.Channel{Sender: sender}).RegisterGates(a.Campaigns.Gates)
+	ctx := context.Background()
+	no := false
+	list, err := a.Audience.CreateList(ctx, audience.ListInput{Name: "Newsletter", DoubleOptIn: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []string{"opted_in", "bounced", "unsubscribed", "unsubscribed", "pending"} {
+		c, err := a.Audience.Create(ctx, audience.Input{Email: fmt.Sprintf("c%d@example.org", i), Status: st}, audience.Actor{Source: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Audience.AddMember(ctx, list.ID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	camp := a.promotedPage(t, "fr")
+	msg := fmt.Sprintf(`{"from": "news@shop.example", "subject": "Offre", "list_id": %d, "body": "Bonjour\n\n{{.products}}"}`, list.ID)
+	if r := a.api("PUT", fmt.Sprintf("/api/v1/campaigns/%d/email", camp.ID), accounts.Marketer, msg); r.Status != 200 {
+		t.Fatalf("save: %d %s", r.Status, r.Body)
+	}
+	path := fmt.Sprintf("/campaigns/%d", camp.ID)
+	fr := a.frenchBrowser(accounts.Marketer)
+	fr.get(path)
+	fr.post(path+"/readiness", url.Values{})
+	wantAll(t, "French checklist", fr.get(path).Body, "1 destinataire joignable ; exclus : 1 rejeté, 1 en attente, 2 désinscrits")
+	wantAll(t, "English checklist", a.browser(accounts.Marketer).get(path).Body, "1 mailable recipient; left out: 1 bounced, 1 pending, 2 unsubscribed")
 }
