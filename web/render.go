@@ -202,6 +202,8 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 		"month": func(t time.Time) string { return i18n.FormatTime(lang, t, "January 2006") },
 		// date writes t (already in its zone) with a Go layout, names in lang.
 		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
+		// atZone names the zone "at" writes in, for a column's header.
+		"atZone": func() string { return loc.String() },
 		"ago": func(t time.Time) string {
 			d := time.Since(t).Round(time.Second)
 			if d < 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/rampe/rampe/feeds"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/mailer"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
 
@@ -321,4 +322,64 @@ func TestAudienceLeftOutAgreesWithEachCount(t *testing.T) {
 	fr.post(path+"/readiness", url.Values{})
 	wantAll(t, "French checklist", fr.get(path).Body, "1 destinataire joignable ; exclus : 1 rejeté, 1 en attente, 2 désinscrits")
 	wantAll(t, "English checklist", a.browser(accounts.Marketer).get(path).Body, "1 mailable recipient; left out: 1 bounced, 1 pending, 2 unsubscribed")
+}
+
+// The date columns of the lists name the zone their cells are written in
+// (the deployment's, Europe/Paris here), not "UTC" above times in CET.
+func TestDateColumnsNameTheZoneOfTheirCells(t *testing.T) {
+	var box *email.Outbox
+	a := newTestApp(t, func(d *Deps) {
+		box = &email.Outbox{DB: d.DB}
+		d.Outbox = box
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := box.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := mailer.ParseURL(fmt.Sprintf("smtp://127.0.0.1:%d?tls=none", box.Port()))
+	cfg.From = "rampe@shop.example"
+	if err := mailer.New(cfg).Send(ctx, mailer.Message{To: "ana@shop.example", Subject: "Hello", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	a.seedPage(t)
+	a.zeroPricedFeed(t)
+	no := false
+	if _, err := a.Audience.CreateList(ctx, audience.ListInput{Name: "Newsletter", DoubleOptIn: &no}); err != nil {
+		t.Fatal(err)
+	}
+	contact, err := a.Audience.Create(ctx, audience.Input{Email: "ann@example.org", Name: "Ann"}, audience.Actor{Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Audience.Suppress(ctx, "bob@example.org", "bounced", "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	rows := "email;name\ncleo@example.org;Cléo\n"
+	run, err := a.Audience.StartImport(ctx, "c.csv", "csv", int64(len(rows)), audience.ImportOptions{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Audience.RunImport(ctx, run, strings.NewReader(rows), audience.ImportOptions{Format: "csv"})
+	pages := map[string][2]string{
+		"/pages":                                {"Mis à jour (Europe/Paris)", "Updated (Europe/Paris)"},
+		"/feeds":                                {"Dernière génération (Europe/Paris)", "Last generated (Europe/Paris)"},
+		"/contacts":                             {"Mis à jour (Europe/Paris)", "Updated (Europe/Paris)"},
+		"/lists":                                {"Créée (Europe/Paris)", "Created (Europe/Paris)"},
+		"/suppressions":                         {"Depuis (Europe/Paris)", "Since (Europe/Paris)"},
+		"/outbox":                               {"Reçu (Europe/Paris)", "Received (Europe/Paris)"},
+		"/settings/notifications":               {"En file (Europe/Paris)", "Queued (Europe/Paris)"},
+		"/contacts/import":                      {"Quand (Europe/Paris)", "When (Europe/Paris)"},
+		fmt.Sprintf("/contacts/%d", contact.ID): {"Quand (Europe/Paris)", "When (Europe/Paris)"},
+	}
+	fr, en := a.frenchBrowser(accounts.Admin), a.browser(accounts.Admin)
+	for path, want := range pages {
+		for i, b := range []*browser{fr, en} {
+			page := b.get(path)
+			wantAll(t, path+" "+b.acceptLanguage, page.Body, want[i])
+			if strings.Contains(page.Body, "(UTC)") {
+				t.Errorf("%s (%s) still heads a column with UTC", path, b.acceptLanguage)
+			}
+		}
+	}
 }
