@@ -383,3 +383,24 @@ func TestDateColumnsNameTheZoneOfTheirCells(t *testing.T) {
 		}
 	}
 }
+
+// The Affiliation tab names a partner's links in words, the landing
+// page's and a product's, not by their stored labels ("landing").
+func TestAffiliationLinksNamedInTheReadersLanguage(t *testing.T) {
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	ctx := context.Background()
+	c, err := a.Campaigns.Create(ctx, campaigns.Input{Name: "Noël", Channels: []string{"affiliation"}, TimeZone: "Europe/Paris", StartsAt: future(3), EndsAt: future(10),
+		Currency: "EUR", Budgets: map[string]int64{"affiliation": 1000}, Forecast: map[string]map[string]float64{"affiliation": {"impressions": 1000, "ctr": 0.01}}}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a.api("POST", "/api/v1/partners", accounts.Marketer, `{"name":"Ma Reduc","email":"team@mareduc.example","commission":"10 %"}`).json(t)
+	res := a.api("POST", fmt.Sprintf("/api/v1/campaigns/%d/affiliation/partners", c.ID), accounts.Marketer, fmt.Sprintf(`{"partner_id":%d}`, int(p["id"].(float64))))
+	if res.Status != 200 {
+		t.Fatalf("add partner: %d %s", res.Status, res.Body)
+	}
+	path := fmt.Sprintf("/campaigns/%d/affiliation", c.ID)
+	wantAll(t, "French tab", a.frenchBrowser(accounts.Viewer).get(path).Body, "<strong>page d&#39;atterrissage</strong>")
+	wantAll(t, "English tab", a.browser(accounts.Viewer).get(path).Body, "<strong>landing page</strong>")
+}
