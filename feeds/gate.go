@@ -204,8 +204,9 @@ feeds:
 		}
 		return campaigns.Answer(campaigns.Fail, msg, m)
 	}
-	return campaigns.Answer(campaigns.Pass, i18n.M("%d feed(s) fresh; %d promoted product line(s) match the landing-page price at %s",
-		len(feeds), checked, when(at)), m)
+	// Each count with its own plural: "1 flux à jour ; 12 lignes de produits…".
+	return campaigns.Answer(campaigns.Pass, i18n.M("%s", i18n.Join{Parts: []any{i18n.M("%d feeds fresh", len(feeds)),
+		i18n.M("%d promoted product lines match the landing-page price at %s", checked, when(at))}, Sep: "; "}), m)
 }
 
 // promoted reads the products of the campaign's promotions, once each

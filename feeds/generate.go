@@ -96,7 +96,7 @@ func (s *Service) Generate(ctx context.Context, feedID uint64, reason string, pr
 		s.DB.WithContext(context.WithoutCancel(ctx)).Where("run_id = ?", run.ID).Delete(&PriceLine{})
 	} else {
 		run.Status = "done"
-		run.Message = fmt.Sprintf("%d items written, %d left out, %d warnings", run.Written, run.Skipped, run.Warnings)
+		run.Message = fmt.Sprintf(runWritten, run.Written, run.Skipped, run.Warnings)
 	}
 	ctx2 := context.WithoutCancel(ctx)
 	if uerr := s.DB.WithContext(ctx2).Save(run).Error; uerr != nil {

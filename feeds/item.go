@@ -320,11 +320,41 @@ var (
 // Say is the issue's message, to write in the reader's language.
 func (is Issue) Say() i18n.Message { return i18n.Parse(is.Message, issueFormats) }
 
-// runFormats are the formats of a run's outcome (Run.Say).
-var runFormats = []string{i18n.Key("%d items written, %d left out, %d warnings"), i18n.Key("the previous file is still served: %s")}
+// ValueText is the issue's value as the reader reads it: a price as lang
+// writes money ("0,00 €", "€0.00"), not as the feed holds it ("0.00
+// EUR"); any other value as the feed holds it.
+func (is Issue) ValueText(lang string) string {
+	if is.Field != Attributes[AttrPrice] && is.Field != Attributes[AttrSalePrice] {
+		return is.Value
+	}
+	num, cur, ok := strings.Cut(is.Value, " ")
+	neg := strings.HasPrefix(num, "-")
+	minor, err := money.Parse(strings.TrimPrefix(num, "-"), cur)
+	if !ok || !money.Valid(cur) || err != nil {
+		return is.Value
+	}
+	if neg {
+		minor = -minor
+	}
+	return money.FormatIn(lang, minor, cur)
+}
 
-// Say is the run's outcome, to write in the reader's language.
-func (r *Run) Say() i18n.Message { return i18n.Parse(r.Message, runFormats) }
+// runFormats are the formats of a run's outcome (Run.Say).
+var runFormats = []string{i18n.Key("the previous file is still served: %s")}
+
+// runWritten is the outcome of a run that wrote its file (stored in
+// English); Say writes each of its counts with its own plural.
+const runWritten = "%d items written, %d left out, %d warnings"
+
+// Say is the run's outcome, to write in the reader's language: "2 926
+// articles écrits, 1 écarté, 4 avertissements", each count agreeing.
+func (r *Run) Say() i18n.Message {
+	if r.Message == fmt.Sprintf(runWritten, r.Written, r.Skipped, r.Warnings) {
+		return i18n.M("%s", i18n.Join{Parts: []any{i18n.M("%d items written", r.Written), i18n.M("%d left out", r.Skipped),
+			i18n.M("%d warnings", r.Warnings)}, Sep: ", "})
+	}
+	return i18n.Parse(r.Message, runFormats)
+}
 
 // sayIssue reads back an issue message stored in English.
 func sayIssue(english string) i18n.Message { return i18n.Parse(english, issueFormats) }

@@ -392,3 +392,23 @@ func TestPreviewCountFollowsTheCatalogAndThePromotion(t *testing.T) {
 		t.Fatalf("after editing the scope: %d products, %v; want 1", total, err)
 	}
 }
+
+// A promotion viewed while the catalog is empty previews no product: the
+// count cache, at its zero catalog version, must not panic (which left
+// its lock held and hung every later view).
+func TestPreviewOfAnEmptyCatalog(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, catalog.Migrations, Migrations, campaigns.Migrations)
+	clk := clock.NewFixed(t0)
+	promos := &Promotions{DB: g, Catalog: &catalog.Store{DB: g}, Clock: clk, DefaultTZ: "Europe/Paris"}
+	ctx := context.Background()
+	p, err := promos.Create(ctx, PromotionInput{Name: "Maison", Kind: PercentOff, Value: "10", Scope: ScopeType, ScopeValue: "Maison",
+		StartsAt: "2026-11-27T00:00", EndsAt: "2026-11-30T23:59"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if lines, total, err := promos.Preview(ctx, p, 10); err != nil || total != 0 || len(lines) != 0 {
+			t.Fatalf("preview in an empty catalog: %d lines, %d products, %v", len(lines), total, err)
+		}
+	}
+}

@@ -14,8 +14,8 @@ import (
 // price rule of /l/{slug} and the feeds.
 type Offer struct {
 	LandingURL string
-	// Lang is the language of the page; prices are written in it, as the
-	// page writes them.
+	// Lang is the language of the page; prices and badges are written in
+	// it, as the page writes them: the e-mail that shows them speaks it.
 	Lang     string
 	Products []OfferLine
 	// Expires is the next promotion boundary, when a price may change
@@ -67,7 +67,7 @@ func (s *Server) Offer(ctx context.Context, c *campaigns.Campaign, at time.Time)
 		line := OfferLine{SKU: pr.SKU, Title: pr.Title, Link: pr.Link, Image: pr.ImageLink, Price: money.FormatIn(lang, price.Effective, pr.Currency),
 			Regular: money.FormatIn(lang, price.Regular, pr.Currency), OnSale: price.OnSale()}
 		if price.Promotion != nil {
-			line.Badge = price.Promotion.Label()
+			line.Badge = price.Promotion.LabelIn(lang) // "-15,00 €" beside "237,47 €", as the page writes it
 		}
 		out.Products = append(out.Products, line)
 	}

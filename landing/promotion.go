@@ -250,9 +250,13 @@ func BuildPromotion(in PromotionInput, defaultTZ string) (*Promotion, error) {
 		} else if len(p.SKUs()) > 10000 {
 			add("scope_value", "at most 10,000 SKUs")
 		}
-	case ScopeBrand, ScopeType:
+	case ScopeBrand:
 		if p.ScopeValue == "" {
-			add("scope_value", "name the %s", strings.ReplaceAll(p.Scope, "_", " "))
+			add("scope_value", "name the brand")
+		}
+	case ScopeType:
+		if p.ScopeValue == "" {
+			add("scope_value", "name the product type")
 		}
 	default:
 		add("scope", "want all, skus, brand or product_type, got %q", in.Scope)
@@ -391,20 +395,25 @@ func (s *Promotions) All(ctx context.Context) ([]Promotion, error) {
 	}
 }
 
-// ScopeSummary says what the scope covers in a few words: a SKU list by
-// its count, not its (up to 10,000) SKUs.
-func (p *Promotion) ScopeSummary() string {
+// ScopeSummary says what the scope covers in a few words, to write in
+// the reader's language: a SKU list by its count, not its (up to 10,000)
+// SKUs.
+func (p *Promotion) ScopeSummary() i18n.Message {
 	switch p.Scope {
 	case ScopeAll:
-		return "all products"
+		return i18n.M("all products")
 	case ScopeSKUs:
 		n := len(p.SKUs())
 		if n == 1 {
-			return "SKU " + p.ScopeValue
+			return i18n.M("SKU %s", p.ScopeValue)
 		}
-		return strconv.Itoa(n) + " SKUs"
+		return i18n.M("%d SKUs", n)
+	case ScopeBrand:
+		return i18n.M("brand %s", p.ScopeValue)
+	case ScopeType:
+		return i18n.M("product type %s", p.ScopeValue)
 	}
-	return strings.ReplaceAll(p.Scope, "_", " ") + " " + p.ScopeValue
+	return i18n.M("%s", p.Scope+" "+p.ScopeValue)
 }
 
 // Published returns every published promotion whose window has not ended by t.
@@ -477,7 +486,9 @@ func (s *Promotions) scopeCount(ctx context.Context, p *Promotion) (int64, error
 	key := promotionVersion{id: p.ID, changed: p.ChangedAt, scope: string(p.Scope), value: p.ScopeValue}
 	c := &s.counts
 	c.mu.Lock()
-	if c.version != v || len(c.n) >= maxPreviewCounts {
+	// An empty catalog's version is the zero one, the cache's before its
+	// first use: the map must exist all the same.
+	if c.n == nil || c.version != v || len(c.n) >= maxPreviewCounts {
 		c.version, c.n = v, map[promotionVersion]int64{}
 	}
 	n, ok := c.n[key]

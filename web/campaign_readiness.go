@@ -11,7 +11,7 @@ import (
 // Messages of the campaign page's readiness, in one place (for translation).
 var (
 	msgScheduleWarn  = i18n.Key("These gates fail now, so the campaign would be blocked at go-live unless they are fixed by then:\n%s\nSchedule anyway?")
-	msgScheduledWarn = i18n.Key("Scheduled, but %d gate(s) fail now: %s. Rampe checks again before go-live and blocks the campaign if they still fail.")
+	msgScheduledWarn = i18n.Key("Scheduled, but %d gates fail now: %s. Rampe checks again before go-live and blocks the campaign if they still fail.")
 )
 
 // finalReadiness is the readiness an ended or cancelled campaign was left

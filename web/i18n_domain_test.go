@@ -159,7 +159,7 @@ func TestFrenchImportProblemsAndFeedIssues(t *testing.T) {
 	}
 	want := "ni GTIN ni MPN : envoyé avec identifier_exists=no"
 	wantAll(t, "French product page", fr.get("/products/W-1").Body, want)
-	wantAll(t, "French feed page", fr.get(fmt.Sprintf("/feeds/%d", feedID)).Body, want, "2 articles écrits, 0 exclu(s), 2 avertissement(s)")
+	wantAll(t, "French feed page", fr.get(fmt.Sprintf("/feeds/%d", feedID)).Body, want, "2 articles écrits, 0 écarté, 2 avertissements")
 }
 
 // TestFrenchFieldErrorsOfAccountsNotifyAndEmail: the field errors of the

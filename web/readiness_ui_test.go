@@ -38,7 +38,7 @@ func TestUIScheduleWarnsAndSaveRechecks(t *testing.T) {
 	}
 	b.post(loc+"/schedule", url.Values{})
 	page = b.get(loc)
-	if !strings.Contains(page.Body, "Scheduled, but 1 gate(s) fail now: Landing page is published (landing.published)") {
+	if !strings.Contains(page.Body, "Scheduled, but 1 gate fails now: Landing page is published (landing.published)") {
 		t.Fatalf("the scheduled flash does not name the failing gate: %.3000s", page.Body)
 	}
 	f := formValues("No page yet")

@@ -202,6 +202,8 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 		"month": func(t time.Time) string { return i18n.FormatTime(lang, t, "January 2006") },
 		// date writes t (already in its zone) with a Go layout, names in lang.
 		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
+		// atZone names the zone "at" writes in, for a column's header.
+		"atZone": func() string { return loc.String() },
 		"ago": func(t time.Time) string {
 			d := time.Since(t).Round(time.Second)
 			if d < 0 {
@@ -310,6 +312,8 @@ type pageData struct {
 	OutboxOn bool
 	// AffiliationOn shows the affiliation channel's pages in the navigation.
 	AffiliationOn bool
+	// FlashWarn shows Flash as a warning (flashWarn): done, but not well.
+	FlashWarn bool
 }
 
 func (s *Server) render(c *fiber.Ctx, name string, d pageData) error {
@@ -330,7 +334,7 @@ func (s *Server) renderStatus(c *fiber.Ctx, code int, name string, d pageData) e
 	d.OutboxOn = s.Outbox != nil
 	d.AffiliationOn = s.Affiliation != nil
 	if msg, ok := s.takeFlash(c); ok {
-		d.Flash, d.FlashOK = msg[1:], msg[0] == '+'
+		d.Flash, d.FlashOK, d.FlashWarn = msg[1:], msg[0] == '+', msg[0] == '!'
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
@@ -377,6 +381,12 @@ func (s *Server) flash(c *fiber.Ctx, ok bool, m any) {
 		prefix = "+"
 	}
 	s.setCookie(c, flashCookie, url.QueryEscape(prefix+msg), time.Minute)
+}
+
+// flashWarn shows m once on the next page as a warning: the action was
+// done, but something is wrong (neither a success nor a failure banner).
+func (s *Server) flashWarn(c *fiber.Ctx, m any) {
+	s.setCookie(c, flashCookie, url.QueryEscape("!"+s.tr(c, m)), time.Minute)
 }
 
 func (s *Server) takeFlash(c *fiber.Ctx) (string, bool) {

@@ -140,8 +140,9 @@ type memberView struct {
 }
 
 type linkView struct {
-	Label, URL string
-	Clicks     int64
+	Label  i18n.Localizer // "page d'atterrissage", not the stored "landing"
+	URL    string
+	Clicks int64
 }
 
 // showAffiliation is the campaign's Affiliation tab: partners, links,
@@ -194,7 +195,7 @@ func (s *Server) affiliationPage(c *fiber.Ctx, code int, camp *campaigns.Campaig
 		for i := range links {
 			n := byLink[links[i].ID].Clicks
 			totalClicks += n
-			v.Links = append(v.Links, linkView{Label: links[i].Label, URL: aff.TrackedURL(&links[i]), Clicks: n})
+			v.Links = append(v.Links, linkView{Label: affiliation.LinkName(links[i].Label), URL: aff.TrackedURL(&links[i]), Clicks: n})
 		}
 		views = append(views, v)
 	}

@@ -323,14 +323,17 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	case action == "schedule":
-		// Scheduling stores a fresh readiness, and says what would block it.
-		msg := i18n.M("Scheduled. Rampe will check every gate at go-live.")
+		// Scheduling stores a fresh readiness, and says what would block it:
+		// scheduled but not ready is a warning, not a success.
+		var names []string
 		if _, rep, err := s.Campaigns.Check(c.UserContext(), id, currentUser(c).Email); err == nil {
-			if names := failingTitles(s.lang(c), rep); len(names) > 0 {
-				msg = i18n.M(msgScheduledWarn, len(names), strings.Join(names, ", "))
-			}
+			names = failingTitles(s.lang(c), rep)
 		}
-		s.flash(c, true, msg)
+		if len(names) > 0 {
+			s.flashWarn(c, i18n.M(msgScheduledWarn, len(names), strings.Join(names, ", ")))
+		} else {
+			s.flash(c, true, i18n.M("Scheduled. Rampe will check every gate at go-live."))
+		}
 	default:
 		s.flash(c, true, map[string]i18n.Message{"schedule": i18n.M("Scheduled. Rampe will check every gate at go-live."), "unschedule": i18n.M("Back to draft."),
 			"pause": i18n.M("Paused."), "resume": i18n.M("Live again."), "cancel": i18n.M("Cancelled.")}[action])

@@ -38,6 +38,9 @@ type Kit struct {
 	CodeGives   string        `json:"code_gives,omitempty"`
 	Feeds       []string      `json:"feeds,omitempty"`
 	Creatives   []KitCreative `json:"creatives,omitempty"`
+	// codeGivesIn writes what the code gives in a language, for the
+	// e-mail (CodeGives is for programs).
+	codeGivesIn func(lang string) string
 }
 
 // KitCreative is a display creative of the campaign a partner may show:
@@ -128,7 +131,7 @@ func (s *Service) kit(ctx context.Context, c *campaigns.Campaign, m Member) (*Ki
 	}
 	if m.Code != "" {
 		if pr, err := s.Promotions.Get(ctx, m.PromotionID); err == nil {
-			k.CodeGives = pr.Label()
+			k.CodeGives, k.codeGivesIn = pr.Label(), pr.LabelIn
 		}
 	}
 	if s.Extras != nil {
@@ -189,7 +192,7 @@ func (k *Kit) Changes(old *Kit) []i18n.Message {
 	}
 	var out []i18n.Message
 	if old.StartsAt != k.StartsAt || old.EndsAt != k.EndsAt {
-		out = append(out, i18n.M("window: %s – %s (was %s – %s)", k.StartsAt, k.EndsAt, old.StartsAt, old.EndsAt))
+		out = append(out, i18n.M("window: %s – %s (was %s – %s)", kitTime(k.StartsAt), kitTime(k.EndsAt), kitTime(old.StartsAt), kitTime(old.EndsAt)))
 	}
 	if old.Code != k.Code || old.CodeGives != k.CodeGives {
 		out = append(out, i18n.M("code: %q %s (was %q %s)", k.Code, k.CodeGives, old.Code, old.CodeGives))
@@ -203,9 +206,9 @@ func (k *Kit) Changes(old *Kit) []i18n.Message {
 	}
 	for _, l := range k.Links {
 		if u, ok := was[l.Label]; !ok {
-			out = append(out, i18n.M("new link %s: %s", l.Label, l.URL))
+			out = append(out, i18n.M("new link %s: %s", linkName(l.Label), l.URL))
 		} else if u != l.URL {
-			out = append(out, i18n.M("changed link %s: %s", l.Label, l.URL))
+			out = append(out, i18n.M("changed link %s: %s", linkName(l.Label), l.URL))
 		}
 		delete(was, l.Label)
 	}
@@ -215,7 +218,7 @@ func (k *Kit) Changes(old *Kit) []i18n.Message {
 	}
 	sort.Strings(gone)
 	for _, l := range gone {
-		out = append(out, i18n.M("removed link %s", l))
+		out = append(out, i18n.M("removed link %s", linkName(l)))
 	}
 	if strings.Join(old.Feeds, ",") != strings.Join(k.Feeds, ",") {
 		out = append(out, i18n.M("feeds: %s", strings.Join(k.Feeds, ", ")))
@@ -386,12 +389,16 @@ func (s *Service) mailKit(ctx context.Context, p *Partner, k *Kit, changes []i18
 		b.WriteString("\n")
 	}
 	b.WriteString(i18n.T(lang, "Campaign: %s", k.Campaign) + "\n")
-	b.WriteString(i18n.T(lang, "From %s to %s (%s)", k.StartsAt, k.EndsAt, k.TimeZone) + "\n\n")
+	b.WriteString(i18n.T(lang, "From %s to %s (%s)", kitTime(k.StartsAt), kitTime(k.EndsAt), k.TimeZone) + "\n\n")
 	for _, l := range k.Links {
-		b.WriteString(i18n.T(lang, "Link %s: %s", l.Label, l.URL) + "\n")
+		b.WriteString(linkLine(lang, l) + "\n")
 	}
 	if k.Code != "" {
-		b.WriteString("\n" + i18n.T(lang, "Your code: %s (%s), valid while the campaign is live", k.Code, k.CodeGives) + "\n")
+		gives := k.CodeGives
+		if k.codeGivesIn != nil {
+			gives = k.codeGivesIn(lang) // "-15,00 €" in French
+		}
+		b.WriteString("\n" + i18n.T(lang, "Your code: %s (%s), valid while the campaign is live", k.Code, gives) + "\n")
 	}
 	for _, f := range k.Feeds {
 		b.WriteString(i18n.T(lang, "Product feed: %s", f) + "\n")

@@ -85,13 +85,17 @@ func (p *Partner) RuleFor(productType string) Rule {
 	return best
 }
 
-// RuleLabel writes a rule for people ("8 %", "5,00 €").
-func RuleLabel(r Rule, cur string) string {
+// RuleLabel writes a rule as lang writes it: "7,5 %" and "4,50 €" in
+// French, "7.5 %" and "€4.50" in English.
+func RuleLabel(lang string, r Rule, cur string) string {
 	if r.Kind == CommissionPercent {
-		s := strconv.FormatFloat(float64(r.Value)/100, 'f', 2, 64)
-		return strings.TrimSuffix(strings.TrimSuffix(s, "0"), ".0") + " %"
+		s := strings.TrimSuffix(strings.TrimSuffix(money.Plain(r.Value, "EUR"), "0"), ".0")
+		if lang == i18n.FR {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s + "\u00a0%"
 	}
-	return money.Format(r.Value, cur)
+	return money.FormatIn(lang, r.Value, cur)
 }
 
 // Slug is the partner's name as a UTM source.
@@ -233,7 +237,8 @@ func contains(list []string, s string) bool {
 func parseRule(s, cur string) (Rule, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return Rule{}, i18n.Errorf("is required: a percentage of the net amount (%q) or an amount per order (%q)", "8 %", "5.00")
+		// The example amount as the reader writes decimals ("5,00" in French).
+		return Rule{}, i18n.Errorf("is required: a percentage of the net amount (%q) or an amount per order (%q)", "8 %", i18n.M("5.00"))
 	}
 	if strings.HasSuffix(v, "%") {
 		num := strings.TrimSpace(strings.TrimSuffix(v, "%"))
@@ -404,5 +409,27 @@ func ruleInput(r Rule, cur string) string {
 	return money.Plain(r.Value, cur)
 }
 
-// CommissionRuleLabel is the partner's base rule for people ("8 %").
-func (p *Partner) CommissionRuleLabel() string { return RuleLabel(p.Rule(), p.Currency) }
+// CommissionRuleLabel is the partner's base rule as lang writes it ("8 %").
+func (p *Partner) CommissionRuleLabel(lang string) string {
+	return RuleLabel(lang, p.Rule(), p.Currency)
+}
+
+// OverridesLabel is the partner's rules per product type as lang writes
+// them ("Mode : 5 % ; Maison > Salon : 2,00 €"); the form keeps the
+// stored text ("Mode=5.00%; Maison > Salon=2.00"), which it reads back.
+func (p *Partner) OverridesLabel(lang string) string {
+	ov, err := parseOverrides(p.Overrides, p.Currency)
+	if err != nil {
+		return p.Overrides
+	}
+	keys := make([]string, 0, len(ov))
+	for k := range ov {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]any, len(keys))
+	for i, k := range keys {
+		parts[i] = i18n.M("%s: %s", k, RuleLabel(lang, ov[k], p.Currency))
+	}
+	return i18n.Join{Parts: parts, Sep: "; "}.Text(lang)
+}

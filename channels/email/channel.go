@@ -72,6 +72,13 @@ func (ch *Channel) message(ctx context.Context, c *campaigns.Campaign) (*Message
 	return m, campaigns.Result{}
 }
 
+// excludedFormats write a count of contacts left out by their status, the
+// word agreeing with the count ("1 rejeté", "200 rejetés").
+var excludedFormats = map[string]string{
+	"pending": i18n.Key("%d pending"), "unsubscribed": i18n.Key("%d unsubscribed"), "bounced": i18n.Key("%d bounced"),
+	"complained": i18n.Key("%d complained"), "suppressed": i18n.Key("%d suppressed"),
+}
+
 // audienceGate: mailable recipients after suppression, and who is left out.
 func (ch *Channel) audienceGate(ctx context.Context, c *campaigns.Campaign, _ time.Time) campaigns.Result {
 	m, res := ch.message(ctx, c)
@@ -91,7 +98,11 @@ func (ch *Channel) audienceGate(ctx context.Context, c *campaigns.Campaign, _ ti
 	sort.Strings(keys)
 	for _, k := range keys {
 		if n.Excluded[k] > 0 {
-			out = append(out, i18n.M("%d %s", n.Excluded[k], i18n.M(k)))
+			format, ok := excludedFormats[k]
+			if !ok {
+				format = "%d " + k // a status of no known wording
+			}
+			out = append(out, i18n.M(format, n.Excluded[k]))
 			measured["excluded_"+k] = n.Excluded[k]
 		}
 	}

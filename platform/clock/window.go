@@ -96,7 +96,9 @@ func ParseWindow(zone, start, end, defaultZone string) (Window, validation.Error
 	w.Start, okS = read("starts_at", start)
 	w.End, okE = read("ends_at", end)
 	if okS && okE && !w.End.After(w.Start) {
-		errs = append(errs, validation.Fieldf("ends_at", "must be after the start (%s)", w.Start.In(w.Zone).Format("Mon 2 Jan 2006, 15:04 MST")))
+		// The start in the reader's language: "dim. 20 déc. 2026, 10:00 CET".
+		start := i18n.Time{T: w.Start.In(w.Zone), Layout: "Mon 2 Jan 2006, 15:04 MST"}
+		errs = append(errs, validation.Fieldf("ends_at", "must be after the start (%s)", start))
 	}
 	return w, errs
 }
