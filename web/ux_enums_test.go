@@ -1,0 +1,99 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampe/rampe/accounts"
+	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/platform/mailer/mailertest"
+)
+
+// langs are the two languages each page is read in: the browser's
+// Accept-Language, and what the page must and must not say.
+var langs = []struct{ name, accept string }{{"en", "en-US,en;q=0.9"}, {"fr", "fr-FR,fr;q=0.9"}}
+
+// emailCampaign makes a campaign on the e-mail channel, its window from an
+// hour ago to two days ahead.
+func (a *testApp) emailCampaign(t *testing.T) *campaigns.Campaign {
+	t.Helper()
+	page := a.seedPage(t)
+	camp, err := a.Campaigns.Create(context.Background(), campaigns.Input{Name: "Soldes d'hiver", Channels: []string{"email"}, StartsAt: time.Now().Add(-time.Hour).Format(time.RFC3339),
+		EndsAt: time.Now().Add(48 * time.Hour).Format(time.RFC3339), Budgets: map[string]int64{"email": 100}, LandingPageID: &page.ID,
+		Forecast: map[string]map[string]float64{"email": {"audience": 3, "open_rate": 0.3, "click_rate": 0.1}}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return camp
+}
+
+// A refused message names every wrong field by its label, shows each
+// error beside its field, keeps what was typed, and says in the reader's
+// language which line of the body is wrong and how.
+func TestEmailFormErrorsAreLabelledAndKept(t *testing.T) {
+	srv := mailertest.Start(t)
+	var sender *email.Sender
+	a := newTestApp(t, withEmail(t, srv, &sender))
+	camp := a.emailCampaign(t)
+	b := a.browser(accounts.Marketer)
+	want := map[string][]string{
+		"en": {"Nothing was saved: From address: &#34;pas-une-adresse&#34; is not an e-mail address; Subject: required; Body: line 1: unclosed {{ … }}: {{.first_name}",
+			`<p class="err">required</p>`},
+		"fr": {"Rien n&#39;a été enregistré : Adresse d&#39;expéditeur : &#34;pas-une-adresse&#34; n&#39;est pas une adresse e-mail ; Objet : obligatoire ; Corps : ligne 1 : {{ … }} non fermé : {{.first_name}",
+			`<p class="err">obligatoire</p>`},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		b.get(fmt.Sprintf("/campaigns/%d/email", camp.ID))
+		r := b.post(fmt.Sprintf("/campaigns/%d/email", camp.ID), url.Values{"from": {"pas-une-adresse"}, "subject": {""},
+			"body": {"Bonjour {{.first_name}, nos soldes commencent !"}, "format": {"markdown"}})
+		if r.Status != 422 {
+			t.Fatalf("%s: %d", l.name, r.Status)
+		}
+		for _, w := range append(want[l.name], `name="from" type="email" value="pas-une-adresse"`) {
+			if !strings.Contains(r.Body, w) {
+				t.Errorf("%s: want %q in the page", l.name, w)
+			}
+		}
+		for _, bad := range []string{"from:", "subject:", "bad character", "U+007D"} {
+			if strings.Contains(r.Body, bad) {
+				t.Errorf("%s: the page says %q", l.name, bad)
+			}
+		}
+	}
+}
+
+// A refused send names its fields by their labels, beside each field, in
+// the reader's language.
+func TestSendFormErrorsAreLabelled(t *testing.T) {
+	srv := mailertest.Start(t)
+	var sender *email.Sender
+	a := newTestApp(t, withEmail(t, srv, &sender))
+	camp := a.emailCampaign(t)
+	b := a.browser(accounts.Marketer)
+	want := map[string][]string{
+		"en": {"Send not added: Local hour: &#34;9h&#34;: want HH:MM, 00:00 to 23:59; When: must fall inside the campaign&#39;s window"},
+		"fr": {"Envoi non ajouté : Heure locale : &#34;9h&#34; : attendu HH:MM, de 00:00 à 23:59 ; Quand : doit tomber dans la période de la campagne"},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		b.get(fmt.Sprintf("/campaigns/%d/email", camp.ID))
+		r := b.post(fmt.Sprintf("/campaigns/%d/sends", camp.ID), url.Values{"label": {"Relance"}, "at": {"2020-12-01T10:00"}, "local_time": {"9h"}})
+		if r.Status != 422 {
+			t.Fatalf("%s: %d", l.name, r.Status)
+		}
+		for _, w := range want[l.name] {
+			if !strings.Contains(r.Body, w) {
+				t.Errorf("%s: want %q in\n%s", l.name, w, r.Body)
+			}
+		}
+		if strings.Contains(r.Body, "local_time:") || strings.Contains(r.Body, "at: ") || strings.Count(r.Body, `<p class="err">`) != 2 {
+			t.Errorf("%s: field keys, or not one error beside each field", l.name)
+		}
+	}
+}
