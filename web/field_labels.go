@@ -53,6 +53,7 @@ var inputLabels = map[string]string{
 	"promotion_id": i18n.Key("Promotion"),
 	"sku":          i18n.Key("SKU"),
 	"campaign":     i18n.Key("Campaign"),
+	"landing page": i18n.Key("Landing page"),
 }
 
 // numberedInputLabels are the labels of fields named with a number.

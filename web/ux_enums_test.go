@@ -97,3 +97,36 @@ func TestSendFormErrorsAreLabelled(t *testing.T) {
 		}
 	}
 }
+
+// A refused ad group names its fields by their labels in the banner and
+// beside each field, in the reader's language: no field key, no English.
+func TestAdGroupErrorsAreLabelled(t *testing.T) {
+	a := newTestApp(t)
+	p := a.seedPage(t)
+	c := a.searchCampaign(t, p.ID)
+	b := a.browser(accounts.Marketer)
+	want := map[string][]string{
+		"en": {"Nothing was saved: Max CPC: &#34;beaucoup&#34; is not an amount above 0 in EUR; Keywords, line 1: &#34;[cadeau noël&#34; holds a character",
+			`<p class="err">&#34;beaucoup&#34; is not an amount above 0 in EUR</p>`, "Keywords, line 2: &#34;abc&#34; is not a max CPC in EUR"},
+		"fr": {"Rien n&#39;a été enregistré : CPC max : &#34;beaucoup&#34; n&#39;est pas un montant supérieur à 0 en EUR ; Mots-clés, ligne 1 : &#34;[cadeau noël&#34; contient un caractère",
+			`<p class="err">&#34;beaucoup&#34; n&#39;est pas un montant supérieur à 0 en EUR</p>`, "Mots-clés, ligne 2 : &#34;abc&#34; n&#39;est pas un CPC max en EUR"},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		b.get(fmt.Sprintf("/campaigns/%d/search", c.ID))
+		r := b.post(fmt.Sprintf("/campaigns/%d/adgroups", c.ID), url.Values{"name": {"Noël"}, "max_cpc": {"beaucoup"}, "keywords": {"[cadeau noël\n\"idée cadeau\" @ abc\n"}})
+		if r.Status != 422 {
+			t.Fatalf("%s: %d", l.name, r.Status)
+		}
+		for _, w := range want[l.name] {
+			if !strings.Contains(r.Body, w) {
+				t.Errorf("%s: want %q in the page", l.name, w)
+			}
+		}
+		for _, bad := range []string{"invalid input", "max_cpc:", "keywords line"} {
+			if strings.Contains(r.Body, bad) {
+				t.Errorf("%s: the page says %q", l.name, bad)
+			}
+		}
+	}
+}
