@@ -46,6 +46,8 @@ var inputLabels = map[string]string{
 	"freq_cap":        i18n.Key("Frequency cap"),
 	"placements":      i18n.Key("Placements"),
 	"size":            i18n.Key("Size"),
+	"key":             i18n.Key("Key"),
+	"site":            i18n.Key("Site"),
 	// affiliation
 	"fallback_url": i18n.Key("Fallback URL"),
 	"partner_id":   i18n.Key("Partner"),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
@@ -126,6 +127,43 @@ func TestAdGroupErrorsAreLabelled(t *testing.T) {
 		for _, bad := range []string{"invalid input", "max_cpc:", "keywords line"} {
 			if strings.Contains(r.Body, bad) {
 				t.Errorf("%s: the page says %q", l.name, bad)
+			}
+		}
+	}
+}
+
+// The display tab names a refused file by its field's label, and says
+// what it saved, in the reader's language.
+func TestDisplayTabSpeaksTheReadersLanguage(t *testing.T) {
+	a := newTestApp(t)
+	c := a.displayCampaign(t)
+	b := a.browser(accounts.Marketer)
+	path := fmt.Sprintf("/campaigns/%d/display", c.ID)
+	bad := display.Banner(display.Size{W: 123, H: 45}, sale, plain, "x")
+	good := display.Banner(display.Size{W: 300, H: 250}, sale, plain, "-50 %")
+	want := map[string][]string{
+		"en": {"Nothing was saved: Image: the image is 123×45 px", `<p class="err">the image is 123×45 px`, "Creative added.", "Placements and frequency cap saved.", "<title>Display — "},
+		"fr": {"Rien n&#39;a été enregistré : Image : l&#39;image fait 123×45 px", `<p class="err">l&#39;image fait 123×45 px`, "Création ajoutée.", "Emplacements et plafond de répétition enregistrés.", "<title>Display — "},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		b.get(path)
+		r := uploadCreative(t, b, path+"/creatives", "bad.png", bad, map[string]string{"alt": "Soldes"})
+		if r.Status != 422 || strings.Contains(r.Body, "file:") {
+			t.Errorf("%s: %d, or the field's key shown", l.name, r.Status)
+		}
+		page := r.Body
+		if r := uploadCreative(t, b, path+"/creatives", "good.png", good, map[string]string{"alt": "Soldes"}); r.Status != 303 {
+			t.Fatalf("%s: good upload %d", l.name, r.Status)
+		}
+		page += b.get(path).Body
+		if r := b.post(path, url.Values{"freq_cap": {"3"}}); r.Status != 303 {
+			t.Fatalf("%s: settings %d %s", l.name, r.Status, r.Body)
+		}
+		page += b.get(path).Body
+		for _, w := range want[l.name] {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: want %q", l.name, w)
 			}
 		}
 	}
