@@ -10,8 +10,10 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
 
@@ -165,6 +167,65 @@ func TestDisplayTabSpeaksTheReadersLanguage(t *testing.T) {
 			if !strings.Contains(page, w) {
 				t.Errorf("%s: want %q", l.name, w)
 			}
+		}
+	}
+}
+
+// An affiliate code with no promotion chosen says plainly that a code
+// needs one of the campaign's promotions, beside the promotion, the code
+// kept; a campaign without promotion says so beside the code field, with
+// the way to link one.
+func TestAffiliateCodeNeedsAPromotion(t *testing.T) {
+	ctx := context.Background()
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	pr, err := a.Landing.Promotions.Create(ctx, landing.PromotionInput{Name: "Noël -10 %", Kind: "percent", Value: "10", Scope: "all", StartsAt: future(1), EndsAt: future(40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, promos []uint64) uint64 {
+		c, err := a.Campaigns.Create(ctx, campaigns.Input{Name: name, Channels: []string{"affiliation"}, TimeZone: "Europe/Paris", StartsAt: future(3), EndsAt: future(10),
+			Currency: "EUR", Budgets: map[string]int64{"affiliation": 1000}, Forecast: map[string]map[string]float64{"affiliation": {"impressions": 1000, "ctr": 0.01}},
+			PromotionIDs: promos}, "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	with, without := mk("Noël", []uint64{pr.ID}), mk("Sans promo", nil)
+	p, err := aff.CreatePartner(ctx, affiliation.PartnerInput{Name: "Ma Reduc", Email: "team@mareduc.example", Commission: "8 %"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Marketer)
+	want := map[string][]string{
+		"en": {"Nothing was saved: Promotion: choose the promotion the code is for: a code needs one of the campaign&#39;s promotions",
+			`<p class="err">choose the promotion the code is for`},
+		"fr": {"Rien n&#39;a été enregistré : Promotion : choisissez la promotion du code : un code a besoin de l&#39;une des promotions de la campagne",
+			`<p class="err">choisissez la promotion du code`},
+	}
+	hint := map[string]string{"en": "this campaign has none: link one on <a href=\"/campaigns/%d/edit\">the campaign&#39;s edit page</a>",
+		"fr": "cette campagne n&#39;en a aucune : liez-en une dans <a href=\"/campaigns/%d/edit\">la page de modification de la campagne</a>"}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		tab := fmt.Sprintf("/campaigns/%d/affiliation", with)
+		b.get(tab)
+		r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(p.ID)}, "code": {"SNEAK10"}, "promotion_id": {"0"}})
+		if r.Status != 422 {
+			t.Fatalf("%s: %d", l.name, r.Status)
+		}
+		for _, w := range append(want[l.name], `name="code" size="14" value="SNEAK10"`) {
+			if !strings.Contains(r.Body, w) {
+				t.Errorf("%s: want %q in the page", l.name, w)
+			}
+		}
+		for _, bad := range []string{"promotion_id:", "#0", "n° 0"} {
+			if strings.Contains(r.Body, bad) {
+				t.Errorf("%s: the page says %q", l.name, bad)
+			}
+		}
+		if r := b.get(fmt.Sprintf("/campaigns/%d/affiliation", without)); !strings.Contains(r.Body, fmt.Sprintf(hint[l.name], without)) {
+			t.Errorf("%s: no hint beside the code of a campaign without promotion", l.name)
 		}
 	}
 }
