@@ -132,7 +132,7 @@ func TestAdTagFollowsTheCampaign(t *testing.T) {
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("placement: %d %s", res.Status, res.Body)
 	}
-	if res := b.post("/placements", url.Values{"key": {"Home top"}, "name": {"x"}, "size": {"728x90"}}); res.Status != 422 || !strings.Contains(res.Body, "key:") {
+	if res := b.post("/placements", url.Values{"key": {"Home top"}, "name": {"x"}, "size": {"728x90"}}); res.Status != 422 || !strings.Contains(res.Body, "Key: ") {
 		t.Errorf("bad key: %d", res.Status)
 	}
 	b.get("/placements")

@@ -51,6 +51,12 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	if !strings.Contains(page.Body, "identifiers.missing") || !strings.Contains(page.Body, "2 written") {
 		t.Fatalf("feed page: %.1500s", page.Body)
 	}
+	// The problems' severity is a word of the reader's language.
+	b.acceptLanguage = "fr-FR,fr;q=0.9"
+	if fr := b.get(loc); !strings.Contains(fr.Body, `o-warn">avertissement</span>`) || !strings.Contains(page.Body, `o-warn">warning</span>`) {
+		t.Errorf("the problems' severity is not written in the reader's language")
+	}
+	b.acceptLanguage = ""
 	list, _ := a.Feeds.List(ctx)
 	f := &list[0]
 	if f.LastRunID == nil {

@@ -10,9 +10,11 @@ import (
 
 	"github.com/rampe/rampe/accounts"
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/catalog"
 	"github.com/rampe/rampe/channels/affiliation"
 	"github.com/rampe/rampe/channels/display"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/channels/email/audience"
 	"github.com/rampe/rampe/landing"
 	"github.com/rampe/rampe/platform/mailer/mailertest"
 )
@@ -226,6 +228,55 @@ func TestAffiliateCodeNeedsAPromotion(t *testing.T) {
 		}
 		if r := b.get(fmt.Sprintf("/campaigns/%d/affiliation", without)); !strings.Contains(r.Body, fmt.Sprintf(hint[l.name], without)) {
 			t.Errorf("%s: no hint beside the code of a campaign without promotion", l.name)
+		}
+	}
+}
+
+// Codes are kept in URLs and form values; the pages show their words, in
+// English as in French.
+func TestCodesShowAsWords(t *testing.T) {
+	ctx := context.Background()
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	csv := "sku,title,price,link,availability,condition\nW-1,Chaise,120.00,https://shop.example/w1,in_stock,new\n"
+	if _, err := a.Catalog.Import(ctx, strings.NewReader(csv), catalog.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aff.CreatePartner(ctx, affiliation.PartnerInput{Name: "Ma Reduc", Network: "other", Email: "team@mareduc.example", Commission: "8 %"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Audience.CreateSegment(ctx, audience.SegmentInput{Name: "Fidèles", Filters: []audience.Filter{{Field: "loyalty", Op: "eq", Value: "gold"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Admin)
+	pages := []string{"/products", "/products/W-1", "/contacts", "/users", "/partners", "/segments"}
+	want := map[string][]string{
+		"en": {`<option value="in_stock" >in stock</option>`, `>in stock</span>`, "<dd>new</dd>", "(in stock)", `<option value="opted_in" >opted in</option>`, `<option value="marketer" >marketer</option>`,
+			`<option value="viewer" >viewer</option>`, `<td>other</td>`, ">active</span>", "loyalty is gold", `<option value="neq" >is not</option>`},
+		"fr": {`<option value="in_stock" >en stock</option>`, `>en stock</span>`, "<dd>neuf</dd>", "(en stock)", `<option value="opted_in" >abonné</option>`,
+			`<option value="viewer" >lecteur</option>`, `<td>autre</td>`, ">actif</span>", "loyalty est égal à gold", `<option value="neq" >est différent de</option>`,
+			`<option value="marketer" >marketeur</option>`, "/contacts?status=opted_in", "Rôle de admin@shop.example"},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		var all strings.Builder
+		for _, p := range pages {
+			r := b.get(p)
+			if r.Status != 200 {
+				t.Fatalf("%s %s: %d", l.name, p, r.Status)
+			}
+			all.WriteString(r.Body)
+		}
+		body := all.String()
+		for _, w := range want[l.name] {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: want %q", l.name, w)
+			}
+		}
+		for _, raw := range []string{">in_stock<", "(in_stock)", ">opted_in <", ">opted_in<", "loyalty eq gold", "all contacts"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s: a page shows the code %q", l.name, raw)
+			}
 		}
 	}
 }
