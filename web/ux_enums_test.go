@@ -280,3 +280,42 @@ func TestCodesShowAsWords(t *testing.T) {
 		}
 	}
 }
+
+// The campaign page writes what is left of the window in days and hours,
+// the forecasts with the form's labels (rates as percentages, big numbers
+// grouped), the measured values with labels, and gives the channels' gates
+// titles, in English as in French.
+func TestCampaignPageReadsAsWords(t *testing.T) {
+	ctx := context.Background()
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	c, err := a.Campaigns.Create(ctx, campaigns.Input{Name: "Noël", Channels: []string{"affiliation"}, TimeZone: "Europe/Paris",
+		StartsAt: time.Now().Add(-time.Hour).Format(time.RFC3339), EndsAt: time.Now().Add(49*time.Hour + 30*time.Minute).Format(time.RFC3339), Currency: "EUR",
+		Budgets: map[string]int64{"affiliation": 1000}, Forecast: map[string]map[string]float64{"affiliation": {"impressions": 1500000, "ctr": 0.12}}}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Marketer)
+	b.get(fmt.Sprintf("/campaigns/%d", c.ID))
+	b.post(fmt.Sprintf("/campaigns/%d/check", c.ID), url.Values{})
+	want := map[string][]string{
+		"en": {"2 days 1 h left", "Impressions per day: 1,500,000", "Click-through rate: 12 %", "Active partners take part", "Partner codes are on published promotions",
+			"Partners got their kit in time", "channels: 1"},
+		"fr": {"reste 2 jours 1 h", "Impressions par jour : 1\u00a0500\u00a0000", "Taux de clic : 12 %", "Des partenaires actifs participent",
+			"Les codes partenaires portent sur des promotions publiées", "Les partenaires ont reçu leur kit à temps", "canaux : 1"},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		r := b.get(fmt.Sprintf("/campaigns/%d", c.ID))
+		for _, w := range want[l.name] {
+			if !strings.Contains(r.Body, strings.ReplaceAll(w, "'", "&#39;")) {
+				t.Errorf("%s: want %q", l.name, w)
+			}
+		}
+		for _, raw := range []string{"impressions: ", "ctr: ", "1.5e+06", "channels=1", "h0m", "<b>affiliation.codes</b>"} {
+			if strings.Contains(r.Body, raw) {
+				t.Errorf("%s: the page shows %q", l.name, raw)
+			}
+		}
+	}
+}
