@@ -208,7 +208,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		res = Answer(Pending, i18n.M("could not tell: the check did not answer within %s", timeout.String()), nil)
+		res = Answer(Pending, i18n.M("could not tell: the check did not answer within %s", i18n.Duration(timeout)), nil)
 	}
 	res.Gate = g.Name()
 	res.Localize()
