@@ -56,6 +56,10 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	if fr := b.get(loc); !strings.Contains(fr.Body, `o-warn">avertissement</span>`) || !strings.Contains(page.Body, `o-warn">warning</span>`) {
 		t.Errorf("the problems' severity is not written in the reader's language")
 	}
+	// So is why each generation ran.
+	if fr := b.get(loc); !strings.Contains(fr.Body, "(par ") || !strings.Contains(fr.Body, `<td class="small">création</td>`) || strings.Contains(fr.Body, "(by ") {
+		t.Errorf("the generations' reasons are not written in the reader's language")
+	}
 	b.acceptLanguage = ""
 	list, _ := a.Feeds.List(ctx)
 	f := &list[0]

@@ -395,7 +395,7 @@ func (s *Server) emailNow(c *fiber.Ctx, camp *campaigns.Campaign) string {
 		if err != nil {
 			return ""
 		}
-		parts = append(parts, fmt.Sprintf("%s: %s, %.0f %% (%d of %d sent)", sd.Label, sd.Status, p.Done()*100, p.Sent, p.Total))
+		parts = append(parts, s.tr(c, i18n.M("%s: %s, %.0f %% (%d of %d sent)", sd.Label, i18n.Message{Format: string(sd.Status)}, p.Done()*100, p.Sent, p.Total)))
 	}
 	return strings.Join(parts, " · ")
 }

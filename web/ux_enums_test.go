@@ -319,3 +319,21 @@ func TestCampaignPageReadsAsWords(t *testing.T) {
 		}
 	}
 }
+
+// The channels card says each send's state in the reader's language.
+func TestChannelsCardSaysSendsInWords(t *testing.T) {
+	srv := mailertest.Start(t)
+	var sender *email.Sender
+	a := newTestApp(t, withEmail(t, srv, &sender))
+	camp := a.emailCampaign(t)
+	if _, err := sender.AddSend(context.Background(), camp.ID, email.SendInput{Label: "Relance"}); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser(accounts.Marketer)
+	for lang, want := range map[string]string{"en-US": "Relance: planned, 0 % (0 of 0 sent)", "fr-FR": "Relance : prévu, 0 % (0 sur 0 envoyés)"} {
+		b.acceptLanguage = lang
+		if r := b.get(fmt.Sprintf("/campaigns/%d", camp.ID)); !strings.Contains(r.Body, want) {
+			t.Errorf("%s: want %q", lang, want)
+		}
+	}
+}

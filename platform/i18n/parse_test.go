@@ -22,3 +22,15 @@ func TestParseUnquotesQuotedArguments(t *testing.T) {
 		t.Errorf("escaped quote: %s", got)
 	}
 }
+
+// A stored number written with %f reads back as a number, written as the
+// reader's language writes it.
+func TestParseReadsFloatsBack(t *testing.T) {
+	m := Parse("11.9 requests/s", []string{"%.1f requests/s"})
+	if got := m.Text(EN); got != "11.9 requests/s" {
+		t.Errorf("en: %q", got)
+	}
+	if got := T(FR, "%.1f", m.Args...); got != "11,9" {
+		t.Errorf("fr: %q, want 11,9", got)
+	}
+}
