@@ -337,3 +337,35 @@ func TestChannelsCardSaysSendsInWords(t *testing.T) {
 		}
 	}
 }
+
+// The page editor's promotions show their status in words, the partners'
+// import button says what it does, and a campaign duplicated from a French
+// page is named in French.
+func TestMoreWordsInTheReadersLanguage(t *testing.T) {
+	ctx := context.Background()
+	var aff *affiliation.Service
+	a := newTestApp(t, withAffiliation(&aff))
+	if _, err := a.Landing.Promotions.Create(ctx, landing.PromotionInput{Name: "Noël -10 %", Kind: "percent", Value: "10", Scope: "all", StartsAt: future(1), EndsAt: future(40)}); err != nil {
+		t.Fatal(err)
+	}
+	id := a.createCampaign(t, "Rentrée")
+	b := a.browser(accounts.Marketer)
+	want := map[string][]string{
+		"en": {"Noël -10 % (draft)", ">Import the file</button>", `value="Copy of Rentrée"`},
+		"fr": {"Noël -10 % (brouillon)", ">Importer le fichier</button>", `value="Copie de Rentrée"`},
+	}
+	for _, l := range langs {
+		b.acceptLanguage = l.accept
+		body := b.get("/pages/new").Body + b.get("/partners").Body
+		r := b.post(fmt.Sprintf("/campaigns/%d/duplicate", id), url.Values{})
+		if r.Status != 303 {
+			t.Fatalf("%s: duplicate %d", l.name, r.Status)
+		}
+		body += b.get(r.Header.Get("Location")).Body
+		for _, w := range want[l.name] {
+			if !strings.Contains(body, strings.ReplaceAll(w, "'", "&#39;")) {
+				t.Errorf("%s: want %q", l.name, w)
+			}
+		}
+	}
+}
