@@ -40,7 +40,11 @@ func TestDuplicateKeepsThePlanAsAFutureDraft(t *testing.T) {
 	if cp2, _ := s.Duplicate(ctx, cp.ID, "bob"); !cp2.StartsAt.Equal(cp.StartsAt) {
 		t.Fatalf("a future window is kept: %v", cp2.StartsAt)
 	}
-	if n := copyName(strings.Repeat("é", 200)); len([]rune(n)) != 200 {
+	if n := copyName("en", strings.Repeat("é", 200)); len([]rune(n)) != 200 {
 		t.Fatalf("long name: %d", len([]rune(n)))
+	}
+	// Duplicated from a French page, the copy is named in French.
+	if fr, err := s.DuplicateIn(ctx, src.ID, "bob", "fr"); err != nil || fr.Name != "Copie de Soldes" {
+		t.Fatalf("French copy: %v %+v", err, fr)
 	}
 }

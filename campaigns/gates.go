@@ -208,7 +208,7 @@ func (r *Registry) run(ctx context.Context, g Gate, c *Campaign, now time.Time) 
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		res = Answer(Pending, i18n.M("could not tell: the check did not answer within %s", timeout.String()), nil)
+		res = Answer(Pending, i18n.M("could not tell: the check did not answer within %s", i18n.Duration(timeout)), nil)
 	}
 	res.Gate = g.Name()
 	res.Localize()
@@ -251,7 +251,7 @@ var ScheduleGate = GateFunc{GateName: "schedule.valid", Fn: func(_ context.Conte
 		return Answer(Fail, i18n.M("the campaign window ended at %s", i18n.Time{T: c.LocalEnd(), Layout: "Mon 2 Jan 2006, 15:04 MST"}), m)
 	}
 	left := c.EndsAt.Sub(now).Round(time.Minute)
-	return Answer(Pass, i18n.M("window %s → %s, %s left", i18n.Time{T: c.LocalStart(), Layout: "2 Jan 15:04"}, i18n.Time{T: c.LocalEnd(), Layout: "2 Jan 15:04 MST"}, left.String()), m)
+	return Answer(Pass, i18n.M("window %s → %s, %s left", i18n.Time{T: c.LocalStart(), Layout: "2 Jan 15:04"}, i18n.Time{T: c.LocalEnd(), Layout: "2 Jan 15:04 MST"}, i18n.Duration(left)), m)
 }}
 
 // ChannelsGate checks that every channel of the campaign is configured: a

@@ -205,6 +205,6 @@ func (s *Service) Recheck(ctx context.Context, id uint64, version int, horizon s
 	if rep.Ready {
 		return nil
 	}
-	msg := i18n.M("%s starts in %s and is not ready: %s", c.Name, c.StartsAt.Sub(now).Round(time.Minute).String(), rep.Summary())
+	msg := i18n.M("%s starts in %s and is not ready: %s", c.Name, i18n.Duration(c.StartsAt.Sub(now).Round(time.Minute)), rep.Summary())
 	return raiseAlert(s.DB.WithContext(ctx), id, "recheck-"+horizon, msg, now)
 }

@@ -110,3 +110,15 @@ func TestGateNamesTheFailedCheckAndWhy(t *testing.T) {
 		t.Fatalf("gate message %q, want it to start with %q", r.Message, want)
 	}
 }
+
+// How long ago the check ran reads as people write it, in English and in
+// French ("2 h 5 min ago", "il y a 2 h 5 min"), not as Go's "2h5m0s".
+func TestGateSaysHowLongAgoInWords(t *testing.T) {
+	e, page, gate := gateEnv(t)
+	v1, _ := e.pages.Publish(context.Background(), page.ID, "test")
+	e.finished(t, page.ID, v1.ID, Passed, 40, 2*time.Hour+5*time.Minute)
+	r := gate()
+	if r.Outcome != campaigns.Pass || !strings.HasSuffix(r.Message, ", 2 h 5 min ago)") || !strings.HasSuffix(r.Texts["fr"], "il y a 2 h 5 min)") {
+		t.Fatalf("gate message %q / %q", r.Message, r.Texts["fr"])
+	}
+}

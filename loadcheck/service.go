@@ -228,7 +228,7 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 		return campaigns.Answer(campaigns.Fail, i18n.M("%s (the latest check of this version of /l/%s, %s ago)", last.Summary(), page.Slug, ago(now, last)), m)
 	case now.Sub(*last.FinishedAt) > s.Validity:
 		return campaigns.Answer(campaigns.Fail, i18n.M("the last passing load check (#%s) is %s old; it counts for %s",
-			strconv.FormatUint(last.ID, 10), ago(now, last), s.Validity.String()), m)
+			strconv.FormatUint(last.ID, 10), ago(now, last), i18n.Duration(s.Validity)), m)
 	case last.SustainedRate < need.Needed:
 		names := make([]any, 0, gateNames+1)
 		for _, p := range need.Peak.Parts[:min(gateNames, len(need.Peak.Parts))] {
@@ -244,9 +244,10 @@ func (s *Service) gate(ctx context.Context, c *campaigns.Campaign, now time.Time
 		last.SustainedRate, need.Needed, strconv.FormatUint(last.ID, 10), ago(now, last)), m)
 }
 
-// ago is how long ago a check finished, to the minute.
-func ago(now time.Time, c *Check) string {
-	return now.Sub(*c.FinishedAt).Round(time.Minute).String()
+// ago is how long ago a check finished, to the minute, as the reader's
+// language writes it.
+func ago(now time.Time, c *Check) i18n.Duration {
+	return i18n.Duration(now.Sub(*c.FinishedAt).Round(time.Minute))
 }
 
 // gateNames is how many of the campaigns making the peak the gate's

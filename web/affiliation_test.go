@@ -216,8 +216,8 @@ func TestAffiliationUI(t *testing.T) {
 	if r := b.get(tab); r.Status != 200 || !strings.Contains(r.Body, "No partner takes part yet.") {
 		t.Fatalf("tab: %d", r.Status)
 	}
-	if r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(ps[0].ID)}, "code": {"X"}, "promotion_id": {"77"}}); r.Status != 422 || !strings.Contains(r.Body, "promotion_id") {
-		t.Fatalf("a code on a foreign promotion: %d", r.Status)
+	if r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(ps[0].ID)}, "code": {"X"}, "promotion_id": {"77"}}); r.Status != 422 || !strings.Contains(r.Body, "Code: a code needs one of the campaign&#39;s promotions, and this campaign has none") {
+		t.Fatalf("a code on a campaign without promotion: %d", r.Status)
 	}
 	if r := b.post(tab+"/partners", url.Values{"partner_id": {fmt.Sprint(ps[0].ID)}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("add to the plan: %d %s", r.Status, r.Body)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/email"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // The e-mail channel's API: a campaign's message and sends, a send's
@@ -26,7 +27,10 @@ func (s *Server) apiEmailOn(c *fiber.Ctx) error {
 func apiEmailFail(c *fiber.Ctx, err error) error {
 	var fe *email.FieldError
 	var te *email.TemplateError
+	var ve validation.Errors
 	switch {
+	case errors.As(err, &ve) && len(ve) > 0:
+		return apiInvalid(c, ve)
 	case errors.As(err, &fe):
 		return apiFail(c, fiber.StatusUnprocessableEntity, "invalid", fe.Msg, fe.Field)
 	case errors.As(err, &te):

@@ -78,7 +78,7 @@ func TestCreativeUploadsAreChecked(t *testing.T) {
 		{"wrong size", "a.png", display.Banner(display.Size{W: 300, H: 251}, sale, plain, "x"), "x", "300×251 px; accepted sizes are the IAB units"},
 		{"PHP named .png", "shell.png", []byte("<?php echo shell_exec($_GET['c']); ?>"), "x", "not an image Rampe takes"},
 		{"SVG with script", "banner.svg", svg, "x", "SVG is refused"},
-		{"no alt", "a.png", good, "", "alt: required"},
+		{"no alt", "a.png", good, "", "Alt text: required"},
 	} {
 		res := uploadCreative(t, b, path+"/creatives", tc.file, tc.data, map[string]string{"alt": tc.alt})
 		if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, tc.want) {
@@ -132,7 +132,7 @@ func TestAdTagFollowsTheCampaign(t *testing.T) {
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("placement: %d %s", res.Status, res.Body)
 	}
-	if res := b.post("/placements", url.Values{"key": {"Home top"}, "name": {"x"}, "size": {"728x90"}}); res.Status != 422 || !strings.Contains(res.Body, "key:") {
+	if res := b.post("/placements", url.Values{"key": {"Home top"}, "name": {"x"}, "size": {"728x90"}}); res.Status != 422 || !strings.Contains(res.Body, "Key: ") {
 		t.Errorf("bad key: %d", res.Status)
 	}
 	b.get("/placements")

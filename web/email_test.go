@@ -113,7 +113,7 @@ func TestEmailChannelThroughTheAPIAndThePages(t *testing.T) {
 
 	// A wrong send or proof names the field; the send form keeps what was typed.
 	r0 := b.post(fmt.Sprintf("/campaigns/%d/sends", camp.ID), url.Values{"label": {"Rappel du soir"}, "local_time": {"25:00"}})
-	if r0.Status != 422 || !strings.Contains(r0.Body, "local_time: &#34;25:00&#34;: want HH:MM") || !strings.Contains(r0.Body, `value="Rappel du soir"`) {
+	if r0.Status != 422 || !strings.Contains(r0.Body, "Send not added: Local hour: &#34;25:00&#34;: want HH:MM") || !strings.Contains(r0.Body, `value="Rappel du soir"`) {
 		t.Fatalf("a bad send: %d", r0.Status)
 	}
 	r0 = b.post(fmt.Sprintf("/campaigns/%d/sends", camp.ID), url.Values{"label": {"Trop tard"}, "at": {"2031-01-01T10:00"}})

@@ -110,6 +110,24 @@ func TestFeedUIGenerateReportAndServe(t *testing.T) {
 	if r := a.get(public); r.Status != 404 {
 		t.Fatalf("old token after rotation: %d", r.Status)
 	}
+	// The problems' severity and why each generation ran are words of the
+	// reader's language (once no generation runs: the one asked for on
+	// creation and the one asked for by the button may be one, and either
+	// reason shows).
+	b.acceptLanguage = "fr-FR,fr;q=0.9"
+	var fr string
+	for i := 0; i < 200; i++ {
+		if fr = b.get(loc).Body; strings.Contains(fr, "identifiers.missing") && !strings.Contains(fr, "imp-running") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(fr, `o-warn">avertissement</span>`) || !strings.Contains(page.Body, `o-warn">warning</span>`) {
+		t.Errorf("the problems' severity is not written in the reader's language")
+	}
+	if !strings.Contains(fr, "(par ") && !strings.Contains(fr, "(création)") || strings.Contains(fr, "(by ") || strings.Contains(fr, ">created<") {
+		t.Errorf("the generations' reasons are not written in the reader's language")
+	}
 }
 
 func TestAPIFeeds(t *testing.T) {

@@ -18,6 +18,12 @@ var gateTitles = map[string]string{
 	"email.audience":          i18n.Key("The e-mail has an audience to send to"),
 	"email.message":           i18n.Key("The e-mail message is written and renders"),
 	"email.sender":            i18n.Key("The e-mail has a sender it may use"),
+	"affiliation.partners":    i18n.Key("Active partners take part"),
+	"affiliation.codes":       i18n.Key("Partner codes are on published promotions"),
+	"affiliation.kit_sent":    i18n.Key("Partners got their kit in time"),
+	"display.creatives":       i18n.Key("Creatives cover the targeted placements"),
+	"seo.page":                i18n.Key("The landing page is fit for search engines"),
+	"sea.ads":                 i18n.Key("Ad groups and ads are ready"),
 }
 
 func gateTitle(name string) string {

@@ -40,7 +40,7 @@ func TestFixLinksPointWhereGatesAreFixed(t *testing.T) {
 			t.Errorf("%s: %+v, want %s", gate, f, want)
 		}
 	}
-	if fixFor("seo.page", c) != nil || gateTitle("seo.page") != "seo.page" {
+	if fixFor("test.unknown", c) != nil || gateTitle("test.unknown") != "test.unknown" {
 		t.Error("an unknown gate gets a fix or a title")
 	}
 }

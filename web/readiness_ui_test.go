@@ -71,7 +71,7 @@ func TestUIFinishedCampaignShowsFinalReadiness(t *testing.T) {
 	a.Campaigns.DB.Model(&campaigns.Campaign{}).Where("id = ?", id).Update("status", campaigns.Ended)
 	b := a.browser(accounts.Viewer)
 	page := b.get(fmt.Sprintf("/campaigns/%d", id))
-	for _, want := range []string{"Final readiness", "Every gate passed", "from the audit log", "/l/x is published", "version=none"} {
+	for _, want := range []string{"Final readiness", "Every gate passed", "from the audit log", "/l/x is published", "version: none"} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("ended campaign page lacks %q", want)
 		}

@@ -219,6 +219,7 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 		"channel":   func(c campaigns.Channel) string { return i18n.T(lang, c.Label()) },
 		"gateTitle": func(name string) string { return i18n.Text(lang, gateTitle(name)) },
 		"measured":  func(m map[string]any, c *campaigns.Campaign) string { return measured(lang, m, c) },
+		"forecast":  func(ch campaigns.Channel, m map[string]float64) []string { return forecastLines(lang, ch, m) },
 	}) {
 		m[k] = v
 	}

@@ -133,7 +133,7 @@ func TestSearchTab(t *testing.T) {
 	}
 	// A refused ad group keeps what was typed and names the line.
 	r = b.post(tab[:len(tab)-len("/search")]+"/adgroups", url.Values{"name": {"Chaises"}, "max_cpc": {"0.50"}, "keywords": {"[chaise]\n<bad>"}})
-	if r.Status != 422 || !strings.Contains(r.Body, "keywords line 2") || !strings.Contains(r.Body, "&lt;bad&gt;") {
+	if r.Status != 422 || !strings.Contains(r.Body, "Keywords, line 2") || !strings.Contains(r.Body, "&lt;bad&gt;") {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	r = b.post(fmt.Sprintf("/campaigns/%d/adgroups", c.ID), url.Values{"name": {"Chaises"}, "max_cpc": {"0.50"}, "keywords": {"[chaise]\n\"chaise scandinave\" @ 0.80"}})
@@ -146,7 +146,7 @@ func TestSearchTab(t *testing.T) {
 	}
 	adURL := fmt.Sprintf("/campaigns/%d/adgroups/%d/ads", c.ID, groups[0].ID)
 	r = b.post(adURL, url.Values{"headlines": {"Chaise à {price:W-1}\nSoldes\n" + strings.Repeat("夏", 16)}, "descriptions": {"a\nb"}})
-	if r.Status != 422 || !strings.Contains(r.Body, "headline 3") || !strings.Contains(r.Body, strings.Repeat("夏", 16)) {
+	if r.Status != 422 || !strings.Contains(r.Body, "Headline 3") || !strings.Contains(r.Body, strings.Repeat("夏", 16)) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	r = b.post(adURL, url.Values{"headlines": {"Chaise à {price:W-1}\nSoldes d'hiver\n夏のセール"}, "descriptions": {"Des prix doux.\nRetours gratuits."}, "path1": {"soldes"}})

@@ -227,8 +227,11 @@ func (s *Server) affiliationPage(c *fiber.Ctx, code int, camp *campaigns.Campaig
 		"Conversions": convs, "Sums": sums, "Clicks": totalClicks, "Form": form}
 	var ve validation.Errors
 	if errors.As(formErr, &ve) {
-		data["Errors"] = ve
+		data["Errors"] = labelledErrors{ve}
 	}
+	// A refused form is shown again as typed.
+	data["In"] = map[string]string{"fallback_url": c.FormValue("fallback_url"), "partner_id": c.FormValue("partner_id"),
+		"code": c.FormValue("code"), "promotion_id": c.FormValue("promotion_id")}
 	return s.renderStatus(c, code, "affiliation", pageData{Title: camp.Name, Nav: "campaigns", Data: data})
 }
 

@@ -18,7 +18,7 @@ var msgDuplicated = i18n.Key("Duplicated as a draft: check its name and dates, t
 // form.
 func (s *Server) duplicateCampaign(c *fiber.Ctx) error {
 	id, _ := parseID(c)
-	cp, err := s.Campaigns.Duplicate(c.UserContext(), id, currentUser(c).Email)
+	cp, err := s.Campaigns.DuplicateIn(c.UserContext(), id, currentUser(c).Email, s.lang(c))
 	if errors.Is(err, campaigns.ErrNotFound) {
 		return fiber.NewError(fiber.StatusNotFound, "there is no campaign with this id")
 	}

@@ -94,14 +94,15 @@ func (s *Server) displayPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, f
 	}
 	data := map[string]any{"Campaign": camp, "Creatives": stats, "Total": total, "Placements": s.tagViews(ps, st.Placements),
 		"FreqCap": st.FreqCap, "Live": live, "Sizes": display.IABSizes, "MaxKB": s.Display.MaxKB()}
+	data["Errs"] = labelledErrors{formErr}
 	if formErr != nil {
-		data["Err"] = s.tr(c, formErr)
+		data["Err"] = labelledErrors{formErr}
 		var fe *display.FieldError
 		if errors.As(formErr, &fe) {
 			data["ErrField"] = fe.Field
 		}
 	}
-	return s.renderStatus(c, code, "display", pageData{Title: "Display — " + camp.Name, Nav: "campaigns", Data: data})
+	return s.renderStatus(c, code, "display", pageData{Title: i18n.M("Display — %s", camp.Name), Nav: "campaigns", Data: data})
 }
 
 // creativeForm reads an upload form: the file and its fields. The body
@@ -144,7 +145,7 @@ func (s *Server) uploadCreative(c *fiber.Ctx) error {
 		}
 		return s.displayPage(c, fiber.StatusUnprocessableEntity, camp, err)
 	}
-	s.flash(c, true, "Creative added.")
+	s.flash(c, true, i18n.M("Creative added."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/display", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -164,7 +165,7 @@ func (s *Server) deleteCreative(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, true, "Creative deleted.")
+	s.flash(c, true, i18n.M("Creative deleted."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/display", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -183,7 +184,7 @@ func (s *Server) saveDisplaySettings(c *fiber.Ctx) error {
 		}
 		return s.displayPage(c, fiber.StatusUnprocessableEntity, camp, err)
 	}
-	s.flash(c, true, "Placements and frequency cap saved.")
+	s.flash(c, true, i18n.M("Placements and frequency cap saved."))
 	return c.Redirect(fmt.Sprintf("/campaigns/%d/display", camp.ID), fiber.StatusSeeOther)
 }
 
@@ -225,14 +226,15 @@ func (s *Server) placementsPage(c *fiber.Ctx, code int, formErr error, in *displ
 		in = &display.PlacementInput{Size: "300x250"}
 	}
 	data := map[string]any{"Placements": s.tagViews(ps, nil), "House": house, "Sizes": display.IABSizes, "In": in, "MaxKB": s.Display.MaxKB()}
+	data["Errs"] = labelledErrors{formErr}
 	if formErr != nil {
-		data["Err"] = s.tr(c, formErr)
+		data["Err"] = labelledErrors{formErr}
 		var fe *display.FieldError
 		if errors.As(formErr, &fe) {
 			data["ErrField"] = fe.Field
 		}
 	}
-	return s.renderStatus(c, code, "placements", pageData{Title: "Placements", Nav: "placements", Data: data})
+	return s.renderStatus(c, code, "placements", pageData{Title: i18n.M("Placements"), Nav: "placements", Data: data})
 }
 
 func (s *Server) createPlacement(c *fiber.Ctx) error {
@@ -243,7 +245,7 @@ func (s *Server) createPlacement(c *fiber.Ctx) error {
 		}
 		return s.placementsPage(c, fiber.StatusUnprocessableEntity, err, &in)
 	}
-	s.flash(c, true, "Placement added: paste its tag where the ad goes.")
+	s.flash(c, true, i18n.M("Placement added: paste its tag where the ad goes."))
 	return c.Redirect("/placements", fiber.StatusSeeOther)
 }
 
@@ -254,7 +256,7 @@ func (s *Server) deletePlacement(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, true, "Placement deleted: its tag now answers 404.")
+	s.flash(c, true, i18n.M("Placement deleted: its tag now answers 404."))
 	return c.Redirect("/placements", fiber.StatusSeeOther)
 }
 
@@ -269,7 +271,7 @@ func (s *Server) uploadHouseCreative(c *fiber.Ctx) error {
 		}
 		return s.placementsPage(c, fiber.StatusUnprocessableEntity, err, nil)
 	}
-	s.flash(c, true, "House creative added.")
+	s.flash(c, true, i18n.M("House creative added."))
 	return c.Redirect("/placements", fiber.StatusSeeOther)
 }
 
@@ -280,6 +282,6 @@ func (s *Server) deleteHouseCreative(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, true, "House creative deleted.")
+	s.flash(c, true, i18n.M("House creative deleted."))
 	return c.Redirect("/placements", fiber.StatusSeeOther)
 }

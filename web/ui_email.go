@@ -13,6 +13,7 @@ import (
 	"github.com/rampe/rampe/channels/email"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // The e-mail channel's pages: a campaign's message (editor, preview at
@@ -84,16 +85,11 @@ func (s *Server) emailPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, m *
 	}
 	sample, _ := strconv.Atoi(c.Query("sample"))
 	data := map[string]any{"Campaign": camp, "M": m, "Saved": saved, "Sends": views, "Sample": max(sample, 0) % 5}
+	// Every wrong field is named by its label in the banner, and shown
+	// beside its field.
+	data["Errs"] = labelledErrors{formErr}
 	if formErr != nil {
-		data["Err"] = s.tr(c, formErr)
-		var fe *email.FieldError
-		var te *email.TemplateError
-		switch {
-		case errors.As(formErr, &fe):
-			data["ErrField"], data["Err"] = fe.Field, fe.Field+": "+s.tr(c, fe)
-		case errors.As(formErr, &te):
-			data["ErrField"] = te.Field
-		}
+		data["Err"] = labelledErrors{formErr}
 	}
 	for _, e := range extra {
 		for k, v := range e {
@@ -145,9 +141,7 @@ func (s *Server) saveEmail(c *fiber.Ctx) error {
 	if err == nil {
 		err = s.Email.Messages.Save(c.UserContext(), m, currentUser(c).Email)
 	}
-	var fe *email.FieldError
-	var te *email.TemplateError
-	if errors.As(err, &fe) || errors.As(err, &te) {
+	if len(fieldIssues(err)) > 0 {
 		return s.emailPage(c, fiber.StatusUnprocessableEntity, camp, m, err, false)
 	}
 	if err != nil {
@@ -225,7 +219,7 @@ func sendInput(c *fiber.Ctx, camp *campaigns.Campaign) (email.SendInput, error) 
 		}
 		t, err := campaigns.ParseLocal(v, loc)
 		if err != nil {
-			return in, &email.FieldError{Field: "at", Msg: err.Error()}
+			return in, validation.Errors{fieldErr("at", err)}
 		}
 		t = t.UTC()
 		in.At = &t
@@ -242,9 +236,7 @@ func (s *Server) addSend(c *fiber.Ctx) error {
 	if err == nil {
 		_, err = s.Email.AddSend(c.UserContext(), camp.ID, in)
 	}
-	var fe *email.FieldError
-	var te *email.TemplateError
-	if errors.As(err, &fe) || errors.As(err, &te) {
+	if len(fieldIssues(err)) > 0 {
 		// The page again, with what was typed and what is wrong with it.
 		m, merr := s.Email.Messages.Get(c.UserContext(), camp.ID)
 		if merr != nil {
@@ -252,7 +244,7 @@ func (s *Server) addSend(c *fiber.Ctx) error {
 		}
 		form := map[string]string{"label": c.FormValue("label"), "at": c.FormValue("at"), "local_time": c.FormValue("local_time"),
 			"subject": c.FormValue("subject"), "skip_clicked": c.FormValue("skip_clicked")}
-		return s.emailPage(c, fiber.StatusUnprocessableEntity, camp, m, nil, merr == nil, map[string]any{"SendForm": form, "SendErr": "Send not added: " + err.Error()})
+		return s.emailPage(c, fiber.StatusUnprocessableEntity, camp, m, nil, merr == nil, map[string]any{"SendForm": form, "SendErr": labelledErrors{err}})
 	}
 	if err != nil {
 		return err
@@ -403,7 +395,7 @@ func (s *Server) emailNow(c *fiber.Ctx, camp *campaigns.Campaign) string {
 		if err != nil {
 			return ""
 		}
-		parts = append(parts, fmt.Sprintf("%s: %s, %.0f %% (%d of %d sent)", sd.Label, sd.Status, p.Done()*100, p.Sent, p.Total))
+		parts = append(parts, s.tr(c, i18n.M("%s: %s, %.0f %% (%d of %d sent)", sd.Label, i18n.Message{Format: string(sd.Status)}, p.Done()*100, p.Sent, p.Total)))
 	}
 	return strings.Join(parts, " · ")
 }

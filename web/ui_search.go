@@ -51,15 +51,18 @@ func (f *searchForm) Val(field string) string {
 
 // ErrFor is the message of a field of the form of key, in the reader's
 // language (nil if none); a field names its lines too ("headline" covers
-// "headline 3").
+// "headline 3"), each then named by its label.
 func (f *searchForm) ErrFor(key, field string) any {
 	if !f.Is(key) {
 		return nil
 	}
 	var out []any
 	for _, e := range f.Errs {
-		if strings.HasPrefix(e.Field, field) {
-			out = append(out, i18n.M("%s: %s", e.Field, e))
+		switch {
+		case e.Field == field:
+			out = append(out, e)
+		case strings.HasPrefix(e.Field, field):
+			out = append(out, labelledIssue{e.Field, e})
 		}
 	}
 	if len(out) == 0 {
@@ -131,7 +134,7 @@ func (s *Server) searchPage(c *fiber.Ctx, code int, camp *campaigns.Campaign, fo
 		}
 	}
 	if form != nil {
-		data["Err"] = form.Errs.Error()
+		data["Err"] = labelledErrors{form.Errs}
 	}
 	return s.renderStatus(c, code, "search", pageData{Title: i18n.M("Search — %s", camp.Name), Nav: "campaigns", Data: data})
 }

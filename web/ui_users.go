@@ -62,7 +62,7 @@ func (s *Server) setUserRole(c *fiber.Ctx) error {
 	if err == nil {
 		slog.Info("web: role changed", "user", u.Email, "role", role, "by", currentUser(c).Email)
 	}
-	return s.userDone(c, err, i18n.M(msgRoleChanged, u.Email, role))
+	return s.userDone(c, err, i18n.M(msgRoleChanged, u.Email, i18n.Message{Format: string(role)}))
 }
 
 func (s *Server) deactivateUser(c *fiber.Ctx) error {

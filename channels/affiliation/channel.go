@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
 )
 
 // Channel is the affiliation channel: launch switches the campaign's
@@ -117,5 +118,17 @@ func init() {
 		"already switched: %d partner links to the landing page, %d codes usable",
 		"switched %d partner links to the fallback %s, %d codes stopped",
 		"already switched: %d partner links to the fallback %s, %d codes stopped",
+		i18n.Key("switched %d partner links to the fallback %s, %d codes stopped (%s)"),
+		i18n.Key("already switched: %d partner links to the fallback %s, %d codes stopped (%s)"),
 	)
 }
+
+// noteFormats are those of a plan's switch note (what switched).
+var noteFormats = []string{
+	i18n.Key("%d partner links to the landing page, %d codes usable"),
+	i18n.Key("%d partner links to the fallback %s, %d codes stopped"),
+	i18n.Key("%d partner links to the fallback %s, %d codes stopped (%s)"),
+}
+
+// SayNote is what the last switch did, in the reader's language.
+func (p *Plan) SayNote() i18n.Message { return i18n.Parse(p.SwitchNote, noteFormats) }

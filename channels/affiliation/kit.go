@@ -448,9 +448,9 @@ func (ch *Channel) kitGate(ctx context.Context, c *campaigns.Campaign, _ time.Ti
 	case len(never) > 0:
 		return campaigns.Result{Outcome: campaigns.Fail, Measured: measured, Msg: i18n.M("%d partners lack the kit of the current plan: %s; send the kits from the Affiliation tab", len(never), strings.Join(never, ", "))}
 	case len(late) > 0:
-		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Msg: i18n.M("%d partners got the kit less than %s before the start: %s", len(late), notice.String(), strings.Join(late, ", "))}
+		return campaigns.Result{Outcome: campaigns.Warn, Measured: measured, Msg: i18n.M("%d partners got the kit less than %s before the start: %s", len(late), i18n.Duration(notice), strings.Join(late, ", "))}
 	}
-	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("every partner (%d) got the current kit at least %s before the start", len(sts), notice.String())}
+	return campaigns.Result{Outcome: campaigns.Pass, Measured: measured, Msg: i18n.M("every partner (%d) got the current kit at least %s before the start", len(sts), i18n.Duration(notice))}
 }
 
 // SendDueKits sends the kits of every scheduled or running campaign whose

@@ -152,6 +152,19 @@ func TestLinksAndCodesFollowTheCampaign(t *testing.T) {
 	if _, err := e.s.SetMember(ctx, c, MemberInput{PartnerID: a.ID, Code: "MAREDUC20", PromotionID: 999}, "ana"); fieldOf(err) != "promotion_id" {
 		t.Errorf("a code on a promotion not of the campaign: %v", err)
 	}
+	// No promotion chosen: the code is refused on the promotion, plainly
+	// (not "#0 is not one of them"); a campaign without promotion refuses
+	// it on the code, saying how to link one.
+	if _, err := e.s.SetMember(ctx, c, MemberInput{PartnerID: a.ID, Code: "MAREDUC20"}, "ana"); fieldOf(err) != "promotion_id" ||
+		!strings.Contains(err.Error(), "choose the promotion the code is for") {
+		t.Errorf("a code on no promotion: %v", err)
+	}
+	bare := *c
+	bare.PromotionIDs = nil
+	if _, err := e.s.SetMember(ctx, &bare, MemberInput{PartnerID: a.ID, Code: "MAREDUC20"}, "ana"); fieldOf(err) != "code" ||
+		!strings.Contains(err.Error(), "this campaign has none: link one on the campaign's edit page first") {
+		t.Errorf("a code on a campaign without promotion: %v", err)
+	}
 	if _, err := e.s.SetMember(ctx, c, MemberInput{PartnerID: a.ID, Code: "MAREDUC20", PromotionID: c.PromotionIDs[0]}, "ana"); err != nil {
 		t.Fatal(err)
 	}

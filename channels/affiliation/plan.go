@@ -152,7 +152,12 @@ func (s *Service) SetMember(ctx context.Context, c *campaigns.Campaign, in Membe
 		if len(m.Code) > 50 || strings.ContainsAny(m.Code, " \t\r\n<>\"'") {
 			add("code", "at most 50 characters, no spaces, quotes or angle brackets")
 		}
-		if !hasID(c.PromotionIDs, m.PromotionID) {
+		switch {
+		case len(c.PromotionIDs) == 0:
+			add("code", "a code needs one of the campaign's promotions, and this campaign has none: link one on the campaign's edit page first")
+		case m.PromotionID == 0:
+			add("promotion_id", "choose the promotion the code is for: a code needs one of the campaign's promotions")
+		case !hasID(c.PromotionIDs, m.PromotionID):
 			add("promotion_id", "a code is tied to one of the campaign's promotions; #%d is not one of them", m.PromotionID)
 		}
 		var other Member

@@ -100,7 +100,12 @@ var actionIn = regexp.MustCompile(`\{\{[^}]*\}\}`)
 
 func templateError(field, src string, err error) error {
 	line, msg := errorLine(err)
-	return &TemplateError{Field: field, Line: sourceLine(src, actionIn.FindString(msg), line), Msg: msg}
+	action := actionIn.FindString(msg)
+	te := &TemplateError{Field: field, Line: sourceLine(src, action, line), Msg: msg}
+	if action != "" {
+		te.Problem = describe(msg, action)
+	}
+	return te
 }
 
 // rendered is one recipient's message.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // A template error names the field and the line where it was written.
@@ -21,14 +23,53 @@ func TestTemplateErrorsNameTheLine(t *testing.T) {
 	} {
 		m := &Message{FromAddr: "news@shop.example", Subject: "S", Body: body}
 		err := m.Validate()
-		var te *TemplateError
-		if !errors.As(err, &te) || !strings.HasPrefix(err.Error(), want) {
+		var ve validation.Errors
+		if !errors.As(err, &ve) || len(ve) != 1 || !strings.HasPrefix(ve[0].Error(), want) {
 			t.Errorf("%q: %v, want %s", body, err, want)
 		}
 	}
 	m := &Message{FromAddr: "news@shop.example", Subject: "{{.first_name", Body: "x"}
-	if err := m.Validate(); err == nil || !strings.HasPrefix(err.Error(), "subject") {
+	var ve validation.Errors
+	if err := m.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "subject" {
 		t.Errorf("subject: %v", err)
+	}
+}
+
+// Every wrong field is named at once, each left as typed, and a template
+// error says in the reader's language which line holds what.
+func TestValidateNamesEveryFieldAndKeepsWhatWasTyped(t *testing.T) {
+	m := &Message{FromAddr: "pas-une-adresse", Subject: "", Body: "Bonjour {{.first_name}, nos soldes {{.inconnu}} commencent !"}
+	var ve validation.Errors
+	if err := m.Validate(); !errors.As(err, &ve) {
+		t.Fatalf("want validation.Errors, got %v", err)
+	}
+	var fields []string
+	for _, f := range ve {
+		fields = append(fields, f.Field)
+	}
+	if strings.Join(fields, ",") != "from,subject,body" {
+		t.Errorf("fields %v, want from, subject and body", fields)
+	}
+	if m.FromAddr != "pas-une-adresse" {
+		t.Errorf("the wrong address was wiped: %q", m.FromAddr)
+	}
+	body := ve[2]
+	for lang, want := range map[string]string{i18n.EN: "line 1: unclosed {{ … }}: {{.first_name}", i18n.FR: "ligne 1 : {{ … }} non fermé : {{.first_name}"} {
+		if got := body.Text(lang); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"x\n{{ .name | nosuchfunc }}": "ligne 2 : fonction inconnue nosuchfunc dans {{ .name | nosuchfunc }}",
+		"x {{.first_name \"y}}":       "ligne 1 : guillemet non fermé dans {{.first_name \"y}}",
+		"a\n\n{{end}}":                "ligne 3 : {{end}} n'est pas un champ : écrivez {{.first_name}} ou {{or .first_name \"client\"}}",
+		"a\n{{.first_name":            "ligne 2 : {{ … }} non fermé : {{.first_name",
+	} {
+		m := &Message{FromAddr: "news@shop.example", Subject: "S", Body: src}
+		var ve validation.Errors
+		if err := m.Validate(); !errors.As(err, &ve) || ve[0].Text(i18n.FR) != want {
+			t.Errorf("%q: %v, want %q", src, ve, want)
+		}
 	}
 }
 
@@ -67,14 +108,14 @@ func TestHostileBodiesAndFieldsAreDefused(t *testing.T) {
 		case "reply_to":
 			m.ReplyTo = tc.v
 		}
-		var fe *FieldError
-		if err := m.Validate(); !errors.As(err, &fe) || fe.Field != tc.field {
+		var ve validation.Errors
+		if err := m.Validate(); !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != tc.field {
 			t.Errorf("%s=%q: %v", tc.field, tc.v, err)
 		}
 	}
 	big := &Message{FromAddr: "news@shop.example", Subject: "S", Body: strings.Repeat("x", 10<<20)}
-	var fe *FieldError
-	if err := big.Validate(); !errors.As(err, &fe) || fe.Field != "body" {
+	var ve validation.Errors
+	if err := big.Validate(); !errors.As(err, &ve) || ve[0].Field != "body" {
 		t.Errorf("10 MB body: %v", err)
 	}
 }

@@ -85,67 +85,114 @@ func oneLine(field, v string, maxChars int) (string, error) {
 	return v, nil
 }
 
-// Validate cleans m and names the first field that is wrong. The body
+// Validate cleans m and names every field that is wrong
+// (validation.Errors), leaving a wrong field as it was typed. The body
 // must compile (its template error names the line).
 func (m *Message) Validate() error {
-	var err error
-	if m.FromAddr, err = checkAddress("from", m.FromAddr, true); err != nil {
-		return err
-	}
-	if m.ReplyTo, err = checkAddress("reply_to", m.ReplyTo, false); err != nil {
-		return err
-	}
-	if m.FromName, err = oneLine("from_name", m.FromName, 100); err != nil {
-		return err
-	}
-	if m.Subject, err = oneLine("subject", m.Subject, MaxSubjectChars); err != nil {
-		return err
-	}
-	if m.Subject == "" {
-		return validation.Field("subject", "required")
-	}
-	if err := checkActions("subject", m.Subject); err != nil {
-		return err
-	}
-	if m.Preheader, err = oneLine("preheader", m.Preheader, 200); err != nil {
-		return err
-	}
-	for f, v := range map[string]*string{"utm_source": &m.UTMSource, "utm_campaign": &m.UTMCampaign} {
-		if *v, err = oneLine(f, *v, 100); err != nil {
-			return err
-		}
-	}
-	var proofs []string
-	for _, p := range strings.FieldsFunc(m.ProofTo, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
-		a, err := checkAddress("proof_to", p, false)
+	var errs validation.Errors
+	// keep stores a cleaned value, or records why the value is wrong.
+	keep := func(dst *string, v string, err error) {
 		if err != nil {
-			return err
+			errs = append(errs, fieldErr(err))
+			return
 		}
-		proofs = append(proofs, a)
+		*dst = v
 	}
-	if len(proofs) > 10 {
-		return validation.Field("proof_to", "at most 10 addresses")
+	v, err := checkAddress("from", m.FromAddr, true)
+	keep(&m.FromAddr, v, err)
+	v, err = checkAddress("reply_to", m.ReplyTo, false)
+	keep(&m.ReplyTo, v, err)
+	v, err = oneLine("from_name", m.FromName, 100)
+	keep(&m.FromName, v, err)
+	v, err = oneLine("subject", m.Subject, MaxSubjectChars)
+	keep(&m.Subject, v, err)
+	if err == nil && m.Subject == "" {
+		errs = append(errs, validation.Fieldf("subject", "required"))
+	} else if err == nil {
+		if err := checkActions("subject", m.Subject); err != nil {
+			errs = append(errs, fieldErr(err))
+		}
 	}
-	m.ProofTo = strings.Join(proofs, ", ")
+	v, err = oneLine("preheader", m.Preheader, 200)
+	keep(&m.Preheader, v, err)
+	v, err = oneLine("utm_source", m.UTMSource, 100)
+	keep(&m.UTMSource, v, err)
+	v, err = oneLine("utm_campaign", m.UTMCampaign, 100)
+	keep(&m.UTMCampaign, v, err)
+	if v, err := checkProofs(m.ProofTo); err != nil {
+		errs = append(errs, fieldErr(err))
+	} else {
+		m.ProofTo = v
+	}
 	if m.Format == "" {
 		m.Format = FormatMarkdown
 	}
 	if m.Format != FormatMarkdown && m.Format != FormatHTML {
-		return validation.Field("format", `"markdown" or "html"`)
+		errs = append(errs, validation.Fieldf("format", `"markdown" or "html"`))
 	}
-	if len(m.Body) > MaxBodyBytes {
-		return validation.Field("body", "%d KB: at most %d KB", len(m.Body)>>10, MaxBodyBytes>>10)
+	if err := checkBody(m.Body); err != nil {
+		errs = append(errs, fieldErr(err))
+	} else {
+		// The body compiles on its own: a subject or format already
+		// found wrong is left out of the trial.
+		trial := *m
+		if errs.Msg("subject") != nil {
+			trial.Subject = ""
+		}
+		if errs.Msg("format") != nil {
+			trial.Format = FormatMarkdown
+		}
+		if _, err := compileMessage(&trial, edition{LandingURL: "https://example.invalid/"}); err != nil {
+			errs = append(errs, fieldErr(err))
+		}
 	}
-	if !utf8.ValidString(m.Body) {
-		return validation.Field("body", "not valid UTF-8 text")
-	}
-	if strings.TrimSpace(m.Body) == "" {
-		return validation.Field("body", "required")
-	}
-	if _, err := compileMessage(m, edition{LandingURL: "https://example.invalid/"}); err != nil {
-		return err
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
+}
+
+// checkProofs cleans the proof addresses: at most 10.
+func checkProofs(list string) (string, error) {
+	var proofs []string
+	for _, p := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+		a, err := checkAddress("proof_to", p, false)
+		if err != nil {
+			return "", err
+		}
+		proofs = append(proofs, a)
+	}
+	if len(proofs) > 10 {
+		return "", validation.Field("proof_to", "at most 10 addresses")
+	}
+	return strings.Join(proofs, ", "), nil
+}
+
+func checkBody(body string) error {
+	if len(body) > MaxBodyBytes {
+		return validation.Field("body", "%d KB: at most %d KB", len(body)>>10, MaxBodyBytes>>10)
+	}
+	if !utf8.ValidString(body) {
+		return validation.Field("body", "not valid UTF-8 text")
+	}
+	if strings.TrimSpace(body) == "" {
+		return validation.Field("body", "required")
+	}
+	return nil
+}
+
+// fieldErr is a field's error as one of a list: a *FieldError, or a
+// template error (naming its line).
+func fieldErr(err error) validation.FieldError {
+	var fe *FieldError
+	var te *TemplateError
+	switch {
+	case errors.As(err, &fe):
+		return *fe
+	case errors.As(err, &te):
+		return te.FieldError()
+	}
+	return validation.FieldError{Field: "body", Msg: err.Error()}
 }
 
 // Messages stores campaigns' messages.

@@ -115,27 +115,32 @@ type SendInput struct {
 	Subject     string     `json:"subject"`
 }
 
-// checkSend validates a send against its campaign's window.
+// checkSend validates a send against its campaign's window, naming every
+// field that is wrong (validation.Errors).
 func checkSend(in *SendInput, starts, ends time.Time, loc *time.Location) error {
-	var err error
-	if in.Label, err = oneLine("label", in.Label, 100); err != nil {
-		return err
+	var errs validation.Errors
+	if v, err := oneLine("label", in.Label, 100); err != nil {
+		errs = append(errs, fieldErr(err))
+	} else if in.Label = v; v == "" {
+		errs = append(errs, validation.Fieldf("label", "required"))
 	}
-	if in.Label == "" {
-		return validation.Field("label", "required")
+	v, err := oneLine("subject", in.Subject, MaxSubjectChars)
+	if err == nil {
+		in.Subject = v
+		err = checkActions("subject", in.Subject)
 	}
-	if in.Subject, err = oneLine("subject", in.Subject, MaxSubjectChars); err != nil {
-		return err
-	}
-	if err := checkActions("subject", in.Subject); err != nil {
-		return err
+	if err != nil {
+		errs = append(errs, fieldErr(err))
 	}
 	if in.LocalTime != "" && !localTime.MatchString(in.LocalTime) {
-		return validation.Field("local_time", "%q: want HH:MM, 00:00 to 23:59", in.LocalTime)
+		errs = append(errs, validation.Fieldf("local_time", "%q: want HH:MM, 00:00 to 23:59", in.LocalTime))
 	}
 	if in.At != nil && (in.At.Before(starts) || !in.At.Before(ends)) {
 		const layout = "Mon 2 Jan 2006, 15:04 MST"
-		return validation.Field("at", "must fall inside the campaign's window, %s → %s", i18n.Time{T: starts.In(loc), Layout: layout}, i18n.Time{T: ends.In(loc), Layout: layout})
+		errs = append(errs, validation.Fieldf("at", "must fall inside the campaign's window, %s → %s", i18n.Time{T: starts.In(loc), Layout: layout}, i18n.Time{T: ends.In(loc), Layout: layout}))
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/yuin/goldmark"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // A message body is written in Markdown or HTML with personalisation
@@ -52,11 +55,14 @@ var bodySanitizer = func() *bluemonday.Policy {
 }()
 
 // TemplateError is a body or subject that does not compile; Line is the
-// line of the source it names, when known.
+// line of the source it names, when known. Msg is the parser's English
+// (the API's and the logs'); Problem says what is wrong in words a
+// marketer reads, in every language.
 type TemplateError struct {
-	Field string
-	Line  int
-	Msg   string
+	Field   string
+	Line    int
+	Msg     string
+	Problem i18n.Message
 }
 
 func (e *TemplateError) Error() string {
@@ -64,6 +70,68 @@ func (e *TemplateError) Error() string {
 		return fmt.Sprintf("%s: line %d: %s", e.Field, e.Line, e.Msg)
 	}
 	return e.Field + ": " + e.Msg
+}
+
+// Text writes the line and what is wrong in lang, without the field (a
+// form shows it beside the field).
+func (e *TemplateError) Text(lang string) string {
+	p := e.Problem
+	if p.Format == "" {
+		p = i18n.Message{Format: e.Msg}
+	}
+	if e.Line > 0 {
+		return i18n.T(lang, "line %d: %s", e.Line, p)
+	}
+	return p.Text(lang)
+}
+
+// FieldError is the error as a form's field error.
+func (e *TemplateError) FieldError() validation.FieldError {
+	fe := validation.FieldError{Field: e.Field, Msg: strings.TrimPrefix(e.Error(), e.Field+": ")}
+	if e.Line > 0 {
+		fe.Message = i18n.M("line %d: %s", e.Line, e.problem())
+	} else {
+		fe.Message = i18n.M("%s", e.problem())
+	}
+	return fe
+}
+
+func (e *TemplateError) problem() i18n.Message {
+	if e.Problem.Format == "" {
+		return i18n.Message{Format: e.Msg}
+	}
+	return e.Problem
+}
+
+var notDefined = regexp.MustCompile(`function "([^"]*)" not defined`)
+
+// describe says in a marketer's words what the parser found wrong with
+// action (its English message parserMsg).
+func describe(parserMsg, action string) i18n.Message {
+	switch {
+	case strings.Contains(parserMsg, "bad character U+007D '}'"), strings.Contains(parserMsg, "unclosed action"):
+		return i18n.M("unclosed {{ … }}: %s", unclosedPart(action))
+	case strings.Contains(parserMsg, "unterminated quoted string"):
+		return i18n.M("unclosed quote in %s", action)
+	case notDefined.MatchString(parserMsg):
+		return i18n.M("unknown function %s in %s", notDefined.FindStringSubmatch(parserMsg)[1], action)
+	case strings.Contains(parserMsg, "unexpected EOF"), strings.Contains(parserMsg, "unexpected {{"),
+		strings.Contains(parserMsg, "missing value for command"):
+		return i18n.M("%s is not a field: write {{.first_name}} or {{or .first_name \"client\"}}", action)
+	}
+	return i18n.M("%s cannot be read (%s)", action, parserMsg)
+}
+
+// unclosedPart is the start of an action left open: up to its lone "}",
+// or its first 40 characters.
+func unclosedPart(action string) string {
+	if i := strings.IndexByte(action[2:], '}'); i >= 0 {
+		return action[:i+3]
+	}
+	if r := []rune(action); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return action
 }
 
 // compiled is a message ready to be executed per recipient.
@@ -145,11 +213,12 @@ func checkActions(field, src string) error {
 			if m := tmplLine.FindStringSubmatch(msg); m != nil {
 				msg = m[2]
 			}
-			return &TemplateError{Field: field, Line: strings.Count(src[:loc[0]], "\n") + 1, Msg: fmt.Sprintf("%s in %s", msg, a)}
+			return &TemplateError{Field: field, Line: strings.Count(src[:loc[0]], "\n") + 1, Msg: fmt.Sprintf("%s in %s", msg, a), Problem: describe(msg, a)}
 		}
 	}
 	if i := strings.Index(src, "{{"); i >= 0 && !strings.Contains(src[i:], "}}") {
-		return &TemplateError{Field: field, Line: strings.Count(src[:i], "\n") + 1, Msg: "a {{ is never closed by }}"}
+		return &TemplateError{Field: field, Line: strings.Count(src[:i], "\n") + 1, Msg: "a {{ is never closed by }}",
+			Problem: i18n.M("unclosed {{ … }}: %s", unclosedPart(strings.SplitN(src[i:], "\n", 2)[0]))}
 	}
 	return nil
 }

@@ -409,21 +409,31 @@ func (a *Auditor) checkFetched(ctx context.Context, p *parsed, t Target, base *u
 		add("hreflang", Warn, i18n.M("the page lists hreflang alternates but not itself; add its own language with its own URL"))
 	}
 	if len(broken) > 0 {
-		add("links", Fail, i18n.M("%d links do not answer 2xx or 3xx: %s", len(broken), strings.Join(first(broken, 5), ", ")))
+		if shown, more := first(broken, 5); more > 0 {
+			add("links", Fail, i18n.M("%d links do not answer 2xx or 3xx: %s and %d more", len(broken), shown, more))
+		} else {
+			add("links", Fail, i18n.M("%d links do not answer 2xx or 3xx: %s", len(broken), shown))
+		}
 	}
 	if len(refused) > 0 {
-		add("links", Warn, i18n.M("%d links were not checked: their hosts are not allow-listed (loadcheck.allowed_hosts): %s", len(refused), strings.Join(first(refused, 5), ", ")))
+		if shown, more := first(refused, 5); more > 0 {
+			add("links", Warn, i18n.M("%d links were not checked: their hosts are not allow-listed (loadcheck.allowed_hosts): %s and %d more", len(refused), shown, more))
+		} else {
+			add("links", Warn, i18n.M("%d links were not checked: their hosts are not allow-listed (loadcheck.allowed_hosts): %s", len(refused), shown))
+		}
 	}
 	if a.WeightBudget > 0 && total > a.WeightBudget {
 		add("weight", Fail, i18n.M("the page and its images weigh %d KB; the budget (seo.page_weight_kb) is %d KB", total>>10, a.WeightBudget>>10))
 	}
 }
 
-func first(s []string, n int) []string {
+// first lists at most n of s, and says how many more there are (a count
+// the message writes in the reader's language).
+func first(s []string, n int) (string, int) {
 	if len(s) <= n {
-		return s
+		return strings.Join(s, ", "), 0
 	}
-	return append(append([]string(nil), s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
+	return strings.Join(s[:n], ", "), len(s) - n
 }
 
 // linksBack tells whether an alternate's HTML lists the audited page as

@@ -152,3 +152,35 @@ func TestFindingTextAfterStorage(t *testing.T) {
 		t.Fatalf("%q / %q", title.Text("fr"), title.Text("en"))
 	}
 }
+
+// A list of links cut short says how many more in the reader's language,
+// after storage too ("et 3 autres", not "and 3 more").
+func TestLinksCutShortCountTheRestInTheReadersLanguage(t *testing.T) {
+	srv := site(t)
+	var links strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&links, `<a href="https://unlisted%d.example/">x</a>`, i)
+	}
+	html := strings.Replace(goodPage(srv.URL), `<a href="/ok">ok</a>`, links.String(), 1)
+	a := auditor(srv).Audit(context.Background(), Target{URL: srv.URL + "/fr", HTML: []byte(html)})
+	b, _ := json.Marshal(a)
+	var back Audit
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range back.Findings {
+		if f.Rule == "links" && f.Level == Warn {
+			found = true
+			if fr := f.Text("fr"); !strings.HasSuffix(fr, "https://unlisted4.example/ et 3 autres") || strings.Contains(fr, "more") {
+				t.Errorf("fr: %q", fr)
+			}
+			if en := f.Text("en"); !strings.HasSuffix(en, "https://unlisted4.example/ and 3 more") {
+				t.Errorf("en: %q", en)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no warning on the links: %s", rules(&back))
+	}
+}

@@ -129,8 +129,8 @@ func (j Join) String() string { return j.Text(EN) }
 // Parse reads back an English text written from one of formats (a stored
 // message kept only in English, e.g. a feed's issue lines, too many to
 // store in every language): the first format whose text it is gives the
-// message, its %d arguments read as integers and every other verb as a
-// string. A text no format writes is a message of its own (translated when
+// message, its %d arguments read as integers, its %f (%e, %g) ones as
+// numbers, its %q ones unquoted and every other verb as a string. A text no format writes is a message of its own (translated when
 // it is a catalog key); a text no format writes whole, but whose parts
 // separated by "; " each are, is the list of those parts.
 func Parse(english string, formats []string) Message {
@@ -170,9 +170,20 @@ func parseOne(english string, formats []string) (Message, bool) {
 			if _, ok := Catalogs[FR][m[i+1]]; ok && v == 's' {
 				args[i] = Message{Format: m[i+1]} // a word of the catalog ("paused") reads translated
 			}
-			if v == 'd' {
+			switch v {
+			case 'd':
 				if n, err := strconv.ParseInt(m[i+1], 10, 64); err == nil {
 					args[i] = n
+				}
+			case 'e', 'f', 'g':
+				if x, err := strconv.ParseFloat(m[i+1], 64); err == nil {
+					args[i] = x
+				}
+			case 'q':
+				// %q wrote the value quoted: read it back unquoted, so
+				// that writing the message again quotes it once.
+				if u, err := strconv.Unquote(m[i+1]); err == nil {
+					args[i] = u
 				}
 			}
 		}
