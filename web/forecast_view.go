@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/platform/i18n"
@@ -49,4 +50,10 @@ func shortLabel(lang, label string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func init() {
+	// duration writes a span of time as people do ("2 h 5 min"), in the
+	// page's language (the t function writes it).
+	funcs["duration"] = func(d time.Duration) i18n.Duration { return i18n.Duration(d.Round(time.Second)) }
 }

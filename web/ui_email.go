@@ -110,7 +110,7 @@ type sendView struct {
 	P        email.Progress
 	Pct      int
 	Rate     float64
-	ETA      string
+	ETA      i18n.Duration
 	At       string
 	Bounced  int64
 	Unsubbed int64
@@ -125,7 +125,7 @@ func (s *Server) sendViews(c *fiber.Ctx, sends []email.Send) ([]sendView, error)
 		}
 		v := sendView{Send: sd, P: r.Progress, Pct: int(r.Progress.Done()*100 + 0.5), Rate: r.Rate, Bounced: r.Bounced, Unsubbed: r.Unsubscribed}
 		if r.ETA > 0 {
-			v.ETA = r.ETA.Round(time.Second).String()
+			v.ETA = i18n.Duration(r.ETA.Round(time.Second))
 		}
 		out = append(out, v)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
 	"testing"
@@ -366,6 +367,21 @@ func TestMoreWordsInTheReadersLanguage(t *testing.T) {
 			if !strings.Contains(body, strings.ReplaceAll(w, "'", "&#39;")) {
 				t.Errorf("%s: want %q", l.name, w)
 			}
+		}
+	}
+}
+
+// A send's time left reads as people write it ("1 h 30 min"), not as Go's
+// "1h30m0s".
+func TestDurationFuncWritesWords(t *testing.T) {
+	for lang, want := range map[string]string{"en": "about 1 h 30 min left", "fr": "encore 1 h 30 min environ"} {
+		tpl := template.Must(template.New("x").Funcs(funcs).Funcs(langFuncs(lang, time.UTC)).Parse(`{{t "about %s left" (duration .)}}`))
+		var b strings.Builder
+		if err := tpl.Execute(&b, 90*time.Minute+400*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("%s: %q, want %q", lang, b.String(), want)
 		}
 	}
 }
