@@ -60,13 +60,6 @@ var funcs = template.FuncMap{
 		return t.In(loc).Format(dateLayout)
 	},
 	"inputTS": func(t time.Time, c *campaigns.Campaign) string { return t.In(c.Location()).Format("2006-01-02T15:04") },
-	"ago": func(t time.Time) string {
-		d := time.Since(t).Round(time.Second)
-		if d < 0 {
-			return "in " + (-d).String()
-		}
-		return d.String() + " ago"
-	},
 	"pathesc": url.PathEscape,
 	"list":    func(v ...string) []string { return v },
 	// actions are the moves a commission in this state can make.
@@ -204,13 +197,6 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
 		// atZone names the zone "at" writes in, for a column's header.
 		"atZone": func() string { return loc.String() },
-		"ago": func(t time.Time) string {
-			d := time.Since(t).Round(time.Second)
-			if d < 0 {
-				return i18n.T(lang, "in %s", (-d).String())
-			}
-			return i18n.T(lang, "%s ago", d.String())
-		},
 		"pct": func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
 		// rate writes a request rate or a measure as lang writes numbers.
 		"rate":      func(v float64) string { return loadcheck.Rate(v).Text(lang) },
