@@ -197,7 +197,7 @@ func langFuncs(lang string, loc *time.Location) template.FuncMap {
 		"date": func(t time.Time, layout string) string { return i18n.FormatTime(lang, t, layout) },
 		// atZone names the zone "at" writes in, for a column's header.
 		"atZone": func() string { return loc.String() },
-		"pct": func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
+		"pct":    func(v float64) string { return i18n.T(lang, "%.1f %%", v*100) },
 		// rate writes a request rate or a measure as lang writes numbers.
 		"rate":      func(v float64) string { return loadcheck.Rate(v).Text(lang) },
 		"ms":        func(v float64) string { return i18n.T(lang, "%.0f", v) },
