@@ -232,7 +232,7 @@ func TestAffiliationUI(t *testing.T) {
 	if _, _, err := aff.RecordConversion(ctx, affiliation.ConversionInput{OrderID: "UI-1", Amount: 1000, Currency: "EUR"}, "api"); err != nil {
 		t.Fatal(err)
 	}
-	if r := b.get("/commissions?from=nope"); r.Status != 200 || !strings.Contains(r.Body, "from:") {
+	if r := b.get("/commissions?from=nope"); r.Status != 200 || !strings.Contains(r.Body, "From: &#34;nope&#34; is not a date") {
 		t.Fatalf("a bad filter: %d", r.Status)
 	}
 	if r := b.get("/commissions"); r.Status != 200 || !strings.Contains(r.Body, "No commission for this filter.") {

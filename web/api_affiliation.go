@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampe/rampe/campaigns"
 	"github.com/rampe/rampe/channels/affiliation"
+	"github.com/rampe/rampe/platform/i18n"
 	"github.com/rampe/rampe/platform/validation"
 )
 
@@ -320,33 +321,70 @@ func (s *Server) apiCheckCode(c *fiber.Ctx) error {
 }
 
 // ledgerFilter reads partner, campaign, status, from and to (dates,
-// YYYY-MM-DD, UTC; to excluded) from the query.
+// YYYY-MM-DD, UTC; to excluded) from the query. A wrong value is a
+// *validation.FieldError naming the parameter, in English (Msg, the API)
+// and as a message for the pages (Message).
 func ledgerFilter(c *fiber.Ctx) (affiliation.LedgerFilter, *validation.FieldError) {
 	var f affiliation.LedgerFilter
 	var err error
 	if v := c.Query("partner"); v != "" {
 		if f.PartnerID, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return f, &validation.FieldError{Field: "partner", Msg: fmt.Sprintf("%q is not a partner id", v)}
+			return f, validation.Field("partner", msgLedgerPartner, v)
 		}
 	}
 	if v := c.Query("campaign"); v != "" {
 		if f.CampaignID, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return f, &validation.FieldError{Field: "campaign", Msg: fmt.Sprintf("%q is not a campaign id", v)}
+			return f, validation.Field("campaign", msgLedgerCampaign, v)
 		}
 	}
 	switch f.Status = c.Query("status"); f.Status {
 	case "", affiliation.CommissionPending, affiliation.CommissionApproved, affiliation.CommissionRejected, affiliation.CommissionPaid:
 	default:
-		return f, &validation.FieldError{Field: "status", Msg: fmt.Sprintf("want pending, approved, rejected or paid, got %q", f.Status)}
+		return f, validation.Field("status", msgLedgerStatus, f.Status)
 	}
-	for key, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+	for _, key := range []string{"from", "to"} {
+		dst := &f.From
+		if key == "to" {
+			dst = &f.To
+		}
 		if v := c.Query(key); v != "" {
 			if *dst, err = time.Parse("2006-01-02", v); err != nil {
-				return f, &validation.FieldError{Field: key, Msg: fmt.Sprintf("%q is not a date (2026-12-31)", v)}
+				return f, validation.Field(key, msgLedgerDate, v)
 			}
 		}
 	}
 	return f, nil
+}
+
+// The ledger filter's errors, in one place (for translation).
+const (
+	msgLedgerPartner  = "%q is not a partner id"
+	msgLedgerCampaign = "%q is not a campaign id"
+	msgLedgerStatus   = "want pending, approved, rejected or paid, got %q"
+	msgLedgerDate     = "%q is not a date (2026-12-31)"
+	msgLedgerAfter    = "no commission for conversion %s: pass the next_after of the previous page"
+)
+
+// ledgerLabels name the ledger's query parameters as its page labels them.
+var ledgerLabels = map[string]string{"partner": i18n.Key("Partner"), "campaign": i18n.Key("Campaign"), "status": i18n.Key("Status"),
+	"from": i18n.Key("From"), "to": i18n.Key("To (excluded)"), "after": i18n.Key("Page"), "limit": i18n.Key("Page")}
+
+// ledgerPaging reads after (a conversion id, the next_after of the
+// previous page) and limit (1 to max; def when absent), and resolves
+// after to its line: a wrong value is a *validation.FieldError.
+func (s *Server) ledgerPage(c *fiber.Ctx, f affiliation.LedgerFilter, def, max int) ([]affiliation.LedgerLine, bool, *validation.FieldError, error) {
+	pg, ferr := parsePaging(c, max)
+	if ferr != nil {
+		return nil, false, ferr, nil
+	}
+	if pg.Limit == 0 {
+		pg.Limit = def
+	}
+	lines, more, err := s.Affiliation.LedgerPage(c.UserContext(), f, pg.After, pg.Limit)
+	if errors.Is(err, affiliation.ErrNoSuchLine) {
+		return nil, false, validation.Field("after", msgLedgerAfter, strconv.FormatUint(pg.After, 10)), nil
+	}
+	return lines, more, nil, err
 }
 
 type ledgerJSON struct {
@@ -364,6 +402,10 @@ type ledgerJSON struct {
 	Note         string    `json:"note"`
 }
 
+// apiLedger answers a page of the ledger, newest orders first:
+// ?partner=&campaign=&status=&from=&to=&after=&limit= (limit 1 to 10,000,
+// 1,000 by default), the totals of the whole filter, more, and next_after
+// to pass as after when more follow; format=csv streams every line.
 func (s *Server) apiLedger(c *fiber.Ctx) error {
 	f, fe := ledgerFilter(c)
 	if fe != nil {
@@ -372,9 +414,12 @@ func (s *Server) apiLedger(c *fiber.Ctx) error {
 	if c.Query("format") == "csv" {
 		return s.exportLedger(c, f)
 	}
-	lines, err := s.Affiliation.Ledger(c.UserContext(), f, 10000)
+	lines, more, fe, err := s.ledgerPage(c, f, ledgerAPIPage, ledgerAPIMax)
 	if err != nil {
 		return err
+	}
+	if fe != nil {
+		return apiFail(c, fiber.StatusBadRequest, "bad_request", fe.Msg, fe.Field)
 	}
 	out := make([]ledgerJSON, len(lines))
 	for i, l := range lines {
@@ -385,8 +430,19 @@ func (s *Server) apiLedger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(map[string]any{"commissions": out, "totals": totals})
+	res := map[string]any{"commissions": out, "totals": totals, "more": more}
+	if more {
+		res["next_after"] = lines[len(lines)-1].ConversionID
+	}
+	return c.JSON(res)
 }
+
+// A page of the ledger API: 1,000 lines unless limit says otherwise, up to
+// 10,000.
+const (
+	ledgerAPIPage = 1000
+	ledgerAPIMax  = 10000
+)
 
 func (s *Server) apiDecideCommission(c *fiber.Ctx) error {
 	id, ok := parseID(c)

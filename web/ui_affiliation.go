@@ -319,15 +319,19 @@ func (s *Server) downloadKit(c *fiber.Ctx) error {
 }
 
 // showCommissions is the commissions ledger: filters, approve, reject,
-// pay, export.
+// pay, export, a page of ledgerShown lines at a time (Older → by keyset).
 func (s *Server) showCommissions(c *fiber.Ctx) error {
 	f, fe := ledgerFilter(c)
-	flash := ""
-	if fe != nil {
-		flash = fe.Field + ": " + fe.Msg
-		f = affiliation.LedgerFilter{}
+	var lines []affiliation.LedgerLine
+	var more bool
+	var err error
+	if fe == nil {
+		lines, more, fe, err = s.ledgerPage(c, f, ledgerShown, ledgerShown)
 	}
-	lines, err := s.Affiliation.Ledger(c.UserContext(), f, ledgerShown)
+	if fe != nil {
+		f = affiliation.LedgerFilter{}
+		lines, more, err = s.Affiliation.LedgerPage(c.UserContext(), f, 0, ledgerShown)
+	}
 	if err != nil {
 		return err
 	}
@@ -344,17 +348,27 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 		total += t.Count
 	}
 	q := ledgerQuery(c)
-	d := pageData{Title: "Commissions", Nav: "commissions", Data: map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
-		"Query": q, "Export": template.URL("/commissions/export.csv?" + q), "Total": total, "Shown": len(lines),
-		"From": c.Query("from"), "To": c.Query("to"), "Now": s.now()}}
-	if flash != "" {
-		d.Flash = flash
+	data := map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
+		"Query": q, "Back": q, "Export": template.URL("/commissions/export.csv?" + q), "Total": total, "Shown": len(lines),
+		"From": c.Query("from"), "To": c.Query("to"), "Now": s.now(), "Paged": c.Query("after") != "" && fe == nil}
+	data["First"] = template.URL("/commissions?" + q)
+	if data["Paged"] == true {
+		data["Back"] = q + "&after=" + url.QueryEscape(c.Query("after"))
+	}
+	if more {
+		v, _ := url.ParseQuery(q)
+		v.Set("after", strconv.FormatUint(lines[len(lines)-1].ConversionID, 10))
+		data["Next"] = template.URL("/commissions?" + v.Encode())
+	}
+	d := pageData{Title: "Commissions", Nav: "commissions", Data: data}
+	if fe != nil {
+		d.Flash = i18n.M("%s: %s", i18n.M(ledgerLabels[fe.Field]), fe.Message)
 	}
 	return s.render(c, "commissions", d)
 }
 
-// ledgerShown is how many lines the commissions page shows; the page says
-// when there are more, and the export holds them all.
+// ledgerShown is how many lines a page of the commissions shows; Older →
+// shows the next ones, and the export holds them all.
 const ledgerShown = 500
 
 // ledgerQuery is the ledger's filters of the request, re-encoded: nothing

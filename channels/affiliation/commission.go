@@ -128,10 +128,7 @@ type LedgerFilter struct {
 
 // Ledger lists commissions, newest orders first (at most limit).
 func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]LedgerLine, error) {
-	q := s.ledgerQuery(ctx, f).Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner")
-	var out []LedgerLine
-	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&out).Error
-	return out, err
+	return s.ledgerPageAfter(ctx, f, nil, limit)
 }
 
 // ledgerQuery is the commissions a filter keeps, joined to their

@@ -2,6 +2,7 @@ package affiliation
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -13,18 +14,60 @@ import (
 // ledgerPage is how many lines EachLedger reads at a time.
 const ledgerPage = 1000
 
+// ErrNoSuchLine is a page asked for after a conversion that has no line.
+var ErrNoSuchLine = errors.New("affiliation: no commission for that conversion")
+
+// ledgerKey is where a page of the ledger starts: after the line of this
+// order time and conversion id (newest orders first).
+type ledgerKey struct {
+	At time.Time
+	ID uint64
+}
+
+// ledgerPageAfter is at most limit lines a filter keeps after key (nil:
+// from the newest).
+func (s *Service) ledgerPageAfter(ctx context.Context, f LedgerFilter, key *ledgerKey, limit int) ([]LedgerLine, error) {
+	q := s.ledgerQuery(ctx, f).Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner")
+	if key != nil {
+		q = q.Where("conversions.at < ? OR (conversions.at = ? AND conversions.id < ?)", key.At, key.At, key.ID)
+	}
+	var page []LedgerLine
+	err := q.Order("conversions.at DESC, conversions.id DESC").Limit(limit).Scan(&page).Error
+	return page, err
+}
+
+// LedgerPage is at most limit lines a filter keeps, newest orders first,
+// after the line of conversion afterID (0: from the newest), and whether
+// older lines follow: the ledger pages by keyset, however long it is. An
+// afterID with no commission is ErrNoSuchLine.
+func (s *Service) LedgerPage(ctx context.Context, f LedgerFilter, afterID uint64, limit int) ([]LedgerLine, bool, error) {
+	var key *ledgerKey
+	if afterID != 0 {
+		var at []time.Time
+		if err := s.DB.WithContext(ctx).Table("conversions").Joins("JOIN commissions ON commissions.conversion_id = conversions.id").
+			Where("conversions.id = ?", afterID).Limit(1).Pluck("conversions.at", &at).Error; err != nil {
+			return nil, false, err
+		}
+		if len(at) == 0 {
+			return nil, false, ErrNoSuchLine
+		}
+		key = &ledgerKey{At: at[0], ID: afterID}
+	}
+	page, err := s.ledgerPageAfter(ctx, f, key, limit+1)
+	if err != nil || len(page) <= limit {
+		return page, false, err
+	}
+	return page[:limit], true, nil
+}
+
 // EachLedger hands every line a filter keeps to fn, newest orders first,
 // a page at a time (keyset on the order's time and id): an export holds
 // every commission, however many, in the memory of one page.
 func (s *Service) EachLedger(ctx context.Context, f LedgerFilter, fn func([]LedgerLine) error) error {
-	var after *LedgerLine
+	var key *ledgerKey
 	for {
-		q := s.ledgerQuery(ctx, f).Select("commissions.*, conversions.order_id, conversions.amount AS order_amount, conversions.at, conversions.campaign_id, partners.name AS partner")
-		if after != nil {
-			q = q.Where("conversions.at < ? OR (conversions.at = ? AND conversions.id < ?)", after.At, after.At, after.ConversionID)
-		}
-		var page []LedgerLine
-		if err := q.Order("conversions.at DESC, conversions.id DESC").Limit(ledgerPage).Scan(&page).Error; err != nil {
+		page, err := s.ledgerPageAfter(ctx, f, key, ledgerPage)
+		if err != nil {
 			return err
 		}
 		if len(page) > 0 {
@@ -36,7 +79,7 @@ func (s *Service) EachLedger(ctx context.Context, f LedgerFilter, fn func([]Ledg
 			return nil
 		}
 		last := page[len(page)-1]
-		after = &last
+		key = &ledgerKey{At: last.At, ID: last.ConversionID}
 	}
 }
 
