@@ -32,7 +32,7 @@ const FallbackDelay = 2 * time.Second
 
 // DefaultLead is Service.Lead for workers that poll Redis every second,
 // the default jobs.poll_interval.
-var DefaultLead = queue.Ahead(time.Second)
+var DefaultLead = queue.Ahead(time.Second, time.Second)
 
 // taskRetention keeps finished tasks' IDs in Redis so that the reconciler
 // enqueuing the same TaskID again is refused rather than run twice.

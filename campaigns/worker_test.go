@@ -101,19 +101,25 @@ func TestRedisFlushedBeforeGoLiveStillGoesLiveOnce(t *testing.T) {
 	}
 }
 
-// With workers polling Redis only every second (the default), the go-live
-// batch is due Lead ahead of the instant and waits for it in the worker:
-// the batch, not the per-campaign task 2 s later, puts the campaign live,
-// and never before starts_at.
+// With workers polling Redis only every second and moving due tasks to
+// their queues every second or every 5 s (the defaults), the go-live batch
+// is due Lead ahead of the instant and waits for it in the worker: the
+// batch, not the per-campaign task 2 s later, puts the campaign live, and
+// never before starts_at.
 func TestGoLiveBatchIsHandedOverAheadOfTheInstant(t *testing.T) {
+	if queue.Ahead(time.Second, time.Second) != DefaultLead {
+		t.Fatalf("DefaultLead %s is not queue.Ahead of 1 s polls (%s)", DefaultLead, queue.Ahead(time.Second, time.Second))
+	}
+	for _, delayed := range []time.Duration{time.Second, 5 * time.Second} {
+		t.Run("delayed "+delayed.String(), func(t *testing.T) { goLiveOnTime(t, time.Second, delayed) })
+	}
+}
+
+func goLiveOnTime(t *testing.T, poll, delayed time.Duration) {
 	g := testenv.DB(t, db.Migrations, Migrations)
 	conn := testenv.Redis(t)
 	s := NewService(g, queue.NewClient(conn), clock.System{})
-	const poll = time.Second
-	s.Lead = queue.Ahead(poll)
-	if s.Lead != DefaultLead {
-		t.Fatalf("DefaultLead %s is not queue.Ahead of a 1 s poll (%s)", DefaultLead, s.Lead)
-	}
+	s.Lead = queue.Ahead(poll, delayed)
 
 	c := scheduleSoon(t, s, s.Lead+3*time.Second)
 	info, err := asynq.NewInspectorFromRedisClient(conn.Redis).GetTaskInfo("critical", batchID(c.StartsAt))
@@ -124,7 +130,7 @@ func TestGoLiveBatchIsHandedOverAheadOfTheInstant(t *testing.T) {
 		t.Fatalf("the batch is due at %s, want %s (Lead %s before %s)", info.NextProcessAt, due, s.Lead, c.StartsAt)
 	}
 
-	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 4, PollInterval: poll, ShutdownTimeout: 2 * time.Second})
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: 4, PollInterval: poll, DelayedInterval: delayed, ShutdownTimeout: 2 * time.Second})
 	mux := queue.NewMux()
 	s.Register(mux)
 	if err := srv.Start(mux); err != nil {
@@ -139,7 +145,7 @@ func TestGoLiveBatchIsHandedOverAheadOfTheInstant(t *testing.T) {
 	if hist[0].At.Before(c.StartsAt) {
 		t.Fatalf("live at %s, before starts_at %s", hist[0].At, c.StartsAt)
 	}
-	t.Logf("went live %v after starts_at with a %s poll", hist[0].At.Sub(c.StartsAt), poll)
+	t.Logf("went live %v after starts_at with a %s poll and a %s delayed check", hist[0].At.Sub(c.StartsAt), poll, delayed)
 }
 
 // A Redis flushed after the tasks were queued (and after the reconciler's

@@ -220,13 +220,13 @@ func (s *Service) sweep(ctx context.Context) {
 // NewServer builds the load-check worker: a queue of its own, one task at a
 // time, and a check that finds the slot taken is retried after BusyRetry
 // without counting as a failure, so it waits its turn however long.
-func (s *Service) NewServer(r redis.UniversalClient, poll time.Duration) *asynq.Server {
+func (s *Service) NewServer(r redis.UniversalClient, poll, delayed time.Duration) *asynq.Server {
 	wait := s.BusyRetry
 	if wait <= 0 {
 		wait = DefaultBusyRetry
 	}
 	return asynq.NewServerFromRedisClient(r, asynq.Config{Concurrency: 1, Queues: map[string]int{Queue: 1},
-		TaskCheckInterval: poll, DelayedTaskCheckInterval: poll, ShutdownTimeout: 5 * time.Second, LogLevel: asynq.WarnLevel,
+		TaskCheckInterval: poll, DelayedTaskCheckInterval: delayed, ShutdownTimeout: 5 * time.Second, LogLevel: asynq.WarnLevel,
 		IsFailure: func(err error) bool { return !errors.Is(err, ErrBusy) },
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
 			if errors.Is(err, ErrBusy) {

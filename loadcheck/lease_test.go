@@ -116,7 +116,7 @@ func TestChecksNeverOverlapAcrossWorkers(t *testing.T) {
 func (e *env) worker(t *testing.T, conn *queue.Conn) *asynq.Server {
 	t.Helper()
 	e.svc.BusyRetry = 200 * time.Millisecond
-	srv := e.svc.NewServer(conn.Redis, 200*time.Millisecond)
+	srv := e.svc.NewServer(conn.Redis, 200*time.Millisecond, 200*time.Millisecond)
 	mux := asynq.NewServeMux()
 	e.svc.Register(mux)
 	if err := srv.Start(mux); err != nil {

@@ -102,7 +102,7 @@ func rampe(ctx context.Context, conn *queue.Conn, engine, pg string, n int) []ti
 	must(err)
 	tasks := queue.NewClient(conn)
 	cs := campaigns.NewService(g, tasks, clock.System{})
-	cs.Lead = queue.Ahead(cfg.JobsPollInterval)
+	cs.Lead = queue.Ahead(cfg.JobsPollInterval, cfg.JobsDelayedInterval)
 
 	// Plan n drafts, then schedule them all for one instant a few seconds
 	// after the scheduling is done.
@@ -127,7 +127,7 @@ func rampe(ctx context.Context, conn *queue.Conn, engine, pg string, n int) []ti
 	}
 	fmt.Fprintf(os.Stderr, "golive: %d campaigns scheduled for %s on %s\n", n, start.Format(time.RFC3339), engine)
 
-	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: cfg.JobsConcurrency, PollInterval: cfg.JobsPollInterval, ShutdownTimeout: cfg.JobsShutdownTimeout})
+	srv := queue.NewServer(conn, queue.ServerConfig{Concurrency: cfg.JobsConcurrency, PollInterval: cfg.JobsPollInterval, DelayedInterval: cfg.JobsDelayedInterval, ShutdownTimeout: cfg.JobsShutdownTimeout})
 	mux := queue.NewMux()
 	cs.Register(mux)
 	must(srv.Start(mux))

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/i18n"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,13 +143,14 @@ var ErrNotFound = errors.New("display: not found")
 type Service struct {
 	DB     *gorm.DB
 	Clicks *clicks.Service
-	// Bus holds the generation number every web node polls; nil: this
-	// node only (tests).
+	// Bus holds the generation number, and carries the notice that it
+	// moved to every web node; nil: this node only (tests).
 	Bus     redis.UniversalClient
 	BaseURL string
 	// MaxBytes is the heaviest creative accepted (display.max_weight_kb).
 	MaxBytes int
-	// PollInterval is how often the generation is read (display.poll_interval).
+	// PollInterval is how often the generation is read besides the notices,
+	// in case one was lost (display.poll_interval).
 	PollInterval time.Duration
 	// LandingURL is the absolute URL of the campaign's landing page, ""
 	// when it has none.
@@ -170,6 +172,10 @@ type Service struct {
 // GenerationKey is the Redis key of the serving generation.
 const GenerationKey = "rampe:display:gen"
 
+// ChangedChannel is the Redis pub/sub channel that tells every web node
+// the generation moved.
+const ChangedChannel = "rampe:display:changed"
+
 // DefaultMaxBytes is IAB LEAN's initial-load budget for a display unit.
 const DefaultMaxBytes = 150 << 10
 
@@ -187,8 +193,13 @@ func (s *Service) now() time.Time { return clock.Or(s.Clock).Now() }
 // process does not).
 func (s *Service) Changed(ctx context.Context) error {
 	if s.Bus != nil {
-		if err := s.Bus.Incr(ctx, GenerationKey).Err(); err != nil {
+		gen, err := s.Bus.Incr(ctx, GenerationKey).Result()
+		if err != nil {
 			return fmt.Errorf("display: bump generation: %w", err)
+		}
+		// A lost notice is caught by the nodes' next read of the generation.
+		if err := s.Bus.Publish(ctx, ChangedChannel, gen).Err(); err != nil {
+			slog.Warn("display: tell the nodes", "err", err)
 		}
 	}
 	if s.snap.Load() == nil {

@@ -248,6 +248,60 @@ func TestTagSwitchesAtGoLiveAndHaltOnEveryNode(t *testing.T) {
 	}
 }
 
+// Another node learns of a launch and a halt from the notice over Redis
+// pub/sub, at once: it reads the generation only every hour here.
+func TestAChangeReachesAnotherNodeByItsNotice(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	p := placeTarget(t, f, "300x250", 0)
+	house, err := f.s.AddCreative(ctx, nil, CreativeInput{Data: Banner(Size{300, 250}, white, red, "house"), Alt: "Our shop", ClickURL: "https://shop.example/"}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, err := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{300, 250}, red, white, "sale"), Alt: "Sale"}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newService(f.s.DB, f.conn)
+	other.PollInterval = time.Hour
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go other.Watch(wctx)
+	// The watch is subscribed once Redis counts it.
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _ := f.conn.Redis.PubSubNumSub(ctx, ChangedChannel).Result(); n[ChangedChannel] == 1 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the other node never subscribed")
+		}
+	}
+	serves := func(cr *Creative) func() bool {
+		return func() bool { return strings.Contains(serve(t, other, p.Key, Script), cr.File()) }
+	}
+	if !serves(house)() {
+		t.Fatal("before launch: not the house creative")
+	}
+	ch := Channel{Service: f.s}
+	if _, err := ch.Launch(ctx, f.c); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the other node serves the campaign's creative", serves(camp))
+	if _, err := ch.Halt(ctx, f.c, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the other node is back to the house creative", serves(house))
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
 // Impressions are counted per creative and placement, bots apart, and
 // all of them are written once Run stops.
 func TestImpressionsAreCountedAndWrittenOnStop(t *testing.T) {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/rampe/rampe/platform/lease"
 )
 
 // snapshot is what the tags serve, built from the database and swapped
@@ -289,37 +287,67 @@ func (s *Service) render(cr *Creative) (js, page []byte) {
 }
 
 // Watch keeps the snapshot in step with the generation in Redis until ctx
-// ends: read every PollInterval, rebuilt when it moved. A node that missed
-// a change (Redis restarted, a network blip) sees a different number on
-// its next read; a full rebuild every minute covers the rest.
+// ends: rebuilt at once when another node says it moved (ChangedChannel),
+// and, in case a notice was lost (Redis restarted, a network blip), when a
+// read every PollInterval finds a number other than the one built at; a
+// full rebuild every minute covers the rest.
 func (s *Service) Watch(ctx context.Context) {
 	every := s.PollInterval
 	if every <= 0 {
-		every = 250 * time.Millisecond
+		every = DefaultPollInterval
 	}
 	if err := s.Reload(ctx); err != nil {
 		slog.Error("display: first load", "err", err)
 	}
+	var notices <-chan *redis.Message
+	if s.Bus != nil {
+		sub := s.Bus.Subscribe(ctx, ChangedChannel)
+		defer sub.Close()
+		notices = sub.Channel()
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	last := time.Now()
-	lease.Every(ctx, every, func(ctx context.Context) {
-		stale := time.Since(last) > time.Minute
-		if !stale && s.Bus != nil {
-			gen, err := s.Bus.Get(ctx, GenerationKey).Result()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				slog.Warn("display: read generation", "err", err)
-				return
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-notices:
+			// A burst of changes is one rebuild: the generation read next
+			// is the newest.
+			for len(notices) > 0 {
+				<-notices
 			}
-			s.mu.Lock()
-			stale = gen != s.seen
-			s.mu.Unlock()
+		case <-tick.C:
 		}
-		if !stale {
-			return
+		if s.follow(ctx, time.Since(last) > time.Minute) {
+			last = time.Now()
 		}
-		if err := s.Reload(ctx); err != nil {
-			slog.Warn("display: reload", "err", err)
-			return
+	}
+}
+
+// DefaultPollInterval is Watch's read of the generation when none is set.
+const DefaultPollInterval = 5 * time.Second
+
+// follow rebuilds the snapshot when stale or when the generation in Redis
+// is not the one it was built at; it tells whether it rebuilt.
+func (s *Service) follow(ctx context.Context, stale bool) bool {
+	if !stale && s.Bus != nil {
+		gen, err := s.Bus.Get(ctx, GenerationKey).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			slog.Warn("display: read generation", "err", err)
+			return false
 		}
-		last = time.Now()
-	})
+		s.mu.Lock()
+		stale = gen != s.seen
+		s.mu.Unlock()
+	}
+	if !stale {
+		return false
+	}
+	if err := s.Reload(ctx); err != nil {
+		slog.Warn("display: reload", "err", err)
+		return false
+	}
+	return true
 }

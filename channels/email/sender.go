@@ -151,8 +151,8 @@ func (s *Sender) Register(mux *asynq.ServeMux) {
 
 // NewServer is the worker of the email queue: sends run there, a few at a
 // time, each with its pool of connections.
-func NewServer(conn *queue.Conn, poll time.Duration, concurrency int) *asynq.Server {
-	return queue.NewServer(conn, queue.ServerConfig{Concurrency: concurrency, PollInterval: poll, ShutdownTimeout: 10 * time.Second,
+func NewServer(conn *queue.Conn, poll, delayed time.Duration, concurrency int) *asynq.Server {
+	return queue.NewServer(conn, queue.ServerConfig{Concurrency: concurrency, PollInterval: poll, DelayedInterval: delayed, ShutdownTimeout: 10 * time.Second,
 		Queues: map[string]int{Queue: 1}})
 }
 

@@ -162,7 +162,7 @@ func serveHTTP(ctx context.Context, st *stack, cmd *cobra.Command, seed func() e
 // tasks and puts the unfinished ones back in their queue.
 func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	srv := queue.NewServer(st.conn, queue.ServerConfig{Concurrency: st.cfg.JobsConcurrency,
-		PollInterval: st.cfg.JobsPollInterval, ShutdownTimeout: st.cfg.JobsShutdownTimeout})
+		PollInterval: st.cfg.JobsPollInterval, DelayedInterval: st.cfg.JobsDelayedInterval, ShutdownTimeout: st.cfg.JobsShutdownTimeout})
 	mux := queue.NewMux()
 	st.campaigns.Register(mux)
 	st.feedJobs.Register(mux)
@@ -191,7 +191,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// one never holds a go-live back; one check runs at a time in the whole
 	// deployment (a check finding another running waits its turn), and
 	// checks of dead workers are swept now and every 5 s.
-	lc := st.loadcheck.NewServer(st.conn.Redis, st.cfg.JobsPollInterval)
+	lc := st.loadcheck.NewServer(st.conn.Redis, st.cfg.JobsPollInterval, st.cfg.JobsDelayedInterval)
 	go st.loadcheck.RunSweeper(ctx, 5*time.Second)
 	lmux := asynq.NewServeMux()
 	st.loadcheck.Register(lmux)
@@ -202,7 +202,7 @@ func startWorker(ctx context.Context, st *stack) (stop func(), err error) {
 	// E-mail sends get a worker of their own too: a send runs for minutes
 	// with its pool of SMTP connections, and must never hold a go-live
 	// back. Sends whose runner died are queued again every 15 s.
-	es := email.NewServer(st.conn, st.cfg.JobsPollInterval, st.cfg.EmailConcurrency)
+	es := email.NewServer(st.conn, st.cfg.JobsPollInterval, st.cfg.JobsDelayedInterval, st.cfg.EmailConcurrency)
 	emux := queue.NewMux()
 	st.email.Sender.Register(emux)
 	if err := es.Start(emux); err != nil {

@@ -47,6 +47,7 @@ func sharedSettings(cfg *config.Config, secret string) []nodes.Setting {
 		{Key: "landing.frame_ancestors", Value: strings.Join(cfg.LandingFrameAncestors, ",")},
 		{Key: "campaigns.default_time_zone", Value: cfg.DefaultTimeZone},
 		{Key: "jobs.poll_interval", Value: cfg.JobsPollInterval.String()},
+		{Key: "jobs.delayed_interval", Value: cfg.JobsDelayedInterval.String()},
 		{Key: "security.session_ttl", Value: cfg.SessionTTL.String()},
 		{Key: "loadcheck.allowed_hosts", Value: strings.Join(cfg.LoadCheckAllowedHosts, ",")},
 		{Key: "loadcheck.max_rate", Value: strconv.Itoa(cfg.LoadCheckMaxRate)},

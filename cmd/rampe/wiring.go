@@ -164,7 +164,7 @@ func build(ctx context.Context, cfg *config.Config) (st *stack, err error) {
 	cs.DefaultTimeZone = cfg.DefaultTimeZone
 	cs.RetryInterval = cfg.BlockedRetryInterval
 	cs.GoLiveHold = cfg.GoLiveHold
-	cs.Lead = queue.Ahead(cfg.JobsPollInterval)
+	cs.Lead = queue.Ahead(cfg.JobsPollInterval, cfg.JobsDelayedInterval)
 	st = &stack{cfg: cfg, clock: clk, db: g, conn: conn, tasks: tasks, secret: []byte(secret), stopProfile: stopProfile,
 		accounts: &accounts.Store{DB: g, SessionTTL: cfg.SessionTTL, Clock: clk}, campaigns: cs, catalog: &catalog.Store{DB: g, Clock: clk}}
 	m := landing.New(g, st.catalog, cs, cs.Gates, conn.Redis, cfg.PublicBaseURL, cfg.DefaultTimeZone, clk)

@@ -43,7 +43,8 @@ var Options = []Option{
 	{Key: "campaigns.blocked_retry_interval", Default: "5m", Help: "how often a blocked campaign re-checks its gates until it ends"},
 	{Key: "campaigns.reconcile_interval", Default: "1m", Help: "how often the reconciler re-creates missing tasks from the database"},
 	{Key: "jobs.concurrency", Default: 20, Help: "tasks a worker process runs at once"},
-	{Key: "jobs.poll_interval", Default: "1s", Help: "how often workers look in Redis for due and new tasks (how soon a queued job starts; go-lives are handed over ahead and start on time)"},
+	{Key: "jobs.poll_interval", Default: "1s", Help: "how often an idle worker looks in Redis for a queued task (how soon a job asked for now starts)"},
+	{Key: "jobs.delayed_interval", Default: "5s", Help: "how often workers move the tasks due by now (scheduled for an instant, or retries) to their queues: go-lives are handed over this plus 1.5 polls ahead and start on time; campaign ends, scheduled sends and retries start up to this plus 1.5 polls after their instant. Lower costs CPU in Redis and in every worker, even idle"},
 	{Key: "jobs.shutdown_timeout", Default: "25s", Help: "on SIGTERM, how long in-flight tasks may run before they go back to the queue"},
 	{Key: "jobs.golive_hold", Default: "0s", Help: "test only: pause inside go-live after the gates are evaluated (crash tests)"},
 	{Key: "loadcheck.allowed_hosts", Default: "", Help: "comma-separated hosts (shop.example), domains (.shop.example) or host:port load checks may target, besides public.base_url's scheme, host and port; without a port, 80 and 443"},
@@ -80,7 +81,7 @@ var Options = []Option{
 	{Key: "affiliation.return_window", Default: "720h", Help: "how long a commission stays pending (the shop's return window) before it can be approved"},
 	{Key: "affiliation.postback_hosts", Default: "", Help: "comma-separated hosts (or host:port) postbacks may reach even when private or loopback; any public host is allowed on ports 80 and 443"},
 	{Key: "display.max_weight_kb", Default: 150, Help: "heaviest display creative accepted, in KB (IAB LEAN: 150 KB initial load); the display.creatives gate checks it too"},
-	{Key: "display.poll_interval", Default: "250ms", Help: "how often each web node reads the display generation in Redis (a launch or halt shows in the ad tags within this, plus a rebuild)"},
+	{Key: "display.poll_interval", Default: "5s", Help: "how often each web node reads the display generation in Redis in case a change notice was lost (a launch or halt reaches every node's ad tags at once over Redis pub/sub, or within this when the notice was lost)"},
 	{Key: "display.tag_max_age", Default: "1s", Help: "Cache-Control max-age of the ad tags /d/{placement}.js and .html (short: a halt must reach visitors within a second)"},
 	{Key: "alerts.webhook_http_hosts", Default: "", Help: "comma-separated hosts that may receive alert webhooks over plain http (others need https)"},
 	{Key: "retention.feed_runs_days", Default: 90, Help: "days a finished feed generation is kept, with its issues and price lines (a feed's current one always stays); 0: forever"},
@@ -112,6 +113,7 @@ type Config struct {
 
 	JobsConcurrency     int
 	JobsPollInterval    time.Duration
+	JobsDelayedInterval time.Duration
 	JobsShutdownTimeout time.Duration
 	GoLiveHold          time.Duration
 
@@ -260,8 +262,9 @@ func fromViper(v *viper.Viper) (*Config, error) {
 		{"security.session_ttl", &c.SessionTTL, time.Minute, 0},
 		{"campaigns.blocked_retry_interval", &c.BlockedRetryInterval, time.Second, 0},
 		{"campaigns.reconcile_interval", &c.ReconcileInterval, 100 * time.Millisecond, 0},
-		// The go-live batch is due 2.5 polls + 1 s ahead (queue.Ahead).
+		// The go-live batch is due delayed + 1.5 polls + 1 s ahead (queue.Ahead).
 		{"jobs.poll_interval", &c.JobsPollInterval, 10 * time.Millisecond, 10 * time.Second},
+		{"jobs.delayed_interval", &c.JobsDelayedInterval, 10 * time.Millisecond, time.Minute},
 		{"jobs.shutdown_timeout", &c.JobsShutdownTimeout, time.Second, 0},
 		{"jobs.golive_hold", &c.GoLiveHold, 0, 0},
 		{"loadcheck.max_duration", &c.LoadCheckMaxDuration, time.Second, 0},
@@ -562,7 +565,7 @@ func displayKeys(v *viper.Viper, c *Config) error {
 		return err
 	}
 	c.DisplayMaxBytes = kb << 10
-	if c.DisplayPollInterval, err = duration(v, "display.poll_interval", 10*time.Millisecond, 10*time.Second); err != nil {
+	if c.DisplayPollInterval, err = duration(v, "display.poll_interval", 10*time.Millisecond, time.Minute); err != nil {
 		return err
 	}
 	c.DisplayTagMaxAge, err = duration(v, "display.tag_max_age", 0, time.Hour)

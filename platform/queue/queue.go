@@ -95,21 +95,26 @@ func (c *Conn) Close() error {
 }
 
 // Ahead is how long before an instant a task must be due for an idle
-// worker polling every poll to be holding it by that instant: asynq moves
-// due scheduled tasks to their queue every poll, and an idle worker looks
-// at its queues every poll/2 to 3·poll/2 (jitter), so a due task may wait
-// up to 2.5 polls; one more second covers a busy Redis or worker. A task
-// that must start at an exact instant is made due this much earlier and
-// its handler waits for the instant itself: its lateness then no longer
-// depends on how often workers poll (which costs CPU in Redis and here).
-func Ahead(poll time.Duration) time.Duration {
-	return poll*5/2 + time.Second
+// worker to be holding it by that instant: asynq moves due scheduled
+// tasks to their queue every delayed, and an idle worker looks at its
+// queues every poll/2 to 3·poll/2 (jitter), so a due task may wait up to
+// delayed + 1.5 polls; one more second covers a busy Redis or worker. A
+// task that must start at an exact instant is made due this much earlier
+// and its handler waits for the instant itself: its lateness then no
+// longer depends on how often workers poll (which costs CPU in Redis and
+// here).
+func Ahead(poll, delayed time.Duration) time.Duration {
+	return delayed + poll*3/2 + time.Second
 }
 
 // ServerConfig tunes a worker.
 type ServerConfig struct {
-	Concurrency     int
-	PollInterval    time.Duration
+	Concurrency int
+	// PollInterval is how often an idle worker looks for a queued task.
+	PollInterval time.Duration
+	// DelayedInterval is how often due scheduled tasks and retries are
+	// moved to their queue (0: PollInterval).
+	DelayedInterval time.Duration
 	ShutdownTimeout time.Duration
 	// Queues served, by weight (nil: Rampe's main queues, Weights).
 	Queues map[string]int
@@ -121,11 +126,15 @@ func NewServer(conn *Conn, sc ServerConfig) *asynq.Server {
 	if queues == nil {
 		queues = Weights
 	}
+	delayed := sc.DelayedInterval
+	if delayed <= 0 {
+		delayed = sc.PollInterval
+	}
 	return asynq.NewServerFromRedisClient(conn.Redis, asynq.Config{
 		Concurrency:              sc.Concurrency,
 		Queues:                   queues,
 		TaskCheckInterval:        sc.PollInterval,
-		DelayedTaskCheckInterval: sc.PollInterval,
+		DelayedTaskCheckInterval: delayed,
 		ShutdownTimeout:          sc.ShutdownTimeout,
 		Logger:                   slogLogger{},
 		LogLevel:                 asynq.WarnLevel,
