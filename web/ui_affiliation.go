@@ -328,8 +328,13 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 	if fe == nil {
 		lines, more, fe, err = s.ledgerPage(c, f, ledgerShown, ledgerShown)
 	}
+	pageOnly := fe != nil && (fe.Field == "after" || fe.Field == "limit")
 	if fe != nil {
-		f = affiliation.LedgerFilter{}
+		// A stale page link shows the filter's first page; a wrong filter,
+		// every commission. The flash says which and why.
+		if !pageOnly {
+			f = affiliation.LedgerFilter{}
+		}
 		lines, more, err = s.Affiliation.LedgerPage(c.UserContext(), f, 0, ledgerShown)
 	}
 	if err != nil {
@@ -348,13 +353,19 @@ func (s *Server) showCommissions(c *fiber.Ctx) error {
 		total += t.Count
 	}
 	q := ledgerQuery(c)
-	data := map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
-		"Query": q, "Back": q, "Export": template.URL("/commissions/export.csv?" + q), "Total": total, "Shown": len(lines),
-		"From": c.Query("from"), "To": c.Query("to"), "Now": s.now(), "Paged": c.Query("after") != "" && fe == nil}
-	data["First"] = template.URL("/commissions?" + q)
-	if data["Paged"] == true {
-		data["Back"] = q + "&after=" + url.QueryEscape(c.Query("after"))
+	if fe != nil && !pageOnly {
+		q = "" // the filter was dropped: so it is from the links
 	}
+	paged := c.Query("after") != "" && fe == nil
+	back := q
+	if paged {
+		v, _ := url.ParseQuery(q)
+		v.Set("after", c.Query("after"))
+		back = v.Encode() // an action on this page comes back to it
+	}
+	data := map[string]any{"Lines": lines, "Partners": partners, "Filter": f, "Sums": sums,
+		"Query": q, "Back": back, "Export": template.URL("/commissions/export.csv?" + q), "First": template.URL("/commissions?" + q),
+		"Total": total, "Shown": len(lines), "From": c.Query("from"), "To": c.Query("to"), "Now": s.now(), "Paged": paged}
 	if more {
 		v, _ := url.ParseQuery(q)
 		v.Set("after", strconv.FormatUint(lines[len(lines)-1].ConversionID, 10))

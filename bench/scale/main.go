@@ -96,10 +96,12 @@ func openEngine(o options, dir string) (dsn string, cleanup func()) {
 func run(ctx context.Context, o options) {
 	dir, err := os.MkdirTemp("", "rampe-bench-scale")
 	must(err)
-	defer os.RemoveAll(dir)
 	dsn, cleanup := openEngine(o, dir)
 	if o.feedsOnly {
-		cleanup = func() { logf("kept: RAMPE_DATABASE_DSN=%s (drop the schema when done)", dsn) }
+		// The database is kept: a SQLite file with its directory.
+		cleanup = func() { logf("kept: RAMPE_DATABASE_DSN=%s (drop the schema, or remove %s, when done)", dsn, dir) }
+	} else {
+		defer os.RemoveAll(dir)
 	}
 	defer cleanup()
 	env := append(os.Environ(), "RAMPE_DATABASE_DSN="+dsn, "RAMPE_LOG_LEVEL=warn", "RAMPE_FEEDS_DIR="+filepath.Join(dir, "feeds"),
