@@ -183,41 +183,44 @@ func serve(t *testing.T, s *Service, key string, kind Kind) string {
 	return string(out.Body)
 }
 
+// twoNodes is a placement with a house creative and the campaign's, and a
+// second node watching the same database and Redis every poll (it stops
+// with the test).
+func twoNodes(t *testing.T, poll time.Duration) (f fixture, p *Placement, house, camp *Creative, other *Service) {
+	t.Helper()
+	ctx := context.Background()
+	f = setup(t)
+	p = placeTarget(t, f, "300x250", 0)
+	house, err := f.s.AddCreative(ctx, nil, CreativeInput{Data: Banner(Size{300, 250}, white, red, "house"), Alt: "Our shop", ClickURL: "https://shop.example/"}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, err = f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{300, 250}, red, white, "sale"), Alt: "Sale <50 %>"}, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other = newService(f.s.DB, f.conn)
+	other.PollInterval = poll
+	wctx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	go other.Watch(wctx)
+	return f, p, house, camp, other
+}
+
 // The tag serves the house creative until the campaign launches, the
 // campaign's creative while it is live, the house one again once halted
 // — on this node at once, on another node sharing the database and Redis
 // as soon as it reads the new generation.
 func TestTagSwitchesAtGoLiveAndHaltOnEveryNode(t *testing.T) {
 	ctx := context.Background()
-	f := setup(t)
-	p := placeTarget(t, f, "300x250", 0)
-	house, err := f.s.AddCreative(ctx, nil, CreativeInput{Data: Banner(Size{300, 250}, white, red, "house"), Alt: "Our shop", ClickURL: "https://shop.example/"}, "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camp, err := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{300, 250}, red, white, "sale"), Alt: "Sale <50 %>"}, "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := newService(f.s.DB, f.conn)
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go other.Watch(wctx)
+	f, p, house, camp, other := twoNodes(t, 20*time.Millisecond)
 	has := func(s *Service, cr *Creative) bool {
 		return strings.Contains(serve(t, s, p.Key, Script), cr.File()) && strings.Contains(serve(t, s, p.Key, Frame), cr.File())
-	}
-	eventually := func(what string, cond func() bool) {
-		t.Helper()
-		for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(end) {
-				t.Fatalf("never: %s", what)
-			}
-		}
 	}
 	if !has(f.s, house) {
 		t.Fatalf("before launch: %s", serve(t, f.s, p.Key, Script))
 	}
-	eventually("the other node serves the house creative", func() bool { return has(other, house) })
+	waitFor(t, "the other node serves the house creative", func() bool { return has(other, house) })
 	ch := Channel{Service: f.s}
 	if msg, err := ch.Launch(ctx, f.c); err != nil || msg != "creatives on in 1 placements" {
 		t.Fatal(msg, err)
@@ -226,23 +229,23 @@ func TestTagSwitchesAtGoLiveAndHaltOnEveryNode(t *testing.T) {
 	if !has(f.s, camp) || !strings.Contains(js, `/r/`) || !strings.Contains(js, `alt=\"Sale \u0026lt;50 %\u0026gt;\"`) || strings.Contains(js, "<") {
 		t.Fatalf("live: %s", js)
 	}
-	eventually("the other node serves the campaign's creative", func() bool { return has(other, camp) })
+	waitFor(t, "the other node serves the campaign's creative", func() bool { return has(other, camp) })
 	if _, err := ch.Halt(ctx, f.c, "paused"); err != nil {
 		t.Fatal(err)
 	}
 	if !has(f.s, house) {
 		t.Fatal("halted: still the campaign's creative")
 	}
-	eventually("the other node is back to the house creative", func() bool { return has(other, house) })
+	waitFor(t, "the other node is back to the house creative", func() bool { return has(other, house) })
 	if _, err := ch.Resume(ctx, f.c); err != nil {
 		t.Fatal(err)
 	}
-	eventually("the other node resumes", func() bool { return has(other, camp) })
+	waitFor(t, "the other node resumes", func() bool { return has(other, camp) })
 	// A Redis flushed (restarted) loses the generation: the nodes see a
 	// number different from theirs and rebuild all the same.
 	f.conn.Redis.Del(ctx, GenerationKey)
 	f.s.DB.Model(&campaignState{}).Where("campaign_id = ?", f.c.ID).Update("live", false)
-	eventually("the other node notices the lost generation", func() bool { return has(other, house) })
+	waitFor(t, "the other node notices the lost generation", func() bool { return has(other, house) })
 	if _, err := f.s.Tag("nope", Script, nil, nil, time.Now(), true); !errors.Is(err, ErrNoPlacement) {
 		t.Errorf("unknown placement: %v", err)
 	}
@@ -252,21 +255,7 @@ func TestTagSwitchesAtGoLiveAndHaltOnEveryNode(t *testing.T) {
 // pub/sub, at once: it reads the generation only every hour here.
 func TestAChangeReachesAnotherNodeByItsNotice(t *testing.T) {
 	ctx := context.Background()
-	f := setup(t)
-	p := placeTarget(t, f, "300x250", 0)
-	house, err := f.s.AddCreative(ctx, nil, CreativeInput{Data: Banner(Size{300, 250}, white, red, "house"), Alt: "Our shop", ClickURL: "https://shop.example/"}, "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camp, err := f.s.AddCreative(ctx, f.c, CreativeInput{Data: Banner(Size{300, 250}, red, white, "sale"), Alt: "Sale"}, "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := newService(f.s.DB, f.conn)
-	other.PollInterval = time.Hour
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go other.Watch(wctx)
+	f, p, house, camp, other := twoNodes(t, time.Hour)
 	// The watch is subscribed once Redis counts it.
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if n, _ := f.conn.Redis.PubSubNumSub(ctx, ChangedChannel).Result(); n[ChangedChannel] == 1 {
