@@ -43,10 +43,14 @@ func batchID(at time.Time) string { return fmt.Sprintf("golive-batch:%d", at.Uni
 
 type batchPayload struct {
 	At time.Time `json:"at"`
+	// Lead is how early the enqueuing node made the batch due: a worker
+	// whose own Lead is shorter (a rolling upgrade, settings that differ)
+	// still waits for the instant instead of finding it too far.
+	Lead time.Duration `json:"lead,omitempty"`
 }
 
 func (s *Service) enqueueBatch(ctx context.Context, at time.Time) {
-	b, _ := json.Marshal(batchPayload{At: at})
+	b, _ := json.Marshal(batchPayload{At: at, Lead: s.Lead})
 	_, err := s.Tasks.Enqueue(ctx, asynq.NewTask(TypeGoLiveBatch, b), asynq.TaskID(batchID(at)), asynq.ProcessAt(at.Add(-s.Lead)),
 		asynq.Queue("critical"), asynq.Retention(taskRetention), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute))
 	if err != nil {
@@ -68,7 +72,7 @@ func (s *Service) handleBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	dropLease := s.holdLease(ctx, p.At)
 	defer dropLease()
-	now, err := s.waitFor(ctx, p.At)
+	now, err := s.waitWithin(ctx, p.At, max(s.Lead, p.Lead)+2*time.Second)
 	if err != nil {
 		return err
 	}
@@ -466,9 +470,14 @@ func (s *Service) maxEarly() time.Duration { return s.Lead + 2*time.Second }
 // campaign must never go live (or end) before its instant. It returns the
 // time after waiting, which is still before at when at was too far.
 func (s *Service) waitFor(ctx context.Context, at time.Time) (time.Time, error) {
+	return s.waitWithin(ctx, at, s.maxEarly())
+}
+
+// waitWithin is waitFor with its own bound on how early a task may be.
+func (s *Service) waitWithin(ctx context.Context, at time.Time, maxEarly time.Duration) (time.Time, error) {
 	now := s.now()
 	early := at.Sub(now)
-	if early <= 0 || early > s.maxEarly() {
+	if early <= 0 || early > maxEarly {
 		return now, nil
 	}
 	select {

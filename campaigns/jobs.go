@@ -30,8 +30,10 @@ var RecheckHorizons = []time.Duration{24 * time.Hour, time.Hour}
 // and this one is the guarantee if the batch was lost or failed.
 const FallbackDelay = 2 * time.Second
 
-// DefaultLead is Service.Lead for workers that poll Redis every second,
-// the default jobs.poll_interval.
+// DefaultLead is Service.Lead of a service that is not told its workers'
+// polls (tests): workers that look for tasks and move due ones every
+// second. rampe's own wiring sets queue.Ahead of its settings (7.5 s with
+// the defaults).
 var DefaultLead = queue.Ahead(time.Second, time.Second)
 
 // taskRetention keeps finished tasks' IDs in Redis so that the reconciler

@@ -35,7 +35,7 @@ type Service struct {
 	RetryInterval   time.Duration
 	// Lead is how long before a go-live instant its batch task is due: the
 	// worker holds it by the instant and waits for it (queue.Ahead of the
-	// workers' poll interval).
+	// workers' poll and delayed-check intervals).
 	Lead time.Duration
 	// GoLiveHold pauses go-live between gate evaluation and the transition;
 	// crash tests use it to kill a worker at that instant.

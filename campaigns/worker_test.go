@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -177,5 +178,33 @@ func TestRedisFlushIsNoticedAndReconciledAtOnce(t *testing.T) {
 	t.Logf("went live %v after starts_at after a flush", hist[0].At.Sub(c.StartsAt))
 	if n := transitionsTo(t, s, c.ID, Live); n != 1 {
 		t.Fatalf("%d live transitions, want 1", n)
+	}
+}
+
+// A batch made due by a node with a longer lead (7.5 s: a 5 s delayed
+// check) and handled by a worker whose own lead is 3.5 s (a rolling
+// upgrade): the worker still waits for the instant and the batch puts the
+// campaign live, instead of finding the instant too far and doing nothing.
+func TestGoLiveBatchWaitsForTheLeadItWasGiven(t *testing.T) {
+	g := testenv.DB(t, db.Migrations, Migrations)
+	conn := testenv.Redis(t)
+	s := NewService(g, queue.NewClient(conn), clock.System{})
+	s.Lead = queue.Ahead(time.Second, time.Second)
+	long := queue.Ahead(time.Second, 5*time.Second)
+	c := scheduleSoon(t, s, long-500*time.Millisecond)
+	b, _ := json.Marshal(batchPayload{At: c.StartsAt, Lead: long})
+	if err := s.handleBatch(context.Background(), asynq.NewTask(TypeGoLiveBatch, b)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != Live || got.StatusReason != batchReason {
+		t.Fatalf("after the batch: %s (%q), want live by the batch", got.Status, got.StatusReason)
+	}
+	hist, _ := s.History(context.Background(), c.ID)
+	if hist[0].At.Before(c.StartsAt) {
+		t.Fatalf("live at %s, before starts_at %s", hist[0].At, c.StartsAt)
 	}
 }

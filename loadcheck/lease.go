@@ -225,6 +225,9 @@ func (s *Service) NewServer(r redis.UniversalClient, poll, delayed time.Duration
 	if wait <= 0 {
 		wait = DefaultBusyRetry
 	}
+	// A waiting check is retried after wait: its queue's due tasks are
+	// moved at least that often, or the wait would stretch to the interval.
+	delayed = min(delayed, wait)
 	return asynq.NewServerFromRedisClient(r, asynq.Config{Concurrency: 1, Queues: map[string]int{Queue: 1},
 		TaskCheckInterval: poll, DelayedTaskCheckInterval: delayed, ShutdownTimeout: 5 * time.Second, LogLevel: asynq.WarnLevel,
 		IsFailure: func(err error) bool { return !errors.Is(err, ErrBusy) },

@@ -109,6 +109,10 @@ func TestLedgerPagesInTheAPIAndThePage(t *testing.T) {
 	if !strings.Contains(body, "Page : aucune commission pour la conversion 99999999") {
 		t.Errorf("a stale page link is not explained in French: %s", body)
 	}
+	body = html.UnescapeString(b.get("/commissions?after=abc").Body)
+	if !strings.Contains(body, `Page : attendu : l'identifiant de la dernière ligne de la page précédente`) {
+		t.Errorf("a malformed page link is not explained in French")
+	}
 	body = html.UnescapeString(b.get("/commissions?from=hier").Body)
 	if !strings.Contains(body, `De : "hier" n'est pas une date (2026-12-31)`) {
 		t.Errorf("a wrong date is not explained in French")

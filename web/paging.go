@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rampe/rampe/campaigns"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // paging is the keyset of a list request: after the row with id After (0:
@@ -28,14 +29,14 @@ func parsePaging(c *fiber.Ctx, maxLimit int) (paging, *campaigns.FieldError) {
 	if a := c.Query("after"); a != "" {
 		v, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || v < 0 {
-			return p, &campaigns.FieldError{Field: "after", Msg: "want the id of the last row of the previous page (a whole number from 0 to 9223372036854775807), got " + strconv.Quote(a)}
+			return p, validation.Field("after", "want the id of the last row of the previous page (a whole number from 0 to 9223372036854775807), got %q", a)
 		}
 		p.After = uint64(v)
 	}
 	if l := c.Query("limit"); l != "" {
 		v, err := strconv.Atoi(l)
 		if err != nil || v < 1 || v > maxLimit {
-			return p, &campaigns.FieldError{Field: "limit", Msg: "want a whole number from 1 to " + strconv.Itoa(maxLimit) + ", got " + strconv.Quote(l)}
+			return p, validation.Field("limit", "want a whole number from 1 to %s, got %q", strconv.Itoa(maxLimit), l)
 		}
 		p.Limit = v
 	}

@@ -15,8 +15,8 @@ import (
 // Channel is the display channel: launch turns the campaign's creatives
 // on in the tags of the placements it targets, halt turns them off (the
 // tags fall back to other live campaigns or the house creative), resume
-// turns them on again. Every web node follows within PollInterval plus a
-// rebuild.
+// turns them on again. Every web node follows at once on the change
+// notice (PollInterval when a notice is lost), plus a rebuild.
 type Channel struct{ Service *Service }
 
 // Name of the channel.

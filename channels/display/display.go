@@ -6,8 +6,9 @@
 // frequency cap per visitor) or a house creative when none is live.
 // Creatives are kept in the database, which every web node shares; what the
 // tags serve is a snapshot in each node's memory, rebuilt when a generation
-// number in Redis moves (polled every display.poll_interval, so a node that
-// missed nothing still catches up) — launch, halt and resume bump it.
+// number in Redis moves — launch, halt and resume bump it and tell every
+// node over Redis pub/sub; it is also read every display.poll_interval, so
+// a node that missed a notice still catches up.
 // Impressions are counted in memory per placement and creative, marked bot
 // or not from the User-Agent, and written in batches like clicks.
 package display

@@ -312,9 +312,19 @@ func (s *Service) Watch(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-notices:
-			// A burst of changes is one rebuild: the generation read next
-			// is the newest.
+		case _, ok := <-notices:
+			if !ok { // the client closed: the reads carry on alone
+				notices = nil
+				continue
+			}
+			// A burst of changes (a go-live launching campaigns one after
+			// another) is one rebuild per noticeGap at most: the
+			// generation read after the gap is the newest.
+			select {
+			case <-time.After(time.Until(last.Add(noticeGap))):
+			case <-ctx.Done():
+				return
+			}
 			for len(notices) > 0 {
 				<-notices
 			}
@@ -325,6 +335,10 @@ func (s *Service) Watch(ctx context.Context) {
 		}
 	}
 }
+
+// noticeGap is the least time between two rebuilds a node makes on
+// notices.
+const noticeGap = 200 * time.Millisecond
 
 // DefaultPollInterval is Watch's read of the generation when none is set.
 const DefaultPollInterval = 5 * time.Second
