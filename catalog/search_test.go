@@ -229,6 +229,32 @@ func TestSearchUsesTheIndexes(t *testing.T) {
 	if dense := explain(t, s, Query{Search: "P-0"}); strings.Contains(dense, "autoindex") || strings.Contains(dense, "TEMP B-TREE") {
 		t.Errorf("a dense prefix sorts its SKUs:\n%s", dense)
 	}
+	// A word in every title and a brand that keeps few products: the
+	// brand's products are read through its index and each looked up in
+	// the trigram table, not every title read to find the few.
+	sparse := explain(t, s, Query{Search: "velo", Brand: "Brand3"})
+	t.Logf("title search with a narrow brand:\n%s", sparse)
+	if !strings.Contains(sparse, "SEARCH products USING INDEX") || !strings.Contains(sparse, "products_fts VIRTUAL TABLE INDEX") ||
+		strings.Index(sparse, "products_fts") < strings.Index(sparse, "SEARCH products") {
+		t.Errorf("a narrow brand does not drive the title search:\n%s", sparse)
+	}
+	for _, tc := range []struct {
+		brand string
+		want  int64
+	}{{"Brand3", 429}, {"Nope", 0}} {
+		r, err := s.Search(context.Background(), Query{Search: "velo", Brand: tc.brand, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(r.Products)) != tc.want || r.Count.N != tc.want || r.Match != MatchTitle {
+			t.Errorf("velo in %s: %d products, count %+v, want %d", tc.brand, len(r.Products), r.Count, tc.want)
+		}
+		for _, pr := range r.Products {
+			if pr.Brand != tc.brand || !strings.HasPrefix(pr.Title, "Vélo") {
+				t.Errorf("velo in %s: %s %q", tc.brand, pr.Brand, pr.Title)
+			}
+		}
+	}
 }
 
 // The fold PostgreSQL falls back on without unaccent maps letter for
