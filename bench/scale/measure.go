@@ -209,6 +209,10 @@ func measurePages(c *client, s seeded, reps int, only string) []pageFigure {
 		{"products_ui", "/products", false},
 		{"products_search_ui", "/products?q=" + rareWord, false},
 		{"products_brand_ui", "/products?brand=Brand7", false},
+		// A word in every title with a brand of 20,000 products, and with
+		// a brand that has none (the filter drives the search).
+		{"products_word_brand_ui", "/products?q=produit&brand=Brand7", false},
+		{"products_word_nobrand_ui", "/products?q=produit&brand=Nobody", false},
 		{"products_search_api", "/api/v1/products?q=" + rareWord, true},
 		{"promotions_ui", "/promotions", false},
 		{"promotion_ui", fmt.Sprintf("/promotions/%d", s.brandPromo), false},
