@@ -2,12 +2,11 @@ package catalog
 
 import (
 	"database/sql/driver"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/jsoncol"
 )
 
 // FeedGap is a value the comparator feeds require of a product that an
@@ -145,29 +144,11 @@ func (FeedGapReport) GormDataType() string { return "text" }
 
 // Value stores the report as JSON (NULL when it has no gap).
 func (r FeedGapReport) Value() (driver.Value, error) {
-	if len(r.Gaps) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(r)
-	return string(b), err
+	return jsoncol.Value(r, len(r.Gaps) == 0)
 }
 
 // Scan reads a report written by Value (NULL or "" read as empty).
 func (r *FeedGapReport) Scan(src any) error {
 	*r = FeedGapReport{}
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("catalog: cannot read a feed gap report from %T", src)
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, r)
+	return jsoncol.Scan(src, r)
 }

@@ -2,13 +2,13 @@ package i18n
 
 import (
 	"database/sql/driver"
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rampe/rampe/platform/jsoncol"
 )
 
 // Texts is a message written in every language Rampe speaks, keyed by
@@ -48,32 +48,13 @@ func (Texts) GormDataType() string { return "text" }
 
 // Value stores Texts as a JSON object (NULL when empty).
 func (t Texts) Value() (driver.Value, error) {
-	if len(t) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(map[string]string(t))
-	return string(b), err
+	return jsoncol.Value(map[string]string(t), len(t) == 0)
 }
 
 // Scan reads a JSON object written by Value (NULL or "" read as empty).
 func (t *Texts) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*t = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("i18n: cannot read Texts from %T", src)
-	}
-	if len(b) == 0 {
-		*t = nil
-		return nil
-	}
-	return json.Unmarshal(b, (*map[string]string)(t))
+	*t = nil
+	return jsoncol.Scan(src, (*map[string]string)(t))
 }
 
 // Stored is what to show of a stored message: its Texts when it has them,
