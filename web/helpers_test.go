@@ -145,6 +145,22 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // api calls the JSON API with the token of role ("" for none).
+// says checks that a page holds every string of want and none of not,
+// naming the page in each error (name: its language, its path).
+func (r response) says(t *testing.T, name string, want []string, not ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.Body, w) {
+			t.Errorf("%s: want %q in the page", name, w)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(r.Body, n) {
+			t.Errorf("%s: the page says %q", name, n)
+		}
+	}
+}
+
 func (a *testApp) api(method, path string, role accounts.Role, body string) response {
 	a.t.Helper()
 	req, _ := http.NewRequest(method, a.URL+path, strings.NewReader(body))
