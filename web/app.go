@@ -31,6 +31,7 @@ import (
 	"github.com/rampe/rampe/platform/clock"
 	"github.com/rampe/rampe/platform/db"
 	"github.com/rampe/rampe/platform/i18n"
+	"github.com/rampe/rampe/platform/validation"
 )
 
 // Pinger reports whether a dependency answers.
@@ -234,6 +235,16 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string { return e.msg.String() }
+
+// badInput is the 400 of a wrong query parameter of a page: the
+// parameter and what is wrong with it, in the reader's language when the
+// error carries its message (validation.Field).
+func badInput(fe *validation.FieldError) error {
+	if fe.Message.Format == "" {
+		return fiber.NewError(fiber.StatusBadRequest, fe.Error())
+	}
+	return &statusError{code: fiber.StatusBadRequest, msg: i18n.M("%s: %s", fe.Field, fe.Message)}
+}
 
 // noPageAt is the 404 of a path nothing answers.
 func noPageAt(path string) error {

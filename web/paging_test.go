@@ -238,3 +238,21 @@ func TestUICalendarAndCapacityFollowThePlan(t *testing.T) {
 		t.Fatalf("capacity after a cancel, want %q: %.3000s", peakOf(3), page.Body)
 	}
 }
+
+// A list page asked for a wrong page answers 400 naming the parameter and
+// the value, in the reader's language.
+func TestListPagesExplainAWrongPageInFrench(t *testing.T) {
+	a := newTestApp(t)
+	b := a.browser(accounts.Viewer)
+	b.acceptLanguage = "fr"
+	for path, want := range map[string]string{
+		"/products?after=-3":   `after : attendu : l&#39;identifiant de la dernière ligne de la page précédente (un nombre entier de 0 à 9223372036854775807), reçu &#34;-3&#34;`,
+		"/campaigns?limit=abc": `limit : attendu : un nombre entier de 1 à`,
+		"/loadchecks?after=x1": `after : attendu : l&#39;identifiant`,
+	} {
+		r := b.get(path)
+		if r.Status != 400 || !strings.Contains(r.Body, want) {
+			t.Errorf("%s: %d, want %q in the page", path, r.Status, want)
+		}
+	}
+}

@@ -29,12 +29,12 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 	}
 	pg, ferr := parsePaging(c, campaigns.PageSize)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	page, err := s.Campaigns.Alerts(ctx, f, pg.After, pg.Limit)
 	if errors.As(err, &ferr) {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	if err != nil {
 		return err

@@ -189,7 +189,7 @@ func (s *Server) showSuppressions(c *fiber.Ctx) error {
 func (s *Server) renderSuppressions(c *fiber.Ctx, code int, ve validation.Errors) error {
 	q, ferr := suppressionQuery(c)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	rows, more, err := s.Audience.Suppressions(ctx, q)

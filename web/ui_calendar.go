@@ -114,7 +114,7 @@ func (s *Server) showCalendar(c *fiber.Ctx) error {
 	}
 	f, ferr := listFilter(c)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	f.From = month.AddDate(0, 0, -7).UTC()
 	f.To = month.AddDate(0, 1, 7).UTC()

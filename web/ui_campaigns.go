@@ -347,16 +347,16 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 func (s *Server) showCampaigns(c *fiber.Ctx) error {
 	f, ferr := listFilter(c)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	pg, ferr := parsePaging(c, campaigns.PageSize)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	page, err := s.Campaigns.List(ctx, f, pg.After, pg.Limit)
 	if errors.As(err, &ferr) {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	if err != nil {
 		return err

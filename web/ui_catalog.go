@@ -24,7 +24,7 @@ func (s *Server) showProducts(c *fiber.Ctx) error {
 	q := catalog.Query{Search: strings.TrimSpace(c.Query("q")), Brand: c.Query("brand"), ProductType: c.Query("type"), Availability: c.Query("availability"), Limit: 50}
 	pg, ferr := parsePaging(c, 500)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	q.After = pg.After
 	if q.Availability != "" && !contains(catalog.Availabilities, q.Availability) {

@@ -40,7 +40,7 @@ func contactQuery(c *fiber.Ctx) (audience.Query, *validation.FieldError) {
 func (s *Server) showContacts(c *fiber.Ctx) error {
 	q, ferr := contactQuery(c)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	rows, more, err := s.Audience.List(ctx, q)

@@ -16,7 +16,7 @@ const loadChecksPage = 50
 func (s *Server) showLoadChecks(c *fiber.Ctx) error {
 	pg, ferr := parsePaging(c, loadChecksPage)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	page, err := s.LoadChecks.Store.List(ctx, pg.After, cmpOr(pg.Limit, loadChecksPage))

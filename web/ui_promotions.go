@@ -56,7 +56,7 @@ func promotionInputOf(p *landing.Promotion) landing.PromotionInput {
 func (s *Server) showPromotions(c *fiber.Ctx) error {
 	pg, ferr := parsePaging(c, landing.MaxPromotionPageSize)
 	if ferr != nil {
-		return fiber.NewError(fiber.StatusBadRequest, ferr.Error())
+		return badInput(ferr)
 	}
 	ctx := c.UserContext()
 	page, err := s.Promotions.Page(ctx, pg.After, pg.Limit)
