@@ -126,11 +126,6 @@ type LedgerFilter struct {
 	From, To   time.Time // order time, [From, To)
 }
 
-// Ledger lists commissions, newest orders first (at most limit).
-func (s *Service) Ledger(ctx context.Context, f LedgerFilter, limit int) ([]LedgerLine, error) {
-	return s.ledgerPageAfter(ctx, f, nil, limit)
-}
-
 // ledgerQuery is the commissions a filter keeps, joined to their
 // conversions and partners.
 func (s *Service) ledgerQuery(ctx context.Context, f LedgerFilter) *gorm.DB {

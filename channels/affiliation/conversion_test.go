@@ -131,13 +131,13 @@ func TestConversionsAreIdempotentAndFollowRefunds(t *testing.T) {
 	if err != nil || created || again.ID != conv.ID {
 		t.Fatalf("the same order twice: %+v %v %v", again, created, err)
 	}
-	lines, _ := e.s.Ledger(ctx, LedgerFilter{PartnerID: a.ID}, 10)
+	lines, _, _ := e.s.LedgerPage(ctx, LedgerFilter{PartnerID: a.ID}, 0, 10)
 	if len(lines) != 1 || lines[0].Amount != 1600 || lines[0].Status != CommissionPending {
 		t.Fatalf("8 %% of 200.00: %+v", lines)
 	}
 	// Cashback World: Mode at 10 % and 5.00 per order for the rest.
 	cb, _, _ := e.s.RecordConversion(ctx, ConversionInput{OrderID: "CMD-1002", Amount: 20000, Currency: "EUR", Code: "CASHBACK", Items: order.Items}, "api")
-	if lines, _ := e.s.Ledger(ctx, LedgerFilter{PartnerID: b.ID}, 10); len(lines) != 1 || lines[0].Amount != 1500+500 || cb.AttributedBy != "code" {
+	if lines, _, _ := e.s.LedgerPage(ctx, LedgerFilter{PartnerID: b.ID}, 0, 10); len(lines) != 1 || lines[0].Amount != 1500+500 || cb.AttributedBy != "code" {
 		t.Fatalf("override and fixed: %+v", lines)
 	}
 	if _, err := e.s.Decide(ctx, conv.ID, "approve", "ana", ""); fieldOf(err) != "action" {
@@ -148,12 +148,12 @@ func TestConversionsAreIdempotentAndFollowRefunds(t *testing.T) {
 	if _, _, err := e.s.RecordConversion(ctx, order, "api"); err != nil {
 		t.Fatal(err)
 	}
-	if lines, _ := e.s.Ledger(ctx, LedgerFilter{PartnerID: a.ID}, 10); lines[0].Amount != 1200 {
+	if lines, _, _ := e.s.LedgerPage(ctx, LedgerFilter{PartnerID: a.ID}, 0, 10); lines[0].Amount != 1200 {
 		t.Errorf("after a partial refund: %+v", lines)
 	}
 	order.Status = "refunded"
 	e.s.RecordConversion(ctx, order, "api")
-	if lines, _ := e.s.Ledger(ctx, LedgerFilter{PartnerID: a.ID}, 10); lines[0].Status != CommissionRejected {
+	if lines, _, _ := e.s.LedgerPage(ctx, LedgerFilter{PartnerID: a.ID}, 0, 10); lines[0].Status != CommissionRejected {
 		t.Errorf("after the refund: %+v", lines)
 	}
 	if _, err := e.s.Decide(ctx, conv.ID, "pay", "ana", ""); fieldOf(err) != "action" {
@@ -168,7 +168,7 @@ func TestConversionsAreIdempotentAndFollowRefunds(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.s.RecordConversion(ctx, ConversionInput{OrderID: "CMD-1002", Amount: 20000, Currency: "EUR", Code: "CASHBACK", Status: "cancelled"}, "api")
-	if lines, _ := e.s.Ledger(ctx, LedgerFilter{PartnerID: b.ID}, 10); lines[0].Status != CommissionPaid || !strings.Contains(lines[0].Note, "claim it back") {
+	if lines, _, _ := e.s.LedgerPage(ctx, LedgerFilter{PartnerID: b.ID}, 0, 10); lines[0].Status != CommissionPaid || !strings.Contains(lines[0].Note, "claim it back") {
 		t.Errorf("a refund after payment: %+v", lines)
 	}
 	var csv strings.Builder

@@ -113,7 +113,7 @@ func TestDemoHistoryComesFromTheLifecycle(t *testing.T) {
 	if err != nil || len(ps) != 3 {
 		t.Fatalf("demo partners: %v %d", err, len(ps))
 	}
-	lines, err := st.affiliation.Service.Ledger(ctx, affiliation.LedgerFilter{}, 100)
+	lines, _, err := st.affiliation.Service.LedgerPage(ctx, affiliation.LedgerFilter{}, 0, 100)
 	if err != nil || len(lines) < 3 {
 		t.Fatalf("demo commissions: %v %+v", err, lines)
 	}
